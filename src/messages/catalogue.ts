@@ -1,0 +1,124 @@
+/**
+ * The catalogue of ROS 2 message definitions syncbag knows: the common ROS 2 Jazzy
+ * definitions shipped by @foxglove/rosmsg-msgs-common, plus this package's msg/*.msg,
+ * plus whatever a caller adds (definitions read from a recording or from --msg-path).
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { MessageDefinition } from "@foxglove/message-definition";
+import { parse } from "@foxglove/rosmsg";
+import { ros2jazzy } from "@foxglove/rosmsg-msgs-common";
+
+export const PACKAGE_NAME = "syncbag";
+
+/** `pkg/msg/Type` → `pkg/Type`; other names unchanged. */
+export function normalizeTypeName(type: string): string {
+  const parts = type.split("/");
+  return parts.length === 3 && parts[1] === "msg" ? `${parts[0]}/${parts[2]}` : type;
+}
+
+/** The folder holding package.json of syncbag, found from this module (works from src/ and dist/src/). */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, "package.json");
+    if (existsSync(candidate)) {
+      const pkg = JSON.parse(readFileSync(candidate, "utf8")) as { name?: string };
+      if (pkg.name === PACKAGE_NAME) return dir;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error("syncbag package root not found above " + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+}
+
+export class UnknownMessageTypeError extends Error {
+  constructor(readonly type: string, readonly missing: string = type) {
+    super(missing === type ? `unknown message type '${type}'` : `message type '${type}' depends on unknown type '${missing}'`);
+    this.name = "UnknownMessageTypeError";
+  }
+}
+
+export class MessageCatalogue {
+  readonly #definitions = new Map<string, MessageDefinition>();
+
+  /** Common ROS 2 definitions and this package's msg/. */
+  static standard(): MessageCatalogue {
+    const catalogue = new MessageCatalogue();
+    for (const [name, definition] of Object.entries(ros2jazzy)) {
+      catalogue.#definitions.set(name, { name, definitions: (definition as MessageDefinition).definitions });
+    }
+    catalogue.addMsgFolder(join(packageRoot(), "msg"), PACKAGE_NAME);
+    return catalogue;
+  }
+
+  /** Adds every `*.msg` of a folder as `<pkg>/<File>`. */
+  addMsgFolder(folder: string, pkg: string): void {
+    for (const file of readdirSync(folder).filter((f) => f.endsWith(".msg")).sort()) {
+      this.addMsgText(`${pkg}/${file.slice(0, -4)}`, readFileSync(join(folder, file), "utf8"));
+    }
+  }
+
+  /** Adds one ROS 2 .msg text under a full type name. Field types are qualified relative to its package. */
+  addMsgText(type: string, text: string): void {
+    const name = normalizeTypeName(type);
+    const pkg = name.split("/")[0]!;
+    const [root] = parse(text, { ros2: true, skipTypeFixup: true });
+    if (root === undefined) throw new Error(`no definition parsed for '${name}'`);
+    const fields = root.definitions.map((field) => {
+      if (!field.isComplex) return field;
+      const qualified = field.type.includes("/") ? normalizeTypeName(field.type) : field.type === "Header" ? "std_msgs/Header" : `${pkg}/${field.type}`;
+      return { ...field, type: qualified };
+    });
+    this.#definitions.set(name, { name, definitions: fields });
+  }
+
+  /** Adds already-parsed definitions (named), e.g. from a recording's schema. */
+  addDefinitions(definitions: readonly MessageDefinition[]): void {
+    for (const definition of definitions) {
+      if (definition.name !== undefined) this.#definitions.set(normalizeTypeName(definition.name), definition);
+    }
+  }
+
+  has(type: string): boolean {
+    return this.#definitions.has(normalizeTypeName(type));
+  }
+
+  types(): string[] {
+    return [...this.#definitions.keys()].sort();
+  }
+
+  /** The definition of one type. */
+  get(type: string): MessageDefinition {
+    const definition = this.#definitions.get(normalizeTypeName(type));
+    if (definition === undefined) throw new UnknownMessageTypeError(type);
+    return definition;
+  }
+
+  /** The type first, then every type it depends on (depth-first, each once): what a CDR reader needs. */
+  closure(type: string): MessageDefinition[] {
+    const root = normalizeTypeName(type);
+    const out: MessageDefinition[] = [];
+    const seen = new Set<string>();
+    const visit = (name: string): void => {
+      if (seen.has(name)) return;
+      seen.add(name);
+      const definition = this.#definitions.get(name);
+      if (definition === undefined) throw new UnknownMessageTypeError(root, name);
+      out.push(definition);
+      for (const field of definition.definitions) {
+        if (field.isComplex && !field.isConstant) visit(normalizeTypeName(field.type));
+      }
+    };
+    visit(root);
+    return out;
+  }
+}
+
+let standardCatalogue: MessageCatalogue | undefined;
+/** The shared standard catalogue (built once). */
+export function defaultCatalogue(): MessageCatalogue {
+  standardCatalogue ??= MessageCatalogue.standard();
+  return standardCatalogue;
+}
