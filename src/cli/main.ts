@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+/** The `syncbag` command. Each subcommand lives in ./commands/<name>.ts and registers itself here. */
+import { Command } from "commander";
+
+const program = new Command();
+program
+  .name("syncbag")
+  .description("ROS 2 data node for autonomous-driving datasets: align sensors on one clock, record MCAP, suggest labels, convert fleets")
+  .version("0.1.0")
+  .showHelpAfterError();
+
+// Subcommand registrations (one line each).
+
+await program.parseAsync(process.argv);
