@@ -1,0 +1,16 @@
+/**
+ * What a pipeline stage emits: a message for the transport and/or the recorder.
+ * CDR messages go to both; protobuf (Foxglove schema) messages go to the recorder only,
+ * since ROS 2 topics carry CDR.
+ */
+export interface OutboundMessage {
+  topic: string;
+  /** ROS type `pkg/Type` for cdr, fully-qualified protobuf name (e.g. `foxglove.SceneUpdate`) for protobuf. */
+  schemaName: string;
+  encoding: "cdr" | "protobuf";
+  data: Uint8Array;
+  /** Node-clock time of emission (ns): MCAP log_time. */
+  logTime: bigint;
+  /** The time the content refers to on the common clock (ns): MCAP publish_time. */
+  publishTime: bigint;
+}
