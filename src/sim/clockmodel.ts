@@ -1,0 +1,77 @@
+/**
+ * A sensor's clock faults applied to its captures. Common clock = simulator true time (ns).
+ *   device stamp = capture + offsetS + driftPpm·1e-6·(capture − startNs) (+ stepS once capture ≥ step.atNs)
+ *   send         = capture + latencyFixedS + jitter   (jitter ≥ 0, exponential with mean jitterS, capped at 8·jitterS)
+ *   receive      = send, or later by 1.05–1.8 periods for a message delivered out of order
+ * Every capture draws the same four numbers whether or not it is dropped, so a sensor's faults do
+ * not depend on the outcome of earlier draws.
+ */
+import type { ClockConfig } from "./rig.js";
+import type { TrueClock } from "./truth.js";
+import type { Prng } from "./prng.js";
+
+export interface ClockedCapture {
+  captureNs: bigint;
+  stampNs: bigint;
+  sendNs: bigint;
+  receiveNs: bigint;
+  dropped: boolean;
+  reordered: boolean;
+}
+
+export class SensorClock {
+  readonly #cfg: ClockConfig;
+  readonly #startNs: bigint;
+  readonly #stepAtNs: bigint | null;
+  readonly #periodS: number;
+  readonly #rng: Prng;
+
+  constructor(cfg: ClockConfig, startNs: bigint, periodS: number, rng: Prng) {
+    this.#cfg = cfg;
+    this.#startNs = startNs;
+    this.#stepAtNs = cfg.step === null ? null : startNs + BigInt(Math.round(cfg.step.atS * 1e9));
+    this.#periodS = periodS;
+    this.#rng = rng;
+  }
+
+  /** The device stamp for a true capture time. */
+  stamp(captureNs: bigint): bigint {
+    const c = this.#cfg;
+    const elapsed = Number(captureNs - this.#startNs) / 1e9;
+    let offset = c.offsetS + c.driftPpm * 1e-6 * elapsed;
+    if (this.#stepAtNs !== null && c.step !== null && captureNs >= this.#stepAtNs) offset += c.step.stepS;
+    return captureNs + BigInt(Math.round(offset * 1e9));
+  }
+
+  apply(captureNs: bigint): ClockedCapture {
+    const c = this.#cfg;
+    const uDrop = this.#rng.float();
+    const uJitter = this.#rng.float();
+    const uReorder = this.#rng.float();
+    const uDelay = this.#rng.float();
+    const jitter = Math.min(8 * c.jitterS, -c.jitterS * Math.log(1 - uJitter));
+    const sendNs = captureNs + BigInt(Math.round((c.latencyFixedS + jitter) * 1e9));
+    const reordered = uReorder < c.reorderRate;
+    const receiveNs = reordered ? sendNs + BigInt(Math.round(this.#periodS * (1.05 + 0.75 * uDelay) * 1e9)) : sendNs;
+    return { captureNs, stampNs: this.stamp(captureNs), sendNs, receiveNs, dropped: uDrop < c.dropRate, reordered };
+  }
+
+  /** The latest a message can arrive after its capture (s): bounds how long the merge must wait. */
+  maxDelayS(): number {
+    return this.#cfg.latencyFixedS + 8 * this.#cfg.jitterS + 1.8 * this.#periodS;
+  }
+
+  truth(): TrueClock {
+    const c = this.#cfg;
+    return {
+      offsetS: c.offsetS,
+      driftPpm: c.driftPpm,
+      latencyFixedS: c.latencyFixedS,
+      jitterS: c.jitterS,
+      latencyKnown: c.latencyKnown,
+      dropRate: c.dropRate,
+      reorderRate: c.reorderRate,
+      step: c.step === null || this.#stepAtNs === null ? null : { atNs: this.#stepAtNs.toString(), stepS: c.step.stepS },
+    };
+  }
+}

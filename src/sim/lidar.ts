@@ -1,0 +1,242 @@
+/**
+ * Spinning lidar: analytic ray casting against the ground plane and oriented boxes (actors and
+ * structure), column by column through the sweep, with per-column sensor pose (motion distortion
+ * as a real driver reports it: each point in the lidar frame at its firing time).
+ *
+ * PointCloud2 layout (little-endian, point_step 24, unorganized: height 1, no-return rays omitted):
+ *   x, y, z, intensity: float32 at 0, 4, 8, 12
+ *   t: uint32 at 16 — ns since the sweep start (= header.stamp time), as Ouster's driver does
+ *   ring: uint16 at 20 — beam index, 0 = lowest elevation (Velodyne convention); 2 bytes padding
+ * Points are in firing order: column by column, each column bottom beam first.
+ *
+ * Sweep geometry: the sweep starts at `startAzimuthDeg` (about +z of the lidar frame, 0 = forward,
+ * +90° = left) and turns `rotation` (cw seen from above, like Ouster and Velodyne) at a constant
+ * rate, one turn per 1/rateHz. `sweepTimeAtAzimuth` gives when the beam crosses a given azimuth.
+ */
+import type { LidarConfig } from "./rig.js";
+import type { Box, World } from "./world.js";
+import type { Prng } from "./prng.js";
+
+export const POINT_STEP = 24;
+/** sensor_msgs/PointField datatypes. */
+const FLOAT32 = 7;
+const UINT16 = 4;
+const UINT32 = 6;
+export const POINT_FIELDS = [
+  { name: "x", offset: 0, datatype: FLOAT32, count: 1 },
+  { name: "y", offset: 4, datatype: FLOAT32, count: 1 },
+  { name: "z", offset: 8, datatype: FLOAT32, count: 1 },
+  { name: "intensity", offset: 12, datatype: FLOAT32, count: 1 },
+  { name: "t", offset: 16, datatype: UINT32, count: 1 },
+  { name: "ring", offset: 20, datatype: UINT16, count: 1 },
+];
+
+/** Azimuth (rad, lidar frame) of column c. */
+export function columnAzimuth(lidar: Pick<LidarConfig, "startAzimuthDeg" | "rotation" | "columns">, column: number): number {
+  const dir = lidar.rotation === "cw" ? -1 : 1;
+  return (lidar.startAzimuthDeg * Math.PI) / 180 + (dir * 2 * Math.PI * column) / lidar.columns;
+}
+
+/**
+ * Seconds after the sweep start (header.stamp) at which the beam points at `azimuthRad` (lidar
+ * frame, 0 = forward, +π/2 = left). In [0, 1/rateHz). For the moment the sweep crosses a camera's
+ * optical axis, pass the camera's yaw expressed in the lidar frame.
+ */
+export function sweepTimeAtAzimuth(lidar: Pick<LidarConfig, "startAzimuthDeg" | "rotation" | "rateHz">, azimuthRad: number): number {
+  const start = (lidar.startAzimuthDeg * Math.PI) / 180;
+  const turned = lidar.rotation === "cw" ? start - azimuthRad : azimuthRad - start;
+  const frac = (((turned / (2 * Math.PI)) % 1) + 1) % 1;
+  return frac / lidar.rateHz;
+}
+
+interface SectorObject {
+  x: number;
+  y: number;
+  c: number;
+  s: number;
+  hl: number;
+  hw: number;
+  z0: number;
+  z1: number;
+  intensity: number;
+}
+
+export interface Sweep {
+  /** POINT_STEP bytes per point. */
+  data: Uint8Array;
+  points: number;
+}
+
+export class LidarModel {
+  readonly #cfg: LidarConfig;
+  readonly #tan: Float64Array;
+  readonly #cos: Float64Array;
+  readonly #sin: Float64Array;
+  #buffer: ArrayBuffer;
+  readonly #sectorColumns: number;
+
+  constructor(cfg: LidarConfig) {
+    this.#cfg = cfg;
+    const [lo, hi] = cfg.verticalFovDeg;
+    this.#tan = new Float64Array(cfg.beams);
+    this.#cos = new Float64Array(cfg.beams);
+    this.#sin = new Float64Array(cfg.beams);
+    for (let b = 0; b < cfg.beams; b++) {
+      const el = ((cfg.beams === 1 ? 0 : lo + ((hi - lo) * b) / (cfg.beams - 1)) * Math.PI) / 180;
+      this.#tan[b] = Math.tan(el);
+      this.#cos[b] = Math.cos(el);
+      this.#sin[b] = Math.sin(el);
+    }
+    this.#buffer = new ArrayBuffer(cfg.beams * cfg.columns * POINT_STEP);
+    this.#sectorColumns = Math.max(1, Math.floor(cfg.columns / 64));
+  }
+
+  /** Casts one sweep starting at world time t0 (s). The returned data is only valid until the next call. */
+  sweep(world: World, t0: number, structure: readonly Box[], rng: Prng): Sweep {
+    const cfg = this.#cfg;
+    const period = 1 / cfg.rateHz;
+    const f32 = new Float32Array(this.#buffer);
+    const u32 = new Uint32Array(this.#buffer);
+    const u16 = new Uint16Array(this.#buffer);
+    const beams = cfg.beams;
+    const oz = cfg.extrinsics.z;
+    const maxR = cfg.maxRange;
+    const minR = cfg.minRange;
+    const noise = cfg.rangeNoiseStd;
+    const tanB = this.#tan;
+    const cosB = this.#cos;
+    const sinB = this.#sin;
+    // Objects near the sensor for this sweep (bounding circles), culled again per sector by azimuth.
+    const e0 = world.egoPose(t0);
+    const reach = maxR + 30;
+    const near = structure.filter((b) => Math.abs(b.x - e0.x) < reach + b.hl && Math.abs(b.y - e0.y) < reach + b.hl);
+    const ext = cfg.extrinsics;
+    const hitRho = new Float64Array(64);
+    const hitIdx = new Int32Array(64);
+    let n = 0;
+    const sectorObjects: SectorObject[] = [];
+    for (let c0 = 0; c0 < cfg.columns; c0 += this.#sectorColumns) {
+      const c1 = Math.min(cfg.columns, c0 + this.#sectorColumns);
+      const tMid = t0 + (((c0 + c1) / 2) * period) / cfg.columns;
+      const em = world.egoPose(tMid);
+      const sox = em.x + Math.cos(em.yaw) * ext.x - Math.sin(em.yaw) * ext.y;
+      const soy = em.y + Math.sin(em.yaw) * ext.x + Math.cos(em.yaw) * ext.y;
+      const phiA = em.yaw + ext.yaw + columnAzimuth(cfg, c0);
+      const phiB = em.yaw + ext.yaw + columnAzimuth(cfg, c1);
+      const phiMid = (phiA + phiB) / 2;
+      const halfSpan = Math.abs(phiB - phiA) / 2 + 0.02;
+      sectorObjects.length = 0;
+      const consider = (b: Box): void => {
+        const dx = b.x - sox;
+        const dy = b.y - soy;
+        const dist = Math.hypot(dx, dy);
+        const radius = Math.hypot(b.hl, b.hw) + 0.5;
+        if (dist - radius > maxR) return;
+        if (dist > radius) {
+          const ang = Math.atan2(dy, dx);
+          let diff = ang - phiMid;
+          diff -= 2 * Math.PI * Math.round(diff / (2 * Math.PI));
+          if (Math.abs(diff) > halfSpan + Math.asin(Math.min(1, radius / dist))) return;
+        }
+        sectorObjects.push({ x: b.x, y: b.y, c: Math.cos(b.yaw), s: Math.sin(b.yaw), hl: b.hl, hw: b.hw, z0: b.z0, z1: b.z1, intensity: b.intensity });
+      };
+      for (const b of near) consider(b);
+      for (const actor of world.actors) consider(world.actorBox(actor, tMid));
+      const nObj = sectorObjects.length;
+
+      for (let col = c0; col < c1; col++) {
+        const dtCol = (col * period) / cfg.columns;
+        const ep = world.egoPose(t0 + dtCol);
+        const ce = Math.cos(ep.yaw);
+        const se = Math.sin(ep.yaw);
+        const ox = ep.x + ce * ext.x - se * ext.y;
+        const oy = ep.y + se * ext.x + ce * ext.y;
+        const az = columnAzimuth(cfg, col);
+        const phi = ep.yaw + ext.yaw + az;
+        const ch = Math.cos(phi);
+        const sh = Math.sin(phi);
+        const caz = Math.cos(az);
+        const saz = Math.sin(az);
+        const tNs = Math.round(dtCol * 1e9);
+        // Horizontal slab test per object: the same for every beam of the column.
+        let nHits = 0;
+        for (let k = 0; k < nObj; k++) {
+          const o = sectorObjects[k]!;
+          const dx = ox - o.x;
+          const dy = oy - o.y;
+          const lx = dx * o.c + dy * o.s;
+          const ly = -dx * o.s + dy * o.c;
+          const dxl = ch * o.c + sh * o.s;
+          const dyl = -ch * o.s + sh * o.c;
+          let tin = -Infinity;
+          let tout = Infinity;
+          if (Math.abs(dxl) < 1e-12) {
+            if (lx < -o.hl || lx > o.hl) continue;
+          } else {
+            let ta = (-o.hl - lx) / dxl;
+            let tb = (o.hl - lx) / dxl;
+            if (ta > tb) [ta, tb] = [tb, ta];
+            tin = ta;
+            tout = tb;
+          }
+          if (Math.abs(dyl) < 1e-12) {
+            if (ly < -o.hw || ly > o.hw) continue;
+          } else {
+            let ta = (-o.hw - ly) / dyl;
+            let tb = (o.hw - ly) / dyl;
+            if (ta > tb) [ta, tb] = [tb, ta];
+            if (ta > tin) tin = ta;
+            if (tb < tout) tout = tb;
+          }
+          // Behind, missed, or the sensor is inside the footprint: no return from this object.
+          if (tin <= 0 || tout < tin || tin > maxR) continue;
+          if (nHits < 32) {
+            hitRho[nHits * 2] = tin;
+            hitRho[nHits * 2 + 1] = tout;
+            hitIdx[nHits] = k;
+            nHits++;
+          }
+        }
+        for (let b = 0; b < beams; b++) {
+          const te = tanB[b]!;
+          let best = te < 0 ? -oz / te : Infinity;
+          let inten = 8 + (best < 12 ? 6 : 0);
+          for (let h = 0; h < nHits; h++) {
+            const o = sectorObjects[hitIdx[h]!]!;
+            const rin = hitRho[h * 2]!;
+            if (rin >= best) continue;
+            const zin = oz + rin * te;
+            let rho = -1;
+            if (zin >= o.z0 && zin <= o.z1) rho = rin;
+            else if (zin > o.z1 && te < 0) {
+              const rt = (o.z1 - oz) / te;
+              if (rt <= hitRho[h * 2 + 1]!) rho = rt;
+            } else if (zin < o.z0 && te > 0) {
+              const rb = (o.z0 - oz) / te;
+              if (rb <= hitRho[h * 2 + 1]!) rho = rb;
+            }
+            if (rho > 0 && rho < best) {
+              best = rho;
+              inten = o.intensity;
+            }
+          }
+          if (best === Infinity) continue;
+          let range = best / cosB[b]!;
+          if (range > maxR || range < minR) continue;
+          range += noise * rng.normal();
+          const horiz = range * cosB[b]!;
+          const fi = n * 6;
+          f32[fi] = horiz * caz;
+          f32[fi + 1] = horiz * saz;
+          f32[fi + 2] = range * sinB[b]!;
+          f32[fi + 3] = Math.max(0, inten + 3 * rng.normal());
+          u32[fi + 4] = tNs;
+          u16[n * 12 + 10] = b;
+          u16[n * 12 + 11] = 0;
+          n++;
+        }
+      }
+    }
+    return { data: new Uint8Array(this.#buffer, 0, n * POINT_STEP), points: n };
+  }
+}

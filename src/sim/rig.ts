@@ -1,0 +1,300 @@
+/**
+ * Rig and scenario configuration: one YAML file describes the sensors (with their clock faults) and
+ * the world the drive happens in. Validated with zod; a bad value is refused with a message naming
+ * the key, the value and what was expected. Built-in rigs live in src/sim/rigs/<name>.yaml.
+ *
+ * Frames (REP 103/105): base_link is x forward, y left, z up, on the ground under the rear axle.
+ * Extrinsics are base_link → sensor body frame (x forward); cameras also get an optical frame
+ * (`<frame>_optical_frame`, z forward, x right, y down) which their images are stamped with.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { EventKind } from "./truth.js";
+
+const Extrinsics = z.strictObject({
+  x: z.number(),
+  y: z.number(),
+  z: z.number(),
+  roll: z.number().default(0),
+  pitch: z.number().default(0),
+  /** Radians about +z of base_link. */
+  yaw: z.number().default(0),
+});
+export type Extrinsics = z.infer<typeof Extrinsics>;
+
+/** A sensor's clock faults, as configured. step.atS is seconds after the drive start. */
+export const ClockConfig = z.strictObject({
+  offsetS: z.number().min(-0.5).max(0.5).default(0),
+  driftPpm: z.number().min(-200).max(200).default(0),
+  latencyFixedS: z.number().min(0).max(1).default(0.005),
+  jitterS: z.number().min(0).max(0.01).default(0.001),
+  latencyKnown: z.boolean().default(true),
+  dropRate: z.number().min(0).max(0.5).default(0),
+  reorderRate: z.number().min(0).max(0.5).default(0),
+  step: z.strictObject({ atS: z.number().nonnegative(), stepS: z.number().min(-5).max(5) }).nullable().default(null),
+});
+export type ClockConfig = z.infer<typeof ClockConfig>;
+
+const clockDefault = (): ClockConfig => ClockConfig.parse({});
+
+export const LidarConfig = z.strictObject({
+  name: z.string().default("lidar_top"),
+  topic: z.string().default("/sensing/lidar/top/points"),
+  frameId: z.string().default("lidar_top"),
+  beams: z.number().int().min(1).max(256).default(32),
+  columns: z.number().int().min(16).max(4096).default(1024),
+  rateHz: z.number().min(1).max(30).default(10),
+  /** Lowest and highest beam elevation (degrees); beams are evenly spaced. */
+  verticalFovDeg: z.tuple([z.number().min(-90), z.number().max(90)]).default([-22.5, 22.5]),
+  maxRange: z.number().positive().default(120),
+  minRange: z.number().nonnegative().default(0.5),
+  rangeNoiseStd: z.number().nonnegative().default(0.02),
+  /** Azimuth (degrees, about +z of the lidar frame, 0 = forward, +90 = left) where each sweep starts. */
+  startAzimuthDeg: z.number().default(180),
+  /** Rotation seen from above: "cw" (clockwise, like Ouster and Velodyne) or "ccw". */
+  rotation: z.enum(["cw", "ccw"]).default("cw"),
+  /** Lidars are mounted level here: only x, y, z and yaw of the extrinsics are used (roll and pitch must be 0). */
+  extrinsics: Extrinsics.default({ x: 1.2, y: 0, z: 1.9, roll: 0, pitch: 0, yaw: 0 }),
+  clock: ClockConfig.default(clockDefault),
+});
+export type LidarConfig = z.infer<typeof LidarConfig>;
+
+export const CameraConfig = z.strictObject({
+  name: z.string(),
+  /** Image topic; CameraInfo goes to `<parent of topic>/camera_info`. */
+  topic: z.string(),
+  frameId: z.string(),
+  width: z.number().int().min(16).max(4096),
+  height: z.number().int().min(16).max(4096),
+  rateHz: z.number().min(1).max(60),
+  hfovDeg: z.number().min(10).max(170).default(90),
+  /** jpeg: sensor_msgs/CompressedImage; rgb8: raw sensor_msgs/Image. */
+  encoding: z.enum(["jpeg", "rgb8"]).default("jpeg"),
+  jpegQuality: z.number().int().min(10).max(100).default(80),
+  extrinsics: Extrinsics,
+  clock: ClockConfig.default(clockDefault),
+});
+export type CameraConfig = z.infer<typeof CameraConfig>;
+
+export const AudioConfig = z.strictObject({
+  name: z.string().default("microphone"),
+  topic: z.string().default("/sensing/audio/audio"),
+  frameId: z.string().default("mic_link"),
+  sampleRate: z.number().int().min(8000).max(192000).default(48000),
+  channels: z.number().int().min(1).max(2).default(1),
+  chunkMs: z.number().positive().max(200).default(20),
+  extrinsics: Extrinsics.default({ x: 0.5, y: 0, z: 1.6, roll: 0, pitch: 0, yaw: 0 }),
+  clock: ClockConfig.default(clockDefault),
+});
+export type AudioConfig = z.infer<typeof AudioConfig>;
+
+const SimpleSensor = (name: string, topic: string, frameId: string, rateHz: number) =>
+  z.strictObject({
+    name: z.string().default(name),
+    topic: z.string().default(topic),
+    frameId: z.string().default(frameId),
+    rateHz: z.number().min(1).max(1000).default(rateHz),
+    extrinsics: Extrinsics.default({ x: 0, y: 0, z: 0.5, roll: 0, pitch: 0, yaw: 0 }),
+    clock: ClockConfig.default(clockDefault),
+  });
+
+export const ImuConfig = SimpleSensor("imu", "/sensing/imu/imu_raw", "imu_link", 200).extend({
+  accelNoiseStd: z.number().nonnegative().default(0.05),
+  gyroNoiseStd: z.number().nonnegative().default(0.002),
+});
+export const GnssConfig = SimpleSensor("gnss", "/sensing/gnss/fix", "gnss_link", 10).extend({
+  /** Latitude, longitude (degrees) and altitude (m) of the odom origin; odom x points along headingDeg (0 = east, 90 = north). */
+  origin: z.strictObject({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180), alt: z.number(), headingDeg: z.number() }).default({ lat: 48.1351, lon: 11.582, alt: 520, headingDeg: 0 }),
+  horizontalStd: z.number().nonnegative().default(0.8),
+});
+export const TelemetryConfig = SimpleSensor("can", "/vehicle/telemetry", "base_link", 100);
+export const OdometryConfig = SimpleSensor("odometry", "/localization/odometry", "odom", 50);
+
+/** The ego vehicle's powertrain: what ties engine RPM (telemetry) to the engine tone (audio). */
+export const VehicleConfig = z.strictObject({
+  wheelbase: z.number().positive().default(2.8),
+  wheelRadius: z.number().positive().default(0.33),
+  gearRatios: z.array(z.number().positive()).min(1).default([3.6, 2.2, 1.5, 1.15, 0.9, 0.75]),
+  finalDrive: z.number().positive().default(3.9),
+  idleRpm: z.number().positive().default(800),
+  upshiftRpm: z.number().positive().default(2600),
+  downshiftRpm: z.number().positive().default(1300),
+  cylinders: z.number().int().min(1).max(16).default(4),
+});
+export type VehicleConfig = z.infer<typeof VehicleConfig>;
+
+const ScriptedEvent = z.strictObject({
+  kind: EventKind.exclude(["speeding"]),
+  /** Seconds after the drive start. */
+  atS: z.number().nonnegative(),
+  durationS: z.number().positive().optional(),
+});
+export type ScriptedEvent = z.infer<typeof ScriptedEvent>;
+
+const RoadSegment = z.strictObject({
+  length: z.number().positive(),
+  /** Omit (or null) for a straight segment. Positive radius; `turn` gives the direction. */
+  radius: z.number().min(5).nullable().default(null),
+  turn: z.enum(["left", "right"]).default("left"),
+});
+
+const ExplicitActor = z.strictObject({
+  class: z.enum(["car", "truck", "pedestrian", "cyclist"]),
+  /** Arc length along the road (m) at the drive start. */
+  s0: z.number(),
+  /** Lateral offset from the road centreline (m, + left). */
+  d: z.number(),
+  speed: z.number().nonnegative(),
+  /** along: drives with the ego; oncoming: against it; crossing: walks across the road. */
+  motion: z.enum(["along", "oncoming", "crossing"]).default("along"),
+});
+
+export const ScenarioConfig = z.strictObject({
+  name: z.string().default("urban"),
+  road: z
+    .strictObject({
+      lanesPerDirection: z.number().int().min(1).max(4).default(2),
+      laneWidth: z.number().min(2.5).max(5).default(3.5),
+      sidewalkWidth: z.number().min(0).default(3),
+      curbHeight: z.number().min(0).max(0.5).default(0.15),
+      /** Explicit segments, or "random" for seeded gentle curves. */
+      segments: z.union([z.literal("random"), z.array(RoadSegment).min(1)]).default("random"),
+    })
+    .default({ lanesPerDirection: 2, laneWidth: 3.5, sidewalkWidth: 3, curbHeight: 0.15, segments: "random" }),
+  ego: z.strictObject({ cruiseSpeed: z.number().min(1).max(40).default(12), lane: z.number().int().min(0).default(0) }).default({ cruiseSpeed: 12, lane: 0 }),
+  traffic: z
+    .strictObject({
+      cars: z.number().int().min(0).max(100).default(6),
+      trucks: z.number().int().min(0).max(50).default(2),
+      pedestrians: z.number().int().min(0).max(100).default(4),
+      cyclists: z.number().int().min(0).max(50).default(2),
+    })
+    .default({ cars: 6, trucks: 2, pedestrians: 4, cyclists: 2 }),
+  actors: z.array(ExplicitActor).default([]),
+  structure: z
+    .strictObject({
+      poleSpacing: z.number().min(5).default(30),
+      buildingDensity: z.number().min(0).max(1).default(0.6),
+    })
+    .default({ poleSpacing: 30, buildingDensity: 0.6 }),
+  /** Explicit events, or "random" for seeded events (eventsPerMinute of them). */
+  events: z.union([z.literal("random"), z.array(ScriptedEvent)]).default("random"),
+  eventsPerMinute: z.number().min(0).max(30).default(6),
+});
+export type ScenarioConfig = z.infer<typeof ScenarioConfig>;
+
+export const RigConfig = z
+  .strictObject({
+    name: z.string(),
+    description: z.string().default(""),
+    /** Default drive length (s) when the caller gives none. */
+    durationS: z.number().positive().default(20),
+    /** Rate of the ego and actor poses in the truth file (Hz, ≥ 20). */
+    truthRateHz: z.number().min(20).max(200).default(20),
+    lidar: LidarConfig.nullable().default(() => LidarConfig.parse({})),
+    cameras: z.array(CameraConfig).default([]),
+    audio: AudioConfig.nullable().default(() => AudioConfig.parse({})),
+    telemetry: TelemetryConfig.nullable().default(() => TelemetryConfig.parse({})),
+    imu: ImuConfig.nullable().default(() => ImuConfig.parse({})),
+    gnss: GnssConfig.nullable().default(() => GnssConfig.parse({})),
+    odometry: OdometryConfig.nullable().default(() => OdometryConfig.parse({})),
+    vehicle: VehicleConfig.default(() => VehicleConfig.parse({})),
+    scenario: ScenarioConfig.default(() => ScenarioConfig.parse({})),
+  })
+  .superRefine((rig, ctx) => {
+    const lidar = rig.lidar;
+    if (lidar !== null) {
+      if (lidar.extrinsics.roll !== 0 || lidar.extrinsics.pitch !== 0) {
+        ctx.addIssue({ code: "custom", path: ["lidar", "extrinsics"], message: "the lidar must be mounted level (roll = pitch = 0)" });
+      }
+      if (lidar.verticalFovDeg[0] >= lidar.verticalFovDeg[1]) {
+        ctx.addIssue({ code: "custom", path: ["lidar", "verticalFovDeg"], message: "expected [lowest, highest] with lowest < highest" });
+      }
+      if (lidar.clock.latencyFixedS < 1 / lidar.rateHz) {
+        ctx.addIssue({ code: "custom", path: ["lidar", "clock", "latencyFixedS"], message: `must be ≥ the sweep period ${1 / lidar.rateHz} s (a sweep is published after it ends)` });
+      }
+    }
+    if (rig.audio !== null && rig.audio.clock.latencyFixedS < rig.audio.chunkMs / 1000) {
+      ctx.addIssue({ code: "custom", path: ["audio", "clock", "latencyFixedS"], message: `must be ≥ the chunk length ${rig.audio.chunkMs / 1000} s` });
+    }
+    const topics = new Map<string, string>();
+    const names = new Set<string>();
+    const sensors: [string, { name: string; topic: string }][] = [];
+    for (const key of ["lidar", "audio", "telemetry", "imu", "gnss", "odometry"] as const) {
+      const s = rig[key];
+      if (s !== null) sensors.push([key, s]);
+    }
+    rig.cameras.forEach((c, i) => sensors.push([`cameras.${i}`, c]));
+    for (const [key, s] of sensors) {
+      if (topics.has(s.topic)) ctx.addIssue({ code: "custom", path: [...key.split("."), "topic"], message: `topic '${s.topic}' is already used by ${topics.get(s.topic)}` });
+      if (names.has(s.name)) ctx.addIssue({ code: "custom", path: [...key.split("."), "name"], message: `sensor name '${s.name}' is not unique` });
+      topics.set(s.topic, key);
+      names.add(s.name);
+    }
+  });
+export type RigConfig = z.infer<typeof RigConfig>;
+
+export class RigConfigError extends Error {
+  override name = "RigConfigError";
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value: unknown = input;
+  for (const key of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+/** Validates a parsed rig object; the error names the key, the value and what was expected. */
+export function parseRig(input: unknown, source = "rig"): RigConfig {
+  const result = RigConfig.safeParse(input);
+  if (result.success) return result.data;
+  const lines = result.error.issues.slice(0, 5).map((issue) => {
+    const key = issue.path.map(String).join(".") || "(root)";
+    const value = valueAt(input, issue.path);
+    const shown = value === undefined ? "missing" : JSON.stringify(value);
+    return `${key}: ${issue.message} (got ${shown && shown.length > 60 ? shown.slice(0, 57) + "..." : shown})`;
+  });
+  throw new RigConfigError(`${source}: invalid rig\n  ${lines.join("\n  ")}`);
+}
+
+export function parseRigYaml(text: string, source = "rig"): RigConfig {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (error) {
+    throw new RigConfigError(`${source}: not valid YAML (${(error as Error).message})`);
+  }
+  return parseRig(doc, source);
+}
+
+/** The folder of the built-in rig YAMLs (src/sim/rigs, also found from dist/). */
+export function rigFolder(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [join(here, "rigs"), join(here, "..", "..", "..", "src", "sim", "rigs")]) {
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new RigConfigError(`built-in rig folder not found near ${here}`);
+}
+
+export function builtinRigNames(): string[] {
+  return readdirSync(rigFolder())
+    .filter((f) => f.endsWith(".yaml"))
+    .map((f) => basename(f, ".yaml"))
+    .sort();
+}
+
+/** Loads a rig by built-in name (`default`, `standard`, …) or by path to a YAML file. */
+export function loadRig(nameOrPath: string): RigConfig {
+  const isPath = nameOrPath.includes("/") || nameOrPath.endsWith(".yaml") || nameOrPath.endsWith(".yml");
+  const path = isPath ? nameOrPath : join(rigFolder(), `${nameOrPath}.yaml`);
+  if (!existsSync(path)) {
+    throw new RigConfigError(`rig '${nameOrPath}' not found: expected a file path or one of ${builtinRigNames().join(", ")}`);
+  }
+  return parseRigYaml(readFileSync(path, "utf8"), path);
+}

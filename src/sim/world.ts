@@ -1,0 +1,592 @@
+/**
+ * The simulated world of one drive: a road (centreline with straight and curved segments), the ego
+ * vehicle's motion (longitudinal events, lane changes, sharp turns), its powertrain, other actors on
+ * their own trajectories, static structure, and the scripted events with their true times.
+ *
+ * Time inside the world is float seconds since the drive start (t = 0 at startNs). Everything is
+ * precomputed at 1 kHz (ego) or analytic (actors), so sensors can query any instant cheaply and in
+ * any order: what a sensor sees never depends on which other sensors exist.
+ * Frame: odom (x forward at start, y left, z up); the ground is the plane z = 0.
+ */
+import { Prng } from "./prng.js";
+import type { RigConfig, ScenarioConfig, ScriptedEvent } from "./rig.js";
+import type { ActorClass, EventKind } from "./truth.js";
+
+export const EGO_DT = 0.001;
+const ROAD_DS = 0.5;
+
+export interface Box {
+  /** Centre of the footprint (m, odom) and yaw (rad). */
+  x: number;
+  y: number;
+  yaw: number;
+  /** Half length (along yaw) and half width. */
+  hl: number;
+  hw: number;
+  /** Bottom and top (m above ground). */
+  z0: number;
+  z1: number;
+  /** Render colour 0xRRGGBB and lidar reflectivity (0..255). */
+  color: number;
+  intensity: number;
+}
+
+export interface ActorSpec {
+  id: number;
+  cls: ActorClass;
+  size: { x: number; y: number; z: number };
+  motion: "along" | "oncoming" | "crossing";
+  s0: number;
+  d0: number;
+  speed: number;
+  /** crossing only: lateral target and start time. */
+  d1: number;
+  tStart: number;
+  color: number;
+}
+
+export interface WorldEvent {
+  kind: EventKind;
+  startS: number;
+  endS: number;
+  peak: number | null;
+}
+
+export interface EgoState {
+  x: number;
+  y: number;
+  yaw: number;
+  /** Speed along the heading (m/s), longitudinal and lateral acceleration (m/s²), yaw rate (rad/s). */
+  speed: number;
+  accel: number;
+  latAccel: number;
+  yawRate: number;
+  rpm: number;
+  gear: number;
+  throttle: number;
+  brake: number;
+  steering: number;
+}
+
+export const CLASS_COLORS: Record<ActorClass, number> = { car: 0xd02020, truck: 0x2040d0, pedestrian: 0xf0d000, cyclist: 0xc020c0 };
+export const SKY_COLOR = 0x87b5e0;
+export const GRASS_COLOR = 0x4f7a3a;
+export const ROAD_COLOR = 0x505055;
+export const MARKING_COLOR = 0xf0f0f0;
+export const SIDEWALK_COLOR = 0x9a968c;
+const CLASS_SIZES: Record<ActorClass, { x: number; y: number; z: number }> = {
+  car: { x: 4.6, y: 1.9, z: 1.5 },
+  truck: { x: 9.0, y: 2.5, z: 3.4 },
+  pedestrian: { x: 0.6, y: 0.6, z: 1.75 },
+  cyclist: { x: 1.8, y: 0.6, z: 1.7 },
+};
+
+/** Road centreline sampled every 0.5 m of arc length from sMin. */
+export class Road {
+  readonly sMin: number;
+  readonly sMax: number;
+  readonly xs: Float64Array;
+  readonly ys: Float64Array;
+  readonly hs: Float64Array;
+  readonly halfWidth: number;
+  constructor(
+    sMin: number,
+    sMax: number,
+    curvature: (s: number) => number,
+    readonly lanesPerDirection: number,
+    readonly laneWidth: number,
+    readonly sidewalkWidth: number,
+    readonly curbHeight: number,
+  ) {
+    this.sMin = sMin;
+    this.sMax = sMax;
+    const n = Math.ceil((sMax - sMin) / ROAD_DS) + 1;
+    this.xs = new Float64Array(n);
+    this.ys = new Float64Array(n);
+    this.hs = new Float64Array(n);
+    this.halfWidth = lanesPerDirection * laneWidth;
+    // Integrate forward from s = 0 (the start pose is the origin, heading +x) and backward to sMin.
+    const i0 = Math.round(-sMin / ROAD_DS);
+    for (let i = i0 + 1; i < n; i++) {
+      const s = sMin + (i - 0.5) * ROAD_DS;
+      const h = this.hs[i - 1]! + curvature(s) * ROAD_DS;
+      const hm = (this.hs[i - 1]! + h) / 2;
+      this.hs[i] = h;
+      this.xs[i] = this.xs[i - 1]! + Math.cos(hm) * ROAD_DS;
+      this.ys[i] = this.ys[i - 1]! + Math.sin(hm) * ROAD_DS;
+    }
+    for (let i = i0 - 1; i >= 0; i--) {
+      const s = sMin + (i + 0.5) * ROAD_DS;
+      const h = this.hs[i + 1]! - curvature(s) * ROAD_DS;
+      const hm = (this.hs[i + 1]! + h) / 2;
+      this.hs[i] = h;
+      this.xs[i] = this.xs[i + 1]! - Math.cos(hm) * ROAD_DS;
+      this.ys[i] = this.ys[i + 1]! - Math.sin(hm) * ROAD_DS;
+    }
+  }
+
+  /** Point at arc length s and lateral offset d (+ left), with the road heading there. */
+  at(s: number, d = 0): { x: number; y: number; h: number } {
+    const f = Math.min(Math.max((s - this.sMin) / ROAD_DS, 0), this.xs.length - 1.000001);
+    const i = Math.floor(f);
+    const w = f - i;
+    const h = this.hs[i]! + (this.hs[i + 1]! - this.hs[i]!) * w;
+    const x = this.xs[i]! + (this.xs[i + 1]! - this.xs[i]!) * w - Math.sin(h) * d;
+    const y = this.ys[i]! + (this.ys[i + 1]! - this.ys[i]!) * w + Math.cos(h) * d;
+    return { x, y, h };
+  }
+
+  /** Centre of a driving lane: lane 0 is next to the centre line, on the right (right-hand traffic). */
+  laneOffset(lane: number, oncoming = false): number {
+    const d = (lane + 0.5) * this.laneWidth;
+    return oncoming ? d : -d;
+  }
+}
+
+export interface WorldOptions {
+  rig: RigConfig;
+  seed: number;
+  durationS: number;
+}
+
+/** Extra simulated time after the last capture, so late messages still have a world to look at. */
+export const WORLD_MARGIN_S = 2;
+
+export class World {
+  readonly seed: number;
+  readonly durationS: number;
+  readonly road: Road;
+  readonly events: WorldEvent[] = [];
+  readonly actors: ActorSpec[] = [];
+  readonly structure: Box[] = [];
+  readonly scenario: ScenarioConfig;
+  // Ego state at 1 kHz.
+  readonly #n: number;
+  readonly #x: Float64Array;
+  readonly #y: Float64Array;
+  readonly #yaw: Float64Array;
+  readonly #v: Float64Array;
+  readonly #a: Float64Array;
+  readonly #yawRate: Float64Array;
+  readonly #rpm: Float64Array;
+  readonly #gear: Int8Array;
+  readonly #throttle: Float64Array;
+  readonly #s: Float64Array;
+
+  constructor(options: WorldOptions) {
+    const { rig, seed, durationS } = options;
+    this.seed = seed;
+    this.durationS = durationS;
+    this.scenario = rig.scenario;
+    const sc = rig.scenario;
+    const rng = Prng.stream(seed, "world");
+    const total = durationS + WORLD_MARGIN_S;
+    const n = Math.ceil(total / EGO_DT) + 2;
+    this.#n = n;
+    const scripted = sc.events === "random" ? randomEvents(rng, durationS, sc.eventsPerMinute) : [...sc.events].sort((a, b) => a.atS - b.atS);
+
+    // 1. Longitudinal motion (independent of the road's shape).
+    const v = new Float64Array(n);
+    const a = new Float64Array(n);
+    const s = new Float64Array(n);
+    const cruise = sc.ego.cruiseSpeed;
+    v[0] = cruise;
+    let target = cruise;
+    let accel = 0;
+    const windows = scripted.map((e) => ({ ...e, durationS: e.durationS ?? defaultDuration(e.kind, cruise) }));
+    for (let i = 1; i < n; i++) {
+      const t = i * EGO_DT;
+      let cmd: number | null = null;
+      let hold = false;
+      for (const e of windows) {
+        if (t < e.atS || t >= e.atS + e.durationS) continue;
+        if (e.kind === "hard_braking") cmd = -7;
+        else if (e.kind === "harsh_acceleration") cmd = v[i - 1]! < 33 ? 4 : 0;
+        else if (e.kind === "stop") {
+          cmd = v[i - 1]! > 0.05 ? -2.5 : 0;
+          hold = v[i - 1]! <= 0.05;
+        }
+      }
+      if (cmd === null) {
+        // Resume cruising; after a harsh acceleration the driver eases back gently.
+        target = cruise;
+        cmd = Math.max(-1.5, Math.min(1.2, 0.6 * (target - v[i - 1]!)));
+      }
+      accel += (cmd - accel) * Math.min(1, EGO_DT / 0.2);
+      let vi = v[i - 1]! + accel * EGO_DT;
+      if (hold || vi < 0) {
+        vi = 0;
+        if (hold) accel = 0;
+      }
+      v[i] = vi;
+      a[i] = (vi - v[i - 1]!) / EGO_DT;
+      s[i] = s[i - 1]! + (vi + v[i - 1]!) * 0.5 * EGO_DT;
+    }
+    a[0] = a[1]!;
+    this.#v = v;
+    this.#a = a;
+    this.#s = s;
+
+    // 2. The road: scripted sharp turns become tight arcs exactly where the ego will be.
+    const sAt = (t: number): number => s[Math.min(n - 1, Math.max(0, Math.round(t / EGO_DT)))]!;
+    const vAt = (t: number): number => v[Math.min(n - 1, Math.max(0, Math.round(t / EGO_DT)))]!;
+    const arcs: { s0: number; s1: number; k: number }[] = [];
+    for (const e of windows) {
+      if (e.kind !== "sharp_turn") continue;
+      const s0 = sAt(e.atS);
+      const s1 = sAt(e.atS + e.durationS);
+      const speed = Math.max(3, vAt(e.atS));
+      const radius = Math.max(12, (speed * speed) / 4.5);
+      arcs.push({ s0, s1, k: (rng.chance(0.5) ? 1 : -1) / radius });
+    }
+    const base = baseCurvature(sc, rng);
+    const sEnd = s[n - 1]! + 400;
+    const road = new Road(-300, sEnd, (sv) => {
+      for (const arc of arcs) if (sv >= arc.s0 && sv < arc.s1) return arc.k;
+      return base(sv);
+    }, sc.road.lanesPerDirection, sc.road.laneWidth, sc.road.sidewalkWidth, sc.road.curbHeight);
+    this.road = road;
+
+    // 3. Lateral motion: lane changes between the ego lane and its right-hand neighbour.
+    const laneA = road.laneOffset(Math.min(sc.ego.lane, sc.road.lanesPerDirection - 1));
+    const laneB = sc.road.lanesPerDirection > 1 ? road.laneOffset(sc.ego.lane === 0 ? 1 : sc.ego.lane - 1) : laneA + sc.road.laneWidth * 0.8;
+    const dArr = new Float64Array(n);
+    let from = laneA;
+    let to = laneB;
+    const changes = windows.filter((e) => e.kind === "lane_change");
+    let ci = 0;
+    let cur = laneA;
+    for (let i = 0; i < n; i++) {
+      const t = i * EGO_DT;
+      const c = changes[ci];
+      if (c !== undefined && t >= c.atS) {
+        const u = (t - c.atS) / c.durationS;
+        if (u >= 1) {
+          cur = to;
+          [from, to] = [to, from];
+          ci++;
+          dArr[i] = cur;
+          continue;
+        }
+        dArr[i] = from + (to - from) * (0.5 - 0.5 * Math.cos(Math.PI * u));
+      } else dArr[i] = cur;
+    }
+
+    // 4. Ego pose, yaw rate, powertrain.
+    this.#x = new Float64Array(n);
+    this.#y = new Float64Array(n);
+    this.#yaw = new Float64Array(n);
+    this.#yawRate = new Float64Array(n);
+    this.#rpm = new Float64Array(n);
+    this.#gear = new Int8Array(n);
+    this.#throttle = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const p = road.at(s[i]!, dArr[i]!);
+      this.#x[i] = p.x;
+      this.#y[i] = p.y;
+      const dd = i > 0 ? (dArr[i]! - dArr[i - 1]!) / EGO_DT : 0;
+      this.#yaw[i] = p.h + (v[i]! > 0.2 ? Math.atan2(dd, v[i]!) : 0);
+    }
+    for (let i = 0; i < n; i++) {
+      const i0 = Math.max(0, i - 5);
+      const i1 = Math.min(n - 1, i + 5);
+      this.#yawRate[i] = (this.#yaw[i1]! - this.#yaw[i0]!) / ((i1 - i0) * EGO_DT);
+    }
+    const veh = rig.vehicle;
+    let gear = 1;
+    let rpm = veh.idleRpm;
+    let shiftHold = 0;
+    for (let i = 0; i < n; i++) {
+      const throttle = Math.max(0, Math.min(1, a[i]! >= -0.3 ? 0.12 + a[i]! / 4.5 + v[i]! * 0.006 : 0));
+      this.#throttle[i] = throttle;
+      const wheelRpm = (v[i]! / (2 * Math.PI * veh.wheelRadius)) * 60;
+      const rpmIn = (g: number): number => wheelRpm * veh.gearRatios[g - 1]! * veh.finalDrive;
+      if (shiftHold > 0) shiftHold--;
+      else if (gear < veh.gearRatios.length && rpmIn(gear) > veh.upshiftRpm + 1800 * throttle) {
+        gear++;
+        shiftHold = 400;
+      } else if (gear > 1 && rpmIn(gear) < veh.downshiftRpm) {
+        gear--;
+        shiftHold = 400;
+      }
+      if (v[i]! < 0.5) gear = 1;
+      // At a standstill or while pulling away the clutch slips: the engine stays above idle.
+      const targetRpm = Math.max(veh.idleRpm + 700 * throttle * (v[i]! < 3 ? 1 : 0), rpmIn(gear));
+      rpm += (targetRpm - rpm) * Math.min(1, EGO_DT / 0.08);
+      this.#rpm[i] = rpm;
+      this.#gear[i] = gear;
+    }
+
+    // 5. Events with their true extent and peak.
+    for (const e of windows) {
+      const i0 = Math.round(e.atS / EGO_DT);
+      const i1 = Math.min(n - 1, Math.round((e.atS + e.durationS) / EGO_DT));
+      let peak: number | null = null;
+      if (e.kind === "hard_braking") peak = minOf(a, i0, i1);
+      else if (e.kind === "harsh_acceleration") peak = maxOf(a, i0, i1);
+      else if (e.kind === "sharp_turn") peak = extremeOf(this.#yawRate, i0, i1);
+      else if (e.kind === "lane_change") {
+        const lat = new Float64Array(i1 - i0 + 1);
+        for (let i = i0; i <= i1; i++) lat[i - i0] = v[i]! * this.#yawRate[i]!;
+        peak = extremeOf(lat, 0, lat.length - 1);
+      } else if (e.kind === "stop") peak = 0;
+      this.events.push({ kind: e.kind, startS: e.atS, endS: e.atS + e.durationS, peak });
+    }
+    this.events.sort((p, q) => p.startS - q.startS);
+
+    // 6. Structure and actors.
+    buildStructure(this.structure, road, sc, Prng.stream(seed, "structure"));
+    buildActors(this, sc, Prng.stream(seed, "actors"));
+  }
+
+  #index(t: number): [number, number, number] {
+    const f = Math.min(Math.max(t / EGO_DT, 0), this.#n - 1.000001);
+    const i = Math.floor(f);
+    return [i, i + 1, f - i];
+  }
+
+  /** Ego base_link pose and state at world time t (s). */
+  ego(t: number): EgoState {
+    const [i, j, w] = this.#index(t);
+    const lerp = (arr: Float64Array): number => arr[i]! + (arr[j]! - arr[i]!) * w;
+    const speed = lerp(this.#v);
+    const yawRate = lerp(this.#yawRate);
+    const accel = lerp(this.#a);
+    return {
+      x: lerp(this.#x),
+      y: lerp(this.#y),
+      yaw: lerp(this.#yaw),
+      speed,
+      accel,
+      latAccel: speed * yawRate,
+      yawRate,
+      rpm: lerp(this.#rpm),
+      gear: this.#gear[w < 0.5 ? i : j]!,
+      throttle: lerp(this.#throttle),
+      brake: Math.max(0, Math.min(1, -accel / 8)) * (accel < -0.3 ? 1 : 0),
+      steering: speed > 0.5 ? Math.atan((2.8 * yawRate) / speed) : 0,
+    };
+  }
+
+  /** Only the pose (cheap): x, y, yaw. */
+  egoPose(t: number): { x: number; y: number; yaw: number } {
+    const [i, j, w] = this.#index(t);
+    return {
+      x: this.#x[i]! + (this.#x[j]! - this.#x[i]!) * w,
+      y: this.#y[i]! + (this.#y[j]! - this.#y[i]!) * w,
+      yaw: this.#yaw[i]! + (this.#yaw[j]! - this.#yaw[i]!) * w,
+    };
+  }
+
+  /** Engine RPM at t (what the audio's engine tone follows). */
+  rpm(t: number): number {
+    const [i, j, w] = this.#index(t);
+    return this.#rpm[i]! + (this.#rpm[j]! - this.#rpm[i]!) * w;
+  }
+
+  egoS(t: number): number {
+    const [i, j, w] = this.#index(t);
+    return this.#s[i]! + (this.#s[j]! - this.#s[i]!) * w;
+  }
+
+  /** Events of a kind active at t. */
+  activeEvents(t: number): WorldEvent[] {
+    return this.events.filter((e) => t >= e.startS && t < e.endS);
+  }
+
+  /** An actor's box at world time t. */
+  actorBox(actor: ActorSpec, t: number): Box {
+    const p = actorPose(this.road, actor, t);
+    return { x: p.x, y: p.y, yaw: p.yaw, hl: actor.size.x / 2, hw: actor.size.y / 2, z0: 0, z1: actor.size.z, color: actor.color, intensity: actor.cls === "truck" ? 90 : 60 };
+  }
+
+  /** Every actor's box at t. */
+  actorBoxes(t: number): Box[] {
+    return this.actors.map((a) => this.actorBox(a, t));
+  }
+}
+
+export function actorPose(road: Road, actor: ActorSpec, t: number): { x: number; y: number; yaw: number } {
+  if (actor.motion === "crossing") {
+    const dir = Math.sign(actor.d1 - actor.d0);
+    const d = t < actor.tStart ? actor.d0 : actor.d0 + dir * Math.min(Math.abs(actor.d1 - actor.d0), actor.speed * (t - actor.tStart));
+    const p = road.at(actor.s0, d);
+    return { x: p.x, y: p.y, yaw: p.h + (dir * Math.PI) / 2 };
+  }
+  const sign = actor.motion === "along" ? 1 : -1;
+  const p = road.at(actor.s0 + sign * actor.speed * t, actor.d0);
+  return { x: p.x, y: p.y, yaw: actor.motion === "along" ? p.h : p.h + Math.PI };
+}
+
+function defaultDuration(kind: ScriptedEvent["kind"], cruise: number): number {
+  switch (kind) {
+    case "hard_braking":
+      return 1.2;
+    case "harsh_acceleration":
+      return 2.5;
+    case "stop":
+      return cruise / 2.5 + 4;
+    case "sharp_turn":
+      return 3.5;
+    case "lane_change":
+      return 4;
+    case "siren_wail":
+    case "siren_yelp":
+      return 6;
+    case "horn":
+      return 1;
+  }
+}
+
+const RANDOM_KINDS: ScriptedEvent["kind"][] = ["siren_wail", "siren_yelp", "horn", "hard_braking", "harsh_acceleration", "sharp_turn", "stop", "lane_change"];
+
+function randomEvents(rng: Prng, durationS: number, perMinute: number): ScriptedEvent[] {
+  const count = Math.round((perMinute * durationS) / 60);
+  const events: ScriptedEvent[] = [];
+  let t = 1.5 + rng.uniform(0, 2);
+  const kinds = [...RANDOM_KINDS];
+  for (let k = 0; k < count && t < durationS - 3; k++) {
+    // Cycle through a seeded shuffle so a minute of driving shows every kind.
+    if (kinds.length === 0) kinds.push(...RANDOM_KINDS);
+    const kind = kinds.splice(rng.int(0, kinds.length - 1), 1)[0]!;
+    events.push({ kind, atS: Math.round(t * 100) / 100 });
+    t += Math.max(defaultDuration(kind, 12) + 1.5, (60 / Math.max(perMinute, 0.1)) * rng.uniform(0.7, 1.3));
+  }
+  return events;
+}
+
+function baseCurvature(sc: ScenarioConfig, rng: Prng): (s: number) => number {
+  const segs: { s0: number; s1: number; k: number }[] = [];
+  if (sc.road.segments === "random") {
+    let s = -300;
+    let straight = true;
+    while (s < 20000) {
+      const len = straight ? rng.uniform(60, 160) : rng.uniform(40, 120);
+      const k = straight ? 0 : (rng.chance(0.5) ? 1 : -1) / rng.uniform(120, 400);
+      segs.push({ s0: s, s1: s + len, k });
+      s += len;
+      straight = !straight;
+    }
+  } else {
+    let s = 0;
+    for (const seg of sc.road.segments) {
+      segs.push({ s0: s, s1: s + seg.length, k: seg.radius === null ? 0 : (seg.turn === "left" ? 1 : -1) / seg.radius });
+      s += seg.length;
+    }
+  }
+  return (s: number) => {
+    for (const seg of segs) if (s >= seg.s0 && s < seg.s1) return seg.k;
+    return 0;
+  };
+}
+
+function buildStructure(out: Box[], road: Road, sc: ScenarioConfig, rng: Prng): void {
+  const edge = road.halfWidth;
+  const curbH = sc.road.curbHeight;
+  const boxAt = (s: number, d: number, len: number, wid: number, z1: number, color: number, intensity: number): Box => {
+    const p = road.at(s, d);
+    return { x: p.x, y: p.y, yaw: p.h, hl: len / 2, hw: wid / 2, z0: 0, z1, color, intensity };
+  };
+  if (curbH > 0) {
+    for (let s = road.sMin + 2.5; s < road.sMax - 2.5; s += 5) {
+      for (const side of [-1, 1]) out.push(boxAt(s, side * (edge + 0.1), 5, 0.2, curbH, 0xb0ada5, 40));
+    }
+  }
+  for (let s = road.sMin + sc.structure.poleSpacing / 2; s < road.sMax; s += sc.structure.poleSpacing) {
+    for (const side of [-1, 1]) out.push(boxAt(s + side * sc.structure.poleSpacing * 0.25, side * (edge + 0.6), 0.25, 0.25, 6, 0x3a3a3a, 120));
+  }
+  for (const side of [-1, 1]) {
+    let s = road.sMin;
+    while (s < road.sMax) {
+      const len = rng.uniform(15, 40);
+      const depth = rng.uniform(10, 20);
+      const height = rng.uniform(6, 24);
+      const setback = sc.road.sidewalkWidth + rng.uniform(2, 6);
+      if (rng.chance(sc.structure.buildingDensity)) {
+        const shade = rng.int(0, 3);
+        const colors = [0xc8b89a, 0xa8a29a, 0xb88a70, 0x9aa8b8];
+        out.push(boxAt(s + len / 2, side * (edge + setback + depth / 2), len, depth, height, colors[shade]!, 30 + shade * 10));
+      }
+      s += len + rng.uniform(3, 12);
+    }
+  }
+}
+
+function buildActors(world: World, sc: ScenarioConfig, rng: Prng): void {
+  const road = world.road;
+  const lanes = sc.road.lanesPerDirection;
+  const specs: Omit<ActorSpec, "id" | "size" | "color">[] = [];
+  for (const a of sc.actors) {
+    specs.push({ cls: a.class, motion: a.motion, s0: a.s0, d0: a.d, speed: a.speed, d1: a.motion === "crossing" ? -a.d : a.d, tStart: 0 });
+  }
+  const sTravel = world.egoS(world.durationS);
+  const cruise = sc.ego.cruiseSpeed;
+  const sidewalk = road.halfWidth + 0.3 + sc.road.sidewalkWidth / 2;
+  const propose = (cls: ActorClass): Omit<ActorSpec, "id" | "size" | "color"> => {
+    if (cls === "pedestrian") {
+      const r = rng.float();
+      const side = rng.chance(0.5) ? 1 : -1;
+      if (r < 0.3) {
+        const s0 = rng.uniform(20, sTravel + 60);
+        return { cls, motion: "crossing", s0, d0: side * sidewalk, d1: -side * sidewalk, speed: rng.uniform(1.1, 1.6), tStart: rng.uniform(0, world.durationS) };
+      }
+      return { cls, motion: rng.chance(0.5) ? "along" : "oncoming", s0: rng.uniform(-20, sTravel + 80), d0: side * sidewalk, d1: 0, speed: rng.uniform(1.0, 1.7), tStart: 0 };
+    }
+    if (cls === "cyclist") {
+      const oncoming = rng.chance(0.3);
+      const d = oncoming ? road.halfWidth - 0.7 : -(road.halfWidth - 0.7);
+      return { cls, motion: oncoming ? "oncoming" : "along", s0: rng.uniform(-10, sTravel + 100), d0: d, d1: d, speed: rng.uniform(3.5, 6.5), tStart: 0 };
+    }
+    const oncoming = rng.chance(0.45);
+    const lane = rng.int(0, lanes - 1);
+    const d = road.laneOffset(lane, oncoming);
+    const speed = oncoming ? rng.uniform(8, 15) : cruise * rng.uniform(0.75, 1.15);
+    const s0 = oncoming ? rng.uniform(40, sTravel + speed * world.durationS + 40) : rng.uniform(-40, 120);
+    return { cls, motion: oncoming ? "oncoming" : "along", s0, d0: d, d1: d, speed, tStart: 0 };
+  };
+  const counts: [ActorClass, number][] = [
+    ["car", sc.traffic.cars],
+    ["truck", sc.traffic.trucks],
+    ["pedestrian", sc.traffic.pedestrians],
+    ["cyclist", sc.traffic.cyclists],
+  ];
+  const clear = (spec: Omit<ActorSpec, "id" | "size" | "color">): boolean => {
+    const size = CLASS_SIZES[spec.cls];
+    const probe: ActorSpec = { ...spec, id: 0, size, color: 0 };
+    for (let t = 0; t <= world.durationS + WORLD_MARGIN_S; t += 0.25) {
+      const p = actorPose(road, probe, t);
+      const e = world.egoPose(t);
+      // Keep a margin around the ego (its box is about 4.8 × 2 m with the rear axle 1 m from the back).
+      if (Math.hypot(p.x - e.x, p.y - e.y) < 3.5 + size.x / 2 + (spec.cls === "pedestrian" ? 0 : 1.5)) return false;
+    }
+    return true;
+  };
+  for (const [cls, count] of counts) {
+    for (let k = 0; k < count; k++) {
+      for (let attempt = 0; attempt < 30; attempt++) {
+        const spec = propose(cls);
+        if (clear(spec)) {
+          specs.push(spec);
+          break;
+        }
+      }
+    }
+  }
+  specs.forEach((spec, id) => world.actors.push({ ...spec, id, size: CLASS_SIZES[spec.cls], color: CLASS_COLORS[spec.cls] }));
+}
+
+function minOf(arr: Float64Array, i0: number, i1: number): number {
+  let m = Infinity;
+  for (let i = i0; i <= i1; i++) m = Math.min(m, arr[i]!);
+  return m;
+}
+function maxOf(arr: Float64Array, i0: number, i1: number): number {
+  let m = -Infinity;
+  for (let i = i0; i <= i1; i++) m = Math.max(m, arr[i]!);
+  return m;
+}
+function extremeOf(arr: Float64Array, i0: number, i1: number): number {
+  const lo = minOf(arr, i0, i1);
+  const hi = maxOf(arr, i0, i1);
+  return Math.abs(lo) > Math.abs(hi) ? lo : hi;
+}
