@@ -10,5 +10,7 @@ program
   .showHelpAfterError();
 
 // Subcommand registrations (one line each).
+import { register as registerSim } from "./commands/sim.js";
+registerSim(program);
 
 await program.parseAsync(process.argv);

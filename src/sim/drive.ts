@@ -247,7 +247,9 @@ export function simulateDrive(options: SimulateDriveOptions): SimDrive {
 function buildTruth(drive: SimDrive, sensors: TruthSensor[], messages: Record<string, TruthMessages>, scenario: string): TruthFile {
   const { world, startNs, durationS, rig } = drive;
   const dt = 1 / rig.truthRateHz;
-  const samples = Math.floor(durationS / dt + 1e-9) + 1;
+  // Tracks run a little past the end: a lidar sweep that starts before the end finishes after it.
+  const coverS = durationS + (rig.lidar ? 1 / rig.lidar.rateHz : 0) + 0.2;
+  const samples = Math.floor(coverS / dt + 1e-9) + 1;
   const tNs = (i: number): string => (startNs + BigInt(Math.round(i * dt * 1e9))).toString();
   const r = (x: number, digits = 4): number => Math.round(x * 10 ** digits) / 10 ** digits;
   const ego: PoseSample[] = [];

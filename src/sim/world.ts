@@ -512,35 +512,73 @@ function buildStructure(out: Box[], road: Road, sc: ScenarioConfig, rng: Prng): 
   }
 }
 
+/** Do two footprints (centre, yaw, half extents) overlap, with a margin? Separating-axis test in 2D. */
+function footprintsOverlap(a: Pose2, ah: [number, number], b: Pose2, bh: [number, number], margin: number): boolean {
+  const dx = b.x - a.x;
+  const dy = b.y - a.y;
+  const ra = Math.hypot(ah[0], ah[1]);
+  const rb = Math.hypot(bh[0], bh[1]);
+  if (dx * dx + dy * dy > (ra + rb + margin) ** 2) return false;
+  const axes = [a.yaw, a.yaw + Math.PI / 2, b.yaw, b.yaw + Math.PI / 2];
+  for (const ang of axes) {
+    const ux = Math.cos(ang);
+    const uy = Math.sin(ang);
+    const proj = (h: [number, number], yaw: number): number => h[0] * Math.abs(Math.cos(yaw) * ux + Math.sin(yaw) * uy) + h[1] * Math.abs(-Math.sin(yaw) * ux + Math.cos(yaw) * uy);
+    if (Math.abs(dx * ux + dy * uy) > proj(ah, a.yaw) + proj(bh, b.yaw) + margin) return false;
+  }
+  return true;
+}
+
+interface Pose2 {
+  x: number;
+  y: number;
+  yaw: number;
+}
+
+const PLACEMENT_DT = 0.1;
+
 function buildActors(world: World, sc: ScenarioConfig, rng: Prng): void {
   const road = world.road;
   const lanes = sc.road.lanesPerDirection;
-  const specs: Omit<ActorSpec, "id" | "size" | "color">[] = [];
+  type Spec = Omit<ActorSpec, "id" | "size" | "color">;
+  const specs: Spec[] = [];
   for (const a of sc.actors) {
     specs.push({ cls: a.class, motion: a.motion, s0: a.s0, d0: a.d, speed: a.speed, d1: a.motion === "crossing" ? -a.d : a.d, tStart: 0 });
   }
   const sTravel = world.egoS(world.durationS);
   const cruise = sc.ego.cruiseSpeed;
   const sidewalk = road.halfWidth + 0.3 + sc.road.sidewalkWidth / 2;
-  const propose = (cls: ActorClass): Omit<ActorSpec, "id" | "size" | "color"> => {
+  // One speed per lane and direction, so vehicles sharing a lane never run into each other.
+  const laneSpeed = new Map<string, number>();
+  const speedOf = (key: string, make: () => number): number => {
+    let v = laneSpeed.get(key);
+    if (v === undefined) {
+      v = make();
+      laneSpeed.set(key, v);
+    }
+    return v;
+  };
+  const propose = (cls: ActorClass): Spec => {
     if (cls === "pedestrian") {
       const r = rng.float();
       const side = rng.chance(0.5) ? 1 : -1;
       if (r < 0.3) {
-        const s0 = rng.uniform(20, sTravel + 60);
+        const s0 = rng.uniform(15, sTravel + 80);
         return { cls, motion: "crossing", s0, d0: side * sidewalk, d1: -side * sidewalk, speed: rng.uniform(1.1, 1.6), tStart: rng.uniform(0, world.durationS) };
       }
-      return { cls, motion: rng.chance(0.5) ? "along" : "oncoming", s0: rng.uniform(-20, sTravel + 80), d0: side * sidewalk, d1: 0, speed: rng.uniform(1.0, 1.7), tStart: 0 };
+      const motion = rng.chance(0.5) ? "along" : "oncoming";
+      return { cls, motion, s0: rng.uniform(-20, sTravel + 80), d0: side * (sidewalk + rng.uniform(-0.8, 0.8)), d1: 0, speed: rng.uniform(1.0, 1.7), tStart: 0 };
     }
     if (cls === "cyclist") {
       const oncoming = rng.chance(0.3);
-      const d = oncoming ? road.halfWidth - 0.7 : -(road.halfWidth - 0.7);
-      return { cls, motion: oncoming ? "oncoming" : "along", s0: rng.uniform(-10, sTravel + 100), d0: d, d1: d, speed: rng.uniform(3.5, 6.5), tStart: 0 };
+      const d = oncoming ? road.halfWidth - 0.45 : -(road.halfWidth - 0.45);
+      const speed = speedOf(`bike/${oncoming}`, () => rng.uniform(3.5, 6.5));
+      return { cls, motion: oncoming ? "oncoming" : "along", s0: rng.uniform(-10, sTravel + 100), d0: d, d1: d, speed, tStart: 0 };
     }
     const oncoming = rng.chance(0.45);
     const lane = rng.int(0, lanes - 1);
     const d = road.laneOffset(lane, oncoming);
-    const speed = oncoming ? rng.uniform(8, 15) : cruise * rng.uniform(0.75, 1.15);
+    const speed = speedOf(`lane/${lane}/${oncoming}`, () => (oncoming ? rng.uniform(8, 15) : cruise * rng.uniform(0.75, 1.15)));
     const s0 = oncoming ? rng.uniform(40, sTravel + speed * world.durationS + 40) : rng.uniform(-40, 120);
     return { cls, motion: oncoming ? "oncoming" : "along", s0, d0: d, d1: d, speed, tStart: 0 };
   };
@@ -550,23 +588,37 @@ function buildActors(world: World, sc: ScenarioConfig, rng: Prng): void {
     ["pedestrian", sc.traffic.pedestrians],
     ["cyclist", sc.traffic.cyclists],
   ];
-  const clear = (spec: Omit<ActorSpec, "id" | "size" | "color">): boolean => {
-    const size = CLASS_SIZES[spec.cls];
-    const probe: ActorSpec = { ...spec, id: 0, size, color: 0 };
-    for (let t = 0; t <= world.durationS + WORLD_MARGIN_S; t += 0.25) {
-      const p = actorPose(road, probe, t);
-      const e = world.egoPose(t);
-      // Keep a margin around the ego (its box is about 4.8 × 2 m with the rear axle 1 m from the back).
-      if (Math.hypot(p.x - e.x, p.y - e.y) < 3.5 + size.x / 2 + (spec.cls === "pedestrian" ? 0 : 1.5)) return false;
+  const steps = Math.ceil((world.durationS + WORLD_MARGIN_S) / PLACEMENT_DT) + 1;
+  // The ego's footprint: about 4.8 × 2 m, its centre 1.4 m ahead of base_link (rear axle).
+  const egoPath: Pose2[] = [];
+  for (let k = 0; k < steps; k++) {
+    const e = world.egoPose(k * PLACEMENT_DT);
+    egoPath.push({ x: e.x + 1.4 * Math.cos(e.yaw), y: e.y + 1.4 * Math.sin(e.yaw), yaw: e.yaw });
+  }
+  const placed: { path: Pose2[]; half: [number, number] }[] = [{ path: egoPath, half: [2.4 + 1.5, 1.0 + 0.3] }];
+  const pathOf = (spec: Spec): Pose2[] => {
+    const probe: ActorSpec = { ...spec, id: 0, size: CLASS_SIZES[spec.cls], color: 0 };
+    const path: Pose2[] = [];
+    for (let k = 0; k < steps; k++) path.push(actorPose(road, probe, k * PLACEMENT_DT));
+    return path;
+  };
+  const fits = (path: Pose2[], half: [number, number]): boolean => {
+    for (const other of placed) {
+      for (let k = 0; k < steps; k++) if (footprintsOverlap(path[k]!, half, other.path[k]!, other.half, 0.3)) return false;
     }
     return true;
   };
+  for (const spec of specs) placed.push({ path: pathOf(spec), half: [CLASS_SIZES[spec.cls].x / 2, CLASS_SIZES[spec.cls].y / 2] });
   for (const [cls, count] of counts) {
+    const size = CLASS_SIZES[cls];
+    const half: [number, number] = [size.x / 2, size.y / 2];
     for (let k = 0; k < count; k++) {
       for (let attempt = 0; attempt < 30; attempt++) {
         const spec = propose(cls);
-        if (clear(spec)) {
+        const path = pathOf(spec);
+        if (fits(path, half)) {
           specs.push(spec);
+          placed.push({ path, half });
           break;
         }
       }
