@@ -86,6 +86,17 @@ export interface Transport {
   topics(): TopicInfo[];
   /** Parameters given to the node at start (ROS parameters, or the embedded launcher's values). */
   parameters(): Record<string, ParameterValue>;
+  /**
+   * Calls a std_srvs/Trigger service by name (relative names resolve against this node), for
+   * the CLI and tests. Optional: adapters that can act as a client implement it.
+   */
+  callTrigger?(name: string): Promise<TriggerResult>;
+  /**
+   * Resolves once every message published so far has been handed to its subscribers' handlers
+   * (and their returned promises settled). Optional: in-process implements it exactly; over
+   * DDS it only covers what already reached this node.
+   */
+  flush?(): Promise<void>;
   /** Registers a callback run once when the transport shuts down (signal or shutdown()). */
   onShutdown(callback: () => void | Promise<void>): void;
   shutdown(): Promise<void>;

@@ -1,0 +1,54 @@
+/**
+ * ROS 2 name rules shared by the adapters, so a topic is called the same on the embedded
+ * transport as on a ROS graph (design.ros2.org "Topic and Service name mapping").
+ */
+
+const NAME_PATTERN = /^[~/]?[A-Za-z_][A-Za-z0-9_]*(\/[A-Za-z_][A-Za-z0-9_]*)*$/;
+const NODE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function validateNodeName(nodeName: string): void {
+  if (!NODE_NAME_PATTERN.test(nodeName)) {
+    throw new Error(`node name ${JSON.stringify(nodeName)} is invalid: expected letters, digits and underscores, not starting with a digit`);
+  }
+}
+
+/** Normalises a namespace to `/` or `/a/b` (no trailing slash). */
+export function normaliseNamespace(namespace: string | undefined): string {
+  if (namespace === undefined || namespace === "" || namespace === "/") return "/";
+  const ns = namespace.startsWith("/") ? namespace : `/${namespace}`;
+  const trimmed = ns.endsWith("/") ? ns.slice(0, -1) : ns;
+  if (!NAME_PATTERN.test(trimmed)) {
+    throw new Error(`namespace ${JSON.stringify(namespace)} is invalid: expected /-separated tokens of letters, digits and underscores`);
+  }
+  return trimmed;
+}
+
+/**
+ * Expands a topic or service name to its fully qualified form: `/abs` stays, `rel` goes under
+ * the namespace, `~` and `~/x` under the node (`/ns/node/x`).
+ */
+export function expandName(name: string, nodeName: string, namespace: string): string {
+  const ns = normaliseNamespace(namespace);
+  const prefix = ns === "/" ? "" : ns;
+  if (name === "~") return `${prefix}/${nodeName}`;
+  if (!NAME_PATTERN.test(name) || (name.startsWith("~") && !name.startsWith("~/"))) {
+    throw new Error(`name ${JSON.stringify(name)} is invalid: expected /-separated tokens of letters, digits and underscores, optionally starting with / or ~/`);
+  }
+  if (name.startsWith("/")) return name;
+  if (name.startsWith("~/")) return `${prefix}/${nodeName}/${name.slice(2)}`;
+  return `${prefix}/${name}`;
+}
+
+/** `pkg/msg/Type` → `pkg/Type`, the form syncbag uses everywhere (port.ts RawMessage.type). */
+export function normaliseTypeName(type: string): string {
+  const parts = type.split("/");
+  if (parts.length === 3 && parts[1] === "msg") return `${parts[0]}/${parts[2]}`;
+  if (parts.length === 2 && parts[0] !== "" && parts[1] !== "") return type;
+  throw new Error(`message type ${JSON.stringify(type)} is invalid: expected pkg/Type or pkg/msg/Type`);
+}
+
+/** `pkg/Type` → `{ package, type: "msg", name }`, the interface descriptor rclnodejs accepts. */
+export function splitTypeName(type: string): { package: string; type: "msg"; name: string } {
+  const [pkg, name] = normaliseTypeName(type).split("/") as [string, string];
+  return { package: pkg, type: "msg", name };
+}

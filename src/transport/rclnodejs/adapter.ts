@@ -1,0 +1,424 @@
+/**
+ * The rclnodejs adapter of the transport port: syncbag as a ROS 2 node.
+ *
+ * - Subscriptions are raw (`isRaw: true`): rclnodejs hands over the serialized CDR as a Buffer
+ *   (a copy it owns, exactly `buffer_length` bytes), nothing is decoded in JavaScript. Raw
+ *   subscriptions carry no MessageInfo, so the receive time is read from the node clock in the
+ *   callback (see DESIGN.md pitfalls).
+ * - Each subscription feeds the same bounded DeliveryQueue as the in-process adapter, so the
+ *   executor callback returns at once, a slow stage drops (and counts) its own oldest messages,
+ *   and the DDS reader never backs up into a sensor driver.
+ * - Publishing hands rclnodejs a Buffer view of the bytes (no copy): rclnodejs publishes a
+ *   Buffer as a serialized message.
+ * - Parameters are declared with descriptors derived from the zod schemas (type, range,
+ *   read-only); ROS overrides (--params-file, -p) win over syncbag's values; run-time changes
+ *   go through `validateParameterChange`.
+ * - The node clock is ROS time: it follows /clock when use_sim_time is true.
+ * - SIGINT/SIGTERM: rclnodejs's own handler (which shuts everything down at once) is replaced
+ *   by one that runs the onShutdown callbacks first, so the recording is finalised.
+ *
+ * rclnodejs is loaded at run time (it is an optional dependency that only installs where ROS 2
+ * is sourced). This folder is excluded from the main type-check and checked against the pinned
+ * version's published typings by scripts/check-rclnodejs-types.sh.
+ */
+import type * as Rcl from "rclnodejs";
+import { splitTypeName, normaliseTypeName } from "../names.js";
+import { PARAMETER_TYPE_IDS, type ParameterDescriptorSpec, type ParameterKind } from "../parameters.js";
+import type {
+  NodeClock,
+  ParameterValue,
+  QosProfile,
+  RawMessage,
+  RawMessageHandler,
+  RawPublisher,
+  Subscription,
+  TopicInfo,
+  Transport,
+  TriggerHandler,
+  TriggerResult,
+} from "../port.js";
+import { DeliveryQueue } from "../queue.js";
+import type { RclnodejsAdapterModule, RclnodejsTransportOptions } from "../rclnodejs-options.js";
+import { installShutdownSignals } from "../signals.js";
+
+type RclModule = typeof Rcl;
+
+const TRIGGER = "std_srvs/srv/Trigger";
+const SERVICE_WAIT_MS = 2000;
+
+/**
+ * rclnodejs's ESM build exports one default object whose members are what its typings declare
+ * as named exports; its CommonJS build is that object itself. Accept either, checked.
+ */
+export async function loadRclnodejs(): Promise<RclModule> {
+  const loaded: unknown = await import("rclnodejs");
+  const candidate = (typeof loaded === "object" && loaded !== null && "default" in loaded ? (loaded as { default: unknown }).default : loaded) as
+    | Partial<RclModule>
+    | null
+    | undefined;
+  if (typeof candidate?.init !== "function" || typeof candidate.Node !== "function" || typeof candidate.QoS !== "function") {
+    throw new Error("the rclnodejs module loaded but does not export init, Node and QoS");
+  }
+  return candidate as RclModule;
+}
+
+/** QoS as rclnodejs takes it. */
+export function toRclQos(rcl: RclModule, qos: QosProfile): Rcl.QoS {
+  const { HistoryPolicy, ReliabilityPolicy, DurabilityPolicy } = rcl.QoS;
+  return new rcl.QoS(
+    qos.history === "keep_all" ? HistoryPolicy.RMW_QOS_POLICY_HISTORY_KEEP_ALL : HistoryPolicy.RMW_QOS_POLICY_HISTORY_KEEP_LAST,
+    qos.depth,
+    qos.reliability === "reliable" ? ReliabilityPolicy.RMW_QOS_POLICY_RELIABILITY_RELIABLE : ReliabilityPolicy.RMW_QOS_POLICY_RELIABILITY_BEST_EFFORT,
+    qos.durability === "transient_local"
+      ? DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL
+      : DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_VOLATILE,
+  );
+}
+
+function typeId(kind: ParameterKind): Rcl.ParameterType {
+  // The typings declare ParameterType as an ambient const enum (unusable under isolatedModules);
+  // its values are rcl_interfaces/msg/ParameterType's, which PARAMETER_TYPE_IDS holds.
+  return PARAMETER_TYPE_IDS[kind] as Rcl.ParameterType;
+}
+
+/** syncbag value → rclnodejs parameter value (ROS integers are int64: bigint in rclnodejs). */
+function toRclValue(kind: ParameterKind, value: ParameterValue): unknown {
+  if (kind === "integer") return typeof value === "bigint" ? value : BigInt(value as number);
+  if (kind === "integer_array") return (value as number[]).map((v) => BigInt(v));
+  return value;
+}
+
+/** rclnodejs value → syncbag value: safe integers become numbers so zod's z.number() accepts them. */
+function fromRclValue(value: unknown): ParameterValue | undefined {
+  if (typeof value === "bigint") return Number.isSafeInteger(Number(value)) ? Number(value) : value;
+  if (typeof value === "boolean" || typeof value === "number" || typeof value === "string") return value;
+  if (Array.isArray(value) || ArrayBuffer.isView(value)) {
+    const items = Array.from(value as ArrayLike<unknown>);
+    if (items.every((v) => typeof v === "bigint")) return items.map((v) => Number(v as bigint));
+    if (items.every((v) => typeof v === "number")) return items as number[];
+    if (items.every((v) => typeof v === "boolean")) return items as boolean[];
+    if (items.every((v) => typeof v === "string")) return items as string[];
+  }
+  return undefined;
+}
+
+function kindOf(value: ParameterValue): ParameterKind {
+  if (typeof value === "boolean") return "bool";
+  if (typeof value === "bigint") return "integer";
+  if (typeof value === "number") return Number.isInteger(value) ? "integer" : "double";
+  if (typeof value === "string") return "string";
+  if (value.every((v) => typeof v === "boolean")) return "bool_array";
+  if (value.every((v) => typeof v === "string")) return "string_array";
+  return (value as number[]).every((v) => Number.isInteger(v)) ? "integer_array" : "double_array";
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+class RclnodejsSubscription implements Subscription {
+  readonly topic: string;
+  readonly type: string;
+  readonly #queue: DeliveryQueue<RawMessage>;
+  readonly #close: () => void;
+
+  constructor(topic: string, type: string, queue: DeliveryQueue<RawMessage>, close: () => void) {
+    this.topic = topic;
+    this.type = type;
+    this.#queue = queue;
+    this.#close = close;
+  }
+
+  get dropped(): number {
+    return this.#queue.counters.dropped;
+  }
+
+  get delivered(): number {
+    return this.#queue.counters.delivered;
+  }
+
+  get pending(): boolean {
+    return this.#queue.pending;
+  }
+
+  idle(): Promise<void> {
+    return this.#queue.idle();
+  }
+
+  close(): void {
+    if (this.#queue.closed) return;
+    this.#queue.close();
+    this.#close();
+  }
+}
+
+/** One rclnodejs node behind the Transport port. */
+export class RclnodejsTransport implements Transport {
+  readonly name = "rclnodejs";
+  readonly clock: NodeClock;
+  readonly #rcl: RclModule;
+  readonly #context: Rcl.Context;
+  readonly #node: Rcl.Node;
+  readonly #options: RclnodejsTransportOptions;
+  readonly #subscriptions = new Set<RclnodejsSubscription>();
+  readonly #shutdownCallbacks: (() => void | Promise<void>)[] = [];
+  readonly #owned = new Set<string>();
+  readonly #dynamicPrefixes: readonly string[];
+  #shutdown: Promise<void> | null = null;
+  #removeSignals: (() => void) | null = null;
+
+  constructor(rcl: RclModule, context: Rcl.Context, node: Rcl.Node, options: RclnodejsTransportOptions) {
+    this.#rcl = rcl;
+    this.#context = context;
+    this.#node = node;
+    this.#options = options;
+    this.#dynamicPrefixes = options.dynamicParameterPrefixes;
+    const n = node;
+    this.clock = {
+      get kind(): "ros" | "system" {
+        const p = n.getParameter("use_sim_time");
+        return p.value === true ? "ros" : "system";
+      },
+      now: () => n.getClock().now().nanoseconds,
+    };
+  }
+
+  /** @internal Declares parameters, installs callbacks and starts spinning. */
+  start(): void {
+    this.#declareParameters();
+    this.#node.addOnSetParametersCallback((parameters) => this.#onSetParameters(parameters));
+    if (this.#options.handleSignals) {
+      this.#rcl.removeSignalHandlers();
+      this.#removeSignals = installShutdownSignals(this);
+    }
+    this.#node.spin();
+  }
+
+  get node(): Rcl.Node {
+    return this.#node;
+  }
+
+  subscribeRaw(topic: string, type: string, qos: QosProfile, handler: RawMessageHandler): Subscription {
+    const normalised = normaliseTypeName(type);
+    const resolved = this.#node.resolveTopicName(topic);
+    const queue = new DeliveryQueue<RawMessage>({
+      depth: qos.depth,
+      handler: handler as (message: RawMessage) => void | PromiseLike<void>,
+      onError: (error) => this.#handlerError(error, resolved),
+    });
+    const onMessage = (data: Buffer): void => {
+      // No MessageInfo on raw subscriptions: the callback is the receive time.
+      queue.push({ topic: resolved, type: normalised, data, receiveTime: this.clock.now() });
+    };
+    const rclSubscription = this.#node.createSubscription(splitTypeName(normalised), topic, { qos: toRclQos(this.#rcl, qos), isRaw: true }, onMessage);
+    const subscription = new RclnodejsSubscription(resolved, normalised, queue, () => {
+      this.#subscriptions.delete(subscription);
+      this.#node.destroySubscription(rclSubscription);
+    });
+    this.#subscriptions.add(subscription);
+    return subscription;
+  }
+
+  advertise(topic: string, type: string, qos: QosProfile): RawPublisher {
+    const normalised = normaliseTypeName(type);
+    const node = this.#node;
+    const publisher = node.createPublisher(splitTypeName(normalised), topic, { qos: toRclQos(this.#rcl, qos) });
+    let closed = false;
+    return {
+      topic: node.resolveTopicName(topic),
+      type: normalised,
+      publish(data: Uint8Array): void {
+        if (closed) throw new Error(`publish on ${publisher.topic}: the publisher is closed`);
+        // A Buffer view over the same memory: rclnodejs publishes Buffers as serialized messages.
+        publisher.publish(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+      },
+      close(): void {
+        if (closed) return;
+        closed = true;
+        node.destroyPublisher(publisher);
+      },
+    };
+  }
+
+  serveTrigger(name: string, handler: TriggerHandler): void {
+    this.#node.createService(TRIGGER, name, (_request, response) => {
+      Promise.resolve()
+        .then(handler)
+        .then(
+          (result) => response.send({ success: Boolean(result.success), message: String(result.message) }),
+          (error: unknown) => response.send({ success: false, message: `${name} failed: ${message(error)}` }),
+        );
+    });
+  }
+
+  async callTrigger(name: string): Promise<TriggerResult> {
+    const client = this.#node.createClient(TRIGGER, name);
+    try {
+      if (!(await client.waitForService(SERVICE_WAIT_MS))) {
+        throw new Error(`no Trigger service ${client.serviceName} answered within ${SERVICE_WAIT_MS} ms`);
+      }
+      const Trigger = this.#rcl.require(TRIGGER);
+      const response = await client.sendRequestAsync(new Trigger.Request());
+      return { success: response.success, message: response.message };
+    } finally {
+      this.#node.destroyClient(client);
+    }
+  }
+
+  topics(): TopicInfo[] {
+    const out: TopicInfo[] = [];
+    for (const { name, types } of this.#node.getTopicNamesAndTypes()) {
+      for (const type of types) out.push({ topic: name, type: normaliseTypeName(type) });
+    }
+    return out;
+  }
+
+  parameters(): Record<string, ParameterValue> {
+    const out: Record<string, ParameterValue> = {};
+    for (const p of this.#node.getParameters()) {
+      if (!this.#isOurs(p.name)) continue;
+      const value = fromRclValue(p.value);
+      if (value !== undefined) out[p.name] = value;
+    }
+    return out;
+  }
+
+  onShutdown(callback: () => void | Promise<void>): void {
+    this.#shutdownCallbacks.push(callback);
+  }
+
+  /** Waits until what reached this node so far has been handled. */
+  async flush(): Promise<void> {
+    for (;;) {
+      const busy = [...this.#subscriptions].filter((s) => s.pending);
+      if (busy.length === 0) return;
+      await Promise.all(busy.map((s) => s.idle()));
+    }
+  }
+
+  shutdown(): Promise<void> {
+    this.#shutdown ??= this.#runShutdown();
+    return this.#shutdown;
+  }
+
+  async #runShutdown(): Promise<void> {
+    await this.flush();
+    const errors: unknown[] = [];
+    for (const callback of this.#shutdownCallbacks) {
+      try {
+        await callback();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    await this.flush();
+    for (const s of [...this.#subscriptions]) s.close();
+    this.#removeSignals?.();
+    try {
+      this.#node.stop();
+      this.#node.destroy();
+    } finally {
+      if (!this.#context.isShutdown()) this.#rcl.shutdown(this.#context);
+    }
+    if (errors.length > 0) throw new AggregateError(errors, `${errors.length} shutdown callback(s) failed`);
+  }
+
+  #isOurs(name: string): boolean {
+    return this.#owned.has(name) || this.#dynamicPrefixes.some((prefix) => name.startsWith(`${prefix}.`));
+  }
+
+  #declareParameters(): void {
+    const rcl = this.#rcl;
+    const node = this.#node;
+    const overrides = new Map(node.getParameterOverrides().map((p) => [p.name, p]));
+    const given = this.#options.parameters;
+    const problems: string[] = [];
+    const declare = (name: string, kind: ParameterKind, value: ParameterValue, descriptor?: Rcl.ParameterDescriptor): void => {
+      try {
+        node.declareParameter(new rcl.Parameter(name, typeId(kind), toRclValue(kind, value)), descriptor);
+        this.#owned.add(name);
+      } catch (error) {
+        problems.push(`parameter ${name}: ${message(error)}`);
+      }
+    };
+
+    for (const spec of this.#options.parameterDescriptors) {
+      const initial = given[spec.name] ?? spec.defaultValue ?? fromRclValue(overrides.get(spec.name)?.value);
+      // Nothing given, no default, no override: left undeclared; the zod schema decides.
+      if (initial === undefined) continue;
+      declare(spec.name, spec.kind, initial, this.#descriptor(spec));
+    }
+    const described = new Set(this.#options.parameterDescriptors.map((d) => d.name));
+    for (const [name, value] of Object.entries(given)) {
+      if (!described.has(name) && !node.hasParameter(name)) declare(name, kindOf(value), value);
+    }
+    for (const [name, parameter] of overrides) {
+      if (node.hasParameter(name) || name === "use_sim_time" || name.startsWith("qos_overrides.")) continue;
+      const value = fromRclValue(parameter.value);
+      if (value !== undefined && this.#dynamicPrefixes.some((prefix) => name.startsWith(`${prefix}.`))) declare(name, kindOf(value), value);
+      else this.#warn(`parameter ${name} from the command line or params file is not a syncbag parameter; ignored`);
+    }
+    if (problems.length > 0) throw new Error(problems.join("\n"));
+  }
+
+  #descriptor(spec: ParameterDescriptorSpec): Rcl.ParameterDescriptor {
+    const rcl = this.#rcl;
+    const range =
+      spec.range === undefined
+        ? undefined
+        : spec.kind.startsWith("integer")
+          ? new rcl.IntegerRange(BigInt(spec.range.from), BigInt(spec.range.to), BigInt(spec.range.step))
+          : new rcl.FloatingPointRange(spec.range.from, spec.range.to, spec.range.step);
+    const descriptor = new rcl.ParameterDescriptor(spec.name, typeId(spec.kind), spec.description, spec.readOnly, range);
+    descriptor.additionalConstraints = spec.additionalConstraints;
+    return descriptor;
+  }
+
+  #onSetParameters(parameters: Rcl.Parameter[]): Rcl.rcl_interfaces.msg.SetParametersResult {
+    const ours = parameters.filter((p) => this.#isOurs(p.name));
+    if (ours.length === 0) return { successful: true, reason: "" };
+    const validate = this.#options.validateParameterChange;
+    if (validate === undefined) {
+      return { successful: false, reason: `syncbag reads ${ours.map((p) => p.name).join(", ")} at start; restart the node to change it` };
+    }
+    const all = this.parameters();
+    for (const p of ours) {
+      const value = fromRclValue(p.value);
+      if (value === undefined) return { successful: false, reason: `parameter ${p.name}: value ${String(p.value)} is not a ROS parameter value` };
+      all[p.name] = value;
+    }
+    const refusal = validate(all);
+    return refusal === null ? { successful: true, reason: "" } : { successful: false, reason: refusal };
+  }
+
+  #handlerError(error: unknown, topic: string): void {
+    if (this.#options.onHandlerError !== undefined) this.#options.onHandlerError(error, topic);
+    else this.#warn(`subscriber on ${topic} failed: ${message(error)}`);
+  }
+
+  #warn(text: string): void {
+    if (this.#options.warn !== undefined) this.#options.warn(text);
+    else this.#node.getLogger().warn(text);
+  }
+}
+
+/** Initialises a fresh rclnodejs context, creates the node and starts it. */
+export const openRclnodejsTransport: RclnodejsAdapterModule["openRclnodejsTransport"] = async (options) => {
+  const rcl = await loadRclnodejs();
+  const context = new rcl.Context();
+  await rcl.init(context, options.argv ?? process.argv);
+  try {
+    const nodeOptions = new rcl.NodeOptions();
+    // Overrides from --ros-args are read by the node itself and win over these.
+    nodeOptions.parameterOverrides =
+      options.useSimTime === undefined ? [] : [new rcl.Parameter("use_sim_time", typeId("bool"), options.useSimTime)];
+    nodeOptions.automaticallyDeclareParametersFromOverrides = false;
+    const node = new rcl.Node(options.nodeName, options.namespace, context, nodeOptions);
+    const transport = new RclnodejsTransport(rcl, context, node, options);
+    transport.start();
+    return transport;
+  } catch (error) {
+    if (!context.isShutdown()) rcl.shutdown(context);
+    throw error;
+  }
+};
