@@ -250,11 +250,32 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
+interface IssueLike {
+  path: PropertyKey[];
+  message: string;
+  code?: string;
+  errors?: IssueLike[][];
+}
+
+/** For a union ("random" or a list), report the branch that got furthest, with its full path. */
+function deepestIssue(issue: IssueLike): IssueLike {
+  if (issue.code !== "invalid_union" || issue.errors === undefined) return issue;
+  let best: IssueLike = issue;
+  for (const branch of issue.errors) {
+    for (const sub of branch) {
+      const inner = deepestIssue({ ...sub, path: [...issue.path, ...sub.path] });
+      if (inner.path.length > best.path.length) best = inner;
+    }
+  }
+  return best;
+}
+
 /** Validates a parsed rig object; the error names the key, the value and what was expected. */
 export function parseRig(input: unknown, source = "rig"): RigConfig {
   const result = RigConfig.safeParse(input);
   if (result.success) return result.data;
-  const lines = result.error.issues.slice(0, 5).map((issue) => {
+  const lines = result.error.issues.slice(0, 5).map((top) => {
+    const issue = deepestIssue(top);
     const key = issue.path.map(String).join(".") || "(root)";
     const value = valueAt(input, issue.path);
     const shown = value === undefined ? "missing" : JSON.stringify(value);
