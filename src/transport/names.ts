@@ -3,7 +3,7 @@
  * transport as on a ROS graph (design.ros2.org "Topic and Service name mapping").
  */
 
-const NAME_PATTERN = /^[~/]?[A-Za-z_][A-Za-z0-9_]*(\/[A-Za-z_][A-Za-z0-9_]*)*$/;
+const NAME_PATTERN = /^(~\/|\/)?[A-Za-z_][A-Za-z0-9_]*(\/[A-Za-z_][A-Za-z0-9_]*)*$/;
 const NODE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function validateNodeName(nodeName: string): void {
@@ -31,7 +31,7 @@ export function expandName(name: string, nodeName: string, namespace: string): s
   const ns = normaliseNamespace(namespace);
   const prefix = ns === "/" ? "" : ns;
   if (name === "~") return `${prefix}/${nodeName}`;
-  if (!NAME_PATTERN.test(name) || (name.startsWith("~") && !name.startsWith("~/"))) {
+  if (!NAME_PATTERN.test(name)) {
     throw new Error(`name ${JSON.stringify(name)} is invalid: expected /-separated tokens of letters, digits and underscores, optionally starting with / or ~/`);
   }
   if (name.startsWith("/")) return name;

@@ -23,7 +23,7 @@
  */
 import type * as Rcl from "rclnodejs";
 import { splitTypeName, normaliseTypeName } from "../names.js";
-import { PARAMETER_TYPE_IDS, type ParameterDescriptorSpec, type ParameterKind } from "../parameters.js";
+import { PARAMETER_TYPE_IDS, resolveParameters, type ParameterDescriptorSpec, type ParameterKind } from "../parameters.js";
 import type {
   NodeClock,
   ParameterValue,
@@ -165,6 +165,7 @@ export class RclnodejsTransport implements Transport {
   readonly #owned = new Set<string>();
   readonly #dynamicPrefixes: readonly string[];
   #shutdown: Promise<void> | null = null;
+  #closed = false;
   #removeSignals: (() => void) | null = null;
 
   constructor(rcl: RclModule, context: Rcl.Context, node: Rcl.Node, options: RclnodejsTransportOptions) {
@@ -223,19 +224,20 @@ export class RclnodejsTransport implements Transport {
     const normalised = normaliseTypeName(type);
     const node = this.#node;
     const publisher = node.createPublisher(splitTypeName(normalised), topic, { qos: toRclQos(this.#rcl, qos) });
+    const transportClosed = (): boolean => this.#closed;
     let closed = false;
     return {
       topic: node.resolveTopicName(topic),
       type: normalised,
       publish(data: Uint8Array): void {
-        if (closed) throw new Error(`publish on ${publisher.topic}: the publisher is closed`);
+        if (closed || transportClosed()) throw new Error(`publish on ${publisher.topic}: the publisher is closed`);
         // A Buffer view over the same memory: rclnodejs publishes Buffers as serialized messages.
         publisher.publish(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
       },
       close(): void {
         if (closed) return;
         closed = true;
-        node.destroyPublisher(publisher);
+        if (!transportClosed()) node.destroyPublisher(publisher);
       },
     };
   }
@@ -312,6 +314,7 @@ export class RclnodejsTransport implements Transport {
       }
     }
     await this.flush();
+    this.#closed = true;
     for (const s of [...this.#subscriptions]) s.close();
     this.#removeSignals?.();
     try {
@@ -332,6 +335,8 @@ export class RclnodejsTransport implements Transport {
     const node = this.#node;
     const overrides = new Map(node.getParameterOverrides().map((p) => [p.name, p]));
     const given = this.#options.parameters;
+    // Same checks and messages as the in-process adapter (key, value, what was expected).
+    resolveParameters(this.#options.parameterDescriptors, given);
     const problems: string[] = [];
     const declare = (name: string, kind: ParameterKind, value: ParameterValue, descriptor?: Rcl.ParameterDescriptor): void => {
       try {

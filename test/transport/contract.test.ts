@@ -1,0 +1,61 @@
+/**
+ * Runs the transport contract against the in-process adapter always, and against rclnodejs
+ * when a ROS 2 environment is sourced and rclnodejs loads; otherwise that run is reported as
+ * pending, with the reason in its title.
+ */
+import { SimulatedClock } from "../../src/transport/clock.js";
+import { InProcessBus, InProcessTransport } from "../../src/transport/inprocess.js";
+import { detectRosEnvironment, explainRclnodejsFailure, loadDefaultRclnodejsAdapter } from "../../src/transport/select.js";
+import type { RclnodejsAdapterModule } from "../../src/transport/rclnodejs-options.js";
+import { transportContract } from "./contract.js";
+
+let clock = new SimulatedClock();
+const bus = new InProcessBus();
+transportContract({
+  name: "inprocess (simulated clock)",
+  unavailable: null,
+  exactQueueing: true,
+  open: async (options) => {
+    clock = new SimulatedClock({ startNs: 1_600_000_000_000_000_000n });
+    return new InProcessTransport({ ...options, bus, clock });
+  },
+  simulatedClock: () => clock,
+});
+
+transportContract({
+  name: "inprocess (system clock)",
+  unavailable: null,
+  exactQueueing: true,
+  open: async (options) => new InProcessTransport(options),
+});
+
+const env = detectRosEnvironment();
+let adapter: RclnodejsAdapterModule | null = null;
+let unavailable: string | null = null;
+if (!env.sourced) unavailable = env.detail;
+else {
+  try {
+    adapter = await loadDefaultRclnodejsAdapter();
+    // Loading the adapter does not load rclnodejs; probe it the way the adapter will.
+    await import("rclnodejs" as string);
+  } catch (error) {
+    unavailable = explainRclnodejsFailure(error, env);
+  }
+}
+transportContract({
+  name: "rclnodejs",
+  unavailable,
+  exactQueueing: false,
+  open: async (options) => {
+    if (adapter === null) throw new Error(`rclnodejs unavailable: ${unavailable}`);
+    return adapter.openRclnodejsTransport({
+      nodeName: options.nodeName,
+      namespace: options.namespace ?? "/",
+      parameters: options.parameters ?? {},
+      parameterDescriptors: options.parameterDescriptors ?? [],
+      dynamicParameterPrefixes: [],
+      handleSignals: false,
+      argv: [],
+    });
+  },
+});
