@@ -228,7 +228,8 @@ function matchesKind(value: unknown, kind: ParameterKind): boolean {
 export function checkParameter(descriptor: ParameterDescriptorSpec, value: ParameterValue): string | null {
   const shown = typeof value === "bigint" ? `${value}` : JSON.stringify(value);
   if (!matchesKind(value, descriptor.kind)) {
-    return `parameter ${descriptor.name}: value ${shown} is not a ${descriptor.kind.replace("_", " ")}`;
+    const what = descriptor.kind.replace("_", " ");
+    return `parameter ${descriptor.name}: value ${shown} is not ${/^[aeiou]/.test(what) ? "an" : "a"} ${what}`;
   }
   const range = descriptor.range;
   if (range !== undefined) {
