@@ -87,8 +87,10 @@ class RgbaRaster implements Raster {
 class Rgb8Raster implements Raster {
   readonly #rows = new Map<number, Uint8Array>();
   constructor(readonly width: number, readonly height: number, readonly bytes: Uint8Array) {}
+  #lastColor = -1;
+  #lastRow: Uint8Array = new Uint8Array(0);
   span(y: number, x0: number, x1: number, color: number): void {
-    let row = this.#rows.get(color);
+    let row = color === this.#lastColor ? this.#lastRow : this.#rows.get(color);
     if (row === undefined) {
       row = new Uint8Array(this.width * 3);
       for (let i = 0; i < this.width; i++) {
@@ -98,6 +100,8 @@ class Rgb8Raster implements Raster {
       }
       this.#rows.set(color, row);
     }
+    this.#lastColor = color;
+    this.#lastRow = row;
     this.bytes.set(row.subarray(0, (x1 - x0) * 3), (y * this.width + x0) * 3);
   }
 }
@@ -150,7 +154,10 @@ export class CameraModel {
     const { width, height } = this.k;
     if (target !== undefined && this.cfg.encoding === "rgb8") this.#raster = new Rgb8Raster(width, height, target);
     const r = this.#raster;
-    for (let y = 0; y < height; y++) r.span(y, 0, width, SKY_COLOR);
+    // Sky down to just below the horizon (a level row when roll = 0); the ground quad covers the rest.
+    const e = this.cfg.extrinsics;
+    const skyRows = e.roll === 0 ? Math.min(height, Math.max(0, Math.ceil(this.k.cy - this.k.fy * Math.tan(e.pitch)) + 4)) : height;
+    for (let y = 0; y < skyRows; y++) r.span(y, 0, width, SKY_COLOR);
     // Ground: a large square around the camera (its far edge stands in for the horizon).
     const G = 1500;
     this.#quad([ego.x - G, ego.y - G, 0, ego.x + G, ego.y - G, 0, ego.x + G, ego.y + G, 0, ego.x - G, ego.y + G, 0], GRASS_COLOR);
@@ -158,13 +165,18 @@ export class CameraModel {
     const cx = ego.x;
     const cy = ego.y;
     const boxes: { box: Box; d: number }[] = [];
+    const low: { box: Box; d: number }[] = [];
     const range = 160;
     for (const b of structure) {
       const d = Math.hypot(b.x - cx, b.y - cy);
       if (d - b.hl > range) continue;
-      if (b.z1 < 0.5 && d > 50) continue; // curbs: the sidewalk edge shows them further away
-      boxes.push({ box: b, d });
+      if (b.z1 < 0.5) {
+        // Curbs lie on the ground: drawn with it (before anything tall), and only nearby.
+        if (d < 50) low.push({ box: b, d });
+      } else boxes.push({ box: b, d });
     }
+    low.sort((a, b) => b.d - a.d);
+    for (const { box } of low) this.#drawBox(box);
     for (const b of world.actorBoxes(t)) {
       const d = Math.hypot(b.x - cx, b.y - cy);
       if (d - b.hl < range) boxes.push({ box: b, d });
