@@ -58,7 +58,8 @@ export const LidarConfig = z.strictObject({
   rotation: z.enum(["cw", "ccw"]).default("cw"),
   /** Lidars are mounted level here: only x, y, z and yaw of the extrinsics are used (roll and pitch must be 0). */
   extrinsics: Extrinsics.default({ x: 1.2, y: 0, z: 1.9, roll: 0, pitch: 0, yaw: 0 }),
-  clock: ClockConfig.default(clockDefault),
+  /** latencyFixedS must cover the sweep (the cloud is published after the sweep ends). */
+  clock: ClockConfig.default(() => ClockConfig.parse({ latencyFixedS: 0.11 })),
 });
 export type LidarConfig = z.infer<typeof LidarConfig>;
 
@@ -87,7 +88,8 @@ export const AudioConfig = z.strictObject({
   channels: z.number().int().min(1).max(2).default(1),
   chunkMs: z.number().positive().max(200).default(20),
   extrinsics: Extrinsics.default({ x: 0.5, y: 0, z: 1.6, roll: 0, pitch: 0, yaw: 0 }),
-  clock: ClockConfig.default(clockDefault),
+  /** latencyFixedS must cover the chunk (it is published once its last sample is in). */
+  clock: ClockConfig.default(() => ClockConfig.parse({ latencyFixedS: 0.04 })),
 });
 export type AudioConfig = z.infer<typeof AudioConfig>;
 
@@ -214,11 +216,11 @@ export const RigConfig = z
         ctx.addIssue({ code: "custom", path: ["lidar", "verticalFovDeg"], message: "expected [lowest, highest] with lowest < highest" });
       }
       if (lidar.clock.latencyFixedS < 1 / lidar.rateHz) {
-        ctx.addIssue({ code: "custom", path: ["lidar", "clock", "latencyFixedS"], message: `must be ≥ the sweep period ${1 / lidar.rateHz} s (a sweep is published after it ends)` });
+        ctx.addIssue({ code: "custom", path: ["lidar", "clock", "latencyFixedS"], message: `is ${lidar.clock.latencyFixedS} s; expected ≥ the sweep period ${1 / lidar.rateHz} s (a sweep is published after it ends)` });
       }
     }
     if (rig.audio !== null && rig.audio.clock.latencyFixedS < rig.audio.chunkMs / 1000) {
-      ctx.addIssue({ code: "custom", path: ["audio", "clock", "latencyFixedS"], message: `must be ≥ the chunk length ${rig.audio.chunkMs / 1000} s` });
+      ctx.addIssue({ code: "custom", path: ["audio", "clock", "latencyFixedS"], message: `is ${rig.audio.clock.latencyFixedS} s; expected ≥ the chunk length ${rig.audio.chunkMs / 1000} s` });
     }
     const topics = new Map<string, string>();
     const names = new Set<string>();
@@ -279,6 +281,8 @@ export function parseRig(input: unknown, source = "rig"): RigConfig {
     const key = issue.path.map(String).join(".") || "(root)";
     const value = valueAt(input, issue.path);
     const shown = value === undefined ? "missing" : JSON.stringify(value);
+    // Cross-field (custom) messages state the effective value themselves.
+    if (issue.code === "custom") return `${key}: ${issue.message}`;
     return `${key}: ${issue.message} (got ${shown && shown.length > 60 ? shown.slice(0, 57) + "..." : shown})`;
   });
   throw new RigConfigError(`${source}: invalid rig\n  ${lines.join("\n  ")}`);

@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { packageRoot } from "../../messages/catalogue.js";
 import { simulateDrive } from "../../sim/drive.js";
-import { builtinRigNames, loadRig } from "../../sim/rig.js";
+import { builtinRigNames, loadRig, RigConfigError } from "../../sim/rig.js";
 import { writeRosbag2 } from "../../sim/rosbag2.js";
 
 const SimOptions = z.object({
@@ -56,34 +56,52 @@ export function register(program: Command): void {
     .option("-r, --rig <name|file>", `built-in rig (${builtinRigNames().join(", ")}) or a rig YAML file`, "default")
     .option("-s, --seed <n>", "scenario seed: same seed, byte-identical recording", "1")
     .option("-d, --duration <seconds>", "drive length (default: the rig's durationS)")
-    .option("-o, --out <dir>", "output folder (receives <name>/ and <name>.truth.json)", "bags")
+    .option("-o, --out <dir>", "output folder (receives <name>/ and <name>.truth.json)", "bags/out")
     .option("-n, --name <name>", "bag name (default: sim-<rig>-s<seed>)")
-    .option("-c, --compression <none|zstd>", "MCAP chunk compression: none (rosbag2 default), zstd (zstd_fast preset), zstd_small (zstd_small preset)", "none")
+    .option("-c, --compression <mode>", "MCAP chunk compression: none (rosbag2 default), zstd (zstd_fast preset), zstd_small (zstd_small preset)", "none")
     .option("--regenerate-samples", "regenerate the committed sample fleet in bags/sample (three short drives)")
     .option("--list-rigs", "list the built-in rigs")
     .action(async (raw: Record<string, unknown>) => {
-      const parsed = SimOptions.safeParse(raw);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        const key = issue.path.join(".");
-        throw new Error(`--${key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}: ${issue.message} (got ${JSON.stringify(raw[key])})`);
+      try {
+        await run(raw);
+      } catch (error) {
+        // Bad input is reported in one line, not as a stack trace.
+        if (error instanceof RigConfigError || error instanceof SimUsageError) {
+          console.error(`syncbag sim: ${error.message}`);
+          process.exitCode = 2;
+          return;
+        }
+        throw error;
       }
-      const o = parsed.data;
-      if (o.listRigs) {
-        for (const name of builtinRigNames()) console.log(`${name}: ${loadRig(name).description}`);
-        return;
-      }
-      if (o.regenerateSamples) {
-        await regenerateSamples();
-        return;
-      }
-      const rig = loadRig(o.rig);
-      const name = o.name ?? `sim-${rig.name}-s${o.seed}`;
-      const drive = simulateDrive({ rig, seed: o.seed, durationS: o.duration, name });
-      const t0 = performance.now();
-      const result = await writeRosbag2(drive, { outDir: o.out, name, compression: o.compression });
-      const wall = (performance.now() - t0) / 1000;
-      console.log(`${result.bagDir}: ${result.messageCount} messages, ${(result.bytes / 1e6).toFixed(1)} MB, ${drive.durationS} s simulated in ${wall.toFixed(1)} s (${(drive.durationS / wall).toFixed(2)}x real time)`);
-      console.log(`truth: ${result.truthPath}`);
     });
+}
+
+class SimUsageError extends Error {
+  override name = "SimUsageError";
+}
+
+async function run(raw: Record<string, unknown>): Promise<void> {
+  const parsed = SimOptions.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = issue.path.join(".");
+    throw new SimUsageError(`--${key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}: ${issue.message} (got ${JSON.stringify(raw[key])})`);
+  }
+  const o = parsed.data;
+  if (o.listRigs) {
+    for (const name of builtinRigNames()) console.log(`${name}: ${loadRig(name).description}`);
+    return;
+  }
+  if (o.regenerateSamples) {
+    await regenerateSamples();
+    return;
+  }
+  const rig = loadRig(o.rig);
+  const name = o.name ?? `sim-${rig.name}-s${o.seed}`;
+  const drive = simulateDrive({ rig, seed: o.seed, durationS: o.duration, name });
+  const t0 = performance.now();
+  const result = await writeRosbag2(drive, { outDir: o.out, name, compression: o.compression });
+  const wall = (performance.now() - t0) / 1000;
+  console.log(`${result.bagDir}: ${result.messageCount} messages, ${(result.bytes / 1e6).toFixed(1)} MB, ${drive.durationS} s simulated in ${wall.toFixed(1)} s (${(drive.durationS / wall).toFixed(2)}x real time)`);
+  console.log(`truth: ${result.truthPath}`);
 }
