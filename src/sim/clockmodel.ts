@@ -43,6 +43,12 @@ export class SensorClock {
     return captureNs + BigInt(Math.round(offset * 1e9));
   }
 
+  /**
+   * A backward clock step can make a later stamp equal an earlier one; the truth file promises
+   * unique stamps per topic, so a collision is nudged by 1 ns (well inside any estimator's noise).
+   */
+  readonly #issued = new Set<bigint>();
+
   apply(captureNs: bigint): ClockedCapture {
     const c = this.#cfg;
     const uDrop = this.#rng.float();
@@ -53,7 +59,12 @@ export class SensorClock {
     const sendNs = captureNs + BigInt(Math.round((c.latencyFixedS + jitter) * 1e9));
     const reordered = uReorder < c.reorderRate;
     const receiveNs = reordered ? sendNs + BigInt(Math.round(this.#periodS * (1.05 + 0.75 * uDelay) * 1e9)) : sendNs;
-    return { captureNs, stampNs: this.stamp(captureNs), sendNs, receiveNs, dropped: uDrop < c.dropRate, reordered };
+    let stampNs = this.stamp(captureNs);
+    if (c.step !== null && c.step.stepS < 0) {
+      while (this.#issued.has(stampNs)) stampNs += 1n;
+      this.#issued.add(stampNs);
+    }
+    return { captureNs, stampNs, sendNs, receiveNs, dropped: uDrop < c.dropRate, reordered };
   }
 
   /** The latest a message can arrive after its capture (s): bounds how long the merge must wait. */

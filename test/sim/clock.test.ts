@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { stampOf, testDrive } from "./fixture.js";
+import { simulateDrive } from "../../src/sim/drive.js";
+import { stampOf, testDrive, testRig } from "./fixture.js";
 
 describe("sim clock faults", function () {
   this.timeout(60_000);
@@ -98,5 +99,17 @@ describe("sim clock faults", function () {
     // Sensors without reordering arrive in capture order.
     const lidar = truth.messages[drive.rig.lidar!.topic]!.captureNs.map((c) => BigInt(c));
     for (let i = 1; i < lidar.length; i++) assert.ok(lidar[i]! > lidar[i - 1]!);
+  });
+});
+
+describe("sim clock step uniqueness", () => {
+  it("keeps stamps unique within a topic when a backward step lands on earlier stamps", () => {
+    // 100 Hz, no drift, a −0.2 s step: without care, stamps after the step repeat earlier ones exactly.
+    const rig = testRig({ durationS: 1, lidar: null, cameras: [], audio: null, imu: null, gnss: null, odometry: null, telemetry: { clock: { offsetS: 0, driftPpm: 0, latencyFixedS: 0.004, jitterS: 0.001, step: { atS: 0.5, stepS: -0.2 } } } });
+    const drive = simulateDrive({ rig, seed: 1 });
+    for (const _ of drive);
+    const stamps = drive.truth().messages["/vehicle/telemetry"]!.stampNs;
+    assert.equal(new Set(stamps).size, stamps.length);
+    assert.ok(stamps.length > 90);
   });
 });

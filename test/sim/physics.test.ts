@@ -244,3 +244,62 @@ describe("sim physics", function () {
     assert.ok(max - min > 300, `RPM range ${min}..${max}`);
   });
 });
+
+describe("sim engine sound", function () {
+  this.timeout(60_000);
+
+  it("plays the engine's firing frequency rpm/60·cylinders/2 at the true capture time", () => {
+    const { drive, messages, truth } = testDrive();
+    const audio = drive.rig.audio!;
+    // Concatenate the audio by capture time (no audio drops in the test rig), 100 ms windows.
+    const chunks = messages
+      .filter((m) => m.topic === audio.topic)
+      .map((m) => ({ t: captureOf(m.topic, stampOf(m)), pcm: decode<{ data: Uint8Array; channels: number; frames: number }>(m) }))
+      .sort((a, b) => (a.t < b.t ? -1 : 1));
+    const telemetry = messages
+      .filter((m) => m.topic === "/vehicle/telemetry")
+      .map((m) => ({ t: captureOf(m.topic, stampOf(m)), rpm: decode<{ engine_rpm: number }>(m).engine_rpm }))
+      .sort((a, b) => (a.t < b.t ? -1 : 1));
+    const rpmAt = (t: bigint): number => telemetry.reduce((best, x) => (abs(x.t - t) < abs(best.t - t) ? x : best)).rpm;
+    const per = 5; // chunks per window
+    let checked = 0;
+    let good = 0;
+    for (let w = 0; w + per <= chunks.length; w += per) {
+      const t0 = chunks[w]!.t;
+      const mid = t0 + 50_000_000n;
+      if (truth.events.some((e) => mid + 100_000_000n >= BigInt(e.startNs) && mid - 100_000_000n <= BigInt(e.endNs))) continue; // sirens, horn, braking
+      const x: number[] = [];
+      for (const c of chunks.slice(w, w + per)) {
+        const pcm = new Int16Array(c.pcm.data.buffer.slice(c.pcm.data.byteOffset, c.pcm.data.byteOffset + c.pcm.data.byteLength));
+        for (let i = 0; i < c.pcm.frames; i++) x.push(pcm[i * c.pcm.channels]! / 32768);
+      }
+      // Strongest frequency between 15 and 200 Hz (Goertzel scan, 0.5 Hz steps).
+      let bestF = 0;
+      let bestP = -1;
+      for (let f = 15; f <= 200; f += 0.5) {
+        const k = 2 * Math.cos((2 * Math.PI * f) / audio.sampleRate);
+        let s1 = 0;
+        let s2 = 0;
+        for (const v of x) {
+          const s0 = v + k * s1 - s2;
+          s2 = s1;
+          s1 = s0;
+        }
+        const p = s1 * s1 + s2 * s2 - k * s1 * s2;
+        if (p > bestP) {
+          bestP = p;
+          bestF = f;
+        }
+      }
+      const expected = (rpmAt(mid) / 60) * (drive.rig.vehicle.cylinders / 2);
+      checked++;
+      if (Math.abs(bestF - expected) < 3) good++;
+    }
+    assert.ok(checked >= 5, `${checked} windows checked`);
+    assert.ok(good / checked >= 0.8, `${good}/${checked} windows at the firing frequency`);
+  });
+});
+
+function abs(x: bigint): bigint {
+  return x < 0n ? -x : x;
+}
