@@ -1,0 +1,319 @@
+/**
+ * MCAP files, every valid variant: with a summary and chunk indexes the indexed reader gives
+ * log-time order directly; otherwise (no summary, no chunk indexes, unchunked, or a truncated
+ * file) a first streaming pass collects schemas, channels and the time range, and the second
+ * pass streams messages through a bounded reorder buffer. CRCs are always checked.
+ */
+import { createReadStream } from "node:fs";
+import { open, stat, type FileHandle } from "node:fs/promises";
+import { McapIndexedReader, McapStreamReader, type McapTypes } from "@mcap/core";
+import { mcapDecompressHandlers } from "./decompress.js";
+import type { TopicDescription } from "./definitions.js";
+import type { FileMessage, StorageFileReader } from "./file-reader.js";
+import { MinHeap } from "./heap.js";
+import { errorText, RecordingError } from "./source.js";
+
+type TypedMcapRecord = McapTypes.TypedMcapRecord;
+type Channel = McapTypes.TypedMcapRecords["Channel"];
+type Schema = McapTypes.TypedMcapRecords["Schema"];
+
+export const MCAP_MAGIC = new Uint8Array([0x89, 0x4d, 0x43, 0x41, 0x50, 0x30, 0x0d, 0x0a]);
+
+class FileReadable implements McapTypes.IReadable {
+  constructor(
+    readonly handle: FileHandle,
+    readonly bytes: bigint,
+  ) {}
+  async size(): Promise<bigint> {
+    return this.bytes;
+  }
+  async read(offset: bigint, size: bigint): Promise<Uint8Array> {
+    if (offset + size > this.bytes) throw new Error(`read of ${size} bytes at ${offset} past the end (${this.bytes})`);
+    const buffer = new Uint8Array(Number(size));
+    let done = 0;
+    while (done < buffer.byteLength) {
+      const { bytesRead } = await this.handle.read(buffer, done, buffer.byteLength - done, Number(offset) + done);
+      if (bytesRead === 0) throw new Error(`unexpected end of file at ${Number(offset) + done}`);
+      done += bytesRead;
+    }
+    return buffer;
+  }
+}
+
+/**
+ * Every record of an MCAP file in file order, chunks expanded (Chunk and MessageIndex records
+ * are consumed, not yielded). Throws RecordingError: corrupt (bad magic, CRC, record) or
+ * truncated (the file ends inside a record or before the footer).
+ */
+export async function* readMcapRecords(path: string, options: { validateCrcs?: boolean } = {}): AsyncGenerator<TypedMcapRecord> {
+  const reader = new McapStreamReader({ decompressHandlers: mcapDecompressHandlers(), validateCrcs: options.validateCrcs ?? true });
+  let offset = 0;
+  let sawFooter = false;
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  try {
+    for await (const piece of stream as AsyncIterable<Buffer>) {
+      reader.append(piece);
+      offset += piece.byteLength;
+      for (;;) {
+        let record: TypedMcapRecord | undefined;
+        try {
+          record = reader.nextRecord();
+        } catch (error) {
+          throw new RecordingError("corrupt", path, `${errorText(error)} (within the first ${offset} bytes)`);
+        }
+        if (record === undefined) break;
+        if (record.type === "Footer") sawFooter = true;
+        if (record.type === "MessageIndex") continue;
+        yield record;
+      }
+    }
+  } catch (error) {
+    if (error instanceof RecordingError) throw error;
+    throw new RecordingError("unreadable", path, errorText(error));
+  } finally {
+    stream.destroy();
+  }
+  if (offset === 0) throw new RecordingError("truncated", path, "empty file");
+  if (!reader.done() || !sawFooter) {
+    throw new RecordingError("truncated", path, `file ends after ${offset} bytes ${reader.bytesRemaining() > 0 ? "inside a record" : "before the footer"}`);
+  }
+}
+
+export interface McapFileOptions {
+  reorderBufferBytes?: number;
+  /** Keep what a truncated/corrupt file yields (warning) instead of throwing. */
+  salvage?: boolean;
+}
+
+interface ScanResult {
+  schemas: Map<number, Schema>;
+  channels: Map<number, Channel>;
+  counts: Map<number, number>;
+  start?: bigint;
+  end?: bigint;
+  count: number;
+  sorted: boolean;
+  header?: McapTypes.TypedMcapRecords["Header"];
+  metadata: McapTypes.TypedMcapRecords["Metadata"][];
+  problem?: RecordingError;
+}
+
+function describeChannels(channels: ReadonlyMap<number, Channel>, schemas: ReadonlyMap<number, Schema>, counts: ReadonlyMap<number, number>): TopicDescription[] {
+  const out: TopicDescription[] = [];
+  for (const channel of [...channels.values()].sort((a, b) => a.id - b.id)) {
+    const schema = schemas.get(channel.schemaId);
+    const qos = channel.metadata.get("offered_qos_profiles");
+    out.push({
+      topic: channel.topic,
+      type: schema?.name ?? "",
+      encoding: channel.messageEncoding,
+      ...(schema !== undefined ? { schema: { name: schema.name, encoding: schema.encoding, data: schema.data } } : {}),
+      ...(counts.has(channel.id) ? { messageCount: counts.get(channel.id)! } : {}),
+      ...(qos !== undefined ? { qos } : {}),
+    });
+  }
+  return out;
+}
+
+/**
+ * The indexed reader needs chunk indexes with message indexes, and every channel in the summary (a writer may leave
+ * channels out of it: they are then only inside the chunks, which the streaming pass reads).
+ */
+function indexedReaderUsable(reader: McapIndexedReader): boolean {
+  if (reader.chunkIndexes.length === 0 || reader.channelsById.size === 0) return false;
+  if (reader.statistics !== undefined && reader.statistics.channelCount > reader.channelsById.size) return false;
+  // Without message indexes the indexed reader refuses chunks; the streaming pass reads them.
+  return reader.chunkIndexes.every((c) => c.messageIndexOffsets.size > 0 && [...c.messageIndexOffsets.keys()].every((id) => reader.channelsById.has(id)));
+}
+
+/** One MCAP file. Use `McapFileReader.open`. */
+export class McapFileReader implements StorageFileReader {
+  readonly topics: TopicDescription[];
+  readonly startTime?: bigint;
+  readonly endTime?: bigint;
+  readonly messageCount?: number;
+  readonly details: Record<string, string>;
+  /** Metadata records (e.g. rosbag2's serialized_metadata). */
+  readonly metadataRecords: { name: string; metadata: Map<string, string> }[];
+  readonly #channels: ReadonlyMap<number, Channel>;
+  readonly #indexed: McapIndexedReader | undefined;
+  readonly #handle: FileHandle | undefined;
+  readonly #scan: ScanResult | undefined;
+  readonly #options: McapFileOptions;
+
+  private constructor(
+    readonly path: string,
+    readonly bytes: number,
+    init: {
+      indexed?: McapIndexedReader;
+      handle?: FileHandle;
+      scan?: ScanResult;
+      options: McapFileOptions;
+      metadataRecords: { name: string; metadata: Map<string, string> }[];
+    },
+  ) {
+    this.#indexed = init.indexed;
+    this.#handle = init.handle;
+    this.#scan = init.scan;
+    this.#options = init.options;
+    this.metadataRecords = init.metadataRecords;
+    if (init.indexed !== undefined) {
+      const r = init.indexed;
+      const counts = new Map<number, number>();
+      for (const [id, n] of r.statistics?.channelMessageCounts ?? []) counts.set(id, Number(n));
+      this.#channels = r.channelsById;
+      this.topics = describeChannels(r.channelsById, r.schemasById, counts);
+      const starts = r.chunkIndexes.map((c) => c.messageStartTime);
+      const ends = r.chunkIndexes.map((c) => c.messageEndTime);
+      this.startTime = r.statistics?.messageStartTime ?? (starts.length > 0 ? starts.reduce((a, b) => (b < a ? b : a)) : undefined);
+      this.endTime = r.statistics?.messageEndTime ?? (ends.length > 0 ? ends.reduce((a, b) => (b > a ? b : a)) : undefined);
+      if (r.statistics !== undefined) this.messageCount = Number(r.statistics.messageCount);
+      this.details = { mode: "indexed", profile: r.header.profile, library: r.header.library, chunks: String(r.chunkIndexes.length) };
+    } else {
+      const scan = init.scan!;
+      this.#channels = scan.channels;
+      this.topics = describeChannels(scan.channels, scan.schemas, scan.counts);
+      if (scan.start !== undefined) this.startTime = scan.start;
+      if (scan.end !== undefined) this.endTime = scan.end;
+      this.messageCount = scan.count;
+      this.details = { mode: "streamed", profile: scan.header?.profile ?? "", library: scan.header?.library ?? "" };
+    }
+  }
+
+  /** Opens with the indexed reader when the file has chunk indexes, else scans it once. Throws RecordingError. */
+  static async open(path: string, options: McapFileOptions = {}): Promise<McapFileReader> {
+    let handle: FileHandle;
+    let bytes: number;
+    try {
+      bytes = (await stat(path)).size;
+      handle = await open(path, "r");
+    } catch (error) {
+      throw new RecordingError("unreadable", path, errorText(error));
+    }
+    try {
+      const magic = new Uint8Array(8);
+      await handle.read(magic, 0, 8, 0);
+      if (bytes < 8 || !magic.every((b, i) => b === MCAP_MAGIC[i])) throw new RecordingError("corrupt", path, "not an MCAP file (bad magic)");
+      let indexed: McapIndexedReader | undefined;
+      try {
+        indexed = await McapIndexedReader.Initialize({ readable: new FileReadable(handle, BigInt(bytes)), decompressHandlers: mcapDecompressHandlers() });
+      } catch {
+        indexed = undefined; // no footer/summary, or an unusable one: the streaming scan finds out why
+      }
+      if (indexed !== undefined && indexedReaderUsable(indexed)) {
+        const metadataRecords: { name: string; metadata: Map<string, string> }[] = [];
+        try {
+          for await (const m of indexed.readMetadata()) metadataRecords.push({ name: m.name, metadata: m.metadata });
+        } catch {
+          // Metadata is informational; its loss never blocks the messages.
+        }
+        return new McapFileReader(path, bytes, { indexed, handle, options, metadataRecords });
+      }
+      await handle.close();
+      const scan = await McapFileReader.#scanFile(path);
+      if (scan.problem !== undefined && !(options.salvage ?? false)) throw scan.problem;
+      return new McapFileReader(path, bytes, { scan, options, metadataRecords: scan.metadata.map((m) => ({ name: m.name, metadata: m.metadata })) });
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  static async #scanFile(path: string): Promise<ScanResult> {
+    const scan: ScanResult = { schemas: new Map(), channels: new Map(), counts: new Map(), count: 0, sorted: true, metadata: [] };
+    let last: bigint | undefined;
+    try {
+      for await (const record of readMcapRecords(path)) {
+        switch (record.type) {
+          case "Header":
+            scan.header = record;
+            break;
+          case "Schema":
+            scan.schemas.set(record.id, record);
+            break;
+          case "Channel":
+            scan.channels.set(record.id, record);
+            break;
+          case "Metadata":
+            scan.metadata.push(record);
+            break;
+          case "Message": {
+            scan.count++;
+            scan.counts.set(record.channelId, (scan.counts.get(record.channelId) ?? 0) + 1);
+            const t = record.logTime;
+            if (scan.start === undefined || t < scan.start) scan.start = t;
+            if (scan.end === undefined || t > scan.end) scan.end = t;
+            if (last !== undefined && t < last) scan.sorted = false;
+            last = t;
+            break;
+          }
+          default:
+            break;
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof RecordingError)) throw error;
+      scan.problem = error;
+    }
+    return scan;
+  }
+
+  async *messages(warnings: string[]): AsyncGenerator<FileMessage> {
+    if (this.#indexed !== undefined) {
+      try {
+        for await (const m of this.#indexed.readMessages({ validateCrcs: true })) {
+          const channel = this.#channels.get(m.channelId);
+          if (channel === undefined) throw new Error(`message on unknown channel ${m.channelId}`);
+          yield { topic: channel.topic, logTime: m.logTime, publishTime: m.publishTime, data: m.data };
+        }
+      } catch (error) {
+        const problem = error instanceof RecordingError ? error : new RecordingError("corrupt", this.path, errorText(error));
+        if (!(this.#options.salvage ?? false)) throw problem;
+        warnings.push(`salvaged: ${problem.message}`);
+      }
+      return;
+    }
+    const scan = this.#scan!;
+    if (scan.problem !== undefined) warnings.push(`salvaged: ${scan.problem.message}; messages up to that point are kept`);
+    const limit = this.#options.reorderBufferBytes ?? 64 << 20;
+    const heap = new MinHeap<FileMessage>();
+    let held = 0;
+    let lastOut: bigint | undefined;
+    let late = 0;
+    const emit = (m: FileMessage): FileMessage => {
+      if (lastOut !== undefined && m.logTime < lastOut) late++;
+      else lastOut = m.logTime;
+      return m;
+    };
+    let seen = 0;
+    try {
+      for await (const record of readMcapRecords(this.path)) {
+        if (record.type !== "Message") continue;
+        if (scan.problem !== undefined && seen >= scan.count) break;
+        seen++;
+        const channel = scan.channels.get(record.channelId) ?? this.#channels.get(record.channelId);
+        if (channel === undefined) throw new RecordingError("corrupt", this.path, `message on unknown channel ${record.channelId}`);
+        const m: FileMessage = { topic: channel.topic, logTime: record.logTime, publishTime: record.publishTime, data: record.data };
+        if (scan.sorted) {
+          yield emit(m);
+          continue;
+        }
+        heap.push(m.logTime, m);
+        held += m.data.byteLength + 64;
+        while (held > limit && heap.size > 0) {
+          const out = heap.pop()!;
+          held -= out.data.byteLength + 64;
+          yield emit(out);
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof RecordingError) || scan.problem === undefined) throw error;
+    }
+    while (heap.size > 0) yield emit(heap.pop()!);
+    if (late > 0) warnings.push(`${this.path}: ${late} messages out of log-time order beyond the ${limit}-byte reorder buffer (file has no index); they are passed on late`);
+  }
+
+  async close(): Promise<void> {
+    await this.#handle?.close().catch(() => undefined);
+  }
+}

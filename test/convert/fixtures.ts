@@ -1,0 +1,95 @@
+/** Recordings written on the fly for reader and batch tests. */
+import { mkdir, open, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { McapWriter, type McapWriterOptions } from "@mcap/core";
+import { compressFrameSync } from "lz4-napi";
+import { compress as zstdCompress } from "zstd-napi";
+import { defaultCodec } from "../../src/messages/codec.js";
+import { FileWritable } from "../../src/convert/file-writable.js";
+import { ros2MsgSchemaText } from "../../src/convert/readers/definitions.js";
+import { defaultCatalogue } from "../../src/messages/catalogue.js";
+
+export interface FixtureMessage {
+  topic: string;
+  logTime: bigint;
+  data: Uint8Array;
+}
+
+/** An Imu message (CDR) whose stamp and angular_velocity.x encode `i`, so tests can check content. */
+export function imuCdr(i: number, stampNs: bigint): Uint8Array {
+  return defaultCodec().encode("sensor_msgs/Imu", {
+    header: { stamp: { sec: Number(stampNs / 1_000_000_000n), nanosec: Number(stampNs % 1_000_000_000n) }, frame_id: "imu" },
+    orientation: { x: 0, y: 0, z: 0, w: 1 },
+    orientation_covariance: new Array(9).fill(0),
+    angular_velocity: { x: i, y: 0, z: 0 },
+    angular_velocity_covariance: new Array(9).fill(0),
+    linear_acceleration: { x: 0, y: 0, z: 9.81 },
+    linear_acceleration_covariance: new Array(9).fill(0),
+  });
+}
+
+/** Two topics (Imu at 100 Hz, String at 10 Hz) over `seconds`, optionally written out of log-time order. */
+export function fixtureMessages(seconds = 1, start = 1_700_000_000_000_000_000n, shuffled = false): FixtureMessage[] {
+  const out: FixtureMessage[] = [];
+  for (let i = 0; i < 100 * seconds; i++) {
+    const t = start + BigInt(i) * 10_000_000n;
+    out.push({ topic: "/imu", logTime: t, data: imuCdr(i, t) });
+    if (i % 10 === 5) out.push({ topic: "/text", logTime: t + 1n, data: defaultCodec().encode("std_msgs/String", { data: `m${i}` }) });
+  }
+  if (shuffled) for (let i = 0; i + 3 < out.length; i += 4) [out[i], out[i + 3]] = [out[i + 3]!, out[i]!];
+  return out;
+}
+
+export type McapVariant = Omit<McapWriterOptions, "writable" | "compressChunk"> & { compression?: "none" | "zstd" | "lz4" };
+
+export async function writeMcap(path: string, messages: readonly FixtureMessage[], variant: McapVariant = {}): Promise<void> {
+  const handle = await open(path, "w");
+  const { compression = "none", ...rest } = variant;
+  const writer = new McapWriter({
+    writable: new FileWritable(handle),
+    ...rest,
+    ...(compression === "zstd" ? { compressChunk: (d: Uint8Array) => ({ compression: "zstd", compressedData: zstdCompress(d) }) } : {}),
+    ...(compression === "lz4" ? { compressChunk: (d: Uint8Array) => ({ compression: "lz4", compressedData: compressFrameSync(Buffer.from(d)) }) } : {}),
+  });
+  await writer.start({ profile: "ros2", library: "syncbag-test" });
+  const encoder = new TextEncoder();
+  const channels = new Map<string, number>();
+  for (const [topic, type] of [["/imu", "sensor_msgs/Imu"], ["/text", "std_msgs/String"]] as const) {
+    const schemaId = await writer.registerSchema({ name: type.replace("/", "/msg/"), encoding: "ros2msg", data: encoder.encode(ros2MsgSchemaText(defaultCatalogue(), type)) });
+    channels.set(topic, await writer.registerChannel({ topic, schemaId, messageEncoding: "cdr", metadata: new Map() }));
+  }
+  let sequence = 0;
+  for (const m of messages) {
+    await writer.addMessage({ channelId: channels.get(m.topic)!, sequence: sequence++, logTime: m.logTime, publishTime: m.logTime, data: m.data });
+  }
+  await writer.end();
+  await handle.close();
+}
+
+/** A rosbag2 folder (metadata v5, like Humble) with the given storage files already written. */
+export async function writeMetadataYaml(folder: string, files: string[], storage: string, topics: { name: string; type: string; count: number }[]): Promise<void> {
+  await mkdir(folder, { recursive: true });
+  const total = topics.reduce((n, t) => n + t.count, 0);
+  const lines = [
+    "rosbag2_bagfile_information:",
+    "  version: 5",
+    `  storage_identifier: ${JSON.stringify(storage)}`,
+    "  duration:\n    nanoseconds: 1000000000",
+    "  starting_time:\n    nanoseconds_since_epoch: 1700000000000000000",
+    `  message_count: ${total}`,
+    "  topics_with_message_count:",
+    ...topics.flatMap((t) => [
+      "    - topic_metadata:",
+      `        name: ${t.name}`,
+      `        type: ${t.type}`,
+      "        serialization_format: cdr",
+      '        offered_qos_profiles: ""',
+      `      message_count: ${t.count}`,
+    ]),
+    '  compression_format: ""',
+    '  compression_mode: ""',
+    "  relative_file_paths:",
+    ...files.map((f) => `    - ${f}`),
+  ];
+  await writeFile(join(folder, "metadata.yaml"), lines.join("\n") + "\n");
+}
