@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { simulateDrive } from "../../src/sim/drive.js";
 import { runLive } from "../../src/sim/live.js";
+import { SimulatedClock } from "../../src/transport/clock.js";
+import { InProcessTransport } from "../../src/transport/inprocess.js";
 import { testRig } from "./fixture.js";
 
 describe("sim live output", function () {
@@ -48,5 +50,30 @@ describe("sim live output", function () {
     assert.equal(result.truth, null);
     assert.equal(result.messages, published);
     assert.ok(published > 50 && published < 400, `${published} published before abort`);
+  });
+});
+
+describe("sim live output on the in-process transport", function () {
+  this.timeout(60_000);
+
+  it("delivers every message with the truth's receive time as the node-clock receive time", async () => {
+    const rig = testRig({ durationS: 0.5, lidar: null, cameras: [] });
+    const drive = simulateDrive({ rig, seed: 2 });
+    const clock = new SimulatedClock({ startNs: drive.startNs - 1n });
+    const transport = new InProcessTransport({ clock });
+    const publishers = new Map(drive.topics.map((t) => [t.topic, transport.advertise(t.topic, t.type, t.qos)]));
+    const received: { topic: string; receiveTime: bigint }[] = [];
+    for (const t of drive.topics) {
+      transport.subscribeRaw(t.topic, t.type, { history: "keep_all", depth: 100_000, reliability: t.qos.reliability, durability: t.qos.durability }, (m) => received.push({ topic: m.topic, receiveTime: m.receiveTime }));
+    }
+    const result = await runLive({ drive, speed: Infinity, clock, publish: (topic, _type, data) => publishers.get(topic)!.publish(data) });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await transport.shutdown();
+    assert.equal(received.length, result.messages);
+    const truth = result.truth!;
+    for (const sensor of truth.sensors) {
+      const times = received.filter((r) => r.topic === sensor.topic).map((r) => r.receiveTime.toString());
+      assert.deepEqual(times, truth.messages[sensor.topic]!.receiveNs, sensor.topic);
+    }
   });
 });
