@@ -29,6 +29,8 @@ export interface RclnodejsTransportOptions {
   handleSignals: boolean;
   onHandlerError?: (error: unknown, topic: string) => void;
   warn?: (message: string) => void;
+  /** Loads the rclnodejs module (default: `import("rclnodejs")`); tests pass a stand-in. */
+  loadRclnodejs?: () => Promise<unknown>;
 }
 
 /** The adapter module's exports, as select.ts loads them. */

@@ -8,6 +8,7 @@ import { InProcessBus, InProcessTransport } from "../../src/transport/inprocess.
 import { detectRosEnvironment, explainRclnodejsFailure, loadDefaultRclnodejsAdapter } from "../../src/transport/select.js";
 import type { RclnodejsAdapterModule } from "../../src/transport/rclnodejs-options.js";
 import { transportContract } from "./contract.js";
+import { createFakeRclnodejs } from "./fake-rclnodejs.js";
 
 let clock = new SimulatedClock();
 const bus = new InProcessBus();
@@ -56,6 +57,28 @@ transportContract({
       dynamicParameterPrefixes: [],
       handleSignals: false,
       argv: [],
+    });
+  },
+});
+
+// The adapter's own logic (queues, Buffer handling, parameters, services, shutdown) on an
+// in-memory stand-in of rclnodejs: runs everywhere, and is not the real-ROS run above.
+const standInAdapter = await loadDefaultRclnodejsAdapter();
+transportContract({
+  name: "rclnodejs adapter on an in-memory rclnodejs stand-in",
+  unavailable: null,
+  exactQueueing: false,
+  open: async (options) => {
+    const fake = createFakeRclnodejs();
+    return standInAdapter.openRclnodejsTransport({
+      nodeName: options.nodeName,
+      namespace: options.namespace ?? "/",
+      parameters: options.parameters ?? {},
+      parameterDescriptors: options.parameterDescriptors ?? [],
+      dynamicParameterPrefixes: [],
+      handleSignals: false,
+      argv: [],
+      loadRclnodejs: async () => fake.module,
     });
   },
 });

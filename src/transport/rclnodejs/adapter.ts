@@ -50,8 +50,7 @@ const SERVICE_WAIT_MS = 2000;
  * rclnodejs's ESM build exports one default object whose members are what its typings declare
  * as named exports; its CommonJS build is that object itself. Accept either, checked.
  */
-export async function loadRclnodejs(): Promise<RclModule> {
-  const loaded: unknown = await import("rclnodejs");
+export function pickRclnodejs(loaded: unknown): RclModule {
   const candidate = (typeof loaded === "object" && loaded !== null && "default" in loaded ? (loaded as { default: unknown }).default : loaded) as
     | Partial<RclModule>
     | null
@@ -60,6 +59,10 @@ export async function loadRclnodejs(): Promise<RclModule> {
     throw new Error("the rclnodejs module loaded but does not export init, Node and QoS");
   }
   return candidate as RclModule;
+}
+
+export async function loadRclnodejs(): Promise<RclModule> {
+  return pickRclnodejs(await import("rclnodejs"));
 }
 
 /** QoS as rclnodejs takes it. */
@@ -330,38 +333,45 @@ export class RclnodejsTransport implements Transport {
     return this.#owned.has(name) || this.#dynamicPrefixes.some((prefix) => name.startsWith(`${prefix}.`));
   }
 
+  /**
+   * Values come from syncbag (given), then ROS overrides (--params-file, -p) on top, checked
+   * with the same messages as in-process (key, value, expectation), then declared with
+   * `ignoreOverride`: syncbag has already applied the override, converted to the descriptor's
+   * type, so `tolerance_s: 1` in YAML (an integer to ROS) still fills a double parameter.
+   */
   #declareParameters(): void {
     const rcl = this.#rcl;
     const node = this.#node;
-    const overrides = new Map(node.getParameterOverrides().map((p) => [p.name, p]));
-    const given = this.#options.parameters;
-    // Same checks and messages as the in-process adapter (key, value, what was expected).
-    resolveParameters(this.#options.parameterDescriptors, given);
+    const descriptors = this.#options.parameterDescriptors;
+    const byName = new Map(descriptors.map((d) => [d.name, d]));
+    const merged: Record<string, ParameterValue> = { ...this.#options.parameters };
+    const fromOverrides = new Set<string>();
+    for (const p of node.getParameterOverrides()) {
+      // Parameters rclnodejs itself declares (use_sim_time) or maps from QoS overrides.
+      if (p.name === "use_sim_time" || p.name.startsWith("qos_overrides.")) continue;
+      const value = fromRclValue(p.value);
+      if (value === undefined) continue;
+      merged[p.name] = value;
+      fromOverrides.add(p.name);
+    }
+    const resolved = resolveParameters(descriptors, merged);
+
     const problems: string[] = [];
-    const declare = (name: string, kind: ParameterKind, value: ParameterValue, descriptor?: Rcl.ParameterDescriptor): void => {
+    for (const [name, value] of Object.entries(resolved)) {
+      const spec = byName.get(name);
+      const dynamic = this.#dynamicPrefixes.some((prefix) => name.startsWith(`${prefix}.`));
+      if (spec === undefined && !dynamic && fromOverrides.has(name)) {
+        this.#warn(`parameter ${name} from the command line or params file is not a syncbag parameter; ignored`);
+        continue;
+      }
+      const kind = spec?.kind ?? kindOf(value);
       try {
-        node.declareParameter(new rcl.Parameter(name, typeId(kind), toRclValue(kind, value)), descriptor);
+        const parameter = new rcl.Parameter(name, typeId(kind), toRclValue(kind, value));
+        node.declareParameter(parameter, spec === undefined ? undefined : this.#descriptor(spec), true);
         this.#owned.add(name);
       } catch (error) {
-        problems.push(`parameter ${name}: ${message(error)}`);
+        problems.push(`parameter ${name}: value ${JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))} refused by ROS: ${message(error)}`);
       }
-    };
-
-    for (const spec of this.#options.parameterDescriptors) {
-      const initial = given[spec.name] ?? spec.defaultValue ?? fromRclValue(overrides.get(spec.name)?.value);
-      // Nothing given, no default, no override: left undeclared; the zod schema decides.
-      if (initial === undefined) continue;
-      declare(spec.name, spec.kind, initial, this.#descriptor(spec));
-    }
-    const described = new Set(this.#options.parameterDescriptors.map((d) => d.name));
-    for (const [name, value] of Object.entries(given)) {
-      if (!described.has(name) && !node.hasParameter(name)) declare(name, kindOf(value), value);
-    }
-    for (const [name, parameter] of overrides) {
-      if (node.hasParameter(name) || name === "use_sim_time" || name.startsWith("qos_overrides.")) continue;
-      const value = fromRclValue(parameter.value);
-      if (value !== undefined && this.#dynamicPrefixes.some((prefix) => name.startsWith(`${prefix}.`))) declare(name, kindOf(value), value);
-      else this.#warn(`parameter ${name} from the command line or params file is not a syncbag parameter; ignored`);
     }
     if (problems.length > 0) throw new Error(problems.join("\n"));
   }
@@ -409,7 +419,7 @@ export class RclnodejsTransport implements Transport {
 
 /** Initialises a fresh rclnodejs context, creates the node and starts it. */
 export const openRclnodejsTransport: RclnodejsAdapterModule["openRclnodejsTransport"] = async (options) => {
-  const rcl = await loadRclnodejs();
+  const rcl = options.loadRclnodejs === undefined ? await loadRclnodejs() : pickRclnodejs(await options.loadRclnodejs());
   const context = new rcl.Context();
   await rcl.init(context, options.argv ?? process.argv);
   try {
