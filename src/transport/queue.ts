@@ -38,7 +38,8 @@ const defaultSchedule = (callback: () => void): void => {
 
 export class DeliveryQueue<T> {
   readonly depth: number;
-  readonly #ring: (T | undefined)[];
+  // Grown on demand up to depth: keep_all-like depths (1e5+) cost nothing until used.
+  #ring: (T | undefined)[];
   #head = 0;
   #size = 0;
   #scheduled = false;
@@ -55,7 +56,7 @@ export class DeliveryQueue<T> {
       throw new RangeError(`queue depth ${options.depth} is invalid: expected an integer ≥ 1`);
     }
     this.depth = options.depth;
-    this.#ring = new Array<T | undefined>(options.depth);
+    this.#ring = new Array<T | undefined>(Math.min(options.depth, 16));
     this.#handler = options.handler;
     this.#onError = options.onError;
     this.#schedule = options.schedule ?? defaultSchedule;
@@ -85,12 +86,14 @@ export class DeliveryQueue<T> {
     let kept = true;
     if (this.#size === this.depth) {
       this.#ring[this.#head] = undefined;
-      this.#head = (this.#head + 1) % this.depth;
+      this.#head = (this.#head + 1) % this.#ring.length;
       this.#size--;
       this.#counters.dropped++;
       kept = false;
+    } else if (this.#size === this.#ring.length) {
+      this.#grow();
     }
-    this.#ring[(this.#head + this.#size) % this.depth] = item;
+    this.#ring[(this.#head + this.#size) % this.#ring.length] = item;
     this.#size++;
     if (this.#size > this.#counters.highWater) this.#counters.highWater = this.#size;
     this.#kick();
@@ -123,10 +126,18 @@ export class DeliveryQueue<T> {
     this.#schedule(this.#drain);
   }
 
+  #grow(): void {
+    const capacity = Math.min(this.depth, this.#ring.length * 2);
+    const next = new Array<T | undefined>(capacity);
+    for (let i = 0; i < this.#size; i++) next[i] = this.#ring[(this.#head + i) % this.#ring.length];
+    this.#ring = next;
+    this.#head = 0;
+  }
+
   #shift(): T {
     const item = this.#ring[this.#head] as T;
     this.#ring[this.#head] = undefined;
-    this.#head = (this.#head + 1) % this.depth;
+    this.#head = (this.#head + 1) % this.#ring.length;
     this.#size--;
     return item;
   }
