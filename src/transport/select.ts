@@ -3,14 +3,19 @@
  * otherwise the embedded in-process transport; `--transport` forces one. Asking for rclnodejs
  * when it cannot load is an error that says what is missing.
  */
+import { z } from "zod";
 import { installShutdownSignals } from "./signals.js";
 import { InProcessTransport, type InProcessBus } from "./inprocess.js";
 import type { ParameterDescriptorSpec } from "./parameters.js";
 import type { NodeClock, ParameterValue, Transport } from "./port.js";
 import type { RclnodejsAdapterModule } from "./rclnodejs-options.js";
 
-export type TransportKind = "auto" | "inprocess" | "rclnodejs";
-export const TRANSPORT_KINDS: readonly TransportKind[] = ["auto", "inprocess", "rclnodejs"];
+/** `--transport` / the `transport` setting, for CLI and YAML schemas. */
+export const TransportKindSchema = z
+  .enum(["auto", "inprocess", "rclnodejs"])
+  .describe("auto: rclnodejs when ROS 2 is sourced and rclnodejs loads, else in-process; or force one");
+export type TransportKind = z.infer<typeof TransportKindSchema>;
+export const TRANSPORT_KINDS: readonly TransportKind[] = TransportKindSchema.options;
 
 export interface OpenTransportOptions {
   /** Default `auto`. */
