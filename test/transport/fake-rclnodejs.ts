@@ -13,6 +13,9 @@
  * ROS 2 and is reported pending without it.
  */
 
+import { SystemClock } from "../../src/transport/clock.js";
+
+const systemClock = new SystemClock();
 const PARAMETER_TYPE = { NOT_SET: 0, BOOL: 1, INTEGER: 2, DOUBLE: 3, STRING: 4, BOOL_ARRAY: 6, INTEGER_ARRAY: 7, DOUBLE_ARRAY: 8, STRING_ARRAY: 9 } as const;
 
 type Callback = (message: Buffer) => void;
@@ -173,7 +176,7 @@ class FakeNode {
   }
 
   getClock(): { now(): { nanoseconds: bigint } } {
-    return { now: () => ({ nanoseconds: BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n) }) };
+    return { now: () => ({ nanoseconds: systemClock.now() }) };
   }
 
   getParameterOverrides(): FakeParameter[] {
