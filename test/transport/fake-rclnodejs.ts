@@ -51,14 +51,34 @@ class FakeQoS {
   static DurabilityPolicy = { RMW_QOS_POLICY_DURABILITY_SYSTEM_DEFAULT: 0, RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL: 1, RMW_QOS_POLICY_DURABILITY_VOLATILE: 2 };
   static created: FakeQoS[] = [];
   constructor(
-    readonly history: number,
-    readonly depth: number,
-    readonly reliability: number,
-    readonly durability: number,
+    public history: number,
+    public depth: number,
+    public reliability: number,
+    public durability: number,
   ) {
     FakeQoS.created.push(this);
   }
 }
+
+const QOS_POLICY_KIND = { HISTORY: 1, DEPTH: 2, RELIABILITY: 3, DURABILITY: 4 } as const;
+
+class FakeQoSOverridingOptions {
+  readonly entityId: string | null;
+  constructor(
+    readonly policyKinds: number[],
+    opts: { entityId?: string } = {},
+  ) {
+    this.entityId = opts.entityId ?? null;
+  }
+}
+
+/** The string form rclnodejs uses for QoS override parameters, per policy kind. */
+const QOS_POLICY_PARAMS: Record<number, { key: keyof FakeQoS & string; values?: Record<string, number> }> = {
+  [QOS_POLICY_KIND.HISTORY]: { key: "history", values: { keep_last: 1, keep_all: 2 } },
+  [QOS_POLICY_KIND.DEPTH]: { key: "depth" },
+  [QOS_POLICY_KIND.RELIABILITY]: { key: "reliability", values: { reliable: 1, best_effort: 2 } },
+  [QOS_POLICY_KIND.DURABILITY]: { key: "durability", values: { transient_local: 1, volatile: 2 } },
+};
 
 class FakeParameter {
   readonly name: string;
@@ -225,8 +245,29 @@ class FakeNode {
     return { successful: true, reason: "" };
   }
 
-  createSubscription(typeClass: TypeClass, topic: string, options: { qos?: unknown; isRaw?: boolean }, callback: Callback): FakeSubscription {
+  /** As rclnodejs's declareQosParameters: read-only parameters, overrides applied to the QoS in place. */
+  #applyQosOverrides(entity: "publisher" | "subscription", topic: string, qos: unknown, options?: FakeQoSOverridingOptions): void {
+    if (options === undefined || !(qos instanceof FakeQoS)) return;
+    for (const kind of options.policyKinds) {
+      const policy = QOS_POLICY_PARAMS[kind]!;
+      const name = `qos_overrides.${topic}.${entity}${options.entityId === null ? "" : `_${options.entityId}`}.${policy.key}`;
+      const current = qos[policy.key] as number;
+      const shown = policy.values === undefined ? BigInt(current) : Object.entries(policy.values).find(([, v]) => v === current)![0];
+      const type = policy.values === undefined ? PARAMETER_TYPE.INTEGER : PARAMETER_TYPE.STRING;
+      const declared = this.#parameters.get(name) ?? this.declareParameter(new FakeParameter(name, type, shown), new FakeParameterDescriptor(name, type, "", true));
+      const value = declared.value;
+      (qos as unknown as Record<string, number>)[policy.key] = policy.values === undefined ? Number(value) : policy.values[value as string]!;
+    }
+  }
+
+  createSubscription(
+    typeClass: TypeClass,
+    topic: string,
+    options: { qos?: unknown; isRaw?: boolean; qosOverridingOptions?: FakeQoSOverridingOptions },
+    callback: Callback,
+  ): FakeSubscription {
     if (options.isRaw !== true) throw new Error("the fake only supports raw subscriptions");
+    this.#applyQosOverrides("subscription", this.resolveTopicName(topic), options.qos, options.qosOverridingOptions);
     const subscription: FakeSubscription = { topic: this.resolveTopicName(topic), type: typeName(typeClass), callback, node: this, destroyed: false };
     graph.subscriptions.add(subscription);
     return subscription;
@@ -237,8 +278,13 @@ class FakeNode {
     graph.subscriptions.delete(subscription);
   }
 
-  createPublisher(typeClass: TypeClass, topic: string): { topic: string; publish(message: unknown): void } {
+  createPublisher(
+    typeClass: TypeClass,
+    topic: string,
+    options: { qos?: unknown; qosOverridingOptions?: FakeQoSOverridingOptions } = {},
+  ): { topic: string; publish(message: unknown): void } {
     const resolved = this.resolveTopicName(topic);
+    this.#applyQosOverrides("publisher", resolved, options.qos, options.qosOverridingOptions);
     const type = typeName(typeClass);
     graph.publishers.set(resolved, type);
     return {
@@ -329,6 +375,8 @@ export function createFakeRclnodejs(): FakeRclnodejs {
     Node: FakeNode,
     NodeOptions: FakeNodeOptions,
     QoS: FakeQoS,
+    QoSPolicyKind: QOS_POLICY_KIND,
+    QoSOverridingOptions: FakeQoSOverridingOptions,
     Parameter: FakeParameter,
     ParameterDescriptor: FakeParameterDescriptor,
     IntegerRange: FakeRange,

@@ -66,6 +66,32 @@ describe("rclnodejs adapter (on the in-memory stand-in)", () => {
     assert.deepEqual({ ...latched }, { history: 2, depth: 1, reliability: 1, durability: 1 });
   });
 
+  it("lets a params file override each endpoint's QoS (qos_overrides.<topic>.<entity>.<policy>), and sizes its queue by it", async () => {
+    const t = await openWith({
+      argv: ["--ros-args", "-p", "qos_overrides./lidar/points.subscription.reliability:=reliable", "-p", "qos_overrides./lidar/points.subscription.depth:=3"],
+    });
+    const seen: number[] = [];
+    const sub = t.subscribeRaw("/lidar/points", "sensor_msgs/PointCloud2", { history: "keep_last", depth: 50, reliability: "best_effort", durability: "volatile" }, (m) => {
+      seen.push(seqOf(m.data));
+    });
+    // A second subscription on the same topic keeps its own QoS, overridable as subscription_2.
+    t.subscribeRaw("/lidar/points", "sensor_msgs/PointCloud2", { history: "keep_last", depth: 50, reliability: "best_effort", durability: "volatile" }, () => undefined);
+    const [effective, second] = fake.qosCreated;
+    assert.equal(effective!.reliability, 1, "reliable, from the override");
+    assert.equal(effective!.depth, 3);
+    assert.deepEqual({ ...second }, { history: 1, depth: 50, reliability: 2, durability: 2 });
+    assert.ok(fake.calls.includes("declare qos_overrides./lidar/points.subscription_2.depth type=2 readOnly"), fake.calls.join("\n"));
+    assert.ok(fake.calls.includes("declare qos_overrides./lidar/points.subscription.depth type=2 readOnly"), fake.calls.join("\n"));
+    assert.equal("qos_overrides./lidar/points.subscription.depth" in t.parameters(), false, "not a syncbag parameter");
+    const pub = t.advertise("/lidar/points", "sensor_msgs/PointCloud2", RELIABLE);
+    for (let i = 0; i < 10; i++) pub.publish(payload(i));
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    await t.flush?.();
+    // The stand-in hands all ten over before the queue drains: the queue keeps the newest 3.
+    assert.deepEqual(seen, [7, 8, 9]);
+    assert.equal(sub.dropped, 7);
+  });
+
   it("publishes Uint8Array views as Buffers over the same memory, and resolves names against the node", async () => {
     const t = await openWith();
     const got: Uint8Array[] = [];

@@ -166,6 +166,7 @@ export class RclnodejsTransport implements Transport {
   readonly #subscriptions = new Set<RclnodejsSubscription>();
   readonly #shutdownCallbacks: (() => void | Promise<void>)[] = [];
   readonly #owned = new Set<string>();
+  readonly #endpointCounts = new Map<string, number>();
   readonly #dynamicPrefixes: readonly string[];
   #shutdown: Promise<void> | null = null;
   #closed = false;
@@ -205,16 +206,26 @@ export class RclnodejsTransport implements Transport {
   subscribeRaw(topic: string, type: string, qos: QosProfile, handler: RawMessageHandler): Subscription {
     const normalised = normaliseTypeName(type);
     const resolved = this.#node.resolveTopicName(topic);
-    const queue = new DeliveryQueue<RawMessage>({
-      depth: qos.depth,
+    let queue: DeliveryQueue<RawMessage> | null = null;
+    const onMessage = (data: Buffer): void => {
+      // No MessageInfo on raw subscriptions: the callback is the receive time.
+      queue?.push({ topic: resolved, type: normalised, data, receiveTime: this.clock.now() });
+    };
+    const rclQos = toRclQos(this.#rcl, qos);
+    const rclSubscription = this.#node.createSubscription(
+      splitTypeName(normalised),
+      topic,
+      { qos: rclQos, isRaw: true, qosOverridingOptions: this.#qosOverrides("subscription", resolved) },
+      onMessage,
+    );
+    // rclnodejs applied any qos_overrides.<topic>.subscription.* parameter to rclQos in place;
+    // syncbag's own queue follows the effective depth. Callbacks only run once spinning picks
+    // the message up, after this returns.
+    queue = new DeliveryQueue<RawMessage>({
+      depth: Math.max(1, rclQos.depth),
       handler: handler as (message: RawMessage) => void | PromiseLike<void>,
       onError: (error) => this.#handlerError(error, resolved),
     });
-    const onMessage = (data: Buffer): void => {
-      // No MessageInfo on raw subscriptions: the callback is the receive time.
-      queue.push({ topic: resolved, type: normalised, data, receiveTime: this.clock.now() });
-    };
-    const rclSubscription = this.#node.createSubscription(splitTypeName(normalised), topic, { qos: toRclQos(this.#rcl, qos), isRaw: true }, onMessage);
     const subscription = new RclnodejsSubscription(resolved, normalised, queue, () => {
       this.#subscriptions.delete(subscription);
       this.#node.destroySubscription(rclSubscription);
@@ -223,10 +234,29 @@ export class RclnodejsTransport implements Transport {
     return subscription;
   }
 
+  /**
+   * Every endpoint's QoS is overridable the ROS way, from a params file or -p:
+   * `qos_overrides./lidar/points.subscription.reliability: reliable` (history, depth,
+   * reliability, durability), declared read-only by rclnodejs. A second endpoint of the same
+   * kind on the same topic gets an entity id (`subscription_2`), as rclcpp does: rclnodejs would
+   * otherwise reuse the first one's parameters and silently give it the first one's QoS.
+   */
+  #qosOverrides(entity: "publisher" | "subscription", resolvedTopic: string): Rcl.QoSOverridingOptions {
+    const { QoSOverridingOptions, QoSPolicyKind } = this.#rcl;
+    const key = `${entity} ${resolvedTopic}`;
+    const n = (this.#endpointCounts.get(key) ?? 0) + 1;
+    this.#endpointCounts.set(key, n);
+    const kinds = [QoSPolicyKind.HISTORY, QoSPolicyKind.DEPTH, QoSPolicyKind.RELIABILITY, QoSPolicyKind.DURABILITY];
+    return n === 1 ? new QoSOverridingOptions(kinds) : new QoSOverridingOptions(kinds, { entityId: String(n) });
+  }
+
   advertise(topic: string, type: string, qos: QosProfile): RawPublisher {
     const normalised = normaliseTypeName(type);
     const node = this.#node;
-    const publisher = node.createPublisher(splitTypeName(normalised), topic, { qos: toRclQos(this.#rcl, qos) });
+    const publisher = node.createPublisher(splitTypeName(normalised), topic, {
+      qos: toRclQos(this.#rcl, qos),
+      qosOverridingOptions: this.#qosOverrides("publisher", node.resolveTopicName(topic)),
+    });
     const transportClosed = (): boolean => this.#closed;
     let closed = false;
     return {
