@@ -308,3 +308,27 @@ function isParameterValue(v: unknown): v is ParameterValue {
   if (!Array.isArray(v)) return false;
   return v.every((x) => typeof x === "boolean") || v.every((x) => typeof x === "number") || v.every((x) => typeof x === "string");
 }
+
+/**
+ * A Markdown table of parameters (for the README): name, type, default, allowed values or
+ * range, read-only, description; dynamic subtrees are listed after, as `prefix.*`.
+ */
+export function formatParameterTable(description: ParameterSchemaDescription): string {
+  const cell = (text: string): string => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+  const show = (value: ParameterValue | undefined): string =>
+    value === undefined ? "—" : `\`${typeof value === "bigint" ? value.toString() : JSON.stringify(value)}\``;
+  const rows = ["| parameter | type | default | constraints | read-only | description |", "| --- | --- | --- | --- | --- | --- |"];
+  for (const d of description.descriptors) {
+    const range = d.range === undefined ? [] : [`${rangeEnd(d.range.from)} … ${rangeEnd(d.range.to)}`];
+    const constraints = [...range, ...(d.additionalConstraints === "" ? [] : [d.additionalConstraints])].join("; ");
+    rows.push(`| \`${d.name}\` | ${d.kind} | ${cell(show(d.defaultValue))} | ${cell(constraints || "—")} | ${d.readOnly ? "yes" : "no"} | ${cell(d.description || "—")} |`);
+  }
+  for (const d of description.dynamic) rows.push(`| \`${d.prefix}.*\` | dotted overrides | — | ${cell(d.reason)} | no | — |`);
+  return rows.join("\n");
+}
+
+function rangeEnd(n: number): string {
+  if (n === Number.MAX_VALUE || n === MAX_SAFE) return "∞";
+  if (n === -Number.MAX_VALUE || n === -MAX_SAFE) return "−∞";
+  return String(n);
+}

@@ -3,6 +3,7 @@ import { z } from "zod";
 import {
   checkParameter,
   describeParameterSchema,
+  formatParameterTable,
   flattenParameters,
   resolveParameters,
   unflattenParameters,
@@ -114,5 +115,16 @@ describe("zod → ROS parameter descriptors", () => {
     assert.equal(parsed.recorder.chunk_mb, 8);
     assert.equal(parsed.sensors.lidar?.topic, "/points");
     assert.throws(() => flattenParameters({ bad: [{ a: 1 }] }), /parameter bad/);
+  });
+
+  it("formats a Markdown parameter table for the README", () => {
+    const table = formatParameterTable(describeParameterSchema(Schema)).split("\n");
+    assert.equal(table[0], "| parameter | type | default | constraints | read-only | description |");
+    assert.ok(table.includes("| `split_size_mb` | integer | `2048` | 1 … 65536 | no | — |"), table.join("\n"));
+    assert.ok(table.includes("| `rate_hz` | double | `10` | 0 … ∞; > 0 | no | — |"), table.join("\n"));
+    assert.ok(table.includes("| `node_id` | string | — | — | yes | Vehicle id |"), table.join("\n"));
+    assert.ok(table.includes("| `mode` | string | `\"estimate\"` | one of: estimate, trust_header | no | — |"), table.join("\n"));
+    assert.ok(table.includes("| `sensors.*` | dotted overrides | — | record with free keys | no | — |"), table.join("\n"));
+    assert.equal(table.length, 2 + 13 + 2);
   });
 });
