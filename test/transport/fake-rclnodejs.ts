@@ -161,6 +161,7 @@ class FakeNode {
   readonly #namespace: string;
   readonly #context: FakeContext;
   readonly #overrides = new Map<string, FakeParameter>();
+  readonly #remaps = new Map<string, string>();
   readonly #parameters = new Map<string, FakeParameter>();
   readonly #descriptors = new Map<string, FakeParameterDescriptor>();
   readonly #callbacks: ((parameters: FakeParameter[]) => { successful: boolean; reason: string })[] = [];
@@ -174,7 +175,11 @@ class FakeNode {
     const args = context.argv;
     const rosArgs = args.indexOf("--ros-args");
     for (let i = rosArgs < 0 ? args.length : rosArgs + 1; i < args.length; i++) {
-      if (args[i] === "-p" && args[i + 1] !== undefined) {
+      if (args[i] === "-r" && args[i + 1] !== undefined) {
+        const [from, to] = args[i + 1]!.split(":=") as [string, string];
+        this.#remaps.set(this.#expand(from), this.#expand(to));
+        i++;
+      } else if (args[i] === "-p" && args[i + 1] !== undefined) {
         const [key, value] = args[i + 1]!.split(":=") as [string, string];
         this.#overrides.set(key, parseOverride(key, value));
         i++;
@@ -185,7 +190,13 @@ class FakeNode {
     this.#parameters.set("use_sim_time", sim);
   }
 
-  resolveTopicName(topic: string): string {
+  /** Expands like rcl; remaps `from:=to` rules given after --ros-args unless onlyExpand. */
+  resolveTopicName(topic: string, onlyExpand = false): string {
+    const expanded = this.#expand(topic);
+    return onlyExpand ? expanded : (this.#remaps.get(expanded) ?? expanded);
+  }
+
+  #expand(topic: string): string {
     if (topic.startsWith("/")) return topic;
     if (topic.startsWith("~/")) return `${this.#namespace}/${this.#name}/${topic.slice(2)}`;
     return `${this.#namespace}/${topic}`;

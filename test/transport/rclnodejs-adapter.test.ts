@@ -178,4 +178,18 @@ describe("rclnodejs adapter (on the in-memory stand-in)", () => {
     );
     assert.ok(fake.calls.includes("shutdown"), "the rcl context is shut down after a failed start");
   });
+
+  it("subscribes to the remapped topic but labels messages with the name syncbag asked for", async () => {
+    const t = await openWith({ argv: ["--ros-args", "-r", "/points:=/ouster/points"] });
+    const got: string[] = [];
+    const sub = t.subscribeRaw("/points", "sensor_msgs/PointCloud2", RELIABLE, (m) => void got.push(m.topic));
+    assert.equal(sub.topic, "/points");
+    assert.ok(fake.graph.publishers.size === 0 && [...fake.graph.subscriptions].some((s) => s.topic === "/ouster/points"), "the DDS subscription is on the remapped topic");
+    // A driver publishing on the real topic, from another node.
+    const driver = await openWith({ nodeName: "ouster_driver", argv: [] });
+    driver.advertise("/ouster/points", "sensor_msgs/PointCloud2", RELIABLE).publish(payload(1));
+    for (let i = 0; i < 5 && got.length === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    await t.flush?.();
+    assert.deepEqual(got, ["/points"]);
+  });
 });

@@ -205,7 +205,9 @@ export class RclnodejsTransport implements Transport {
 
   subscribeRaw(topic: string, type: string, qos: QosProfile, handler: RawMessageHandler): Subscription {
     const normalised = normaliseTypeName(type);
-    const resolved = this.#node.resolveTopicName(topic);
+    // Messages carry the name syncbag asked for (expanded, not remapped), so a launch-file remap
+    // (/points:=/ouster/points) changes what is subscribed, not how the pipeline names it.
+    const resolved = this.#node.resolveTopicName(topic, true);
     let queue: DeliveryQueue<RawMessage> | null = null;
     const onMessage = (data: Buffer): void => {
       // No MessageInfo on raw subscriptions: the callback is the receive time.
@@ -215,7 +217,7 @@ export class RclnodejsTransport implements Transport {
     const rclSubscription = this.#node.createSubscription(
       splitTypeName(normalised),
       topic,
-      { qos: rclQos, isRaw: true, qosOverridingOptions: this.#qosOverrides("subscription", resolved) },
+      { qos: rclQos, isRaw: true, qosOverridingOptions: this.#qosOverrides("subscription", this.#node.resolveTopicName(topic)) },
       onMessage,
     );
     // rclnodejs applied any qos_overrides.<topic>.subscription.* parameter to rclQos in place;
@@ -260,7 +262,7 @@ export class RclnodejsTransport implements Transport {
     const transportClosed = (): boolean => this.#closed;
     let closed = false;
     return {
-      topic: node.resolveTopicName(topic),
+      topic: node.resolveTopicName(topic, true),
       type: normalised,
       publish(data: Uint8Array): void {
         if (closed || transportClosed()) throw new Error(`publish on ${publisher.topic}: the publisher is closed`);
