@@ -12,5 +12,7 @@ program
 // Subcommand registrations (one line each).
 import { register as registerSim } from "./commands/sim.js";
 registerSim(program);
+import { register as registerConvert } from "./commands/convert.js";
+registerConvert(program);
 
 await program.parseAsync(process.argv);

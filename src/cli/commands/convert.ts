@@ -1,0 +1,62 @@
+/** `syncbag convert`: batch-convert fleet recordings into aligned MCAP per drive, with index.json and report.html. */
+import { availableParallelism } from "node:os";
+import type { Command } from "commander";
+import { z } from "zod";
+import { runBatch, summaryTable } from "../../convert/batch.js";
+import type { ConverterModule } from "../../convert/converter.js";
+
+/**
+ * The per-drive converter the CLI runs. TODO(lead): point this at the src/pipeline DriveConverter;
+ * until then it is the copy-only test double (no alignment, no suggestions).
+ */
+export const CLI_CONVERTER: ConverterModule = {
+  module: new URL("../../convert/copy-converter.js", import.meta.url).href,
+  exportName: "copyOnlyConverter",
+};
+
+const CliOptions = z.object({
+  out: z.string().min(1),
+  jobs: z.coerce.number().int().min(1).max(256),
+  msgPath: z.array(z.string()),
+  dryRun: z.boolean(),
+  json: z.boolean(),
+  force: z.boolean(),
+  salvage: z.boolean(),
+  converter: z
+    .string()
+    .regex(/^.+#[A-Za-z_$][\w$]*$/, "expected <module>#<export>")
+    .optional(),
+});
+
+export function register(program: Command): void {
+  program
+    .command("convert")
+    .description("Convert recordings (rosbag2 folders with mcap/sqlite3 storage, .mcap files, ROS 1 .bag files) into one aligned MCAP and report per drive, plus index.json and report.html")
+    .argument("<inputs...>", "files, folders (searched for bags) or globs such as './fleet/**/'")
+    .requiredOption("-o, --out <dir>", "output folder (receives <drive>.mcap, <drive>.report.json, index.json, report.html)")
+    .option("-j, --jobs <n>", "drives converted in parallel (worker threads)", String(availableParallelism()))
+    .option("--msg-path <dir...>", "folders with ROS packages (<pkg>/msg/*.msg) for types the recordings do not define", [])
+    .option("--dry-run", "list what would be converted or skipped; write nothing", false)
+    .option("--json", "print the summary as JSON on stdout (progress stays on stderr)", false)
+    .option("--force", "convert every drive even if its outputs are up to date", false)
+    .option("--salvage", "convert what truncated/corrupt recordings still hold (with a warning) instead of failing them", false)
+    .option("--converter <module#export>", "advanced: a module exporting a DriveConverter (default: the syncbag pipeline)")
+    .addHelpText(
+      "after",
+      "\nA drive is skipped when index.json records its outputs as complete and its input content hash (sha256) is unchanged.\nOutputs are written to .tmp files and renamed; the exit status is 1 when any input failed.",
+    )
+    .action(async (inputs: string[], raw: Record<string, unknown>) => {
+      const parsed = CliOptions.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        const key = String(issue.path[0] ?? "");
+        throw new Error(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} = ${JSON.stringify(raw[key])}: ${issue.message}`);
+      }
+      const o = parsed.data;
+      const converter = o.converter !== undefined ? { module: new URL(o.converter.split("#")[0]!, `file://${process.cwd()}/`).href, exportName: o.converter.split("#")[1]! } : CLI_CONVERTER;
+      const summary = await runBatch({ inputs, outDir: o.out, jobs: o.jobs, msgPaths: o.msgPath, dryRun: o.dryRun, force: o.force, salvage: o.salvage, converter });
+      if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+      else process.stdout.write("\n" + summaryTable(summary) + (summary.htmlPath ? `report: ${summary.htmlPath}\n` : ""));
+      process.exitCode = summary.exitCode;
+    });
+}

@@ -1,0 +1,196 @@
+/**
+ * Batch conversion: discover drives, convert them in parallel worker threads (piscina), resume
+ * (skip drives whose outputs are complete and whose input hash matches), write index.json after
+ * every drive and report.html at the end. One bad input never stops the batch: it is recorded as
+ * failed with its path and reason, and the exit code says so.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { join, resolve } from "node:path";
+import { MessageChannel } from "node:worker_threads";
+import { Piscina } from "piscina";
+import { z } from "zod";
+import { ConverterModule } from "./converter.js";
+import { discoverInputs } from "./discover.js";
+import { runDriveTask, type DriveProgress, type DriveTask } from "./drive-job.js";
+import { renderBatchHtml } from "./html.js";
+import { loadIndex, writeJsonAtomic, type BatchIndex, type IndexEntry } from "./index-file.js";
+import { ProgressDisplay, type ProgressOutput } from "./progress.js";
+import { DriveReport } from "./report.js";
+
+export const BatchOptions = z.object({
+  inputs: z.array(z.string().min(1)).min(1, "expected at least one input (file, folder or glob)"),
+  outDir: z.string().min(1),
+  jobs: z.number().int().min(1).max(256).default(availableParallelism()),
+  msgPaths: z.array(z.string()).default([]),
+  dryRun: z.boolean().default(false),
+  force: z.boolean().default(false),
+  /** Keep what truncated/corrupt recordings still yield (with a warning) instead of failing them. */
+  salvage: z.boolean().default(false),
+  converter: ConverterModule,
+  /** Run drives on the main thread, one at a time (tests, debugging). */
+  inProcess: z.boolean().default(false),
+});
+export type BatchOptions = z.input<typeof BatchOptions>;
+
+export interface BatchSummary {
+  outDir: string;
+  indexPath: string;
+  htmlPath: string | null;
+  drives: IndexEntry[];
+  converted: number;
+  skipped: number;
+  failed: number;
+  planned: number;
+  elapsedS: number;
+  /** Non-zero when any input failed. */
+  exitCode: number;
+}
+
+export interface BatchIo {
+  /** Progress display target (stderr by default); null for none. */
+  progress?: ProgressOutput | null;
+}
+
+function parseOptions(options: BatchOptions): z.infer<typeof BatchOptions> {
+  const result = BatchOptions.safeParse(options);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  throw new Error(`convert option '${issue.path.join(".")}': ${issue.message}`);
+}
+
+export async function runBatch(rawOptions: BatchOptions, io: BatchIo = {}): Promise<BatchSummary> {
+  const options = parseOptions(rawOptions);
+  const started = performance.now();
+  const outDir = resolve(options.outDir);
+  const indexPath = join(outDir, "index.json");
+  const htmlPath = join(outDir, "report.html");
+  const discovery = await discoverInputs(options.inputs, [outDir]);
+
+  if (!options.dryRun) {
+    await mkdir(outDir, { recursive: true });
+    // Leftovers of an interrupted run: never valid outputs.
+    for (const f of await readdir(outDir)) if (f.endsWith(".tmp")) await rm(join(outDir, f), { force: true });
+  }
+  const { index: previous, problem } = await loadIndex(indexPath);
+  if (problem !== undefined) io.progress?.write(`warning: ${problem}\n`);
+  const previousByInput = new Map(previous.drives.map((d) => [d.input, d]));
+
+  const bytes = new Map<string, number>();
+  for (const d of discovery.drives) bytes.set(d.name, await sizeOf(d.path));
+  const display = io.progress === null ? undefined : new ProgressDisplay({ out: io.progress ?? process.stderr, bytes });
+  const onProgress = (p: DriveProgress): void => display?.update(p);
+
+  const results = new Map<string, IndexEntry>();
+  // Drives of earlier runs not part of this one stay in the index.
+  const current = new Set(discovery.drives.map((d) => d.path));
+  const kept = previous.drives.filter((d) => !current.has(d.input) && d.status !== "failed" && d.status !== "planned");
+  let writing = Promise.resolve();
+  const persist = (): Promise<void> => {
+    if (options.dryRun) return Promise.resolve();
+    const snapshot: BatchIndex = { version: 1, tool: "syncbag", updatedAt: new Date().toISOString(), drives: [...kept, ...results.values()].sort((a, b) => a.drive.localeCompare(b.drive)) };
+    writing = writing.then(() => writeJsonAtomic(indexPath, snapshot));
+    return writing;
+  };
+
+  const tasks: DriveTask[] = discovery.drives.map((drive) => {
+    const prev = previousByInput.get(drive.path);
+    return { drive, outDir, msgPaths: options.msgPaths, salvage: options.salvage, dryRun: options.dryRun, force: options.force, converter: options.converter, ...(prev ? { previous: prev } : {}) };
+  });
+
+  if (options.inProcess) {
+    for (const task of tasks) {
+      results.set(task.drive.name, await runDriveTask(task, onProgress));
+      await persist();
+    }
+  } else if (tasks.length > 0) {
+    const workerFile = new URL(import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js", import.meta.url).href;
+    const pool = new Piscina({ filename: workerFile, maxThreads: Math.min(options.jobs, tasks.length), minThreads: 1, idleTimeout: 1000 });
+    try {
+      await Promise.all(
+        tasks.map(async (task) => {
+          const { port1, port2 } = new MessageChannel();
+          port1.on("message", (p: DriveProgress) => onProgress(p));
+          try {
+            const entry = (await pool.run({ ...task, port: port2 }, { transferList: [port2] })) as IndexEntry;
+            results.set(task.drive.name, entry);
+          } catch (error) {
+            // A worker crash (out of memory, native fault) fails this drive only.
+            results.set(task.drive.name, { drive: task.drive.name, input: task.drive.path, status: "failed", error: { kind: "worker", reason: error instanceof Error ? error.message : String(error) }, completedAt: new Date().toISOString() });
+          } finally {
+            port1.close();
+          }
+          await persist();
+        }),
+      );
+    } finally {
+      await pool.destroy();
+    }
+  }
+  for (const p of discovery.problems) {
+    results.set(`?${p.path}`, { drive: p.path, input: p.path, status: "failed", error: { kind: "input", reason: p.reason }, completedAt: new Date().toISOString() });
+  }
+  await persist();
+  await writing;
+
+  const drives = [...results.values()].sort((a, b) => Number(a.error?.kind === "input") - Number(b.error?.kind === "input") || a.drive.localeCompare(b.drive));
+  let html: string | null = null;
+  if (!options.dryRun) {
+    const all = [...kept, ...drives].sort((a, b) => a.drive.localeCompare(b.drive));
+    const reports: DriveReport[] = [];
+    for (const e of all) {
+      if (e.output === undefined || !existsSync(e.output.report)) continue;
+      const parsed = DriveReport.safeParse(JSON.parse(await readFile(e.output.report, "utf8")));
+      if (parsed.success) reports.push(parsed.data);
+    }
+    await writeTextAtomic(htmlPath, renderBatchHtml(all, reports, new Date().toISOString()));
+    html = htmlPath;
+  }
+  const count = (s: IndexEntry["status"]): number => drives.filter((d) => d.status === s).length;
+  return {
+    outDir,
+    indexPath,
+    htmlPath: html,
+    drives,
+    converted: count("converted"),
+    skipped: count("skipped"),
+    failed: count("failed"),
+    planned: count("planned"),
+    elapsedS: (performance.now() - started) / 1000,
+    exitCode: count("failed") > 0 ? 1 : 0,
+  };
+}
+
+async function writeTextAtomic(path: string, text: string): Promise<void> {
+  const { writeFile, rename } = await import("node:fs/promises");
+  await writeFile(`${path}.tmp`, text);
+  await rename(`${path}.tmp`, path);
+}
+
+async function sizeOf(path: string): Promise<number> {
+  const info = await stat(path).catch(() => undefined);
+  if (info === undefined) return 0;
+  if (!info.isDirectory()) return info.size;
+  let total = 0;
+  for (const e of await readdir(path, { withFileTypes: true })) total += await sizeOf(join(path, e.name));
+  return total;
+}
+
+/** The end-of-batch table (plain text, fixed columns). */
+export function summaryTable(summary: BatchSummary): string {
+  const header = ["drive", "status", "dur s", "msgs", "MB", "time s", "reason"];
+  const rows = summary.drives.map((d) => [
+    d.drive,
+    d.status,
+    d.durationS !== undefined ? d.durationS.toFixed(1) : "",
+    d.messageCount !== undefined ? String(d.messageCount) : "",
+    d.inputBytes !== undefined ? (d.inputBytes / 1e6).toFixed(1) : "",
+    d.elapsedS !== undefined ? d.elapsedS.toFixed(2) : "",
+    d.error ? `${d.error.kind}: ${d.error.reason}` : "",
+  ]);
+  const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
+  const line = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
+  const totals = `${summary.converted} converted, ${summary.skipped} skipped, ${summary.failed} failed${summary.planned ? `, ${summary.planned} planned (dry run)` : ""} in ${summary.elapsedS.toFixed(1)} s`;
+  return [line(header), ...rows.map(line), totals].join("\n") + "\n";
+}

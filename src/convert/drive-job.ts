@@ -1,0 +1,168 @@
+/**
+ * One drive of a batch, run in a worker thread (or in-process): hash the input, skip it when
+ * the previous run's outputs are complete and the hash matches, else open the recording, run the
+ * converter into `.tmp` files, validate its report, hash the MCAP, and rename into place.
+ * Never throws for a bad input: the result says failed, with the kind and the reason.
+ */
+import { existsSync } from "node:fs";
+import { rename, rm, stat, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ConvertProgress, ConverterModule, DriveConverter } from "./converter.js";
+import type { DiscoveredDrive } from "./discover.js";
+import { sha256File, sha256Input } from "./hash.js";
+import type { IndexEntry } from "./index-file.js";
+import { openRecording } from "./readers/open.js";
+import { errorText, RecordingError, type RecordingSource, type SourceMessage } from "./readers/source.js";
+import { parseDriveReport, qualityOf } from "./report.js";
+
+export interface DriveTask {
+  drive: DiscoveredDrive;
+  outDir: string;
+  msgPaths: string[];
+  salvage: boolean;
+  dryRun: boolean;
+  force: boolean;
+  previous?: IndexEntry;
+  converter: ConverterModule;
+}
+
+export interface DriveProgress extends ConvertProgress {
+  drive: string;
+  state: "hashing" | "converting" | "done";
+}
+
+export function outputPaths(outDir: string, drive: string): { mcap: string; report: string } {
+  return { mcap: join(outDir, `${drive}.mcap`), report: join(outDir, `${drive}.report.json`) };
+}
+
+/**
+ * Under tsx (sources run as .ts, e.g. mocha or `npx tsx`), worker threads get tsx's require hook but
+ * not its ESM hooks, so a .ts converter is required there; built code (dist/*.js) uses import().
+ */
+async function importModule(specifier: string): Promise<Record<string, unknown>> {
+  if (!import.meta.url.endsWith(".ts")) return (await import(specifier)) as Record<string, unknown>;
+  const path = specifier.startsWith("file:") ? fileURLToPath(specifier) : specifier;
+  return createRequire(import.meta.url)(path) as Record<string, unknown>;
+}
+
+const converterCache = new Map<string, Promise<DriveConverter>>();
+async function loadConverter(spec: ConverterModule): Promise<DriveConverter> {
+  const key = `${spec.module}#${spec.exportName}`;
+  let loaded = converterCache.get(key);
+  if (loaded === undefined) {
+    loaded = importModule(spec.module).then((mod: Record<string, unknown>) => {
+      const fn = mod[spec.exportName];
+      if (typeof fn !== "function") throw new Error(`converter module ${spec.module} has no function export '${spec.exportName}'`);
+      return fn as DriveConverter;
+    });
+    converterCache.set(key, loaded);
+  }
+  return loaded;
+}
+
+/** Reports progress by log time as the converter pulls messages. */
+function withProgress(source: RecordingSource, report: (p: ConvertProgress) => void): RecordingSource {
+  const start = source.metadata.startTime;
+  const end = source.metadata.endTime;
+  const span = start !== undefined && end !== undefined && end > start ? Number(end - start) : 0;
+  let lastReport = 0;
+  return {
+    path: source.path,
+    metadata: source.metadata,
+    topics: source.topics,
+    definitions: source.definitions,
+    get warnings() {
+      return source.warnings;
+    },
+    close: () => source.close(),
+    messages: async function* (): AsyncIterable<SourceMessage> {
+      let n = 0;
+      for await (const m of source.messages()) {
+        n++;
+        const now = performance.now();
+        if (now - lastReport > 100) {
+          lastReport = now;
+          report({ fraction: span > 0 ? Math.min(1, Math.max(0, Number(m.logTime - start!) / span)) : 0, messages: n });
+        }
+        yield m;
+      }
+    },
+  };
+}
+
+export async function runDriveTask(task: DriveTask, onProgress: (p: DriveProgress) => void): Promise<IndexEntry> {
+  const started = performance.now();
+  const { drive } = task;
+  const paths = outputPaths(task.outDir, drive.name);
+  const base = { drive: drive.name, input: drive.path };
+  const failed = (kind: string, reason: string, extra: Partial<IndexEntry> = {}): IndexEntry => ({
+    ...base,
+    ...extra,
+    status: "failed",
+    error: { kind, reason },
+    elapsedS: (performance.now() - started) / 1000,
+    completedAt: new Date().toISOString(),
+  });
+  onProgress({ drive: drive.name, state: "hashing", fraction: 0, messages: 0 });
+  let input: { hash: string; bytes: number };
+  try {
+    input = await sha256Input(drive.path);
+  } catch (error) {
+    return failed("unreadable", errorText(error));
+  }
+  const prev = task.previous;
+  if (!task.force && prev !== undefined && (prev.status === "converted" || prev.status === "skipped") && prev.inputHash === input.hash && prev.output !== undefined) {
+    const mcap = await stat(prev.output.mcap).catch(() => undefined);
+    if (mcap?.size === prev.output.mcapBytes && existsSync(prev.output.report)) {
+      onProgress({ drive: drive.name, state: "done", fraction: 1, messages: prev.messageCount ?? 0 });
+      return { ...prev, status: "skipped", elapsedS: (performance.now() - started) / 1000 };
+    }
+  }
+  if (task.dryRun) return { ...base, status: "planned", inputHash: input.hash, inputBytes: input.bytes };
+
+  const tmp = { mcapPath: `${paths.mcap}.tmp`, reportPath: `${paths.report}.tmp` };
+  let source: RecordingSource | undefined;
+  try {
+    source = await openRecording(drive.path, { msgPaths: task.msgPaths, salvage: task.salvage });
+    const converter = await loadConverter(task.converter);
+    onProgress({ drive: drive.name, state: "converting", fraction: 0, messages: 0 });
+    const truth = `${drive.path.replace(/\/$/, "").replace(/\.(mcap|bag|db3)$/, "")}.truth.json`;
+    const tracked = withProgress(source, (p) => onProgress({ drive: drive.name, state: "converting", ...p }));
+    const raw = await converter(tracked, tmp, { drive: drive.name, msgPaths: task.msgPaths, ...(existsSync(truth) ? { truthPath: truth } : {}) }, (p) => {
+      if (Number.isFinite(p.fraction)) onProgress({ drive: drive.name, state: "converting", ...p });
+    });
+    const report = parseDriveReport(raw, drive.name);
+    for (const w of source.warnings) if (!report.warnings.includes(w)) report.warnings.push(w);
+    await writeFile(tmp.reportPath, JSON.stringify(report, null, 2) + "\n");
+    const mcapHash = await sha256File(tmp.mcapPath);
+    const mcapBytes = (await stat(tmp.mcapPath)).size;
+    await rename(tmp.mcapPath, paths.mcap);
+    await rename(tmp.reportPath, paths.report);
+    onProgress({ drive: drive.name, state: "done", fraction: 1, messages: report.messageCount });
+    return {
+      ...base,
+      status: "converted",
+      format: report.format,
+      inputHash: input.hash,
+      inputBytes: input.bytes,
+      output: { mcap: paths.mcap, report: paths.report, mcapHash, mcapBytes },
+      durationS: report.durationS,
+      messageCount: report.messageCount,
+      sensors: report.sensors,
+      quality: qualityOf(report),
+      elapsedS: (performance.now() - started) / 1000,
+      completedAt: new Date().toISOString(),
+    };
+  } catch (error) {
+    await rm(tmp.mcapPath, { force: true });
+    await rm(tmp.reportPath, { force: true });
+    const kind = error instanceof RecordingError ? error.kind : "conversion";
+    const reason = error instanceof RecordingError ? (error.path === drive.path ? error.reason : `${error.path}: ${error.reason}`) : errorText(error);
+    onProgress({ drive: drive.name, state: "done", fraction: 1, messages: 0 });
+    return failed(kind, reason, { inputHash: input.hash, inputBytes: input.bytes });
+  } finally {
+    await source?.close().catch(() => undefined);
+  }
+}

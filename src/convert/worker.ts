@@ -1,0 +1,13 @@
+/** Piscina worker entry: one drive per task; progress goes back over the task's MessagePort. */
+import type { MessagePort } from "node:worker_threads";
+import { runDriveTask, type DriveTask } from "./drive-job.js";
+import type { IndexEntry } from "./index-file.js";
+
+export default async function (task: DriveTask & { port: MessagePort }): Promise<IndexEntry> {
+  const { port, ...rest } = task;
+  try {
+    return await runDriveTask(rest, (p) => port.postMessage(p));
+  } finally {
+    port.close();
+  }
+}
