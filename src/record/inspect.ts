@@ -1,0 +1,381 @@
+/**
+ * What is in an MCAP file: topics, types, counts, rates, duration, compression, chunk sizes,
+ * metadata, and the alignment summary (metadata records plus the last state of every sensor
+ * clock from the SensorClockState channel). Reads the summary when there is one; a file without
+ * a usable summary (crashed recorder, truncated copy) is scanned record by record instead, with a
+ * warning saying why.
+ */
+import { open, type FileHandle } from "node:fs/promises";
+import { McapIndexedReader, type IReadable, type TypedMcapRecords } from "@mcap/core";
+import { defaultCodec } from "../messages/codec.js";
+import { decompressChunk } from "./compression.js";
+import { McapFileError, scanMcap } from "./scan.js";
+
+export const SENSOR_CLOCK_STATE_TYPE = "syncbag/SensorClockState";
+
+export interface TopicSummary {
+  topic: string;
+  schemaName: string;
+  schemaEncoding: string;
+  messageEncoding: string;
+  messages: number;
+  /** Messages per second over the topic's own first..last log time (null below 2 messages). */
+  rateHz: number | null;
+}
+
+export interface ClockSummary {
+  sensor: string;
+  topic: string;
+  mode: string;
+  offsetS: number;
+  driftPpm: number;
+  latencyS: number;
+  latencySource: string;
+  confidence: number;
+  samplesUsed: number;
+  stepsDetected: number;
+  /** Common-clock time of this last estimate (ns). */
+  stamp: bigint;
+}
+
+export interface InspectReport {
+  path: string;
+  bytes: number;
+  profile: string;
+  library: string;
+  /** "summary" when read through the index, "scan" when the file had to be read record by record. */
+  readVia: "summary" | "scan";
+  warnings: string[];
+  messages: number;
+  startTime: bigint | null;
+  endTime: bigint | null;
+  durationS: number;
+  topics: TopicSummary[];
+  compression: Record<string, { chunks: number; compressedBytes: number; uncompressedBytes: number }>;
+  chunks: { count: number; minBytes: number; maxBytes: number; meanBytes: number } | null;
+  metadata: Array<{ name: string; entries: Record<string, string> }>;
+  attachments: Array<{ name: string; mediaType: string; bytes: number }>;
+  alignment: {
+    /** Metadata records about alignment (name contains "align" or "clock"). */
+    metadata: Array<{ name: string; entries: Record<string, string> }>;
+    /** Last SensorClockState per sensor. */
+    clocks: ClockSummary[];
+    clockStateErrors: number;
+  };
+}
+
+interface SensorClockState {
+  header: { stamp: { sec: number; nanosec: number } };
+  sensor: string;
+  topic: string;
+  mode: string;
+  offset: number;
+  drift: number;
+  latency: number;
+  latency_source: string;
+  confidence: number;
+  samples_used: number;
+  steps_detected: number;
+}
+
+class FileReadable implements IReadable {
+  constructor(
+    readonly handle: FileHandle,
+    readonly bytes: number,
+  ) {}
+  async size(): Promise<bigint> {
+    return BigInt(this.bytes);
+  }
+  async read(offset: bigint, length: bigint): Promise<Uint8Array> {
+    if (offset + length > BigInt(this.bytes)) throw new Error(`read past end of file (${offset}+${length} > ${this.bytes})`);
+    const buffer = new Uint8Array(Number(length));
+    const { bytesRead } = await this.handle.read(buffer, 0, buffer.byteLength, Number(offset));
+    if (bytesRead !== buffer.byteLength) throw new Error(`short read at byte ${offset}`);
+    return buffer;
+  }
+}
+
+const decompressHandlers = {
+  zstd: (buffer: Uint8Array, size: bigint) => decompressChunk("zstd", buffer, Number(size)),
+  lz4: (buffer: Uint8Array, size: bigint) => decompressChunk("lz4", buffer, Number(size)),
+};
+
+/** Inspects one MCAP file. Throws McapFileError (what and where) if it is not readable at all. */
+export async function inspectMcap(path: string): Promise<InspectReport> {
+  const handle = await open(path, "r").catch((error: NodeJS.ErrnoException) => {
+    throw new McapFileError(path, null, `cannot open (${error.code ?? error.message})`);
+  });
+  let indexed: McapIndexedReader | undefined;
+  let indexError = "";
+  let bytes = 0;
+  try {
+    bytes = (await handle.stat()).size;
+    try {
+      indexed = await McapIndexedReader.Initialize({ readable: new FileReadable(handle, bytes), decompressHandlers });
+      if (indexed.chunkIndexes.length === 0 && (indexed.statistics?.messageCount ?? 0n) > 0n) {
+        indexError = "summary has no chunk index";
+        indexed = undefined;
+      }
+    } catch (error) {
+      indexError = error instanceof Error ? error.message.replace(/ \[library=.*\]$/, "") : String(error);
+    }
+    if (indexed !== undefined) return await fromIndex(path, bytes, indexed);
+  } finally {
+    await handle.close();
+  }
+  const report = await fromScan(path);
+  report.warnings.unshift(`no usable summary (${indexError}); scanned the records instead — run \`syncbag recover ${path}\` to rebuild the index`);
+  return report;
+}
+
+function emptyReport(path: string, bytes: number, readVia: InspectReport["readVia"]): InspectReport {
+  return {
+    path,
+    bytes,
+    profile: "",
+    library: "",
+    readVia,
+    warnings: [],
+    messages: 0,
+    startTime: null,
+    endTime: null,
+    durationS: 0,
+    topics: [],
+    compression: {},
+    chunks: null,
+    metadata: [],
+    attachments: [],
+    alignment: { metadata: [], clocks: [], clockStateErrors: 0 },
+  };
+}
+
+class ClockCollector {
+  readonly #last = new Map<string, ClockSummary>();
+  errors = 0;
+  add(data: Uint8Array): void {
+    try {
+      const state = defaultCodec().decode<SensorClockState>(SENSOR_CLOCK_STATE_TYPE, data);
+      const stamp = BigInt(state.header.stamp.sec) * 1_000_000_000n + BigInt(state.header.stamp.nanosec);
+      this.#last.set(state.sensor, {
+        sensor: state.sensor,
+        topic: state.topic,
+        mode: state.mode,
+        offsetS: state.offset,
+        driftPpm: state.drift * 1e6,
+        latencyS: state.latency,
+        latencySource: state.latency_source,
+        confidence: state.confidence,
+        samplesUsed: state.samples_used,
+        stepsDetected: state.steps_detected,
+        stamp,
+      });
+    } catch {
+      this.errors++;
+    }
+  }
+  clocks(): ClockSummary[] {
+    return [...this.#last.values()].sort((a, b) => a.sensor.localeCompare(b.sensor));
+  }
+}
+
+function finishAlignment(report: InspectReport, clocks: ClockCollector): void {
+  report.alignment.metadata = report.metadata.filter((m) => /align|clock/i.test(m.name));
+  report.alignment.clocks = clocks.clocks();
+  report.alignment.clockStateErrors = clocks.errors;
+  if (clocks.errors > 0) report.warnings.push(`${clocks.errors} SensorClockState messages could not be decoded`);
+  if (report.startTime !== null && report.endTime !== null) report.durationS = Number(report.endTime - report.startTime) / 1e9;
+}
+
+function rate(count: number, first: bigint | undefined, last: bigint | undefined): number | null {
+  if (count < 2 || first === undefined || last === undefined || last <= first) return null;
+  return (count - 1) / (Number(last - first) / 1e9);
+}
+
+async function fromIndex(path: string, bytes: number, reader: McapIndexedReader): Promise<InspectReport> {
+  const report = emptyReport(path, bytes, "summary");
+  report.profile = reader.header.profile;
+  report.library = reader.header.library;
+  const stats = reader.statistics;
+  for (const chunk of reader.chunkIndexes) {
+    const name = chunk.compression || "none";
+    const entry = (report.compression[name] ??= { chunks: 0, compressedBytes: 0, uncompressedBytes: 0 });
+    entry.chunks++;
+    entry.compressedBytes += Number(chunk.compressedSize);
+    entry.uncompressedBytes += Number(chunk.uncompressedSize);
+  }
+  const sizes = reader.chunkIndexes.map((c) => Number(c.uncompressedSize));
+  if (sizes.length > 0)
+    report.chunks = { count: sizes.length, minBytes: Math.min(...sizes), maxBytes: Math.max(...sizes), meanBytes: sizes.reduce((a, b) => a + b, 0) / sizes.length };
+  if (stats !== undefined) {
+    report.messages = Number(stats.messageCount);
+    report.startTime = stats.messageCount > 0n ? stats.messageStartTime : null;
+    report.endTime = stats.messageCount > 0n ? stats.messageEndTime : null;
+  } else report.warnings.push("no Statistics record: counts come from a full read");
+
+  // Per-topic first/last times need the message indexes; reading every message is avoided
+  // except on clock-state channels, which are small.
+  const clockChannels = [...reader.channelsById.values()].filter((c) => reader.schemasById.get(c.schemaId)?.name === SENSOR_CLOCK_STATE_TYPE);
+  const firstLast = new Map<number, { first: bigint; last: bigint; count: number }>();
+  const clocks = new ClockCollector();
+  const needFull = stats === undefined;
+  for await (const message of reader.readMessages(needFull ? {} : { topics: clockChannels.map((c) => c.topic) })) {
+    if (clockChannels.some((c) => c.id === message.channelId)) clocks.add(message.data);
+    if (needFull) {
+      const entry = firstLast.get(message.channelId) ?? { first: message.logTime, last: message.logTime, count: 0 };
+      entry.count++;
+      entry.last = message.logTime;
+      firstLast.set(message.channelId, entry);
+    }
+  }
+  if (!needFull) {
+    // Chunk indexes give each channel's span cheaply: the chunks it appears in.
+    for (const chunk of reader.chunkIndexes) {
+      for (const channelId of chunk.messageIndexOffsets.keys()) {
+        const entry = firstLast.get(channelId) ?? { first: chunk.messageStartTime, last: chunk.messageEndTime, count: 0 };
+        if (chunk.messageStartTime < entry.first) entry.first = chunk.messageStartTime;
+        if (chunk.messageEndTime > entry.last) entry.last = chunk.messageEndTime;
+        firstLast.set(channelId, entry);
+      }
+    }
+  }
+  let total = 0;
+  for (const channel of reader.channelsById.values()) {
+    const schema = reader.schemasById.get(channel.schemaId);
+    const count = needFull ? (firstLast.get(channel.id)?.count ?? 0) : Number(stats!.channelMessageCounts.get(channel.id) ?? 0n);
+    total += count;
+    const span = firstLast.get(channel.id);
+    report.topics.push({
+      topic: channel.topic,
+      schemaName: schema?.name ?? "",
+      schemaEncoding: schema?.encoding ?? "",
+      messageEncoding: channel.messageEncoding,
+      messages: count,
+      rateHz: needFull ? rate(count, span?.first, span?.last) : rate(count, span?.first, span?.last),
+    });
+  }
+  if (needFull) report.messages = total;
+  report.topics.sort((a, b) => a.topic.localeCompare(b.topic));
+  for (const index of reader.metadataIndexes) {
+    for await (const metadata of reader.readMetadata({ name: index.name })) {
+      report.metadata.push({ name: metadata.name, entries: Object.fromEntries(metadata.metadata) });
+    }
+  }
+  // readMetadata by name returns every record with that name: keep each once.
+  report.metadata = dedupe(report.metadata);
+  for (const index of reader.attachmentIndexes) report.attachments.push({ name: index.name, mediaType: index.mediaType, bytes: Number(index.dataSize) });
+  finishAlignment(report, clocks);
+  return report;
+}
+
+function dedupe<T>(items: T[]): T[] {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const key = JSON.stringify(item);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+async function fromScan(path: string): Promise<InspectReport> {
+  const channels = new Map<number, TypedMcapRecords["Channel"]>();
+  const schemas = new Map<number, TypedMcapRecords["Schema"]>();
+  const perChannel = new Map<number, { first: bigint; last: bigint; count: number }>();
+  const clocks = new ClockCollector();
+  const report = emptyReport(path, 0, "scan");
+  const sizes: number[] = [];
+  const result = await scanMcap(path, {
+    header: (profile, library) => {
+      report.profile = profile;
+      report.library = library;
+    },
+    schema: (schema) => schemas.set(schema.id, { type: "Schema", ...schema }),
+    channel: (channel) => channels.set(channel.id, { type: "Channel", ...channel }),
+    message: (message) => {
+      const entry = perChannel.get(message.channelId) ?? { first: message.logTime, last: message.logTime, count: 0 };
+      entry.count++;
+      if (message.logTime < entry.first) entry.first = message.logTime;
+      if (message.logTime > entry.last) entry.last = message.logTime;
+      perChannel.set(message.channelId, entry);
+      report.messages++;
+      if (report.startTime === null || message.logTime < report.startTime) report.startTime = message.logTime;
+      if (report.endTime === null || message.logTime > report.endTime) report.endTime = message.logTime;
+      const schema = schemas.get(channels.get(message.channelId)?.schemaId ?? -1);
+      if (schema?.name === SENSOR_CLOCK_STATE_TYPE) clocks.add(message.data);
+    },
+    metadata: (name, metadata) => report.metadata.push({ name, entries: Object.fromEntries(metadata) }),
+    attachment: (a) => report.attachments.push({ name: a.name, mediaType: a.mediaType, bytes: a.data.byteLength }),
+    chunk: (chunk) => {
+      const name = chunk.compression || "none";
+      const entry = (report.compression[name] ??= { chunks: 0, compressedBytes: 0, uncompressedBytes: 0 });
+      entry.chunks++;
+      entry.compressedBytes += chunk.compressedSize;
+      entry.uncompressedBytes += chunk.uncompressedSize;
+      sizes.push(chunk.uncompressedSize);
+    },
+    damaged: (offset, what) => report.warnings.push(`damaged: ${what} (at byte ${offset}); skipped`),
+  });
+  report.bytes = result.bytes;
+  if (!result.stop.clean) report.warnings.push(`file incomplete: ${result.stop.reason} (at byte ${result.stop.offset} of ${result.bytes})`);
+  if (sizes.length > 0)
+    report.chunks = { count: sizes.length, minBytes: Math.min(...sizes), maxBytes: Math.max(...sizes), meanBytes: sizes.reduce((a, b) => a + b, 0) / sizes.length };
+  for (const channel of channels.values()) {
+    const schema = schemas.get(channel.schemaId);
+    const entry = perChannel.get(channel.id);
+    report.topics.push({
+      topic: channel.topic,
+      schemaName: schema?.name ?? "",
+      schemaEncoding: schema?.encoding ?? "",
+      messageEncoding: channel.messageEncoding,
+      messages: entry?.count ?? 0,
+      rateHz: rate(entry?.count ?? 0, entry?.first, entry?.last),
+    });
+  }
+  report.topics.sort((a, b) => a.topic.localeCompare(b.topic));
+  finishAlignment(report, clocks);
+  return report;
+}
+
+/** The report as text for a terminal. */
+export function formatInspectReport(report: InspectReport): string {
+  const lines: string[] = [];
+  const mb = (n: number): string => `${(n / 1e6).toFixed(2)} MB`;
+  lines.push(`file:        ${report.path} (${mb(report.bytes)})`);
+  lines.push(`profile:     ${report.profile || "(none)"}   library: ${report.library || "(none)"}   read via: ${report.readVia}`);
+  for (const warning of report.warnings) lines.push(`WARNING:     ${warning}`);
+  lines.push(`messages:    ${report.messages}`);
+  if (report.startTime !== null) lines.push(`log time:    ${report.startTime} .. ${report.endTime} ns (${report.durationS.toFixed(3)} s)`);
+  const compression = Object.entries(report.compression)
+    .map(([name, c]) => `${name}: ${c.chunks} chunks, ${mb(c.compressedBytes)} / ${mb(c.uncompressedBytes)} (ratio ${(c.uncompressedBytes / Math.max(1, c.compressedBytes)).toFixed(2)})`)
+    .join("; ");
+  lines.push(`compression: ${compression || "(no chunks)"}`);
+  if (report.chunks !== null)
+    lines.push(`chunks:      ${report.chunks.count}, uncompressed size min ${mb(report.chunks.minBytes)} / mean ${mb(report.chunks.meanBytes)} / max ${mb(report.chunks.maxBytes)}`);
+  lines.push("topics:");
+  const width = Math.max(5, ...report.topics.map((t) => t.topic.length));
+  for (const topic of report.topics) {
+    const rateText = topic.rateHz === null ? "   -   " : `${topic.rateHz.toFixed(2)} Hz`;
+    lines.push(`  ${topic.topic.padEnd(width)}  ${String(topic.messages).padStart(8)} msgs  ${rateText.padStart(11)}  ${topic.schemaName} [${topic.messageEncoding}/${topic.schemaEncoding || "no schema"}]`);
+  }
+  if (report.metadata.length > 0) {
+    lines.push("metadata:");
+    for (const m of report.metadata) lines.push(`  ${m.name}: ${Object.entries(m.entries).map(([k, v]) => `${k}=${v.length > 80 ? v.slice(0, 77) + "..." : v}`).join(", ")}`);
+  }
+  if (report.attachments.length > 0) {
+    lines.push("attachments:");
+    for (const a of report.attachments) lines.push(`  ${a.name} (${a.mediaType}, ${a.bytes} bytes)`);
+  }
+  lines.push("alignment:");
+  if (report.alignment.metadata.length === 0 && report.alignment.clocks.length === 0) lines.push("  (no alignment metadata or clock states in this file)");
+  for (const m of report.alignment.metadata) lines.push(`  ${m.name}: ${Object.keys(m.entries).length} entries`);
+  for (const c of report.alignment.clocks)
+    lines.push(
+      `  ${c.sensor.padEnd(16)} ${c.mode.padEnd(12)} offset ${(c.offsetS * 1e3).toFixed(3)} ms  drift ${c.driftPpm.toFixed(2)} ppm  latency ${(c.latencyS * 1e3).toFixed(3)} ms (${c.latencySource})  confidence ${c.confidence.toFixed(2)}  samples ${c.samplesUsed}  steps ${c.stepsDetected}`,
+    );
+  return lines.join("\n");
+}
+
+/** JSON-safe form (bigint as string). */
+export function inspectReportJson(report: InspectReport): string {
+  return JSON.stringify(report, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value), 2);
+}

@@ -1,0 +1,46 @@
+/**
+ * Where the recorder gets a channel's schema: ros2msg text (the full concatenated definition,
+ * as rosbag2 writes it) for CDR types, a FileDescriptorSet for Foxglove protobuf types.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { defaultCatalogue, packageRoot } from "../messages/catalogue.js";
+import { foxgloveSchema } from "../messages/foxglove.js";
+import type { SchemaInput } from "./mcap-writer.js";
+
+/** Schema for a type and message encoding, or undefined if unknown (recorded schemaless). */
+export type SchemaProvider = (schemaName: string, encoding: "cdr" | "protobuf") => SchemaInput | undefined;
+
+const textEncoder = new TextEncoder();
+
+/**
+ * The default provider. For CDR it asks the messages catalogue for `schemaText(type)`
+ * (looked up at run time, so the recorder works before and after that method lands);
+ * `rosSchemaText` overrides it.
+ */
+export function defaultSchemaProvider(rosSchemaText?: (type: string) => string | undefined): SchemaProvider {
+  return (schemaName, encoding) => {
+    if (encoding === "protobuf") {
+      const schema = foxgloveSchema(schemaName);
+      return schema === undefined ? undefined : { name: schema.name, encoding: "protobuf", data: schema.data };
+    }
+    let text: string | undefined;
+    try {
+      if (rosSchemaText !== undefined) text = rosSchemaText(schemaName);
+      else {
+        const catalogue = defaultCatalogue() as unknown as { schemaText?: (type: string) => string };
+        text = catalogue.schemaText?.(schemaName);
+      }
+    } catch {
+      text = undefined; // unknown type: recorded without schema, counted in stats().schemaless
+    }
+    return text === undefined ? undefined : { name: schemaName, encoding: "ros2msg", data: textEncoder.encode(text) };
+  };
+}
+
+let version: string | undefined;
+/** syncbag's version from package.json. */
+export function softwareVersion(): string {
+  version ??= (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string }).version;
+  return version;
+}
