@@ -13,7 +13,7 @@ import type { ConvertProgress, ConverterModule, DriveConverter } from "./convert
 import type { DiscoveredDrive } from "./discover.js";
 import { sha256File, sha256Input } from "./hash.js";
 import type { IndexEntry } from "./index-file.js";
-import { openRecording } from "./readers/open.js";
+import { detectRecording, openRecording } from "./readers/open.js";
 import { errorText, RecordingError, type RecordingSource, type SourceMessage } from "./readers/source.js";
 import { parseDriveReport, qualityOf } from "./report.js";
 
@@ -120,7 +120,16 @@ export async function runDriveTask(task: DriveTask, onProgress: (p: DriveProgres
       return { ...prev, status: "skipped", elapsedS: (performance.now() - started) / 1000 };
     }
   }
-  if (task.dryRun) return { ...base, status: "planned", inputHash: input.hash, inputBytes: input.bytes };
+  if (task.dryRun) {
+    // Recognise the format (magic bytes) without reading the recording through.
+    try {
+      await detectRecording(drive.path);
+    } catch (error) {
+      if (error instanceof RecordingError) return failed(error.kind, error.reason, { inputHash: input.hash, inputBytes: input.bytes });
+      throw error;
+    }
+    return { ...base, status: "planned", inputHash: input.hash, inputBytes: input.bytes };
+  }
 
   const tmp = { mcapPath: `${paths.mcap}.tmp`, reportPath: `${paths.report}.tmp` };
   let source: RecordingSource | undefined;
