@@ -45,8 +45,9 @@ export type McapVariant = Omit<McapWriterOptions, "writable" | "compressChunk"> 
 export async function writeMcap(path: string, messages: readonly FixtureMessage[], variant: McapVariant = {}): Promise<void> {
   const handle = await open(path, "w");
   const { compression = "none", ...rest } = variant;
+  const writable = new FileWritable(handle);
   const writer = new McapWriter({
-    writable: new FileWritable(handle),
+    writable,
     ...rest,
     ...(compression === "zstd" ? { compressChunk: (d: Uint8Array) => ({ compression: "zstd", compressedData: zstdCompress(d) }) } : {}),
     ...(compression === "lz4" ? { compressChunk: (d: Uint8Array) => ({ compression: "lz4", compressedData: compressFrameSync(Buffer.from(d)) }) } : {}),
@@ -63,6 +64,7 @@ export async function writeMcap(path: string, messages: readonly FixtureMessage[
     await writer.addMessage({ channelId: channels.get(m.topic)!, sequence: sequence++, logTime: m.logTime, publishTime: m.logTime, data: m.data });
   }
   await writer.end();
+  await writable.flush();
   await handle.close();
 }
 
