@@ -137,6 +137,22 @@ describe("convert/readers: rosbag2 folders", function () {
     await source.close();
   });
 
+  it("zstd FILE compression: <file>.mcap.zstd is decompressed to a temp file and read", async () => {
+    const bag = join(dir, "filezstd");
+    const all = fixtureMessages(1);
+    await writeMetadataYaml(bag, ["filezstd_0.mcap.zstd"], "mcap", [{ name: "/imu", type: "sensor_msgs/msg/Imu", count: 100 }]);
+    const yaml = (await readFile(join(bag, "metadata.yaml"), "utf8")).replace('compression_format: ""', "compression_format: zstd").replace('compression_mode: ""', "compression_mode: FILE");
+    await writeFile(join(bag, "metadata.yaml"), yaml);
+    const plain = join(dir, "filezstd_plain.mcap");
+    await writeMcap(plain, all);
+    await writeFile(join(bag, "filezstd_0.mcap.zstd"), zstdCompress(await readFile(plain)));
+    const source = await openRecording(bag);
+    const read = await drain(source);
+    await source.close();
+    assert.equal(read.length, all.length);
+    assert.equal(source.metadata.details.compression, "zstd/FILE");
+  });
+
   for (const schemaVersion of [2, 3, 4]) {
     it(`sqlite3 storage, schema version ${schemaVersion}${schemaVersion === 4 ? " (message_definitions)" : ""}, zstd MESSAGE compression on v3`, async () => {
       const SQL = await (createRequire(import.meta.url)("sql.js") as () => Promise<{ Database: new () => { run(sql: string, params?: unknown[]): void; export(): Uint8Array; close(): void } }>)();

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { openRecording } from "../../src/convert/readers/open.js";
 import type { RecordingSource } from "../../src/convert/readers/source.js";
@@ -73,6 +74,42 @@ describe("convert/readers: real recordings (needs ../shared/real-recordings)", f
       assert.ok(Number.isFinite(odom.pose.pose.position.x));
     } finally {
       await source.close();
+    }
+  });
+
+  it("ROS 1 → ROS 2: every Imu field survives (decoded ROS 1 vs decoded converted CDR), Header.seq dropped", async () => {
+    const path = join(ROOT, "ros1", "robot_localization_test1_husky_gps_imu_odom.bag");
+    const { Bag } = await import("@foxglove/rosbag");
+    const bytes = await readFile(path);
+    const { ros1DecompressHandlers } = await import("../../src/convert/readers/decompress.js");
+    const bag = new Bag({ size: () => bytes.byteLength, read: async (offset: number, length: number) => bytes.subarray(offset, offset + length) }, { decompress: await ros1DecompressHandlers() });
+    await bag.open();
+    const originals: Record<string, unknown>[] = [];
+    for await (const event of bag.messageIterator({ topics: ["/imu/data"] })) {
+      originals.push(event.message as Record<string, unknown>);
+      if (originals.length === 50) break;
+    }
+    const source = await openRecording(path);
+    const converted: Record<string, unknown>[] = [];
+    try {
+      for await (const m of source.messages()) {
+        if (m.topic !== "/imu/data") continue;
+        converted.push(defaultCodec().decode<Record<string, unknown>>("sensor_msgs/Imu", m.data));
+        if (converted.length === 50) break;
+      }
+    } finally {
+      await source.close();
+    }
+    assert.equal(converted.length, 50);
+    for (let i = 0; i < 50; i++) {
+      const a = originals[i] as { header: { seq: number; stamp: { sec: number; nsec: number }; frame_id: string }; orientation: object; angular_velocity: object; linear_acceleration_covariance: ArrayLike<number> };
+      const b = converted[i] as { header: { stamp: { sec: number; nanosec: number }; frame_id: string; seq?: number }; orientation: object; angular_velocity: object; linear_acceleration_covariance: ArrayLike<number> };
+      assert.deepEqual(b.header.stamp, { sec: a.header.stamp.sec, nanosec: a.header.stamp.nsec });
+      assert.equal(b.header.frame_id, a.header.frame_id);
+      assert.equal(b.header.seq, undefined);
+      assert.deepEqual({ ...b.orientation }, { ...a.orientation });
+      assert.deepEqual({ ...b.angular_velocity }, { ...a.angular_velocity });
+      assert.deepEqual(Array.from(b.linear_acceleration_covariance), Array.from(a.linear_acceleration_covariance));
     }
   });
 
