@@ -14,5 +14,9 @@ import { register as registerSim } from "./commands/sim.js";
 registerSim(program);
 import { register as registerConvert } from "./commands/convert.js";
 registerConvert(program);
+import { register as registerRecover } from "./commands/recover.js";
+registerRecover(program);
+import { register as registerInspect } from "./commands/inspect.js";
+registerInspect(program);
 
 await program.parseAsync(process.argv);

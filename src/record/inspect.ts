@@ -119,7 +119,14 @@ export async function inspectMcap(path: string): Promise<InspectReport> {
     } catch (error) {
       indexError = error instanceof Error ? error.message.replace(/ \[library=.*\]$/, "") : String(error);
     }
-    if (indexed !== undefined) return await fromIndex(path, bytes, indexed);
+    if (indexed !== undefined) {
+      try {
+        return await fromIndex(path, bytes, indexed);
+      } catch (error) {
+        // A damaged chunk met while reading through the index: the scan says which and where.
+        indexError = `reading through the summary failed: ${error instanceof Error ? error.message : String(error)}`;
+      }
+    }
   } finally {
     await handle.close();
   }
@@ -228,14 +235,16 @@ async function fromIndex(path: string, bytes: number, reader: McapIndexedReader)
     }
   }
   if (!needFull) {
-    // Chunk indexes give each channel's span cheaply: the chunks it appears in.
-    for (const chunk of reader.chunkIndexes) {
-      for (const channelId of chunk.messageIndexOffsets.keys()) {
-        const entry = firstLast.get(channelId) ?? { first: chunk.messageStartTime, last: chunk.messageEndTime, count: 0 };
-        if (chunk.messageStartTime < entry.first) entry.first = chunk.messageStartTime;
-        if (chunk.messageEndTime > entry.last) entry.last = chunk.messageEndTime;
-        firstLast.set(channelId, entry);
+    // Each topic's first and last message (one chunk read at each end) give its exact span.
+    for (const channel of reader.channelsById.values()) {
+      const ends: bigint[] = [];
+      for (const reverse of [false, true]) {
+        for await (const message of reader.readMessages({ topics: [channel.topic], reverse })) {
+          ends.push(message.logTime);
+          break;
+        }
       }
+      if (ends.length === 2) firstLast.set(channel.id, { first: ends[0]!, last: ends[1]!, count: 0 });
     }
   }
   let total = 0;
@@ -359,7 +368,7 @@ export function formatInspectReport(report: InspectReport): string {
   }
   if (report.metadata.length > 0) {
     lines.push("metadata:");
-    for (const m of report.metadata) lines.push(`  ${m.name}: ${Object.entries(m.entries).map(([k, v]) => `${k}=${v.length > 80 ? v.slice(0, 77) + "..." : v}`).join(", ")}`);
+    for (const m of report.metadata) lines.push(`  ${m.name}: ${Object.entries(m.entries).map(([k, v]) => `${k}=${oneLine(v)}`).join(", ")}`);
   }
   if (report.attachments.length > 0) {
     lines.push("attachments:");
@@ -378,4 +387,9 @@ export function formatInspectReport(report: InspectReport): string {
 /** JSON-safe form (bigint as string). */
 export function inspectReportJson(report: InspectReport): string {
   return JSON.stringify(report, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value), 2);
+}
+
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > 80 ? flat.slice(0, 77) + "..." : flat;
 }

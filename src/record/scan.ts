@@ -47,6 +47,8 @@ export interface ScannedMessage {
 }
 export interface ScannedChunk {
   offset: number;
+  /** Bytes of the whole Chunk record (opcode and length included). */
+  length: number;
   compression: string;
   compressedSize: number;
   uncompressedSize: number;
@@ -253,6 +255,7 @@ export async function scanMcap(path: string, handlers: ScanHandlers): Promise<Sc
             const compressed = body.bytesOf(Number(body.u64()));
             const chunk: ScannedChunk = {
               offset: recordOffset,
+              length: 9 + Number(length),
               compression,
               compressedSize: compressed.byteLength,
               uncompressedSize,
