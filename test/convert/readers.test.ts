@@ -221,3 +221,66 @@ describe("convert/readers: rosbag2 folders", function () {
     await assert.rejects(async () => readAll(bag), (e: unknown) => e instanceof RecordingError && e.path.endsWith("b_0.db3") && (e.kind === "corrupt" || e.kind === "truncated"));
   });
 });
+
+describe("convert/readers: ROS 1 bags (generated)", function () {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "syncbag-ros1-"));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  for (const compression of ["none", "lz4"] as const) {
+    it(`${compression} chunks: Imu converted to ROS 2 CDR (seq dropped, stamps kept), custom type carried as ros1`, async () => {
+      const { writeRos1Bag, ros1Serialize, ROS1_IMU_DEFINITION } = await import("./ros1-fixture.js");
+      const blobDef = "uint8[] payload\n";
+      const messages = [];
+      for (let i = 0; i < 60; i++) {
+        const t = 1_600_000_000_000_000_000n + BigInt(i) * 10_000_000n;
+        const imu = {
+          header: { seq: i, stamp: { sec: Number(t / 1_000_000_000n), nsec: Number(t % 1_000_000_000n) }, frame_id: "imu_link" },
+          orientation: { x: 0, y: 0, z: Math.sin(i), w: Math.cos(i) },
+          orientation_covariance: new Float64Array(9).fill(0.5),
+          angular_velocity: { x: i, y: -i, z: 0.25 },
+          angular_velocity_covariance: new Float64Array(9),
+          linear_acceleration: { x: 0, y: 0, z: 9.81 },
+          linear_acceleration_covariance: new Float64Array(9),
+        };
+        messages.push({ conn: 0, time: t, data: ros1Serialize(ROS1_IMU_DEFINITION, imu) });
+        if (i % 3 === 0) messages.push({ conn: 1, time: t + 1n, data: ros1Serialize(blobDef, { payload: new Uint8Array([i, i + 1]) }) });
+      }
+      const path = join(dir, `gen-${compression}.bag`);
+      await writeRos1Bag(path, [{ topic: "/imu", type: "sensor_msgs/Imu", definition: ROS1_IMU_DEFINITION }, { topic: "/blob", type: "acme/Blob", definition: blobDef }], messages, { compression, perChunk: 16 });
+      const source = await openRecording(path);
+      const read = await drain(source);
+      await source.close();
+      assert.equal(read.length, messages.length);
+      assertLogTimeOrder(read);
+      const imu = read.filter((m) => m.topic === "/imu");
+      assert.equal(imu.length, 60);
+      assert.equal(imu[0]!.encoding, "cdr");
+      assert.equal(imu[0]!.type, "sensor_msgs/Imu");
+      const decoded = defaultCodec().decode<{ header: { stamp: { sec: number; nanosec: number }; frame_id: string }; angular_velocity: { x: number; y: number }; orientation_covariance: Float64Array }>("sensor_msgs/Imu", imu[17]!.data);
+      assert.deepEqual(decoded.header.stamp, { sec: 1_600_000_000, nanosec: 170_000_000 });
+      assert.equal(decoded.header.frame_id, "imu_link");
+      assert.equal(decoded.angular_velocity.x, 17);
+      assert.equal(decoded.angular_velocity.y, -17);
+      assert.deepEqual(Array.from(decoded.orientation_covariance), new Array(9).fill(0.5));
+      const blob = read.filter((m) => m.topic === "/blob");
+      assert.equal(blob.length, 20);
+      assert.equal(blob[0]!.encoding, "ros1");
+      assert.equal(blob[0]!.schema.encoding, "ros1msg");
+      assert.deepEqual(blob[1]!.data, messages.filter((m) => m.conn === 1)[1]!.data, "ros1 bytes carried unchanged");
+      assert.ok(source.warnings.some((w) => w.includes("acme/Blob")));
+    });
+  }
+
+  it("a ROS 1 bag cut before its index is reported as truncated", async () => {
+    const path = join(dir, "gen-none.bag");
+    const cut = join(dir, "cut.bag");
+    const bytes = await readFile(path);
+    await writeFile(cut, bytes.subarray(0, Math.floor(bytes.byteLength * 0.7)));
+    await assert.rejects(readAll(cut), (e: unknown) => e instanceof RecordingError && e.kind === "truncated" && e.path === cut);
+  });
+});
