@@ -1,0 +1,162 @@
+/**
+ * The syncbag node: subscribes to the configured sensor topics on a transport, runs every
+ * message through the shared Pipeline, publishes the stages' CDR outputs, records everything,
+ * and offers the services ROS users expect (~/pause, ~/resume, ~/split, ~/snapshot, ~/status).
+ *
+ * Transport callbacks only enqueue into the pipeline's synchronous stages and the recorder's
+ * bounded queue: nothing here waits on the disk, so a slow disk never stalls the sensors.
+ */
+import { defaultCodec } from "../messages/codec.js";
+import type { OutboundMessage } from "../messages/outbound.js";
+import { DEFAULT_QOS, type QosProfile, type RawMessage, type RawPublisher, type Subscription, type Transport } from "../transport/port.js";
+import { Pipeline, type AlignmentPort, type PipelineCounters, type RecordPort, type SuggestionPort } from "./pipeline.js";
+
+/** The parts of McapRecorder the node drives; an interface so roles without a recorder need none. */
+export interface NodeRecorder extends RecordPort {
+  pause(): void;
+  resume(): void;
+  split(): Promise<void>;
+  snapshot(): Promise<{ path: string; messages: number }>;
+  close(): Promise<void>;
+  stats(): { state: string; recorded: number; droppedQueueFull: number; currentFile: string | null; files: string[]; lastError: string | null };
+}
+
+export interface NodeInput {
+  topic: string;
+  type: string;
+  qos: QosProfile;
+}
+
+export interface SyncbagNodeOptions {
+  transport: Transport;
+  /** Topics to subscribe: sensors, plus state such as /tf_static and camera_info (latched QoS). */
+  inputs: NodeInput[];
+  alignment: AlignmentPort;
+  suggestions?: SuggestionPort;
+  recorder?: NodeRecorder;
+  /** Whether the stages' CDR outputs are published on the transport (all but batch conversion). */
+  publishOutputs?: boolean;
+  /** How often the aligner's periodic outputs (clock state, diagnostics) are produced (ms). */
+  tickIntervalMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface NodeStatus {
+  transport: string;
+  pipeline: PipelineCounters;
+  subscriptions: { topic: string; delivered: number; dropped: number }[];
+  recorder: ReturnType<NodeRecorder["stats"]> | null;
+}
+
+const STATUS_TYPE = "std_msgs/String";
+
+export class SyncbagNode {
+  readonly #options: SyncbagNodeOptions;
+  readonly #pipeline: Pipeline;
+  readonly #publishers = new Map<string, RawPublisher>();
+  readonly #subscriptions: Subscription[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #statusPublisher: RawPublisher | undefined;
+  #stopped: Promise<void> | undefined;
+
+  constructor(options: SyncbagNodeOptions) {
+    this.#options = options;
+    this.#pipeline = new Pipeline({
+      alignment: options.alignment,
+      ...(options.suggestions === undefined ? {} : { suggestions: options.suggestions }),
+      ...(options.recorder === undefined ? {} : { recorder: options.recorder }),
+      ...(options.publishOutputs === false ? {} : { publish: (message: OutboundMessage) => this.#publish(message) }),
+    });
+  }
+
+  get pipeline(): Pipeline {
+    return this.#pipeline;
+  }
+
+  /** Subscribes, registers services and starts the periodic tick. */
+  start(): void {
+    const { transport } = this.#options;
+    for (const input of this.#options.inputs) {
+      this.#subscriptions.push(transport.subscribeRaw(input.topic, input.type, input.qos, (raw: RawMessage) => this.#pipeline.ingest(raw)));
+    }
+    const recorder = this.#options.recorder;
+    const guarded = (name: string, action: () => Promise<string> | string) => async () => {
+      if (recorder === undefined) return { success: false, message: `${name}: this node has no recorder (role without recording)` };
+      try {
+        return { success: true, message: await action() };
+      } catch (error) {
+        return { success: false, message: `${name} failed: ${error instanceof Error ? error.message : String(error)}` };
+      }
+    };
+    transport.serveTrigger("~/pause", guarded("pause", () => (recorder!.pause(), "recording paused")));
+    transport.serveTrigger("~/resume", guarded("resume", () => (recorder!.resume(), "recording resumed")));
+    transport.serveTrigger("~/split", guarded("split", async () => (await recorder!.split(), `now writing ${recorder!.stats().currentFile ?? "?"}`)));
+    transport.serveTrigger("~/snapshot", guarded("snapshot", async () => {
+      const result = await recorder!.snapshot();
+      return `snapshot of ${result.messages} messages written to ${result.path}`;
+    }));
+    this.#statusPublisher = transport.advertise("~/status", STATUS_TYPE, DEFAULT_QOS);
+    const interval = this.#options.tickIntervalMs ?? 200;
+    let ticks = 0;
+    this.#timer = setInterval(() => {
+      this.#pipeline.tick(transport.clock.now());
+      if (++ticks % Math.max(1, Math.round(1000 / interval)) === 0) this.#publishStatus();
+    }, interval);
+    this.#timer.unref();
+  }
+
+  status(): NodeStatus {
+    return {
+      transport: this.#options.transport.name,
+      pipeline: { ...this.#pipeline.counters },
+      subscriptions: this.#subscriptions.map((s) => ({ topic: s.topic, delivered: s.delivered, dropped: s.dropped })),
+      recorder: this.#options.recorder?.stats() ?? null,
+    };
+  }
+
+  /** Runs one periodic step now (used when the caller drives time, e.g. a simulated clock). */
+  tick(nowNs: bigint): void {
+    this.#pipeline.tick(nowNs);
+  }
+
+  /**
+   * Stops input, flushes the aligner and suggesters, and finalises the recording. Idempotent:
+   * a second signal while finalising waits for the same work instead of cutting it short.
+   */
+  stop(): Promise<void> {
+    this.#stopped ??= (async () => {
+      if (this.#timer !== undefined) clearInterval(this.#timer);
+      for (const subscription of this.#subscriptions) subscription.close();
+      this.#pipeline.tick(this.#options.transport.clock.now());
+      this.#pipeline.finish();
+      await this.#options.recorder?.close();
+      for (const publisher of this.#publishers.values()) publisher.close();
+      this.#statusPublisher?.close();
+    })();
+    return this.#stopped;
+  }
+
+  #publish(message: OutboundMessage): void {
+    let publisher = this.#publishers.get(message.topic);
+    if (publisher === undefined) {
+      publisher = this.#options.transport.advertise(message.topic, message.schemaName, DEFAULT_QOS);
+      this.#publishers.set(message.topic, publisher);
+    }
+    publisher.publish(message.data);
+  }
+
+  #publishStatus(): void {
+    const status = this.status();
+    const text = JSON.stringify(status, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value));
+    const data = defaultCodec().encode(STATUS_TYPE, { data: text });
+    this.#statusPublisher?.publish(data);
+    this.#options.recorder?.write({
+      topic: this.#statusPublisher?.topic ?? "~/status",
+      schemaName: STATUS_TYPE,
+      encoding: "cdr",
+      data,
+      logTime: this.#options.transport.clock.now(),
+      publishTime: this.#options.transport.clock.now(),
+    });
+  }
+}
