@@ -40,7 +40,7 @@ export function register(program: Command): void {
     .option("--json", "print the summary as JSON on stdout (progress stays on stderr)", false)
     .option("--force", "convert every drive even if its outputs are up to date", false)
     .option("--salvage", "convert what truncated/corrupt recordings still hold (with a warning) instead of failing them", false)
-    .option("--converter <module#export>", "advanced: a module exporting a DriveConverter (default: the syncbag pipeline)")
+    .option("--converter <module#export>", "advanced: a module (path or file URL) exporting a DriveConverter, e.g. ./my-converter.js#convert")
     .addHelpText(
       "after",
       "\nA drive is skipped when index.json records its outputs as complete and its input content hash (sha256) is unchanged.\nOutputs are written to .tmp files and renamed; the exit status is 1 when any input failed.",
