@@ -7,6 +7,9 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { runBatch } from "../../src/convert/batch.js";
 import { readMcapRecords } from "../../src/convert/readers/mcap.js";
 import { openRecording } from "../../src/convert/readers/open.js";
 
@@ -89,5 +92,21 @@ describe("convert/readers: MCAP conformance suite (needs ../shared/mcap-conforma
       if (want.length > 0) withMessages++;
     }
     assert.ok(withMessages > 200, `only ${withMessages} files with messages`);
+  });
+
+  it("the whole suite converts as a batch (copy-only test double of the converter) without a failure", async function () {
+    const out = await mkdtemp(join(tmpdir(), "syncbag-conformance-"));
+    try {
+      const converter = { module: new URL("../../src/convert/copy-converter.js", import.meta.url).href, exportName: "copyOnlyConverter" };
+      const summary = await runBatch({ inputs: [SUITE], outDir: out, converter, inProcess: true }, { progress: null });
+      assert.deepEqual(summary.drives.filter((d) => d.status === "failed").map((d) => `${d.drive}: ${d.error?.reason}`), []);
+      assert.equal(summary.converted, cases().length);
+      for (const d of summary.drives) {
+        const expected = (JSON.parse(readFileSync(d.input.replace(/\.mcap$/, ".json"), "utf8")) as { records: ExpectedRecord[] }).records.filter((r) => r.type === "Message").length;
+        assert.equal(d.messageCount, expected, d.drive);
+      }
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   });
 });
