@@ -99,8 +99,10 @@ describe("convert/batch: generated fleet with bad inputs", function () {
     await truncate(join(out, "drive-b.mcap"), 100);
     summary = await runBatch(opts(), { progress: null });
     assert.deepEqual(summary.drives.filter((d) => d.status === "converted").map((d) => d.drive), ["drive-b"]);
+    const hashBefore = (await readIndex(out)).drives.find((d) => d.drive === "drive-b")?.output?.mcapHash;
     summary = await runBatch(opts({ force: true }), { progress: null });
     assert.equal(summary.converted, 2);
+    assert.equal(summary.drives.find((d) => d.drive === "drive-b")?.output?.mcapHash, hashBefore, "same input, byte-identical output");
   });
 
   it("worker threads (jobs 2) give the same result as in-process, and leftovers of a crashed run are removed", async () => {
