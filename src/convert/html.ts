@@ -1,7 +1,7 @@
 /**
  * report.html: one self-contained page (inline CSS and SVG, no scripts or network) that a browser
- * opens from disk. Fleet table, then per drive: sync error per sensor over time, drop rate per
- * sensor, event timeline, suggestion counts, warnings.
+ * opens from disk. Fleet table, then per drive: sync statistics and clock models, sync error per
+ * sensor over time, drop rate per sensor, event timeline, suggestion counts, warnings.
  */
 import type { IndexEntry } from "./index-file.js";
 import type { DriveReport } from "./report.js";
@@ -85,10 +85,14 @@ function driveSection(report: DriveReport): string {
   const stats = Object.entries(report.syncError)
     .map(([name, s]) => `<tr><td>${escapeHtml(name)}</td><td>${num(s.p50 * 1000)}</td><td>${num(s.p99 * 1000)}</td><td>${num(s.max * 1000)}</td></tr>`)
     .join("");
+  const clocks = report.clockModels
+    .map((c) => `<tr><td>${escapeHtml(c.sensor)}</td><td>${num(c.offsetS * 1000)}</td><td>${num(c.driftPpm)}</td><td>${c.latencyS !== undefined ? num(c.latencyS * 1000) : "–"}</td><td>${c.jitterS !== undefined ? num(c.jitterS * 1000) : "–"}</td><td>${c.steps ?? "–"}</td><td>${c.converged === undefined ? "–" : c.converged ? "yes" : "no"}</td></tr>`)
+    .join("");
+  const clockTable = clocks ? `<table><tr><th>clock model</th><th>offset ms</th><th>drift ppm</th><th>latency ms</th><th>jitter ms</th><th>steps</th><th>converged</th></tr>${clocks}</table>` : "";
   const warnings = report.warnings.length > 0 ? `<details><summary>${report.warnings.length} warnings</summary><ul>${report.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join("")}</ul></details>` : "";
   return `<section id="${escapeHtml(report.drive)}"><h2>${escapeHtml(report.drive)}</h2><p>${escapeHtml(report.input)} · ${escapeHtml(report.format)} · ${num(report.durationS)} s · ${report.messageCount} messages · ${report.frames} frames</p>${
     stats ? `<table><tr><th>sensor</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th></tr>${stats}</table>` : ""
-  }${sync}${drops}${events}${suggestions}${warnings}</section>`;
+  }${clockTable}${sync}${drops}${events}${suggestions}${warnings}</section>`;
 }
 
 export function renderBatchHtml(entries: readonly IndexEntry[], reports: readonly DriveReport[], generatedAt: string): string {

@@ -62,6 +62,7 @@ describe("convert/html: self-contained report", function () {
     assert.equal((html.match(/<circle/g) ?? []).length, 1, "point event");
     assert.ok(/<rect[^>]*><title>siren: ambulance/.test(html), "interval event");
     assert.ok(html.includes("camera_box") && html.includes(">120<"));
+    assert.ok(/<td>camera_front<\/td><td>12\.0<\/td><td>35\.0<\/td>/.test(html), "clock model row (offset ms, drift ppm)");
     assert.ok(html.includes("CRC &lt;mismatch&gt;") && html.includes("something &lt;odd&gt;"));
     assert.ok(!/<script|https?:\/\/(?!www\.w3)/.test(html));
   });
