@@ -16,10 +16,11 @@ export interface CompressedChunk {
 
 export type ChunkCompressor = (data: Uint8Array) => Promise<CompressedChunk> | CompressedChunk;
 
-export function chunkCompressor(kind: Compression, zstdLevel = 1): ChunkCompressor {
+/** The compressor for a kind; null for "none" (uncompressed chunks are written without a copy). */
+export function chunkCompressor(kind: Compression, zstdLevel = 1): ChunkCompressor | null {
   switch (kind) {
     case "none":
-      return (data) => ({ compression: "", data });
+      return null;
     case "lz4":
       return async (data) => ({ compression: "lz4", data: await compressFrame(data) });
     case "zstd": {

@@ -1,8 +1,9 @@
 /**
- * One MCAP file, written as a chunk loop of our own on @mcap/core's McapChunkBuilder and
- * McapRecordBuilder. Unlike McapWriter it can close a chunk on demand (time-bounded
- * durability), computes CRCs natively (zlib.crc32), writes the chunk's compressed bytes
- * without copying them into a record buffer, and writes schema and channel records outside
+ * One MCAP file, written as a chunk loop of our own: chunk contents in a ChunkAssembler,
+ * every other record through @mcap/core's McapRecordBuilder. Unlike McapWriter it can close a
+ * chunk on demand (time-bounded durability), computes the chunk CRC natively (zlib.crc32),
+ * never copies a large payload for an uncompressed chunk and copies it once for a compressed
+ * one, and writes schema and channel records outside
  * chunks, just before the first chunk that uses them — so a damaged chunk never takes the
  * definitions of later chunks with it (recovery relies on that).
  *
@@ -12,8 +13,9 @@
  * try to finalise it.
  */
 import { crc32 } from "node:zlib";
-import { McapChunkBuilder, McapRecordBuilder, Opcode } from "@mcap/core";
+import { McapRecordBuilder, Opcode } from "@mcap/core";
 import type { ChunkIndex, MetadataIndex, AttachmentIndex, SummaryOffset } from "@mcap/core";
+import { ChunkAssembler } from "./chunk-assembler.js";
 import type { ChunkCompressor } from "./compression.js";
 import type { RecordSink } from "./sink.js";
 
@@ -21,7 +23,8 @@ export const MCAP_MAGIC = new Uint8Array([0x89, 0x4d, 0x43, 0x41, 0x50, 0x30, 0x
 
 export interface McapFileWriterOptions {
   sink: RecordSink;
-  compressor: ChunkCompressor;
+  /** null: uncompressed chunks. */
+  compressor: ChunkCompressor | null;
   /** Header profile, "ros2" for ROS 2 recordings. */
   profile: string;
   /** Header library string, e.g. "syncbag 0.1.0". */
@@ -49,14 +52,16 @@ interface SchemaEntry extends SchemaInput {
   id: number;
 }
 
-/** A complete chunk as read from another file (recovery copies chunks without recompressing). */
-export interface RawChunk {
+/** A closed chunk, ready to be written. */
+interface ClosedChunk {
   messageStartTime: bigint;
   messageEndTime: bigint;
   uncompressedSize: bigint;
   uncompressedCrc: number;
   compression: string;
-  records: Uint8Array;
+  /** The (compressed) records, in pieces written back to back. */
+  records: Uint8Array[];
+  recordsLength: number;
   /** Per channel: [logTime, offset in the uncompressed records] of each message. */
   messageIndexes: Map<number, Array<[bigint, bigint]>>;
 }
@@ -73,11 +78,11 @@ const textEncoder = new TextEncoder();
 
 export class McapFileWriter {
   readonly #sink: RecordSink;
-  readonly #compressor: ChunkCompressor;
+  readonly #compressor: ChunkCompressor | null;
   readonly #profile: string;
   readonly #library: string;
   readonly #records = new McapRecordBuilder();
-  readonly #chunk = new McapChunkBuilder({ useMessageIndex: true });
+  readonly #chunk = new ChunkAssembler();
   readonly #schemas: SchemaEntry[] = [];
   readonly #channels: ChannelEntry[] = [];
   /** Schema/channel records not yet written (they go before the next chunk). */
@@ -85,7 +90,6 @@ export class McapFileWriter {
   readonly #chunkIndexes: ChunkIndex[] = [];
   readonly #metadataIndexes: MetadataIndex[] = [];
   readonly #attachmentIndexes: AttachmentIndex[] = [];
-  #dataCrc = 0;
   #ended = false;
   readonly statistics: FileStatistics = {
     messageCount: 0,
@@ -113,7 +117,7 @@ export class McapFileWriter {
   }
 
   get openChunkMessages(): number {
-    return this.#chunk.numMessages;
+    return this.#chunk.messageCount;
   }
 
   async start(): Promise<void> {
@@ -138,46 +142,41 @@ export class McapFileWriter {
 
   /** Adds a message to the open chunk (synchronous, no I/O). */
   addMessage(channelId: number, sequence: number, logTime: bigint, publishTime: bigint, data: Uint8Array): void {
-    this.#chunk.addMessage({ channelId, sequence, logTime, publishTime, data });
+    this.#chunk.addMessage(channelId, sequence, logTime, publishTime, data);
     this.#countMessage(channelId, logTime);
   }
 
   /** Closes the open chunk (if it holds messages) and writes it with its message indexes. */
   async flushChunk(): Promise<void> {
-    if (this.#chunk.numMessages === 0) {
+    if (this.#chunk.messageCount === 0) {
       await this.#writePendingDefinitions();
       return;
     }
-    const uncompressed = this.#chunk.buffer;
-    const uncompressedCrc = crc32(uncompressed);
-    const { compression, data } = await this.#compressor(uncompressed);
-    const messageIndexes = new Map<number, Array<[bigint, bigint]>>();
-    for (const index of this.#chunk.indices) {
-      if (index.records.length > 0) messageIndexes.set(index.channelId, index.records);
-    }
-    const chunk: RawChunk = {
-      messageStartTime: this.#chunk.messageStartTime,
-      messageEndTime: this.#chunk.messageEndTime,
-      uncompressedSize: BigInt(uncompressed.byteLength),
-      uncompressedCrc,
-      compression,
-      records: data,
-      messageIndexes,
-    };
     try {
-      await this.#writeChunk(chunk);
+      const { pieces, crc } = this.#chunk.pieces();
+      const size = this.#chunk.byteLength;
+      let compression = "";
+      let records = pieces;
+      let recordsLength = size;
+      if (this.#compressor !== null) {
+        const compressed = await this.#compressor(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, size));
+        compression = compressed.compression;
+        records = [compressed.data];
+        recordsLength = compressed.data.byteLength;
+      }
+      await this.#writeChunk({
+        messageStartTime: this.#chunk.startTime,
+        messageEndTime: this.#chunk.endTime,
+        uncompressedSize: BigInt(size),
+        uncompressedCrc: crc,
+        compression,
+        records,
+        recordsLength,
+        messageIndexes: this.#chunk.messageIndexes,
+      });
     } finally {
       this.#chunk.reset();
     }
-  }
-
-  /** Writes a complete chunk taken from another file; its messages must use this file's channel ids. */
-  async addRawChunk(chunk: RawChunk): Promise<void> {
-    await this.flushChunk();
-    for (const [channelId, records] of chunk.messageIndexes) {
-      for (const [logTime] of records) this.#countMessage(channelId, logTime);
-    }
-    await this.#writeChunk(chunk);
   }
 
   async addMetadata(name: string, metadata: Map<string, string>): Promise<void> {
@@ -219,7 +218,8 @@ export class McapFileWriter {
     else await this.flushChunk();
     await this.#writePendingDefinitions();
     this.#ended = true;
-    this.#records.writeDataEnd({ dataSectionCrc: this.#dataCrc });
+    // 0 = not computed (spec): every chunk carries its own CRC, a second pass over all bytes buys nothing.
+    this.#records.writeDataEnd({ dataSectionCrc: 0 });
     await this.#writeRaw([this.#takeRecords()]);
 
     const summaryStart = BigInt(this.position);
@@ -276,29 +276,29 @@ export class McapFileWriter {
     stats.channelMessageCounts.set(channelId, (stats.channelMessageCounts.get(channelId) ?? 0) + 1);
   }
 
-  async #writeChunk(chunk: RawChunk): Promise<void> {
+  async #writeChunk(chunk: ClosedChunk): Promise<void> {
     await this.#writePendingDefinitions();
     const chunkStart = this.position;
     const header = chunkRecordHeader(chunk);
     // Message indexes follow the chunk; their offsets are absolute, so compute them up front.
-    const indexStart = BigInt(chunkStart + header.byteLength + chunk.records.byteLength);
+    const indexStart = BigInt(chunkStart + header.byteLength + chunk.recordsLength);
     const messageIndexOffsets = new Map<number, bigint>();
     for (const [channelId, records] of chunk.messageIndexes) {
       messageIndexOffsets.set(channelId, indexStart + BigInt(this.#records.length));
       this.#records.writeMessageIndex({ channelId, records });
     }
     const indexes = this.#takeRecords();
-    await this.#writeData([header, chunk.records, indexes]);
+    await this.#writeData([header, ...chunk.records, indexes]);
     this.statistics.chunkCount++;
     this.#chunkIndexes.push({
       messageStartTime: chunk.messageStartTime,
       messageEndTime: chunk.messageEndTime,
       chunkStartOffset: BigInt(chunkStart),
-      chunkLength: BigInt(header.byteLength + chunk.records.byteLength),
+      chunkLength: BigInt(header.byteLength + chunk.recordsLength),
       messageIndexOffsets,
       messageIndexLength: BigInt(indexes.byteLength),
       compression: chunk.compression,
-      compressedSize: BigInt(chunk.records.byteLength),
+      compressedSize: BigInt(chunk.recordsLength),
       uncompressedSize: chunk.uncompressedSize,
     });
   }
@@ -313,10 +313,8 @@ export class McapFileWriter {
     this.#pendingDefinitions = [];
   }
 
-  /** Data-section bytes: counted in the DataEnd CRC. */
   async #writeData(buffers: Uint8Array[]): Promise<void> {
     await this.#writeRaw(buffers);
-    for (const buffer of buffers) this.#dataCrc = crc32(buffer, this.#dataCrc);
   }
 
   /** Appends, and on failure cuts the file back so it ends on a record boundary. */
@@ -338,12 +336,12 @@ export class McapFileWriter {
 }
 
 /** The fixed part of a Chunk record, up to and including the records length. */
-function chunkRecordHeader(chunk: RawChunk): Uint8Array {
+function chunkRecordHeader(chunk: ClosedChunk): Uint8Array {
   const compression = textEncoder.encode(chunk.compression);
   const size = 1 + 8 + 8 + 8 + 8 + 4 + 4 + compression.byteLength + 8;
   const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
-  const contentLength = size - 9 + chunk.records.byteLength;
+  const contentLength = size - 9 + chunk.recordsLength;
   let at = 0;
   view.setUint8(at, Opcode.CHUNK);
   view.setBigUint64((at += 1), BigInt(contentLength), true);
@@ -353,6 +351,6 @@ function chunkRecordHeader(chunk: RawChunk): Uint8Array {
   view.setUint32((at += 8), chunk.uncompressedCrc, true);
   view.setUint32((at += 4), compression.byteLength, true);
   bytes.set(compression, (at += 4));
-  view.setBigUint64(at + compression.byteLength, BigInt(chunk.records.byteLength), true);
+  view.setBigUint64(at + compression.byteLength, BigInt(chunk.recordsLength), true);
   return bytes;
 }
