@@ -128,6 +128,17 @@ describe("convert/batch: generated fleet with bad inputs", function () {
     assert.ok(!existsSync(dryOut));
   });
 
+  it("--salvage converts what the damaged drives still hold, with the reason in their report's warnings", async () => {
+    const salvageOut = join(dir, "out-salvage");
+    const summary = await runBatch({ ...opts(), outDir: salvageOut, salvage: true }, { progress: null });
+    const trunc = summary.drives.find((d) => d.drive === "drive-trunc")!;
+    assert.equal(trunc.status, "converted");
+    assert.ok((trunc.messageCount ?? 0) > 0 && (trunc.messageCount ?? 0) < fixtureMessages(2).length, `salvaged ${trunc.messageCount}`);
+    const report = JSON.parse(await readFile(trunc.output!.report, "utf8")) as { warnings: string[] };
+    assert.ok(report.warnings.some((w) => w.startsWith("salvaged:") && w.includes("truncated")), report.warnings.join("; "));
+    assert.equal(summary.drives.find((d) => d.drive === "notes")?.status, "failed", "salvage cannot make a recording of a text file");
+  });
+
   it("refuses bad options with the key named", async () => {
     await assert.rejects(runBatch({ ...opts(), jobs: 0 }), /'jobs'/);
     await assert.rejects(runBatch({ ...opts(), inputs: [] }), /'inputs'/);
