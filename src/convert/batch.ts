@@ -85,7 +85,9 @@ export async function runBatch(rawOptions: BatchOptions, io: BatchIo = {}): Prom
   const results = new Map<string, IndexEntry>();
   // Drives of earlier runs not part of this one stay in the index.
   const current = new Set(discovery.drives.map((d) => d.path));
-  const kept = previous.drives.filter((d) => !current.has(d.input) && d.status !== "failed" && d.status !== "planned");
+  const currentNames = new Set(discovery.drives.map((d) => d.name));
+  // (A drive of this run that takes over an old name overwrites its outputs: the old entry goes.)
+  const kept = previous.drives.filter((d) => !current.has(d.input) && !currentNames.has(d.drive) && d.status !== "failed" && d.status !== "planned");
   let writing = Promise.resolve();
   const persist = (): Promise<void> => {
     if (options.dryRun) return Promise.resolve();
