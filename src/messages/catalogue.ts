@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import type { MessageDefinition } from "@foxglove/message-definition";
 import { parse } from "@foxglove/rosmsg";
 import { ros2jazzy } from "@foxglove/rosmsg-msgs-common";
+import { concatenateDefinitions, definitionText, dependencyNames, splitConcatenated } from "./ros2msg.js";
 
 export const PACKAGE_NAME = "syncbag";
 
@@ -42,6 +43,8 @@ export class UnknownMessageTypeError extends Error {
 
 export class MessageCatalogue {
   readonly #definitions = new Map<string, MessageDefinition>();
+  /** Source .msg texts (comments kept) of types added from text; others are rendered from their definition. */
+  readonly #texts = new Map<string, string>();
 
   /** Common ROS 2 definitions and this package's msg/. */
   static standard(): MessageCatalogue {
@@ -72,12 +75,46 @@ export class MessageCatalogue {
       return { ...field, type: qualified };
     });
     this.#definitions.set(name, { name, definitions: fields });
+    this.#texts.set(name, text.endsWith("\n") ? text : text + "\n");
+  }
+
+  /**
+   * Adds every type of a complete ros2msg definition (an MCAP schema's data or a rosbag2
+   * `message_definition`): `type` is the root's name. Lets a converter decode types syncbag does not ship.
+   */
+  addSchemaText(type: string, text: string): void {
+    for (const [name, section] of splitConcatenated(normalizeTypeName(type), text)) this.addMsgText(name, section);
+  }
+
+  /** A catalogue of only what one complete ros2msg definition holds. */
+  static fromSchemaText(type: string, text: string): MessageCatalogue {
+    const catalogue = new MessageCatalogue();
+    catalogue.addSchemaText(type, text);
+    return catalogue;
+  }
+
+  /**
+   * The complete ros2msg definition of a type as rosbag2's MCAP storage writes a schema's data:
+   * the type's text, then for each dependency a line of 80 '=', `MSG: pkg/Type` and its text.
+   * Texts added from .msg files keep their comments; the common ROS 2 definitions come parsed
+   * (without comments) and are rendered field by field. Throws UnknownMessageTypeError.
+   */
+  schemaText(type: string): string {
+    const root = normalizeTypeName(type);
+    this.closure(root); // every dependency known, or UnknownMessageTypeError naming it
+    return concatenateDefinitions(root, {
+      text: (name) => this.#texts.get(name) ?? definitionText(this.get(name)),
+      dependencies: (name) => dependencyNames(this.get(name), normalizeTypeName),
+    });
   }
 
   /** Adds already-parsed definitions (named), e.g. from a recording's schema. */
   addDefinitions(definitions: readonly MessageDefinition[]): void {
     for (const definition of definitions) {
-      if (definition.name !== undefined) this.#definitions.set(normalizeTypeName(definition.name), definition);
+      if (definition.name === undefined) continue;
+      const name = normalizeTypeName(definition.name);
+      this.#definitions.set(name, definition);
+      this.#texts.delete(name);
     }
   }
 
@@ -121,4 +158,9 @@ let standardCatalogue: MessageCatalogue | undefined;
 export function defaultCatalogue(): MessageCatalogue {
   standardCatalogue ??= MessageCatalogue.standard();
   return standardCatalogue;
+}
+
+/** The complete ros2msg definition (MCAP schema data) of a type; see MessageCatalogue.schemaText. */
+export function schemaText(type: string, catalogue: MessageCatalogue = defaultCatalogue()): string {
+  return catalogue.schemaText(type);
 }

@@ -1,12 +1,25 @@
 /**
  * CDR encode/decode for any catalogue type, via @foxglove/rosmsg2-serialization.
- * Readers and writers are built once per type and cached.
+ * Readers, writers and layout walkers are built once per type and cached (so a catalogue
+ * changed after a type's first use keeps the old layout for that type: use a new codec).
+ *
+ * decode() takes untrusted bytes: it checks the encapsulation and walks the layout against the
+ * buffer's length first (cdr-walker.ts), so it throws only UnknownMessageTypeError or
+ * MessageDecodeError, and never allocates for a length the buffer cannot hold.
  */
 import { MessageReader, MessageWriter } from "@foxglove/rosmsg2-serialization";
-import { defaultCatalogue, normalizeTypeName, type MessageCatalogue } from "./catalogue.js";
+import { defaultCatalogue, normalizeTypeName, UnknownMessageTypeError, type MessageCatalogue } from "./catalogue.js";
+import { compileWalk, type Walk } from "./cdr-walker.js";
+import { encapsulation, MessageDecodeError } from "./errors.js";
+
+interface Decoder {
+  name: string;
+  walk: Walk;
+  reader: MessageReader;
+}
 
 export class MessageCodec {
-  readonly #readers = new Map<string, MessageReader>();
+  readonly #decoders = new Map<string, Decoder>();
   readonly #writers = new Map<string, MessageWriter>();
   constructor(readonly catalogue: MessageCatalogue) {}
 
@@ -20,14 +33,46 @@ export class MessageCodec {
     return writer.writeMessage(message);
   }
 
+  /**
+   * Checks that `data` holds a whole message of `type` (plain CDR or XCDR2, either endianness)
+   * and returns the number of bytes it takes (trailing bytes are allowed, as in CDR).
+   */
+  validate(type: string, data: Uint8Array): number {
+    const decoder = this.#decoder(type);
+    return this.#walk(decoder, data);
+  }
+
   decode<T = unknown>(type: string, data: Uint8Array): T {
-    const name = normalizeTypeName(type);
-    let reader = this.#readers.get(name);
-    if (reader === undefined) {
-      reader = new MessageReader(this.catalogue.closure(name));
-      this.#readers.set(name, reader);
+    const decoder = this.#decoder(type);
+    const end = this.#walk(decoder, data);
+    try {
+      return decoder.reader.readMessage<T>(data);
+    } catch (error) {
+      // The walk accepted the layout; what is left is the reader's own refusals (e.g. wstring).
+      throw new MessageDecodeError(decoder.name, end, error instanceof Error ? error.message : String(error));
     }
-    return reader.readMessage<T>(data);
+  }
+
+  #walk(decoder: Decoder, data: Uint8Array): number {
+    const kind = encapsulation(decoder.name, data);
+    return decoder.walk({ type: decoder.name, bytes: data, littleEndian: (kind & 1) === 1, eight: (kind & 2) === 2 ? 4 : 8 }, 4);
+  }
+
+  #decoder(type: string): Decoder {
+    let decoder = this.#decoders.get(type);
+    if (decoder !== undefined) return decoder;
+    const name = normalizeTypeName(type);
+    const closure = this.catalogue.closure(name);
+    const walk = compileWalk(closure[0]!, (field) => (this.catalogue.has(field) ? this.catalogue.get(field) : undefined));
+    let reader: MessageReader;
+    try {
+      reader = new MessageReader(closure);
+    } catch (error) {
+      throw new UnknownMessageTypeError(name, error instanceof Error ? error.message : String(error));
+    }
+    decoder = { name, walk, reader };
+    this.#decoders.set(type, decoder);
+    return decoder;
   }
 }
 
