@@ -12,6 +12,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { join } from "node:path";
 import { McapWriter, type IWritable } from "@mcap/core";
 import { compressFrameSync } from "lz4-napi";
@@ -156,10 +157,15 @@ async function best(runs: number, fn: (run: number) => Promise<number>): Promise
   return fastest;
 }
 
-/** CPU seconds per wall second (share of one core) while recording at the rig's real rate. */
-async function pacedCpuShare(dir: string, messages: OutboundMessage[], seconds: number): Promise<number> {
-  const recorder = new McapRecorder({ config: { outputDir: dir, baseName: "paced", chunkSize: CHUNK_SIZE }, schemaFor });
+/**
+ * CPU seconds per wall second (share of one core) while recording at the rig's real rate, and
+ * the event loop's worst stalls meanwhile (what a transport callback, and its receive stamp, waits).
+ */
+async function pacedRun(dir: string, messages: OutboundMessage[], seconds: number, compressInWorker: boolean): Promise<{ share: number; p99Ms: number; maxMs: number }> {
+  const recorder = new McapRecorder({ config: { outputDir: dir, baseName: `paced-${compressInWorker}`, chunkSize: CHUNK_SIZE, compressInWorker }, schemaFor });
   await recorder.start();
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
   const startWall = performance.now();
   const startCpu = process.cpuUsage();
   const t0 = messages[0]!.logTime;
@@ -173,8 +179,9 @@ async function pacedCpuShare(dir: string, messages: OutboundMessage[], seconds: 
   await recorder.close();
   const cpu = process.cpuUsage(startCpu);
   const wall = (performance.now() - startWall) / 1000;
+  delay.disable();
   if (recorder.stats().droppedQueueFull > 0) throw new Error("paced run dropped messages");
-  return (cpu.user + cpu.system) / 1e6 / wall;
+  return { share: (cpu.user + cpu.system) / 1e6 / wall, p99Ms: delay.percentile(99) / 1e6, maxMs: delay.max / 1e6 };
 }
 
 export default async function (): Promise<void> {
@@ -207,7 +214,23 @@ export default async function (): Promise<void> {
       });
     }
     const seconds = 4;
-    const share = await pacedCpuShare(dir, messageMix(seconds), seconds);
+    const paced = messageMix(seconds);
+    const inThread = await pacedRun(dir, paced, seconds, false);
+    const { share, p99Ms, maxMs } = await pacedRun(dir, paced, seconds, true);
+    report({
+      name: "event-loop stall p99 while recording the standard rig, zstd in a worker thread",
+      value: p99Ms,
+      unit: "ms",
+      baseline: { name: "zstd on the main thread", value: inThread.p99Ms, unit: "ms" },
+      ratio: inThread.p99Ms / p99Ms,
+    });
+    report({
+      name: "event-loop stall max while recording the standard rig, zstd in a worker thread",
+      value: maxMs,
+      unit: "ms",
+      baseline: { name: "zstd on the main thread", value: inThread.maxMs, unit: "ms" },
+      ratio: inThread.maxMs / maxMs,
+    });
     report({
       name: `CPU share of one core recording the standard rig in real time (${rateMBs.toFixed(0)} MB/s, zstd level 1, default options)`,
       value: share * 100,

@@ -8,7 +8,6 @@
  * twice (into its buffer, then out of it), which cost a third of the passthrough throughput.
  * Payloads are referenced until the chunk is flushed: callers must not mutate them.
  */
-import { crc32 } from "node:zlib";
 import { Opcode } from "@mcap/core";
 
 const MESSAGE_HEADER = 1 + 8 + 2 + 4 + 8 + 8;
@@ -77,12 +76,10 @@ export class ChunkAssembler {
     this.#size += MESSAGE_HEADER + data.byteLength;
   }
 
-  /** The chunk's records as pieces in order (valid until reset()) and their CRC-32. */
-  pieces(): { pieces: Uint8Array[]; crc: number } {
+  /** The chunk's records as pieces in order (valid until reset()). */
+  pieces(): Uint8Array[] {
     this.#pushPending();
-    let crc = 0;
-    for (const piece of this.#pieces) crc = crc32(piece, crc);
-    return { pieces: this.#pieces, crc };
+    return this.#pieces;
   }
 
   /** Empties the chunk; the current block is reused (its bytes must have been written or copied). */

@@ -30,6 +30,10 @@ export const RecorderConfigSchema = z
       .default("syncbag")
       .describe("File name stem: files are <baseName>_0.mcap, <baseName>_1.mcap, … (one per split)."),
     compression: CompressionSchema.default("zstd").describe("Chunk compression."),
+    compressInWorker: z
+      .boolean()
+      .default(true)
+      .describe("Run zstd in a worker thread, so compression never stalls the transport callbacks (lz4 always runs off the event loop)."),
     zstdLevel: z.int().min(1).max(19).default(1).describe("zstd level; 1 keeps up with lidar rates on one core."),
     chunkSize: z
       .int()

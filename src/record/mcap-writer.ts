@@ -153,13 +153,27 @@ export class McapFileWriter {
       return;
     }
     try {
-      const { pieces, crc } = this.#chunk.pieces();
+      const pieces = this.#chunk.pieces();
       const size = this.#chunk.byteLength;
       let compression = "";
       let records = pieces;
       let recordsLength = size;
-      if (this.#compressor !== null) {
-        const compressed = await this.#compressor(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, size));
+      let crc: number;
+      if (this.#compressor === null) {
+        crc = 0;
+        for (const piece of pieces) crc = crc32(piece, crc);
+      } else {
+        // One copy into a buffer the compressor owns (pieces reference callers' payloads and a reused block).
+        const owned = new Uint8Array(size);
+        let at = 0;
+        for (const piece of pieces) {
+          owned.set(piece, at);
+          at += piece.byteLength;
+        }
+        // The CRC is taken before compressing: a compressor may transfer `owned` to its thread.
+        const crcBefore = this.#compressor.computesCrc === true ? undefined : crc32(owned);
+        const compressed = await this.#compressor(owned);
+        crc = compressed.uncompressedCrc ?? crcBefore!;
         compression = compressed.compression;
         records = [compressed.data];
         recordsLength = compressed.data.byteLength;

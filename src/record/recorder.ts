@@ -119,6 +119,9 @@ export class McapRecorder extends EventEmitter<RecorderEvents> {
   readonly #schemaCache = new Map<string, SchemaInput | null>();
 
   #state: RecorderState = "idle";
+  /** close() was called: later writes are dropped, what was queued before is written. */
+  #closing = false;
+  #closePromise: Promise<void> | undefined;
   #queue: Array<QueueItem | undefined> = [];
   #head = 0;
   #queueBytes = 0;
@@ -220,7 +223,7 @@ export class McapRecorder extends EventEmitter<RecorderEvents> {
     topic.received++;
     this.#stats.received++;
     if (this.config.snapshotSeconds > 0) this.#remember(message);
-    if (this.#state === "failed" || this.#state === "closed") {
+    if (this.#closing || this.#state === "failed" || this.#state === "closed") {
       this.#stats.droppedStopped++;
       topic.dropped++;
       return false;
@@ -282,7 +285,7 @@ export class McapRecorder extends EventEmitter<RecorderEvents> {
     const path = join(this.config.outputDir, `${this.config.baseName}_snapshot_${this.#snapshots++}.mcap`);
     const writer = new McapFileWriter({
       sink: await this.#openSink(path),
-      compressor: chunkCompressor(this.config.compression, this.config.zstdLevel),
+      compressor: chunkCompressor(this.config.compression, this.config.zstdLevel, this.config.compressInWorker),
       profile: "ros2",
       library: `syncbag ${softwareVersion()}`,
     });
@@ -302,13 +305,14 @@ export class McapRecorder extends EventEmitter<RecorderEvents> {
   }
 
   /** Finalises the current file after everything queued; later writes are counted as dropped. */
-  async close(): Promise<void> {
-    if (this.#state === "closed") return;
-    if (this.#state === "idle") {
-      this.#state = "closed";
-      return;
-    }
-    if (this.#state === "failed") {
+  close(): Promise<void> {
+    this.#closePromise ??= this.#close();
+    return this.#closePromise;
+  }
+
+  async #close(): Promise<void> {
+    this.#closing = true;
+    if (this.#state === "idle" || this.#state === "failed") {
       this.#stopTimer();
       this.#state = "closed";
       return;
@@ -458,7 +462,7 @@ export class McapRecorder extends EventEmitter<RecorderEvents> {
     const path = this.filePath(this.#fileIndex);
     const writer = new McapFileWriter({
       sink: await this.#openSink(path),
-      compressor: chunkCompressor(this.config.compression, this.config.zstdLevel),
+      compressor: chunkCompressor(this.config.compression, this.config.zstdLevel, this.config.compressInWorker),
       profile: "ros2",
       library: `syncbag ${softwareVersion()}`,
     });

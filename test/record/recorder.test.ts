@@ -14,17 +14,25 @@ describe("record/McapRecorder", () => {
   beforeEach(() => ({ dir, cleanup } = tempDir()));
   afterEach(() => cleanup());
 
-  for (const compression of ["none", "zstd", "lz4"] as const) {
-    it(`${compression}: indexed and stream readers get every message byte-identical, in order, with channels, schemas and metadata`, async () => {
+  const variants = [
+    { compression: "none", compressInWorker: true },
+    { compression: "zstd", compressInWorker: true },
+    { compression: "zstd", compressInWorker: false },
+    { compression: "lz4", compressInWorker: true },
+  ] as const;
+  for (const { compression, compressInWorker } of variants) {
+    it(`${compression}${compressInWorker ? "" : " (in thread)"}: indexed and stream readers get every message byte-identical, in order, with channels, schemas, metadata and attachments`, async () => {
       const recorder = new McapRecorder({
-        config: { outputDir: dir, baseName: "drive", compression, chunkSize: 64 * 1024 },
+        config: { outputDir: dir, baseName: "drive", compression, compressInWorker, chunkSize: 64 * 1024 },
         schemaFor: testSchemas,
         metadata: { rig: { name: "test-rig", sensors: "lidar_top,camera_front" }, "syncbag.alignment": { reference: "lidar_top", window_ms: "50" } },
         channelMetadata: (topic) => (topic.startsWith("/lidar") ? { offered_qos_profiles: "- history: 1\n  depth: 5" } : undefined),
       });
       await recorder.start();
       const messages = messageStream(300);
-      for (const m of messages) assert.equal(recorder.write(m), true);
+      for (const m of messages.slice(0, 150)) assert.equal(recorder.write(m), true);
+      await recorder.addAttachment({ name: "calibration.yaml", mediaType: "application/yaml", data: new TextEncoder().encode("fx: 1000\n"), logTime: 7n });
+      for (const m of messages.slice(150)) assert.equal(recorder.write(m), true);
       await recorder.close();
       const path = join(dir, "drive_0.mcap");
 
@@ -58,6 +66,7 @@ describe("record/McapRecorder", () => {
       // Summary offsets let readers jump to each summary group without scanning.
       assert.ok(reader.footer.summaryOffsetStart > 0n);
       assert.ok(stream.records.some((r) => r.type === "SummaryOffset" && r.groupOpcode === 0x08));
+      assert.deepEqual(reader.attachmentIndexes.map((a) => [a.name, a.mediaType, a.dataSize]), [["calibration.yaml", "application/yaml", 9n]]);
       assert.equal(recorder.stats().recorded, 300);
       assert.equal(recorder.stats().state, "closed");
     });
