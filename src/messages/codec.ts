@@ -7,6 +7,7 @@
  * buffer's length first (cdr-walker.ts), so it throws only UnknownMessageTypeError or
  * MessageDecodeError, and never allocates for a length the buffer cannot hold.
  */
+import type { MessageDefinition } from "@foxglove/message-definition";
 import { MessageReader, MessageWriter } from "@foxglove/rosmsg2-serialization";
 import { defaultCatalogue, normalizeTypeName, UnknownMessageTypeError, type MessageCatalogue } from "./catalogue.js";
 import { compileWalk, type Walk } from "./cdr-walker.js";
@@ -27,7 +28,7 @@ export class MessageCodec {
     const name = normalizeTypeName(type);
     let writer = this.#writers.get(name);
     if (writer === undefined) {
-      writer = new MessageWriter(this.catalogue.closure(name));
+      writer = new MessageWriter(withoutConstants(this.catalogue.closure(name)));
       this.#writers.set(name, writer);
     }
     return writer.writeMessage(message);
@@ -66,7 +67,7 @@ export class MessageCodec {
     const walk = compileWalk(closure[0]!, (field) => (this.catalogue.has(field) ? this.catalogue.get(field) : undefined));
     let reader: MessageReader;
     try {
-      reader = new MessageReader(closure);
+      reader = new MessageReader(withoutConstants(closure));
     } catch (error) {
       throw new UnknownMessageTypeError(name, error instanceof Error ? error.message : String(error));
     }
@@ -74,6 +75,15 @@ export class MessageCodec {
     this.#decoders.set(type, decoder);
     return decoder;
   }
+}
+
+/**
+ * rosmsg2-serialization takes a constants-only definition for an IDL constant module and would
+ * pick the next definition as the root; in ROS 2 such a message is an empty struct (one byte).
+ * Values never include constants, so dropping them changes nothing else.
+ */
+function withoutConstants(closure: MessageDefinition[]): MessageDefinition[] {
+  return closure.map((d) => (d.definitions.some((f) => f.isConstant === true) ? { ...d, definitions: d.definitions.filter((f) => f.isConstant !== true) } : d));
 }
 
 let codec: MessageCodec | undefined;
