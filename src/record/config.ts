@@ -46,6 +46,10 @@ export const RecorderConfigSchema = z
     excludeRegex: regexString.optional().describe("Never record topics matching this regular expression (wins over topics and topicRegex)."),
     splitSizeBytes: z.int().min(0).default(0).describe("Start a new file once the current one reaches this size (0 = never)."),
     splitDurationS: z.number().min(0).default(0).describe("Start a new file after this many seconds of log time (0 = never)."),
+    repeatLatchedTopics: z
+      .array(z.string().min(1))
+      .default(["/tf_static"])
+      .describe("Topics published once (transient local): their last message is repeated at the start of every split file."),
     queueMaxBytes: z
       .int()
       .min(MiB)

@@ -7,6 +7,7 @@
  */
 import { open, type FileHandle } from "node:fs/promises";
 import { McapIndexedReader, type IReadable, type TypedMcapRecords } from "@mcap/core";
+import { normalizeTypeName } from "../messages/catalogue.js";
 import { defaultCodec } from "../messages/codec.js";
 import { decompressChunk } from "./compression.js";
 import { McapFileError, scanMcap } from "./scan.js";
@@ -156,6 +157,11 @@ function emptyReport(path: string, bytes: number, readVia: InspectReport["readVi
   };
 }
 
+/** `syncbag/SensorClockState` or `syncbag/msg/SensorClockState`. */
+function isClockState(schemaName: string | undefined): boolean {
+  return schemaName !== undefined && normalizeTypeName(schemaName) === SENSOR_CLOCK_STATE_TYPE;
+}
+
 class ClockCollector {
   readonly #last = new Map<string, ClockSummary>();
   errors = 0;
@@ -221,7 +227,7 @@ async function fromIndex(path: string, bytes: number, reader: McapIndexedReader)
 
   // Per-topic first/last times need the message indexes; reading every message is avoided
   // except on clock-state channels, which are small.
-  const clockChannels = [...reader.channelsById.values()].filter((c) => reader.schemasById.get(c.schemaId)?.name === SENSOR_CLOCK_STATE_TYPE);
+  const clockChannels = [...reader.channelsById.values()].filter((c) => isClockState(reader.schemasById.get(c.schemaId)?.name));
   const firstLast = new Map<number, { first: bigint; last: bigint; count: number }>();
   const clocks = new ClockCollector();
   const needFull = stats === undefined;
@@ -310,7 +316,7 @@ async function fromScan(path: string): Promise<InspectReport> {
       if (report.startTime === null || message.logTime < report.startTime) report.startTime = message.logTime;
       if (report.endTime === null || message.logTime > report.endTime) report.endTime = message.logTime;
       const schema = schemas.get(channels.get(message.channelId)?.schemaId ?? -1);
-      if (schema?.name === SENSOR_CLOCK_STATE_TYPE) clocks.add(message.data);
+      if (isClockState(schema?.name)) clocks.add(message.data);
     },
     metadata: (name, metadata) => report.metadata.push({ name, entries: Object.fromEntries(metadata) }),
     attachment: (a) => report.attachments.push({ name: a.name, mediaType: a.mediaType, bytes: a.data.byteLength }),

@@ -14,6 +14,10 @@
  * back to its last complete record and finalised if at all possible, and a `failure` event says
  * what happened and what was lost.
  *
+ * Splits: nothing is lost or duplicated across a file boundary, except on purpose: the last message
+ * of each `repeatLatchedTopics` topic (/tf_static by default) opens every new file again, as a
+ * latched publisher would give it to a late subscriber.
+ *
  * Message buffers are kept by reference until written: callers must not reuse them after write().
  */
 import { EventEmitter } from "node:events";
@@ -117,6 +121,8 @@ export class McapRecorder extends EventEmitter<RecorderEvents> {
   readonly #selected: (topic: string) => boolean;
   readonly #selectedCache = new Map<string, boolean>();
   readonly #schemaCache = new Map<string, SchemaInput | null>();
+  readonly #latchedTopics: Set<string>;
+  readonly #latched = new Map<string, OutboundMessage>();
 
   #state: RecorderState = "idle";
   /** close() was called: later writes are dropped, what was queued before is written. */
@@ -178,6 +184,7 @@ export class McapRecorder extends EventEmitter<RecorderEvents> {
         return FileSink.create(path);
       });
     this.#selected = topicFilter(this.config);
+    this.#latchedTopics = new Set(this.config.repeatLatchedTopics);
   }
 
   get state(): RecorderState {
@@ -395,6 +402,11 @@ export class McapRecorder extends EventEmitter<RecorderEvents> {
         message.logTime - this.#fileStartLogTime >= BigInt(Math.round(this.config.splitDurationS * 1e9)));
     if (needsRotation) return this.#rotate("split").then(() => this.#append(message));
     this.#fileStartLogTime ??= message.logTime;
+    if (this.#latchedTopics.has(message.topic)) this.#latched.set(message.topic, message);
+    return this.#addToFile(writer, message);
+  }
+
+  #addToFile(writer: McapFileWriter, message: OutboundMessage): Promise<void> | undefined {
     const channelId = this.#channelFor(writer, this.#channels, this.#schemaIds, message);
     const sequence = (this.#sequences[channelId] = (this.#sequences[channelId] ?? 0) + 1);
     writer.addMessage(channelId, sequence, message.logTime, message.publishTime, message.data);
@@ -489,6 +501,11 @@ export class McapRecorder extends EventEmitter<RecorderEvents> {
     this.#schemaIds = new Map();
     this.#sequences = [];
     this.#rotateAfterChunk = false;
+    // Latched topics (/tf_static…) are published once: each split file gets their last message again.
+    for (const message of this.#latched.values()) {
+      const pending = this.#addToFile(writer, message);
+      if (pending !== undefined) await pending;
+    }
   }
 
   #channelFor(writer: McapFileWriter, channels: Map<string, number>, schemaIds: Map<string, number>, message: OutboundMessage): number {

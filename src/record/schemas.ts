@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { defaultCatalogue, packageRoot } from "../messages/catalogue.js";
+import { packageRoot, schemaText } from "../messages/catalogue.js";
 import { foxgloveSchema } from "../messages/foxglove.js";
 import type { SchemaInput } from "./mcap-writer.js";
 
@@ -13,11 +13,7 @@ export type SchemaProvider = (schemaName: string, encoding: "cdr" | "protobuf") 
 
 const textEncoder = new TextEncoder();
 
-/**
- * The default provider. For CDR it asks the messages catalogue for `schemaText(type)`
- * (looked up at run time, so the recorder works before and after that method lands);
- * `rosSchemaText` overrides it.
- */
+/** The default provider: the messages catalogue's `schemaText(type)` for CDR (or `rosSchemaText`), Foxglove schemas for protobuf. */
 export function defaultSchemaProvider(rosSchemaText?: (type: string) => string | undefined): SchemaProvider {
   return (schemaName, encoding) => {
     if (encoding === "protobuf") {
@@ -26,11 +22,7 @@ export function defaultSchemaProvider(rosSchemaText?: (type: string) => string |
     }
     let text: string | undefined;
     try {
-      if (rosSchemaText !== undefined) text = rosSchemaText(schemaName);
-      else {
-        const catalogue = defaultCatalogue() as unknown as { schemaText?: (type: string) => string };
-        text = catalogue.schemaText?.(schemaName);
-      }
+      text = rosSchemaText !== undefined ? rosSchemaText(schemaName) : schemaText(schemaName);
     } catch {
       text = undefined; // unknown type: recorded without schema, counted in stats().schemaless
     }

@@ -138,6 +138,8 @@ describe("record/McapRecorder", () => {
     const recorder = new McapRecorder({ config: { outputDir: dir, baseName: "dur", splitDurationS: 0.5 }, schemaFor: testSchemas });
     await recorder.start();
     const messages = messageStream(160); // 1.6 s of log time
+    const tf: OutboundMessage = { ...messages[0]!, topic: "/tf_static", schemaName: "syncbag/VehicleTelemetry", data: new Uint8Array([9, 9, 9]) };
+    recorder.write(tf); // latched: opens every split file again
     for (const m of messages.slice(0, 120)) recorder.write(m);
     await recorder.split();
     for (const m of messages.slice(120)) recorder.write(m);
@@ -146,7 +148,10 @@ describe("record/McapRecorder", () => {
     assert.equal(files.length, 4); // 0–0.5, 0.5–1.0, 1.0–1.2 (manual split), 1.2–1.59 (< 0.5 s from its first message)
     const all = [];
     for (const file of files) {
-      const { messages: read } = await readIndexed(file);
+      const { messages: all_ } = await readIndexed(file);
+      assert.equal(all_[0]!.topic, "/tf_static", `${file} starts with the latched /tf_static`);
+      assert.equal(all_.filter((m) => m.topic === "/tf_static").length, 1);
+      const read = all_.filter((m) => m.topic !== "/tf_static");
       const span = read.length > 0 ? Number(read.at(-1)!.logTime - read[0]!.logTime) / 1e9 : 0;
       assert.ok(span < 0.5, `${file} spans ${span} s`);
       all.push(...read);

@@ -14,10 +14,8 @@ import { messageStream, readIndexed, sameMessages, tempDir, testSchemas } from "
 
 const run = promisify(execFile);
 
-const clockSchemas: SchemaProvider = (name, encoding) =>
-  name === "syncbag/SensorClockState"
-    ? { name, encoding: "ros2msg", data: readFileSync(new URL("../../msg/SensorClockState.msg", import.meta.url)) }
-    : testSchemas(name, encoding);
+// SensorClockState gets its schema from the catalogue (testSchemas falls back to the default provider).
+const clockSchemas: SchemaProvider = testSchemas;
 
 function clockState(sensor: string, offset: number, sec: number, logTime = BigInt(sec) * 1_000_000_000n): OutboundMessage {
   const data = defaultCodec().encode("syncbag/SensorClockState", {
@@ -84,6 +82,16 @@ describe("record/recover and inspect", function () {
     assert.ok(Math.abs(report.alignment.clocks[0]!.driftPpm - 2) < 1e-9);
     const text = formatInspectReport(report);
     assert.match(text, /lidar_top +estimate +offset 750\.000 ms/);
+  });
+
+  it("the clock-state channel carries the catalogue's full concatenated ros2msg definition", async () => {
+    const { reader } = await readIndexed(path);
+    const channel = [...reader.channelsById.values()].find((c) => c.topic === "/syncbag/clock_state")!;
+    const schema = reader.schemasById.get(channel.schemaId)!;
+    assert.equal(schema.encoding, "ros2msg");
+    const text = new TextDecoder().decode(schema.data);
+    assert.ok(text.startsWith(readFileSync(new URL("../../msg/SensorClockState.msg", import.meta.url), "utf8").split("\n")[0]!), text.slice(0, 80));
+    assert.match(text, /\n={80}\nMSG: std_msgs\/Header\n/);
   });
 
   it("recover of a finalised file keeps everything", async () => {
