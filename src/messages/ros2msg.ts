@@ -95,10 +95,12 @@ export function concatenateDefinitions(root: string, source: DefinitionSource): 
  */
 export function splitConcatenated(root: string, text: string): [string, string][] {
   const sections = text.replace(/\r\n/g, "\n").split(/^={10,}[ \t]*$\n?/m);
-  const out: [string, string][] = [[root, sections[0] ?? ""]];
-  for (const section of sections.slice(1)) {
-    const match = /^[ \t]*MSG:[ \t]*(\S+)[ \t]*\n?([\s\S]*)$/.exec(section);
-    if (match === null) throw new Error(`schema section without 'MSG: pkg/Type' line: '${section.slice(0, 40)}'`);
+  // Drop the newline the writer puts before each separator, so texts read back as they were written.
+  const body = (i: number): string => (i < sections.length - 1 && sections[i]!.endsWith("\n") ? sections[i]!.slice(0, -1) : sections[i]!);
+  const out: [string, string][] = [[root, body(0)]];
+  for (let i = 1; i < sections.length; i++) {
+    const match = /^[ \t]*MSG:[ \t]*(\S+)[ \t]*\n?([\s\S]*)$/.exec(body(i));
+    if (match === null) throw new Error(`schema section without 'MSG: pkg/Type' line: '${sections[i]!.slice(0, 40)}'`);
     out.push([match[1]!, match[2]!]);
   }
   return out;
