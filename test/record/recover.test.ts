@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { McapWriter, TempBuffer } from "@mcap/core";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -148,6 +149,26 @@ describe("record/recover and inspect", function () {
     const inspected = await inspectMcap(join(dir, "flip0.mcap"));
     assert.equal(inspected.readVia, "scan");
     assert.ok(inspected.warnings.some((w) => w.includes(`damaged: Chunk record`) && w.includes(`at byte ${first.offset}`)), inspected.warnings.join(" | "));
+  });
+
+  it("recovers messages written outside chunks (an unchunked writer's tail), cut mid-record", async () => {
+    const buffer = new TempBuffer();
+    const writer = new McapWriter({ writable: buffer, useChunks: false });
+    await writer.start({ profile: "ros2", library: "other" });
+    const schemaId = await writer.registerSchema({ name: "std_msgs/String", encoding: "ros2msg", data: new TextEncoder().encode("string data") });
+    const channelId = await writer.registerChannel({ topic: "/chatter", schemaId, messageEncoding: "cdr", metadata: new Map() });
+    for (let i = 0; i < 20; i++) await writer.addMessage({ channelId, sequence: i, logTime: BigInt(i), publishTime: BigInt(i), data: new Uint8Array([i, i, i]) });
+    await writer.end();
+    const bytes = buffer.get();
+    // Cut inside the 20th message record: 19 complete messages remain.
+    const cutAt = [...Array(bytes.byteLength).keys()].find((i) => bytes[i] === 0x05 && bytes[i + 1 + 8 + 2 + 4] === 19)! + 20;
+    writeFileSync(join(dir, "flat.mcap"), bytes.subarray(0, cutAt));
+    const report = await recoverMcap(join(dir, "flat.mcap"), join(dir, "flat.rec.mcap"));
+    assert.equal(report.unchunkedMessages, 19);
+    assert.equal(report.messagesRecovered, 19);
+    const { messages: read, reader } = await readIndexed(join(dir, "flat.rec.mcap"));
+    assert.deepEqual(read.map((m) => [...m.data]), Array.from({ length: 19 }, (_, i) => [i, i, i]));
+    assert.equal([...reader.schemasById.values()][0]!.name, "std_msgs/String");
   });
 
   it("a corrupt record header stops the scan there, with the reason; bad magic is refused up front", async () => {
