@@ -146,6 +146,8 @@ export class McapRecorder extends EventEmitter<RecorderEvents> {
   #inChunk = 0;
   #inChunkBytes = 0;
   #dirty = false;
+  #syncing: Promise<void> | undefined;
+  #syncError: unknown;
   #rotateAfterChunk = false;
 
   // Snapshot ring.
@@ -435,9 +437,18 @@ export class McapRecorder extends EventEmitter<RecorderEvents> {
       case "flush":
         this.#flushQueued = false;
         await this.#flushChunk();
-        if (this.config.fsync && this.#dirty) {
-          await writer.sync();
+        if (this.#syncError !== undefined) throw this.#syncError;
+        // fdatasync runs beside the writer loop (writes go on meanwhile); at most one at a time.
+        if (this.config.fsync && this.#dirty && this.#syncing === undefined) {
           this.#dirty = false;
+          this.#syncing = writer
+            .sync()
+            .catch((error: unknown) => {
+              this.#syncError = error;
+            })
+            .finally(() => {
+              this.#syncing = undefined;
+            });
         }
         return;
       case "split":
@@ -459,6 +470,8 @@ export class McapRecorder extends EventEmitter<RecorderEvents> {
 
   async #finishFile(reason: FileClosedEvent["reason"]): Promise<void> {
     await this.#flushChunk();
+    await this.#syncing;
+    if (this.#syncError !== undefined) throw this.#syncError;
     const writer = this.#writer!;
     await writer.end();
     this.emit("fileClosed", { path: this.#path!, messages: writer.statistics.messageCount, bytes: writer.position, reason });
@@ -560,6 +573,7 @@ export class McapRecorder extends EventEmitter<RecorderEvents> {
   async #fail(error: unknown): Promise<void> {
     this.#state = "failed";
     this.#stopTimer();
+    await this.#syncing;
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
     const reason = code === "ENOSPC" ? "no space left on device (ENOSPC)" : error instanceof Error ? error.message : String(error);
     const writer = this.#writer;
