@@ -2,7 +2,9 @@
  * Typed errors of the message layer. A stage that handles untrusted bytes catches these (and
  * only these) to count and skip a bad message; anything else escaping the layer is a bug.
  */
-export { UnknownMessageTypeError } from "./catalogue.js";
+import { UnknownMessageTypeError } from "./catalogue.js";
+
+export { UnknownMessageTypeError };
 
 /** A CDR buffer that cannot be decoded as `type`: truncated, a length past the end, an unsupported encapsulation. */
 export class MessageDecodeError extends Error {
@@ -76,4 +78,9 @@ export function encapsulation(type: string, data: Uint8Array): number {
 
 function hex(byte: number): string {
   return byte.toString(16).padStart(2, "0");
+}
+
+/** Whether an error is one of the layer's typed refusals of a message (count and skip it), as opposed to a bug. */
+export function isMessageError(error: unknown): error is MessageDecodeError | NoHeaderError | UnknownMessageTypeError {
+  return error instanceof MessageDecodeError || error instanceof NoHeaderError || error instanceof UnknownMessageTypeError;
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { defaultCatalogue, MessageCatalogue, UnknownMessageTypeError } from "../../src/messages/catalogue.js";
 import { defaultCodec, MessageCodec } from "../../src/messages/codec.js";
-import { MessageDecodeError } from "../../src/messages/errors.js";
+import { isMessageError, MessageDecodeError, NoHeaderError } from "../../src/messages/errors.js";
 import { bigPointCloud, EncapsulationKind, encodeWithKind, prng, randomMessage, sampleMessages } from "./fixtures.js";
 
 const catalogue = defaultCatalogue();
@@ -146,6 +146,13 @@ describe("messages/codec: malformed input gives typed errors", () => {
     const error = decodeError(() => codec.decode(image.type, encoded.subarray(0, 30)));
     assert.equal(error.offset, 16);
     assert.match(error.reason, /string 'std_msgs\/Header\.frame_id' needs 21 bytes, 14 left/);
+  });
+
+  it("isMessageError tells the layer's refusals from bugs", () => {
+    assert.ok(isMessageError(decodeError(() => codec.decode("sensor_msgs/Imu", new Uint8Array(3)))));
+    assert.ok(isMessageError(new UnknownMessageTypeError("acme_msgs/Radar")));
+    assert.ok(isMessageError(new NoHeaderError("tf2_msgs/TFMessage")));
+    assert.ok(!isMessageError(new RangeError("offset is outside the bounds of the DataView")));
   });
 
   it("decodes a 4 MB PointCloud2 (checks the walker on big payloads)", () => {
