@@ -18,7 +18,8 @@ import { McapWriter, type IWritable } from "@mcap/core";
 import { compress } from "zstd-napi";
 import type { QosProfile } from "../transport/port.js";
 import type { SimDrive, SimMessage, SimTopic } from "./drive.js";
-import { ros2msgSchemaText, rosbag2TypeName } from "./schema-text.js";
+import { schemaText as ros2msgSchemaText } from "../messages/catalogue.js";
+import { rosbag2TypeName } from "./schema-text.js";
 
 export interface WriteRosbag2Options {
   /** Folder that receives `<name>/` and `<name>.truth.json`. */

@@ -6,11 +6,8 @@
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import type { MessageDefinition, MessageDefinitionField } from "@foxglove/message-definition";
 import { MessageCatalogue, normalizeTypeName } from "../../messages/catalogue.js";
 import type { SourceTopic } from "./source.js";
-
-const SEPARATOR_LINE = /^={10,}\s*$/m;
 
 /** The package folders under one --msg-path entry: the folder itself if it has msg/, else its children that do. */
 export function msgPackages(path: string): { pkg: string; msgDir: string }[] {
@@ -31,49 +28,14 @@ export function catalogueWith(msgPaths: readonly string[] = []): MessageCatalogu
   return catalogue;
 }
 
-/**
- * Adds a ros2msg schema as rosbag2 and MCAP store it: the root type's text, then each
- * dependency after a line of '=' and `MSG: pkg/Type`.
- */
+/** Adds a ros2msg schema as rosbag2 and MCAP store it (root text, then `MSG: pkg/Type` sections). */
 export function addRos2MsgSchema(catalogue: MessageCatalogue, type: string, text: string): void {
-  const sections = text.split(SEPARATOR_LINE);
-  catalogue.addMsgText(type, sections[0] ?? "");
-  for (const section of sections.slice(1)) {
-    const match = /^\s*MSG:\s*(\S+)\s*\n([\s\S]*)$/.exec(section);
-    if (match === null) continue;
-    catalogue.addMsgText(match[1]!, match[2]!);
-  }
+  catalogue.addSchemaText(type, text);
 }
 
-const PRIMITIVE_ALIASES: Record<string, string> = { time: "builtin_interfaces/Time", duration: "builtin_interfaces/Duration" };
-
-function fieldText(field: MessageDefinitionField): string {
-  if (field.isConstant) return `${field.type} ${field.name}=${field.valueText ?? String(field.value)}`;
-  let type = PRIMITIVE_ALIASES[field.type] ?? field.type;
-  if (type === "string" && field.upperBound !== undefined) type = `string<=${field.upperBound}`;
-  if (field.isArray) type += field.arrayLength !== undefined ? `[${field.arrayLength}]` : field.arrayUpperBound !== undefined ? `[<=${field.arrayUpperBound}]` : "[]";
-  return `${type} ${field.name}`;
-}
-
-function definitionText(definition: MessageDefinition): string {
-  return definition.definitions.map(fieldText).join("\n") + "\n";
-}
-
-/** ros2msg schema text of a catalogue type, with every dependency (and the builtin time types). */
+/** ros2msg schema text of a catalogue type, with every dependency, in rosbag2's layout. */
 export function ros2MsgSchemaText(catalogue: MessageCatalogue, type: string): string {
-  const closure = catalogue.closure(type);
-  const parts = [definitionText(closure[0]!)];
-  const builtins = new Set<string>();
-  for (const definition of closure) {
-    for (const field of definition.definitions) {
-      const alias = PRIMITIVE_ALIASES[field.type];
-      if (!field.isConstant && alias !== undefined) builtins.add(alias);
-    }
-  }
-  const separator = "=".repeat(80);
-  for (const definition of closure.slice(1)) parts.push(`${separator}\nMSG: ${normalizeTypeName(definition.name ?? "")}\n${definitionText(definition)}`);
-  for (const builtin of [...builtins].sort()) parts.push(`${separator}\nMSG: ${builtin}\nint32 sec\nuint32 nanosec\n`);
-  return parts.join("");
+  return catalogue.schemaText(type);
 }
 
 /** Whether every type `type` depends on is known. */
