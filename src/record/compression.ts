@@ -37,6 +37,7 @@ export function chunkCompressor(kind: Compression, zstdLevel = 1, inWorker = tru
       return async (data) => ({ compression: "lz4", data: await compressFrame(data) });
     case "zstd": {
       if (inWorker) {
+        zstdWorker(); // started now, not on the first chunk: thread start-up would delay the first flush
         const inWorkerCompressor: ChunkCompressor = async (data) => ({ compression: "zstd", ...(await zstdWorker().compress(data, zstdLevel)) });
         inWorkerCompressor.computesCrc = true;
         return inWorkerCompressor;
