@@ -4,12 +4,13 @@
  * plus whatever a caller adds (definitions read from a recording or from --msg-path).
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { MessageDefinition } from "@foxglove/message-definition";
 import { parse } from "@foxglove/rosmsg";
 import { ros2jazzy } from "@foxglove/rosmsg-msgs-common";
-import { concatenateDefinitions, definitionText, dependencyNames, splitConcatenated } from "./ros2msg.js";
+import { concatenateDefinitions, definitionText, dependencyNames, SCHEMA_SEPARATOR, splitConcatenated } from "./ros2msg.js";
 
 export const PACKAGE_NAME = "syncbag";
 
@@ -45,12 +46,15 @@ export class MessageCatalogue {
   readonly #definitions = new Map<string, MessageDefinition>();
   /** Source .msg texts (comments kept) of types added from text; others are rendered from their definition. */
   readonly #texts = new Map<string, string>();
+  /** Types whose definition is the common Jazzy one, so their source text can be read from the package (lazily). */
+  readonly #common = new Set<string>();
 
   /** Common ROS 2 definitions and this package's msg/. */
   static standard(): MessageCatalogue {
     const catalogue = new MessageCatalogue();
     for (const [name, definition] of Object.entries(ros2jazzy)) {
       catalogue.#definitions.set(name, { name, definitions: (definition as MessageDefinition).definitions });
+      catalogue.#common.add(name);
     }
     catalogue.addMsgFolder(join(packageRoot(), "msg"), PACKAGE_NAME);
     return catalogue;
@@ -76,6 +80,7 @@ export class MessageCatalogue {
     });
     this.#definitions.set(name, { name, definitions: fields });
     this.#texts.set(name, text.endsWith("\n") ? text : text + "\n");
+    this.#common.delete(name);
   }
 
   /**
@@ -96,16 +101,27 @@ export class MessageCatalogue {
   /**
    * The complete ros2msg definition of a type as rosbag2's MCAP storage writes a schema's data:
    * the type's text, then for each dependency a line of 80 '=', `MSG: pkg/Type` and its text.
-   * Texts added from .msg files keep their comments; the common ROS 2 definitions come parsed
-   * (without comments) and are rendered field by field. Throws UnknownMessageTypeError.
+   * Every text is the .msg source with its comments: this package's msg/, texts added from a
+   * recording, and the Jazzy .msg files @foxglove/rosmsg-msgs-common ships for the common types.
+   * Only definitions added already parsed (addDefinitions) are rendered field by field.
+   * Throws UnknownMessageTypeError.
    */
   schemaText(type: string): string {
     const root = normalizeTypeName(type);
     this.closure(root); // every dependency known, or UnknownMessageTypeError naming it
     return concatenateDefinitions(root, {
-      text: (name) => this.#texts.get(name) ?? definitionText(this.get(name)),
+      text: (name) => this.#sourceText(name) ?? definitionText(this.get(name)),
       dependencies: (name) => dependencyNames(this.get(name), normalizeTypeName),
     });
+  }
+
+  #sourceText(name: string): string | undefined {
+    const known = this.#texts.get(name);
+    if (known !== undefined || !this.#common.has(name)) return known;
+    const text = commonMsgText(name);
+    if (text !== undefined) this.#texts.set(name, text);
+    else this.#common.delete(name); // not shipped: render it from the definition from now on
+    return text;
   }
 
   /** Adds already-parsed definitions (named), e.g. from a recording's schema. */
@@ -115,6 +131,7 @@ export class MessageCatalogue {
       const name = normalizeTypeName(definition.name);
       this.#definitions.set(name, definition);
       this.#texts.delete(name);
+      this.#common.delete(name);
     }
   }
 
@@ -151,6 +168,29 @@ export class MessageCatalogue {
     visit(root);
     return out;
   }
+}
+
+/**
+ * The Jazzy .msg source of a common type, from the `msgdefs/ros2jazzy/<pkg>/msg/<Type>.msg` files
+ * @foxglove/rosmsg-msgs-common ships. Each holds the type's own text followed by its dependencies
+ * (gendeps2 layout: text, a blank line, then 80 '=' sections); only the own text is taken. Checked
+ * against ros2/common_interfaces@jazzy: identical for 118 of 121 files, the others differ only by
+ * trailing spaces the package trimmed. Undefined if the file is not there.
+ */
+export function commonMsgText(type: string): string | undefined {
+  const [pkg, name] = normalizeTypeName(type).split("/");
+  if (pkg === undefined || name === undefined || !/^\w+$/.test(pkg) || !/^\w+$/.test(name)) return undefined;
+  let file: string;
+  try {
+    const root = dirname(createRequire(import.meta.url).resolve("@foxglove/rosmsg-msgs-common/package.json"));
+    file = readFileSync(join(root, "msgdefs", "ros2jazzy", pkg, "msg", `${name}.msg`), "utf8");
+  } catch {
+    return undefined;
+  }
+  const separator = file.indexOf(`\n${SCHEMA_SEPARATOR}\n`);
+  let text = separator >= 0 ? file.slice(0, separator) : file.endsWith("\n\n") ? file.slice(0, -1) : file;
+  if (!text.endsWith("\n")) text += "\n";
+  return text;
 }
 
 let standardCatalogue: MessageCatalogue | undefined;

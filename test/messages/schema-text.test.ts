@@ -26,15 +26,31 @@ function expected(type: string): MessageDefinition["definitions"] {
 }
 
 describe("messages/schemaText: complete ros2msg definitions", () => {
+  it("is byte for byte what rosbag2 (Jazzy) writes as MCAP schema data, comments included", () => {
+    // Golden texts made by golden/rosbag2_full_text.py (a port of rosbag2's get_full_text) from the
+    // upstream Jazzy .msg files; the catalogue builds its own from @foxglove/rosmsg-msgs-common's copies.
+    const golden = JSON.parse(readFileSync(join(import.meta.dirname, "golden", "rosbag2-jazzy.json"), "utf8")) as Record<string, string>;
+    assert.ok(Object.keys(golden).length >= 9);
+    for (const [type, text] of Object.entries(golden)) assert.equal(schemaText(type), text, type);
+  });
+
   it("lays out NavSatFix as rosbag2 does: root text, then each dependency after 80 '=' and MSG:", () => {
     const text = schemaText("sensor_msgs/msg/NavSatFix");
-    assert.ok(text.startsWith("std_msgs/Header header\nsensor_msgs/NavSatStatus status\n"));
+    assert.ok(text.startsWith("# Navigation Satellite fix for any Global Navigation Satellite System\n"));
     // Dependencies sorted by name within each definition, depth first, each once:
     // NavSatFix → {sensor_msgs/NavSatStatus, std_msgs/Header}; Header → {builtin_interfaces/Time}.
     assert.deepEqual(sectionNames(text), ["", "sensor_msgs/NavSatStatus", "std_msgs/Header", "builtin_interfaces/Time"]);
-    assert.ok(text.includes(`uint8 position_covariance_type\n\n${SEPARATOR}\nMSG: sensor_msgs/NavSatStatus\nint8 STATUS_UNKNOWN=-2\n`));
-    assert.ok(text.endsWith(`\n${SEPARATOR}\nMSG: builtin_interfaces/Time\nint32 sec\nuint32 nanosec\n`));
+    assert.match(text, new RegExp(`uint8 position_covariance_type\\n\\n${SEPARATOR}\\nMSG: sensor_msgs/NavSatStatus\\n# Navigation Satellite fix status`));
+    assert.match(text, /\nMSG: builtin_interfaces\/Time\n(#.*\n|\n)*int32 sec\n(#.*\n|\n)*uint32 nanosec\n$/);
     for (const line of text.split("\n").filter((l) => l.startsWith("="))) assert.equal(line, SEPARATOR);
+  });
+
+  it("renders a common type field by field when its .msg source is not shipped (definition replaced)", () => {
+    const custom = MessageCatalogue.standard();
+    custom.addDefinitions([{ name: "sensor_msgs/NavSatStatus", definitions: catalogue.get("sensor_msgs/NavSatStatus").definitions }]);
+    const text = custom.schemaText("sensor_msgs/NavSatFix");
+    assert.ok(text.includes(`\n${SEPARATOR}\nMSG: sensor_msgs/NavSatStatus\nint8 STATUS_UNKNOWN=-2\n`));
+    assert.ok(text.startsWith("# Navigation Satellite fix"), "the root keeps its source text");
   });
 
   it("keeps this package's msg/ files verbatim, comments included", () => {
