@@ -3,8 +3,8 @@
  *
  * 1. header.stamp read in place vs a full decode of the same 4 MB PointCloud2 (the aligner reads
  *    every message's stamp; only suggesters decode). Target: ratio ≥ 50.
- * 2. CDR decode throughput (MB/s) of that point cloud, baseline a Buffer copy of the same bytes.
- *    The decoder hands `data` out as a view, so this is the cost of everything around the payload.
+ * 2. CDR decode time of that point cloud, baseline a Buffer copy of the same bytes. The decoder
+ *    hands `data` out as a view, so this is the cost of everything around the payload.
  * 3. CDR decode throughput of small structured messages (IMU, odometry, TF, camera info, GNSS,
  *    aligned frames: every byte decoded into JS values), same baseline. Target: ≥ 20 MB/s, about
  *    20× a full car rig's non-image telemetry.
@@ -89,20 +89,22 @@ export default async function run(): Promise<void> {
     target: { text: "ratio ≥ 50", met: stampRate / decodeRate >= 50 },
   });
 
-  // 2. Point cloud decode throughput vs copying its bytes.
+  // 2. Point cloud decode vs copying its bytes. The decoder hands `data` out as a view into the
+  //    input, so a decode costs the header and field list, not the payload: as MB/s it would read
+  //    as an absurd TB/s. Reported per message instead, against one copy of the same bytes.
   const copies = 50;
   const copyMs = await medianMs(() => {
     for (let i = 0; i < copies; i++) count += Buffer.from(cloud).length;
   }, 9, 2);
-  const cloudMBps = perSecond(decodeMs, decodes) * mb;
-  const copyMBps = perSecond(copyMs, copies) * mb;
+  const decodeUs = (decodeMs / decodes) * 1000;
+  const copyUs = (copyMs / copies) * 1000;
   report({
-    name: `CDR decode throughput, ${mb.toFixed(1)} MB PointCloud2 (payload as a view)`,
-    value: cloudMBps,
-    unit: "MB/s",
-    baseline: { name: "Buffer copy of the same bytes", value: copyMBps, unit: "MB/s" },
-    ratio: cloudMBps / copyMBps,
-    target: { text: "ratio ≥ 1 (decoding never copies the payload)", met: cloudMBps >= copyMBps },
+    name: `CDR decode of a ${mb.toFixed(1)} MB PointCloud2 (payload as a zero-copy view)`,
+    value: decodeUs,
+    unit: "µs/message",
+    baseline: { name: `Buffer copy of the same bytes (${((copies / copyMs) * 1000 * mb).toFixed(0)} MB/s)`, value: copyUs, unit: "µs/message" },
+    ratio: copyUs / decodeUs,
+    target: { text: "ratio ≥ 1 (decoding never copies the payload)", met: copyUs >= decodeUs },
   });
 
   // 3. Small structured messages: every byte becomes a JS value.

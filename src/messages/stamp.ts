@@ -24,6 +24,18 @@ export interface StampParts {
   nanosec: number;
 }
 
+/** The header reader of one type, resolved once: what a subscription keeps for its topic. */
+export interface TypeStampReader {
+  /** The type (`pkg/Type`). */
+  readonly type: string;
+  /** `header.stamp` in ns. Throws MessageDecodeError. */
+  readStamp(data: Uint8Array): bigint;
+  /** `header.stamp` into `out` (no allocation); returns `out`. */
+  readStampInto(data: Uint8Array, out: StampParts): StampParts;
+  /** `header.frame_id`. Throws MessageDecodeError. */
+  readFrameId(data: Uint8Array): string;
+}
+
 export class StampReader {
   readonly #catalogue: MessageCatalogue;
   /** Per type name as the caller spells it: the normalized name if it has a header, else false. */
@@ -37,6 +49,21 @@ export class StampReader {
   /** Whether messages of `type` carry a std_msgs/Header first (UnknownMessageTypeError if unknown). */
   hasHeader(type: string): boolean {
     return this.#layout(type) !== false;
+  }
+
+  /**
+   * The reader of one type, checked now: throws NoHeaderError (or UnknownMessageTypeError) here,
+   * once, rather than on every message.
+   */
+  forType(type: string): TypeStampReader {
+    const name = this.#layout(type);
+    if (name === false) throw new NoHeaderError(normalizeTypeName(type));
+    return {
+      type: name,
+      readStamp: (data) => this.readStamp(name, data),
+      readStampInto: (data, out) => this.readStampInto(name, data, out),
+      readFrameId: (data) => this.readFrameId(name, data),
+    };
   }
 
   /** `header.stamp` of a CDR message of `type`, in ns. Throws NoHeaderError, MessageDecodeError, UnknownMessageTypeError. */

@@ -58,7 +58,12 @@ describe("messages/codec: CDR round trip", () => {
         const message = randomMessage(catalogue, type, random);
         const bytes = codec.encode(type, message);
         assert.deepStrictEqual(codec.decode(type, bytes), message, type);
-        for (const kind of KINDS) assert.deepStrictEqual(codec.decode(type, encodeWithKind(catalogue, type, message, kind)), message, `${type} kind ${kind}`);
+        for (const kind of KINDS) {
+          const encoded = encodeWithKind(catalogue, type, message, kind);
+          assert.deepStrictEqual(codec.decode(type, encoded), message, `${type} kind ${kind}`);
+          // The layout walker ends exactly where the writer stopped: it models the layout byte for byte.
+          assert.equal(codec.validate(type, encoded), encoded.length, `${type} kind ${kind}: walked length`);
+        }
         checked++;
       }
     }

@@ -74,6 +74,27 @@ describe("messages/stamp: in-place header reader", () => {
     assert.ok(checked > 600);
   });
 
+  it("forType: a per-type reader that checks the type once and reads like readStamp/readFrameId", () => {
+    const stamps = new StampReader(catalogue);
+    for (const { type, message } of sampleMessages()) {
+      if (!("header" in message)) {
+        assert.throws(() => stamps.forType(type), (e: unknown) => e instanceof NoHeaderError && e.type === type);
+        continue;
+      }
+      const reader = stamps.forType(type.replace("/", "/msg/"));
+      assert.equal(reader.type, type);
+      for (const kind of KINDS) {
+        const bytes = encodeWithKind(catalogue, type, message, kind);
+        const header = (message as unknown as WithHeader).header;
+        assert.equal(reader.readStamp(bytes), toNs(header.stamp));
+        assert.deepEqual(reader.readStampInto(bytes, { sec: 0, nanosec: 0 }), header.stamp);
+        assert.equal(reader.readFrameId(bytes), header.frame_id);
+        assert.throws(() => reader.readStamp(bytes.subarray(0, 9)), (e: unknown) => e instanceof MessageDecodeError && e.offset === 9 && e.type === type);
+      }
+    }
+    assert.throws(() => stamps.forType("acme_msgs/Radar"), UnknownMessageTypeError);
+  });
+
   it("readStampInto fills the caller's object and allocates nothing else", () => {
     const { type, message } = sampleMessages().find((s) => s.type === "sensor_msgs/Imu")!;
     const bytes = codec.encode(type, message);
