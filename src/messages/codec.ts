@@ -50,7 +50,7 @@ export class MessageCodec {
       return decoder.reader.readMessage<T>(data);
     } catch (error) {
       // The walk accepted the layout; what is left is the reader's own refusals (e.g. wstring).
-      throw new MessageDecodeError(decoder.name, end, error instanceof Error ? error.message : String(error));
+      throw new MessageDecodeError(decoder.name, end, `reader refused a buffer the layout walk accepted: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 

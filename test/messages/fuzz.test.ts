@@ -91,6 +91,8 @@ describe("messages/fuzz: decoder and stamp reader on hostile buffers", () => {
       } catch (error) {
         assert.ok(error instanceof MessageDecodeError, `${context}: decode threw ${String(error)}`);
         assert.equal(error.type, seed.type);
+        // The layout walk, not the underlying reader, must be what refuses: a reader refusal means the walk let a bad buffer through.
+        assert.ok(!error.reason.startsWith("reader refused"), `${context}: ${error.reason}`);
         // The offset is where the failing value starts: past the end only by alignment padding.
         assert.ok(Number.isInteger(error.offset) && error.offset >= 0 && error.offset <= bytes.length + 7, `${context}: offset ${error.offset}`);
         outcomes.decodeErrors++;
