@@ -88,7 +88,14 @@ export class MessageCatalogue {
    * `message_definition`): `type` is the root's name. Lets a converter decode types syncbag does not ship.
    */
   addSchemaText(type: string, text: string): void {
-    for (const [name, section] of splitConcatenated(normalizeTypeName(type), text)) this.addMsgText(name, section);
+    // All sections parse, or none is added: a bad schema leaves the catalogue as it was.
+    const staged = new MessageCatalogue();
+    for (const [name, section] of splitConcatenated(normalizeTypeName(type), text)) staged.addMsgText(name, section);
+    for (const [name, definition] of staged.#definitions) {
+      this.#definitions.set(name, definition);
+      this.#texts.set(name, staged.#texts.get(name)!);
+      this.#common.delete(name);
+    }
   }
 
   /** A catalogue of only what one complete ros2msg definition holds. */

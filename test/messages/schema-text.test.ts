@@ -105,6 +105,15 @@ describe("messages/schemaText: complete ros2msg definitions", () => {
     }
   });
 
+  it("adds a recording's schema all or nothing", () => {
+    const recorded = MessageCatalogue.fromSchemaText("acme_msgs/Sonar", "float32 range\n");
+    // The root section parses; the second does not (a field without a name).
+    const broken = `acme_msgs/Echo echo\nfloat32 range_v2\n\n${SEPARATOR}\nMSG: acme_msgs/Echo\nfloat32\n`;
+    assert.throws(() => recorded.addSchemaText("acme_msgs/Sonar", broken));
+    assert.deepEqual(recorded.types(), ["acme_msgs/Sonar"]);
+    assert.equal(recorded.schemaText("acme_msgs/Sonar"), "float32 range\n");
+  });
+
   it("reads schema text with CRLF line ends and pkg/msg/Type section names", () => {
     const text = ["# sonar", "std_msgs/Header header", "float32 range", SEPARATOR, "MSG: std_msgs/msg/Header", "builtin_interfaces/Time stamp", "string frame_id", SEPARATOR, "MSG: builtin_interfaces/msg/Time", "int32 sec", "uint32 nanosec", ""].join("\r\n");
     const recorded = MessageCatalogue.fromSchemaText("acme_msgs/msg/Sonar", text);
