@@ -13,7 +13,8 @@ import type { RawMessage } from "../transport/port.js";
 
 export interface AlignmentPort {
   ingest(raw: RawMessage): { corrected: bigint | null; outputs: OutboundMessage[]; frames: AlignedFrameData[] };
-  tick(nowNs: bigint): OutboundMessage[];
+  /** Periodic outputs, and frames whose wait for late sensors ran out. */
+  tick(nowNs: bigint): { outputs: OutboundMessage[]; frames: AlignedFrameData[] };
   finish(): { outputs: OutboundMessage[]; frames: AlignedFrameData[] };
 }
 
@@ -92,11 +93,15 @@ export class Pipeline {
   }
 
   tick(nowNs: bigint): void {
+    let frames: AlignedFrameData[] = [];
     try {
-      this.#emit(this.#options.alignment.tick(nowNs));
+      const result = this.#options.alignment.tick(nowNs);
+      this.#emit(result.outputs);
+      frames = result.frames;
     } catch (error) {
       this.#fail("alignment", "tick", error);
     }
+    this.#frames(frames);
   }
 
   /** Flushes the aligner's pending frames and the suggesters' open tracks and events. */
