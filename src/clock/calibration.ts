@@ -36,7 +36,6 @@ export interface CalibrationResult {
   confident: boolean;
 }
 
-const DECIMATE = 8;
 const WINDOW = 1024;
 
 export class LatencyCalibration {
@@ -256,6 +255,5 @@ export class LatencyCalibration {
       confident: uncertaintyS <= this.#options.maxUncertaintyS && inlierShare >= 0.6 && latency >= 0 && latency < this.#options.maxLagS,
     };
     this.#fresh = true;
-    if (process.env.CALDEBUG) console.log("fit", this.#pitchT[n - 1]?.toFixed(1), JSON.stringify(this.#result));
   }
 }
