@@ -83,19 +83,30 @@ function walkString(state: WalkState, offset: number, field: string): number {
 /** Resolves a field's complex type to its definition (undefined if unknown). */
 export type Resolve = (type: string) => MessageDefinition | undefined;
 
+/**
+ * A compiled value: its walk, the fewest bytes it can take, and whether its size is fixed (no
+ * string or sequence inside), so that only its start alignment decides how many bytes it spans.
+ */
+interface Part {
+  walk: Walk;
+  min: number;
+  fixed: boolean;
+}
+
 /** Compiles the walk of a whole message of `definition`. */
 export function compileWalk(definition: MessageDefinition, resolve: Resolve): Walk {
-  const compiled = new Map<MessageDefinition, { walk: Walk; min: number }>();
-  const compileStruct = (def: MessageDefinition, depth: number): { walk: Walk; min: number } => {
+  const compiled = new Map<MessageDefinition, Part>();
+  const compileStruct = (def: MessageDefinition, depth: number): Part => {
     const known = compiled.get(def);
     if (known !== undefined) return known;
     if (depth > 64) return fail(`definition of ${def.name ?? "?"} nests more than 64 levels`);
     const fields = def.definitions.filter((f) => f.isConstant !== true);
-    let result: { walk: Walk; min: number };
+    let result: Part;
     if (fields.length === 0) {
       // ROS 2 serializes an empty struct as one uint8 (structure_needs_at_least_one_member).
       result = {
         min: 1,
+        fixed: true,
         walk: (state, offset) => {
           need(state, offset, 1, `empty struct ${def.name ?? ""}`);
           return offset + 1;
@@ -105,20 +116,20 @@ export function compileWalk(definition: MessageDefinition, resolve: Resolve): Wa
       const owner = def.name ?? "";
       const parts = fields.map((f) => compileField(f, owner, depth));
       const walks = parts.map((p) => p.walk);
-      result = {
-        min: parts.reduce((sum, p) => sum + p.min, 0),
-        walk: (state, offset) => {
-          let at = offset;
-          for (let i = 0; i < walks.length; i++) at = walks[i]!(state, at);
-          return at;
-        },
+      const walk: Walk = (state, offset) => {
+        let at = offset;
+        for (let i = 0; i < walks.length; i++) at = walks[i]!(state, at);
+        return at;
       };
+      const min = parts.reduce((sum, p) => sum + p.min, 0);
+      const fixed = parts.every((p) => p.fixed);
+      result = { min, fixed, walk: fixed && parts.length > 1 ? fixedSizeWalk(walk, min) : walk };
     }
     compiled.set(def, result);
     return result;
   };
 
-  const compileField = (field: MessageDefinitionField, owner: string, depth: number): { walk: Walk; min: number } => {
+  const compileField = (field: MessageDefinitionField, owner: string, depth: number): Part => {
     // Errors name the field with its struct, e.g. 'geometry_msgs/Quaternion.z'.
     const name = owner === "" ? field.name : `${owner}.${field.name}`;
     const fixed = field.arrayLength;
@@ -132,6 +143,7 @@ export function compileWalk(definition: MessageDefinition, resolve: Resolve): Wa
       const minElement = Math.max(1, element.min);
       return {
         min: fixed === undefined ? 4 : fixed * element.min,
+        fixed: fixed !== undefined && element.fixed,
         walk: (state, offset) => {
           let count = fixed ?? 0;
           let at = offset;
@@ -143,9 +155,10 @@ export function compileWalk(definition: MessageDefinition, resolve: Resolve): Wa
       };
     }
     if (field.type === "string") {
-      if (field.isArray !== true) return { min: 4, walk: (state, offset) => walkString(state, offset, name) };
+      if (field.isArray !== true) return { min: 4, fixed: false, walk: (state, offset) => walkString(state, offset, name) };
       return {
         min: fixed === undefined ? 4 : fixed * 4,
+        fixed: false,
         walk: (state, offset) => {
           let count = fixed ?? 0;
           let at = offset;
@@ -161,6 +174,7 @@ export function compileWalk(definition: MessageDefinition, resolve: Resolve): Wa
     if (field.isArray !== true) {
       return {
         min: size,
+        fixed: true,
         walk: (state, offset) => {
           const at = align(offset, primitive.align === 0 ? state.eight : primitive.align);
           need(state, at, size, `${field.type} '${name}'`);
@@ -172,6 +186,7 @@ export function compileWalk(definition: MessageDefinition, resolve: Resolve): Wa
     const elementAlign = field.type === "bool" ? 1 : primitive.align;
     return {
       min: fixed === undefined ? 4 : fixed * size,
+      fixed: fixed !== undefined,
       walk: (state, offset) => {
         let count = fixed ?? 0;
         let at = offset;
@@ -187,10 +202,40 @@ export function compileWalk(definition: MessageDefinition, resolve: Resolve): Wa
   return compileStruct(definition, 0).walk;
 }
 
+/**
+ * The walk of a fixed-size struct (e.g. a Pose, a Vector3): its span depends only on where it
+ * starts relative to the 8-byte (XCDR2: 4-byte) grid, so it is measured once per start position
+ * and later checked with one comparison. A buffer too short for it gets the field-by-field walk,
+ * which throws the precise error.
+ */
+function fixedSizeWalk(walk: Walk, min: number): Walk {
+  // Index: eight (8 or 4) + start offset modulo eight; -1 until measured.
+  const spans = new Int32Array(16).fill(-1);
+  const measure = (eight: number, misalignment: number): number => {
+    for (let length = 64 + 2 * min; ; length *= 2) {
+      const probe: WalkState = { type: "", bytes: new Uint8Array(length), littleEndian: true, eight };
+      const start = 4 + misalignment;
+      try {
+        return walk(probe, start) - start;
+      } catch (error) {
+        if (!(error instanceof MessageDecodeError) || length > 1 << 26) throw error;
+      }
+    }
+  };
+  return (state, offset) => {
+    const misalignment = (offset - 4) % state.eight;
+    const slot = state.eight + misalignment;
+    let span = spans[slot]!;
+    if (span < 0) span = spans[slot] = measure(state.eight, misalignment);
+    return offset + span <= state.bytes.length ? offset + span : walk(state, offset);
+  };
+}
+
 /** A field the decoder cannot handle: fails when a buffer reaches it, naming the offset. */
-function fail(reason: string): { walk: Walk; min: number } {
+function fail(reason: string): Part {
   return {
     min: 0,
+    fixed: false,
     walk: (state, offset) => {
       throw new MessageDecodeError(state.type, offset, reason);
     },

@@ -160,6 +160,20 @@ describe("messages/codec: malformed input gives typed errors", () => {
     assert.ok(!isMessageError(new RangeError("offset is outside the bounds of the DataView")));
   });
 
+  it("names the exact field of a truncation inside a fixed-size struct (measured once, then checked in one step)", () => {
+    const odometry = sampleMessages().find((s) => s.type === "nav_msgs/Odometry")!;
+    // header: stamp 4..12, frame_id "odom" (length at 12, bytes 16..21); child_frame_id length at 24, "base_link\0" 28..38;
+    // pose.pose.position.x: float64 aligned to 8 (CDR) or 4 (XCDR2) from byte 4 → 44 or 40; y follows.
+    for (const [kind, y] of [[EncapsulationKind.CDR_LE, 52], [EncapsulationKind.CDR_BE, 52], [EncapsulationKind.CDR2_LE, 48]] as const) {
+      const encoded = encodeWithKind(catalogue, odometry.type, odometry.message, kind);
+      // Walk a whole one first, so the fixed-size spans are measured before the truncated one.
+      assert.equal(codec.validate(odometry.type, encoded), encoded.length);
+      const error = decodeError(() => codec.decode(odometry.type, encoded.subarray(0, y + 4)));
+      assert.equal(error.offset, y, `kind ${kind}`);
+      assert.match(error.reason, /^float64 'geometry_msgs\/Point\.y' needs 8 bytes, 4 left/);
+    }
+  });
+
   it("decodes a 4 MB PointCloud2 (checks the walker on big payloads)", () => {
     const message = bigPointCloud(4 * 1024 * 1024);
     const encoded = codec.encode("sensor_msgs/PointCloud2", message);
