@@ -18,5 +18,7 @@ import { register as registerRecover } from "./commands/recover.js";
 registerRecover(program);
 import { register as registerInspect } from "./commands/inspect.js";
 registerInspect(program);
+import { register as registerStart } from "./commands/start.js";
+registerStart(program);
 
 await program.parseAsync(process.argv);

@@ -6,6 +6,7 @@
  * Transport callbacks only enqueue into the pipeline's synchronous stages and the recorder's
  * bounded queue: nothing here waits on the disk, so a slow disk never stalls the sensors.
  */
+import type { AlignedFrameData } from "../align/types.js";
 import { defaultCodec } from "../messages/codec.js";
 import type { OutboundMessage } from "../messages/outbound.js";
 import { DEFAULT_QOS, type QosProfile, type RawMessage, type RawPublisher, type Subscription, type Transport } from "../transport/port.js";
@@ -39,6 +40,8 @@ export interface SyncbagNodeOptions {
   /** How often the aligner's periodic outputs (clock state, diagnostics) are produced (ms). */
   tickIntervalMs?: number;
   log?: (line: string) => void;
+  /** Every aligned frame, after the suggesters saw it (reports, tests). */
+  onFrame?: (frame: AlignedFrameData) => void;
 }
 
 export interface NodeStatus {
@@ -66,6 +69,7 @@ export class SyncbagNode {
       ...(options.suggestions === undefined ? {} : { suggestions: options.suggestions }),
       ...(options.recorder === undefined ? {} : { recorder: options.recorder }),
       ...(options.publishOutputs === false ? {} : { publish: (message: OutboundMessage) => this.#publish(message) }),
+      ...(options.onFrame === undefined ? {} : { onFrame: options.onFrame }),
     });
   }
 

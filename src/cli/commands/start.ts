@@ -1,0 +1,141 @@
+/**
+ * `syncbag start` (`npm start`): the main job on a fresh machine. The simulated drive publishes
+ * on the in-process transport exactly as drivers would on ROS 2 (each sensor on its own drifting
+ * clock, with latency and jitter); the node subscribes, aligns, suggests and records; then the
+ * recording is evaluated against the simulator's truth and a report is written beside it.
+ */
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import type { Command } from "commander";
+import { simulateDrive } from "../../sim/drive.js";
+import { runLive } from "../../sim/live.js";
+import { loadRig } from "../../sim/rig.js";
+import { InProcessTransport } from "../../transport/inprocess.js";
+import { SimulatedClock } from "../../transport/clock.js";
+import { parseNodeConfig } from "../../pipeline/config.js";
+import { createSyncbagNode } from "../../pipeline/create.js";
+import { alignmentConfigForRig } from "../../pipeline/rig-config.js";
+import { foxgloveLayout } from "../../pipeline/layout.js";
+import { evaluateRecording } from "../evaluate.js";
+import { formatAlignmentTable } from "../../align/eval.js";
+import { writeDriveReport } from "../report.js";
+
+interface StartOptions {
+  rig: string;
+  seed: string;
+  duration: string;
+  speed: string;
+  out: string;
+  name?: string;
+  compression: string;
+}
+
+function positive(name: string, text: string): number {
+  const value = text === "max" ? Infinity : Number(text);
+  if (!(value > 0)) throw new Error(`--${name}: expected a positive number, got "${text}"`);
+  return value;
+}
+
+export function register(program: Command): void {
+  program
+    .command("start")
+    .description(
+      "Run the node on the embedded (in-process) transport against a simulated drive: align, suggest and record into an MCAP, then evaluate it against the simulator's truth and write a report beside it",
+    )
+    .option("--rig <name|file>", "simulated rig: a built-in name (default, standard, sample-…) or a rig YAML file", "default")
+    .option("--seed <n>", "scenario seed (same seed → same drive)", "1")
+    .option("--duration <s>", "drive length in seconds", "30")
+    .option("--speed <x>", "playback speed relative to real time, or `max`", "3")
+    .option("--out <dir>", "output folder", "bags/out")
+    .option("--name <name>", "recording name (default: <rig>-seed<seed>)")
+    .option("--compression <zstd|lz4|none>", "MCAP chunk compression", "zstd")
+    .action(async (options: StartOptions) => {
+      try {
+        await start(options);
+      } catch (error) {
+        console.error(`syncbag start: ${error instanceof Error ? error.message : String(error)}`);
+        process.exitCode = 1;
+      }
+    });
+}
+
+async function start(options: StartOptions): Promise<void> {
+  const seed = Number(options.seed);
+  if (!Number.isInteger(seed)) throw new Error(`--seed: expected an integer, got "${options.seed}"`);
+  const durationS = positive("duration", options.duration);
+  const speed = positive("speed", options.speed);
+  const rig = loadRig(options.rig);
+  const name = options.name ?? `${rig.name}-seed${seed}`;
+  const outDir = resolve(options.out);
+  await mkdir(outDir, { recursive: true });
+  // A rerun replaces its own earlier outputs (the recorder never overwrites by itself).
+  for (const suffix of ["_0.mcap", ".truth.json", ".report.md", ".report.json", ".layout.json"]) await rm(join(outDir, `${name}${suffix}`), { force: true });
+
+  const drive = simulateDrive({ rig, seed, durationS });
+  const clock = new SimulatedClock({ startNs: drive.startNs - 1n });
+  const transport = new InProcessTransport({ nodeName: "syncbag", clock });
+  const config = parseNodeConfig({
+    output_dir: outDir,
+    align: alignmentConfigForRig(rig),
+    record: { baseName: name, compression: options.compression },
+  });
+  const { node, alignment, recorder } = await createSyncbagNode({
+    transport,
+    config,
+    metadata: { "syncbag.simulation": { rig: rig.name, seed: String(seed), duration_s: String(durationS) } },
+  });
+  node.start();
+  const shutdown = (): void => void node.stop();
+  process.once("SIGINT", shutdown);
+  process.once("SIGTERM", shutdown);
+
+  console.log(`syncbag: simulating ${durationS} s of the "${rig.name}" rig (seed ${seed}) at ${speed === Infinity ? "maximum" : `${speed}×`} speed on the in-process transport…`);
+  const publishers = new Map(drive.topics.map((t) => [t.topic, transport.advertise(t.topic, t.type, t.qos)]));
+  const live = await runLive({
+    drive,
+    clock,
+    speed,
+    publish: (topic, _type, data) => publishers.get(topic)?.publish(data),
+  });
+  await transport.flush();
+  node.tick(clock.now());
+  await node.stop();
+  await transport.shutdown();
+  process.removeListener("SIGINT", shutdown);
+  process.removeListener("SIGTERM", shutdown);
+
+  const truth = live.truth ?? drive.truth();
+  const mcapPath = recorder?.filePath(0) ?? "";
+  const truthPath = join(outDir, `${name}.truth.json`);
+  await writeFile(truthPath, JSON.stringify(truth));
+  const layoutPath = join(outDir, `${name}.layout.json`);
+  const cameras = alignment.config.sensors.filter((s) => s.modality === "camera");
+  await writeFile(
+    layoutPath,
+    JSON.stringify(
+      foxgloveLayout({
+        lidarTopics: alignment.config.sensors.filter((s) => s.modality === "lidar").map((s) => s.topic),
+        cameras: cameras.map((c) => ({ name: c.name, imageTopic: c.topic, infoTopic: null, annotationTopic: `/syncbag/suggestions/${c.name}/annotations` })),
+        sceneTopic: "/syncbag/suggestions/scene",
+        telemetryTopic: alignment.config.sensors.find((s) => s.modality === "telemetry")?.topic ?? null,
+        clockStateTopic: alignment.outputTopics.clockState,
+        fixedFrame: "base_link",
+      }),
+      null,
+      2,
+    ),
+  );
+  const status = node.status();
+  const evaluation = existsSync(mcapPath) ? await evaluateRecording(mcapPath, truth) : null;
+  const reportPaths = await writeDriveReport({ outDir, name, rig: rig.name, seed, durationS, speed, live, status, health: alignment.health(), evaluation, mcapPath, truthPath, layoutPath });
+
+  const rel = (p: string): string => relative(process.cwd(), p) || p;
+  if (evaluation !== null) console.log(`\n${formatAlignmentTable(evaluation.alignment)}\n`);
+  console.log(`Recorded ${status.recorder?.recorded ?? 0} messages, ${status.pipeline.frames} aligned frames, ${status.recorder?.droppedQueueFull ?? 0} dropped by the recorder.`);
+  console.log(`  recording: ${rel(mcapPath)}`);
+  console.log(`  report:    ${rel(reportPaths.markdown)} (and ${rel(reportPaths.json)})`);
+  console.log(`  truth:     ${rel(truthPath)}`);
+  console.log(`Open it in Foxglove: File → Open local file → ${rel(mcapPath)}; then Layouts → Import from file → ${rel(layoutPath)}.`);
+  console.log(`Inspect it here: npx syncbag inspect ${rel(mcapPath)}   ·   score it: npx syncbag eval --truth ${rel(truthPath)} ${rel(mcapPath)}`);
+}

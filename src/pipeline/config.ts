@@ -1,0 +1,44 @@
+/**
+ * The node's whole configuration: one zod schema per component, composed. ROS parameters
+ * (dotted names), the params YAML files in launch/params and CLI flags all go through it, and
+ * the README's parameter table is generated from it.
+ */
+import { z } from "zod";
+import { AlignmentConfigSchema } from "../align/config.js";
+import { RecorderConfigSchema } from "../record/config.js";
+
+export const QosOverrideSchema = z
+  .object({
+    depth: z.int().min(1).max(100_000).default(100).describe("Subscription queue depth for sensor topics (keep_last)."),
+    reliability: z.enum(["best_effort", "reliable"]).default("best_effort").describe("Sensor subscriptions: best_effort matches every publisher."),
+  })
+  .strict();
+
+export const NodeConfigSchema = z
+  .object({
+    output_dir: z.string().min(1).default("bags/out").describe("Folder the recording, its report and layout are written to."),
+    record_enabled: z.boolean().default(true).describe("Record an MCAP (false: align and suggest only)."),
+    suggest_enabled: z.boolean().default(true).describe("Run the label suggesters."),
+    sensor_qos: QosOverrideSchema.prefault({}).describe("QoS of the sensor subscriptions."),
+    align: AlignmentConfigSchema.prefault({}),
+    record: RecorderConfigSchema.omit({ outputDir: true }).prefault({}),
+  })
+  .strict();
+export type NodeConfig = z.infer<typeof NodeConfigSchema>;
+export type NodeConfigInput = z.input<typeof NodeConfigSchema>;
+
+export class NodeConfigError extends Error {
+  override name = "NodeConfigError";
+}
+
+/** Validates a whole configuration; the error names the key, the value and what was expected. */
+export function parseNodeConfig(input: unknown): NodeConfig {
+  const result = NodeConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path = issue.path.join(".");
+  let value: unknown = input;
+  for (const key of issue.path) value = value !== null && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[key] : undefined;
+  const shown = value === undefined ? "" : ` (got ${JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))})`;
+  throw new NodeConfigError(`${path || "(root)"}: ${issue.message}${shown}`);
+}

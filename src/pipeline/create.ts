@@ -1,0 +1,88 @@
+/**
+ * Builds a running syncbag node from a validated configuration on any transport: the alignment
+ * stage, the recorder (with the rig, alignment parameters and clock models as MCAP metadata)
+ * and, when given, the suggestion stage.
+ */
+import type { AlignedFrameData } from "../align/types.js";
+import { AlignmentStage } from "../align/stage.js";
+import { McapRecorder } from "../record/recorder.js";
+import { softwareVersion } from "../record/schemas.js";
+import { LATCHED_QOS, type QosProfile, type Transport } from "../transport/port.js";
+import type { NodeConfig } from "./config.js";
+import { SyncbagNode, type NodeInput } from "./node.js";
+import type { SuggestionPort } from "./pipeline.js";
+
+export interface CreateNodeOptions {
+  transport: Transport;
+  config: NodeConfig;
+  suggestions?: SuggestionPort;
+  /** Extra MCAP metadata records (e.g. the simulator's rig description). */
+  metadata?: Record<string, Record<string, string>>;
+  log?: (line: string) => void;
+  onFrame?: (frame: AlignedFrameData) => void;
+}
+
+export interface CreatedNode {
+  node: SyncbagNode;
+  alignment: AlignmentStage;
+  recorder: McapRecorder | null;
+}
+
+/** image_transport convention: `<camera>/image_raw[/compressed]` has its CameraInfo on `<camera>/camera_info`. */
+export function cameraInfoTopicFor(imageTopic: string): string {
+  const parts = imageTopic.split("/");
+  if (parts[parts.length - 1] === "compressed") parts.pop();
+  parts.pop();
+  return `${parts.join("/")}/camera_info`;
+}
+
+export async function createSyncbagNode(options: CreateNodeOptions): Promise<CreatedNode> {
+  const { transport, config } = options;
+  const log = options.log ?? ((line: string) => console.error(line));
+  const alignment = new AlignmentStage({ config: config.align });
+  const sensorQos: QosProfile = { history: "keep_last", depth: config.sensor_qos.depth, reliability: config.sensor_qos.reliability, durability: "volatile" };
+  const inputs: NodeInput[] = alignment.config.sensors.map((s) => ({ topic: s.topic, type: s.type, qos: sensorQos }));
+  inputs.push({ topic: "/tf_static", type: "tf2_msgs/TFMessage", qos: { ...LATCHED_QOS, depth: 100 } });
+  for (const camera of alignment.config.sensors.filter((s) => s.modality === "camera")) {
+    inputs.push({ topic: cameraInfoTopicFor(camera.topic), type: "sensor_msgs/CameraInfo", qos: sensorQos });
+  }
+
+  let recorder: McapRecorder | null = null;
+  if (config.record_enabled) {
+    const qosByTopic = new Map(inputs.map((input) => [input.topic, input.qos]));
+    recorder = new McapRecorder({
+      config: { ...config.record, outputDir: config.output_dir },
+      metadata: {
+        "syncbag.software": { name: "syncbag", version: softwareVersion(), transport: transport.name, node: alignment.config.nodeName, namespace: alignment.config.namespace },
+        "syncbag.rig": Object.fromEntries(alignment.config.sensors.map((s) => [s.name, JSON.stringify({ topic: s.topic, type: s.type, modality: s.modality, frame_id: s.frameId })])),
+        "syncbag.alignment": {
+          reference: alignment.config.reference ?? alignment.config.sensors.find((s) => s.modality === "lidar")?.name ?? "",
+          config: JSON.stringify(alignment.config),
+          log_time: "receive time on the common (node) clock",
+          publish_time: "corrected capture time: device stamp mapped to the common clock minus the sensor's constant latency",
+        },
+        "syncbag.clock_models": Object.fromEntries(
+          alignment.config.sensors.map((s) => [s.name, JSON.stringify({ mode: s.clock.mode, latency_s: s.clock.latencyS ?? null, latency_source: s.clock.latencyS === undefined ? "unknown (estimated or calibrated)" : "configured" })]),
+        ),
+        ...options.metadata,
+      },
+      channelMetadata: (topic) => {
+        const qos = qosByTopic.get(topic);
+        return qos === undefined ? undefined : { subscription_qos: JSON.stringify(qos) };
+      },
+    });
+    recorder.on("failure", (failure) => log(`syncbag: recording stopped: ${failure.message}`));
+    await recorder.start();
+  }
+
+  const node = new SyncbagNode({
+    transport,
+    inputs,
+    alignment,
+    ...(options.suggestions === undefined ? {} : { suggestions: options.suggestions }),
+    ...(recorder === null ? {} : { recorder }),
+    log,
+    ...(options.onFrame === undefined ? {} : { onFrame: options.onFrame }),
+  });
+  return { node, alignment, recorder };
+}
