@@ -48,6 +48,7 @@ interface SensorRuntime {
   gaps: number[];
   lastSteps: number;
   lastLatencySource: string;
+  last: { stampNs: bigint; correctedNs: bigint } | null;
 }
 
 type Result = { corrected: bigint | null; outputs: OutboundMessage[]; frames: AlignedFrameData[] };
@@ -81,6 +82,7 @@ export class AlignmentStage {
         gaps: [],
         lastSteps: 0,
         lastLatencySource: "",
+        last: null,
       });
     }
     // Calibrate the first audio sensor whose latency is unknown against the engine RPM.
@@ -123,6 +125,7 @@ export class AlignmentStage {
     }
     this.#count(sensor, stampNs, raw.receiveTime);
     const corrected = sensor.model.observe(stampNs, raw.receiveTime);
+    sensor.last = { stampNs, correctedNs: corrected };
     if (this.#calibration !== null) {
       // The calibration measures the whole latency, so it sees audio times without the latency applied so far.
       const applied = sensor.config.modality === "audio" ? BigInt(Math.round(sensor.model.state().latencyS * 1e9)) : 0n;
@@ -158,6 +161,11 @@ export class AlignmentStage {
   /** Maps a stamp of a configured topic with its sensor's current model (null: not a sensor). */
   correct(topic: string, stampNs: bigint): bigint | null {
     return this.#byTopic.get(topic)?.model.correct(stampNs) ?? null;
+  }
+
+  /** The newest message of a sensor topic: its stamp and corrected time (null before any). */
+  lastOf(topic: string): { stampNs: bigint; correctedNs: bigint } | null {
+    return this.#byTopic.get(topic)?.last ?? null;
   }
 
   health(): SensorHealth[] {

@@ -2,6 +2,7 @@
  * Where the recorder gets a channel's schema: ros2msg text (the full concatenated definition,
  * as rosbag2 writes it) for CDR types, a FileDescriptorSet for Foxglove protobuf types.
  */
+import type { OutboundMessage } from "../messages/outbound.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot, schemaText } from "../messages/catalogue.js";
@@ -9,7 +10,7 @@ import { foxgloveSchema } from "../messages/foxglove.js";
 import type { SchemaInput } from "./mcap-writer.js";
 
 /** Schema for a type and message encoding, or undefined if unknown (recorded schemaless). */
-export type SchemaProvider = (schemaName: string, encoding: "cdr" | "protobuf") => SchemaInput | undefined;
+export type SchemaProvider = (schemaName: string, encoding: OutboundMessage["encoding"]) => SchemaInput | undefined;
 
 const textEncoder = new TextEncoder();
 

@@ -5,13 +5,10 @@ import { z } from "zod";
 import { runBatch, summaryTable } from "../../convert/batch.js";
 import type { ConverterModule } from "../../convert/converter.js";
 
-/**
- * The per-drive converter the CLI runs. TODO(lead): point this at the src/pipeline DriveConverter;
- * until then it is the copy-only test double (no alignment, no suggestions).
- */
+/** The per-drive converter the CLI runs: the live node's pipeline, replayed over each recording. */
 export const CLI_CONVERTER: ConverterModule = {
-  module: new URL("../../convert/copy-converter.js", import.meta.url).href,
-  exportName: "copyOnlyConverter",
+  module: new URL("../../convert/pipeline-converter.js", import.meta.url).href,
+  exportName: "pipelineConverter",
 };
 
 const CliOptions = z.object({

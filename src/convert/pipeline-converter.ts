@@ -1,0 +1,262 @@
+/**
+ * The real DriveConverter: a recording replayed in log-time order through the same pipeline
+ * as the live node (clock models → aligner → suggesters → recorder), never a second
+ * implementation. Log time stands in for receive time, exactly what the recorder would have
+ * seen live.
+ *
+ * Sensors come from the recording's topics by message type. Calibration the recording does not
+ * carry comes from the simulator's truth file when one sits beside it (which latencies the rig
+ * knows — never the clock faults themselves); camera azimuths come from /tf_static in the
+ * recording. Messages of other encodings (ROS 1 types without a ROS 2 equivalent) and
+ * undecodable types are carried into the output unchanged, with their own schema.
+ */
+import { loadTruth, type TruthFile } from "../sim/truth.js";
+import type { AlignmentConfigInput, Modality } from "../align/config.js";
+
+type SensorInput = NonNullable<AlignmentConfigInput["sensors"]>[number];
+import { AlignmentStage } from "../align/stage.js";
+import { SampleFlag, type AlignedFrameData } from "../align/types.js";
+import { defaultCodec } from "../messages/codec.js";
+import type { OutboundMessage } from "../messages/outbound.js";
+import { Pipeline, type SuggestionPort } from "../pipeline/pipeline.js";
+import { StaticTransforms } from "../pipeline/tf.js";
+import { McapRecorder } from "../record/recorder.js";
+import { defaultSchemaProvider } from "../record/schemas.js";
+import { FileSink } from "../record/sink.js";
+import type { DriveConverter } from "./converter.js";
+import { rateAndDrops } from "./copy-converter.js";
+import type { SourceMessage, SourceTopic } from "./readers/source.js";
+import type { DriveReportInput, SyncErrorReport } from "./report.js";
+
+const MODALITY_BY_TYPE: Record<string, Modality> = {
+  "sensor_msgs/PointCloud2": "lidar",
+  "sensor_msgs/CompressedImage": "camera",
+  "sensor_msgs/Image": "camera",
+  "syncbag/AudioChunk": "audio",
+  "syncbag/VehicleTelemetry": "telemetry",
+  "sensor_msgs/Imu": "imu",
+  "sensor_msgs/NavSatFix": "gnss",
+  "nav_msgs/Odometry": "odometry",
+};
+
+/** Optional hook for the suggestion stage (kept injectable so conversion and the node share it). */
+export type SuggestionFactory = (alignment: AlignmentStage) => SuggestionPort | undefined;
+let suggestionFactory: SuggestionFactory = () => undefined;
+export function setSuggestionFactory(factory: SuggestionFactory): void {
+  suggestionFactory = factory;
+}
+
+function sensorName(topic: string, used: Set<string>): string {
+  const parts = topic.split("/").filter((p) => p !== "" && !["image_raw", "compressed", "points", "data", "fix"].includes(p));
+  let name = (parts.length > 0 ? parts.slice(-2).join("_") : "sensor").replace(/[^A-Za-z0-9_]/g, "_");
+  for (let i = 2; used.has(name); i++) name = `${name}_${i}`;
+  used.add(name);
+  return name;
+}
+
+/** The alignment configuration for a recording's topics, with calibration from truth and /tf_static. */
+export function alignmentConfigForTopics(topics: readonly SourceTopic[], truth: TruthFile | null, tf: StaticTransforms): AlignmentConfigInput {
+  const used = new Set<string>();
+  const sensors: SensorInput[] = [];
+  for (const topic of topics) {
+    const modality = topic.encoding === "cdr" && topic.decodable ? MODALITY_BY_TYPE[topic.type] : undefined;
+    if (modality === undefined) continue;
+    const known = truth?.sensors.find((s) => s.topic === topic.topic);
+    const name = known?.name ?? sensorName(topic.topic, used);
+    used.add(name);
+    const frameId = known?.frameId ?? "";
+    const sensor: SensorInput = {
+      name,
+      topic: topic.topic,
+      type: topic.type,
+      modality,
+      frameId,
+      clock: known?.clock.latencyKnown === true ? { latencyS: known.clock.latencyFixedS } : {},
+    };
+    if (modality === "camera") {
+      const azimuth = frameId === "" ? null : tf.azimuth(frameId);
+      const lidarFrame = truth?.sensors.find((s) => s.modality === "lidar")?.frameId;
+      const lidarYaw = lidarFrame === undefined ? 0 : (tf.azimuth(lidarFrame) ?? 0);
+      if (azimuth !== null) sensor.cameraAzimuthRad = Math.atan2(Math.sin(azimuth - lidarYaw), Math.cos(azimuth - lidarYaw));
+    }
+    sensors.push(sensor);
+  }
+  return { sensors };
+}
+
+function thin(series: [number, number][], max = 300): [number, number][] {
+  if (series.length <= max) return series;
+  const step = series.length / max;
+  const out: [number, number][] = [];
+  for (let i = 0; i < max; i++) out.push(series[Math.floor(i * step)]!);
+  return out;
+}
+
+function stats(series: [number, number][]): SyncErrorReport {
+  const sorted = series.map(([, e]) => e).sort((a, b) => a - b);
+  const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+  return { p50: q(0.5), p99: q(0.99), max: sorted[sorted.length - 1] ?? 0, series: thin(series) };
+}
+
+export const pipelineConverter: DriveConverter = async (source, output, options, progress) => {
+  const truth = options.truthPath === undefined ? null : await loadTruth(options.truthPath);
+  const warnings = [...source.warnings];
+  const tf = new StaticTransforms();
+  const topicSchemas = new Map(source.topics.map((t) => [t.topic, t]));
+  const baseProvider = defaultSchemaProvider((type) => {
+    try {
+      return source.definitions.schemaText(type);
+    } catch {
+      return undefined;
+    }
+  });
+  const recorder = new McapRecorder({
+    config: { outputDir: ".", baseName: "convert", compression: "zstd", fsync: false, flushIntervalMs: 1000 },
+    openSink: () => FileSink.create(output.mcapPath),
+    schemaFor: (schemaName, encoding) => {
+      if (encoding === "ros1") {
+        const topic = [...topicSchemas.values()].find((t) => t.schema.name === schemaName || t.type === schemaName);
+        return topic === undefined ? undefined : { name: topic.schema.name, encoding: topic.schema.encoding, data: topic.schema.data };
+      }
+      return baseProvider(schemaName, encoding);
+    },
+    metadata: {
+      "syncbag.conversion": { input: source.path, format: source.metadata.format, drive: options.drive, truth: options.truthPath ?? "" },
+    },
+  });
+  let failure: string | null = null;
+  recorder.on("failure", (f) => {
+    failure = f.message;
+  });
+  await recorder.start();
+
+  // Built once /tf_static has been seen (or after the first 2 s of log time without it).
+  let pipeline: Pipeline | null = null;
+  let alignment: AlignmentStage | null = null;
+  const held: SourceMessage[] = [];
+  const times = new Map<string, bigint[]>();
+  const truthCapture = new Map<string, Map<bigint, bigint>>();
+  if (truth !== null) {
+    for (const [topic, m] of Object.entries(truth.messages)) {
+      const byStamp = new Map<bigint, bigint>();
+      for (let i = 0; i < m.stampNs.length; i++) byStamp.set(BigInt(m.stampNs[i]!), BigInt(m.captureNs[i]!));
+      truthCapture.set(topic, byStamp);
+    }
+  }
+  const errorSeries = new Map<string, [number, number][]>();
+  const residualSeries = new Map<string, [number, number][]>();
+  let startNs: bigint | null = null;
+  let lastNs = 0n;
+  let count = 0;
+  let frames = 0;
+
+  const onFrame = (frame: AlignedFrameData): void => {
+    frames++;
+    const t = Number(frame.referenceNs - (startNs ?? frame.referenceNs)) / 1e9;
+    for (const sample of frame.samples) {
+      if ((sample.flags & SampleFlag.MISSING) !== 0) continue;
+      let list = residualSeries.get(sample.sensor);
+      if (list === undefined) residualSeries.set(sample.sensor, (list = []));
+      list.push([t, Math.abs(sample.residualS)]);
+    }
+  };
+
+  const build = (): void => {
+    alignment = new AlignmentStage({ config: alignmentConfigForTopics(source.topics, truth, tf) });
+    const suggestions = suggestionFactory(alignment);
+    pipeline = new Pipeline({ alignment, recorder, onFrame, ...(suggestions === undefined ? {} : { suggestions }) });
+  };
+
+  const feed = (m: SourceMessage): void => {
+    count++;
+    startNs ??= m.logTime;
+    lastNs = m.logTime;
+    let list = times.get(m.topic);
+    if (list === undefined) times.set(m.topic, (list = []));
+    list.push(m.logTime);
+    if (m.encoding !== "cdr") {
+      const carried: OutboundMessage = { topic: m.topic, schemaName: m.schema.name !== "" ? m.schema.name : m.type, encoding: "ros1", data: m.data, logTime: m.logTime, publishTime: m.publishTime ?? m.logTime };
+      recorder.write(carried);
+      return;
+    }
+    pipeline!.ingest({ topic: m.topic, type: m.type, data: m.data, receiveTime: m.logTime });
+    const byStamp = truthCapture.get(m.topic);
+    const sensor = alignment!.config.sensors.find((s) => s.topic === m.topic);
+    if (byStamp !== undefined && sensor !== undefined) {
+      const last = alignment!.lastOf(m.topic);
+      const capture = last === null ? undefined : byStamp.get(last.stampNs);
+      if (capture !== undefined && last !== null) {
+        const corrected = last.correctedNs;
+        let series = errorSeries.get(sensor.name);
+        if (series === undefined) errorSeries.set(sensor.name, (series = []));
+        series.push([Number(capture - (startNs ?? capture)) / 1e9, Math.abs(Number(corrected - capture)) / 1e9]);
+      }
+    }
+  };
+
+  for await (const m of source.messages()) {
+    if (failure !== null) break;
+    if (pipeline === null) {
+      if (m.topic === "/tf_static" && m.encoding === "cdr") {
+        try {
+          tf.add(defaultCodec().decode(m.type, m.data));
+        } catch (error) {
+          warnings.push(`/tf_static: could not decode (${error instanceof Error ? error.message : String(error)}); camera azimuths default to 0`);
+        }
+      }
+      held.push(m);
+      if (m.topic === "/tf_static" || m.logTime - held[0]!.logTime > 2_000_000_000n) {
+        build();
+        for (const h of held.splice(0)) feed(h);
+      }
+      continue;
+    }
+    feed(m);
+    if (count % 2000 === 0) {
+      const span = source.metadata.endTime !== undefined && source.metadata.startTime !== undefined ? Number(source.metadata.endTime - source.metadata.startTime) : 0;
+      progress({ fraction: span > 0 ? Number(m.logTime - source.metadata.startTime!) / span : NaN, messages: count, stage: "pipeline" });
+    }
+  }
+  if (pipeline === null) {
+    build();
+    for (const h of held.splice(0)) feed(h);
+  }
+  (pipeline as Pipeline | null)?.finish();
+  await recorder.close();
+  if (failure !== null) throw new Error(`recording the output failed: ${failure}`);
+
+  const stage = alignment as AlignmentStage | null;
+  const health = stage?.health() ?? [];
+  const sensors = source.topics.map((t) => {
+    const h = health.find((x) => x.topic === t.topic);
+    const fromTimes = rateAndDrops(times.get(t.topic) ?? []);
+    return { name: h?.sensor ?? t.topic, topic: t.topic, type: t.type, count: (times.get(t.topic) ?? []).length, rateHz: fromTimes.rateHz, drops: h?.drops ?? fromTimes.drops };
+  });
+  const syncError: Record<string, SyncErrorReport> = {};
+  for (const [name, series] of truth !== null ? errorSeries : residualSeries) syncError[name] = stats(series);
+  if (truth === null && residualSeries.size > 0) warnings.push("no truth file beside the recording: sync error is the residual of each sample to its frame's reference time");
+  const start = startNs ?? source.metadata.startTime ?? 0n;
+  return {
+    drive: options.drive,
+    input: source.path,
+    format: source.metadata.format,
+    startTime: start.toString(),
+    endTime: lastNs.toString(),
+    durationS: Number(lastNs - start) / 1e9,
+    messageCount: count,
+    frames,
+    sensors,
+    clockModels: health.map((h) => ({
+      sensor: h.sensor,
+      offsetS: h.clock.offsetS,
+      driftPpm: h.clock.driftPpm,
+      latencyS: h.clock.latencyS,
+      steps: h.clock.stepsDetected,
+      converged: h.clock.confidence >= 0.5,
+    })),
+    syncError,
+    suggestions: {},
+    events: [],
+    warnings,
+  } satisfies DriveReportInput;
+};
