@@ -20,5 +20,7 @@ import { register as registerInspect } from "./commands/inspect.js";
 registerInspect(program);
 import { register as registerStart } from "./commands/start.js";
 registerStart(program);
+import { register as registerEval } from "./commands/eval.js";
+registerEval(program);
 
 await program.parseAsync(process.argv);

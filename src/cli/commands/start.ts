@@ -21,7 +21,7 @@ import { evaluateRecording } from "../evaluate.js";
 import { formatAlignmentTable } from "../../align/eval.js";
 import { writeDriveReport } from "../report.js";
 
-interface StartOptions {
+export interface StartOptions {
   rig: string;
   seed: string;
   duration: string;
@@ -29,6 +29,8 @@ interface StartOptions {
   out: string;
   name?: string;
   compression: string;
+  /** Print progress and results (the CLI); tests pass false. */
+  quiet?: boolean;
 }
 
 function positive(name: string, text: string): number {
@@ -60,7 +62,7 @@ export function register(program: Command): void {
     });
 }
 
-async function start(options: StartOptions): Promise<void> {
+export async function start(options: StartOptions): Promise<{ mcapPath: string; reportPath: string; truthPath: string }> {
   const seed = Number(options.seed);
   if (!Number.isInteger(seed)) throw new Error(`--seed: expected an integer, got "${options.seed}"`);
   const durationS = positive("duration", options.duration);
@@ -90,7 +92,7 @@ async function start(options: StartOptions): Promise<void> {
   process.once("SIGINT", shutdown);
   process.once("SIGTERM", shutdown);
 
-  console.log(`syncbag: simulating ${durationS} s of the "${rig.name}" rig (seed ${seed}) at ${speed === Infinity ? "maximum" : `${speed}×`} speed on the in-process transport…`);
+  if (options.quiet !== true) console.log(`syncbag: simulating ${durationS} s of the "${rig.name}" rig (seed ${seed}) at ${speed === Infinity ? "maximum" : `${speed}×`} speed on the in-process transport…`);
   const publishers = new Map(drive.topics.map((t) => [t.topic, transport.advertise(t.topic, t.type, t.qos)]));
   const live = await runLive({
     drive,
@@ -131,6 +133,7 @@ async function start(options: StartOptions): Promise<void> {
   const reportPaths = await writeDriveReport({ outDir, name, rig: rig.name, seed, durationS, speed, live, status, health: alignment.health(), evaluation, mcapPath, truthPath, layoutPath });
 
   const rel = (p: string): string => relative(process.cwd(), p) || p;
+  const console = options.quiet === true ? { log: (_line: string): void => undefined } : globalThis.console;
   if (evaluation !== null) console.log(`\n${formatAlignmentTable(evaluation.alignment)}\n`);
   console.log(`Recorded ${status.recorder?.recorded ?? 0} messages, ${status.pipeline.frames} aligned frames, ${status.recorder?.droppedQueueFull ?? 0} dropped by the recorder.`);
   console.log(`  recording: ${rel(mcapPath)}`);
@@ -138,4 +141,5 @@ async function start(options: StartOptions): Promise<void> {
   console.log(`  truth:     ${rel(truthPath)}`);
   console.log(`Open it in Foxglove: File → Open local file → ${rel(mcapPath)}; then Layouts → Import from file → ${rel(layoutPath)}.`);
   console.log(`Inspect it here: npx syncbag inspect ${rel(mcapPath)}   ·   score it: npx syncbag eval --truth ${rel(truthPath)} ${rel(mcapPath)}`);
+  return { mcapPath, reportPath: reportPaths.json, truthPath };
 }
