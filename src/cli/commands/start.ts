@@ -63,6 +63,7 @@ export function register(program: Command): void {
 }
 
 export async function start(options: StartOptions): Promise<{ mcapPath: string; reportPath: string; truthPath: string }> {
+  const console = options.quiet === true ? { log: (_line: string): void => undefined } : globalThis.console;
   const seed = Number(options.seed);
   if (!Number.isInteger(seed)) throw new Error(`--seed: expected an integer, got "${options.seed}"`);
   const durationS = positive("duration", options.duration);
@@ -92,7 +93,7 @@ export async function start(options: StartOptions): Promise<{ mcapPath: string; 
   process.once("SIGINT", shutdown);
   process.once("SIGTERM", shutdown);
 
-  if (options.quiet !== true) console.log(`syncbag: simulating ${durationS} s of the "${rig.name}" rig (seed ${seed}) at ${speed === Infinity ? "maximum" : `${speed}×`} speed on the in-process transport…`);
+  console.log(`syncbag: simulating ${durationS} s of the "${rig.name}" rig (seed ${seed}) at ${speed === Infinity ? "maximum" : `${speed}×`} speed on the in-process transport…`);
   const publishers = new Map(drive.topics.map((t) => [t.topic, transport.advertise(t.topic, t.type, t.qos)]));
   const live = await runLive({
     drive,
@@ -133,7 +134,6 @@ export async function start(options: StartOptions): Promise<{ mcapPath: string; 
   const reportPaths = await writeDriveReport({ outDir, name, rig: rig.name, seed, durationS, speed, live, status, health: alignment.health(), evaluation, mcapPath, truthPath, layoutPath });
 
   const rel = (p: string): string => relative(process.cwd(), p) || p;
-  const console = options.quiet === true ? { log: (_line: string): void => undefined } : globalThis.console;
   if (evaluation !== null) console.log(`\n${formatAlignmentTable(evaluation.alignment)}\n`);
   console.log(`Recorded ${status.recorder?.recorded ?? 0} messages, ${status.pipeline.frames} aligned frames, ${status.recorder?.droppedQueueFull ?? 0} dropped by the recorder.`);
   console.log(`  recording: ${rel(mcapPath)}`);
