@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { runBatch, summaryTable, type BatchOptions } from "../../src/convert/batch.js";
 import { BatchIndex } from "../../src/convert/index-file.js";
 import { packageRoot } from "../../src/messages/catalogue.js";
@@ -11,6 +11,8 @@ import { fixtureMessages, writeMcap, writeMetadataYaml } from "./fixtures.js";
 
 /** The copy-only converter: a test double of the pipeline's DriveConverter. */
 const COPY_DOUBLE = { module: new URL("../../src/convert/copy-converter.js", import.meta.url).href, exportName: "copyOnlyConverter" };
+/** The real converter the CLI runs: the node's pipeline over each recording. */
+const PIPELINE = { module: new URL("../../src/convert/pipeline-converter.js", import.meta.url).href, exportName: "pipelineConverter" };
 
 async function readIndex(outDir: string): Promise<BatchIndex> {
   return BatchIndex.parse(JSON.parse(await readFile(join(outDir, "index.json"), "utf8")));
@@ -157,18 +159,28 @@ describe("convert/batch: committed sample fleet (bags/sample)", function () {
   });
 
   it("converts every drive, the second run skips everything; a truncated copy fails while the others convert", async () => {
-    const first = await runBatch({ inputs: [sample], outDir: out, converter: COPY_DOUBLE, inProcess: true }, { progress: null });
+    const first = await runBatch({ inputs: [sample], outDir: out, converter: PIPELINE, inProcess: true }, { progress: null });
     assert.equal(first.failed, 0);
     assert.equal(first.converted, 3);
-    for (const d of first.drives) assert.equal(d.messageCount, (await McapFileReader.open(d.output!.mcap).then(async (r) => (await r.close(), r.messageCount))));
-    const second = await runBatch({ inputs: [sample], outDir: out, converter: COPY_DOUBLE, inProcess: true }, { progress: null });
+    for (const d of first.drives) {
+      const input = await McapFileReader.open(join(d.input, `${basename(d.input)}_0.mcap`)).then(async (r) => (await r.close(), r.messageCount));
+      assert.equal(d.messageCount, input, `${d.drive}: every input message replayed`);
+      const output = await McapFileReader.open(d.output!.mcap).then(async (r) => (await r.close(), r.messageCount));
+      const report = JSON.parse(await readFile(d.output!.report, "utf8")) as { frames: number; clockModels: unknown[]; syncError: Record<string, { p50: number }> };
+      // The output holds every input message plus the pipeline's frames, clock states and diagnostics.
+      assert.ok(output !== undefined && input !== undefined && output > input + report.frames, `${d.drive}: ${output} recorded vs ${input} in + ${report.frames} frames`);
+      assert.ok(report.frames >= 35, `${d.drive}: ${report.frames} aligned frames from 4 s of 10 Hz lidar`);
+      assert.equal(report.clockModels.length, 9);
+      assert.ok(Object.keys(report.syncError).length >= 8);
+    }
+    const second = await runBatch({ inputs: [sample], outDir: out, converter: PIPELINE, inProcess: true }, { progress: null });
     assert.equal(second.skipped, 3);
     assert.equal(second.converted, 0);
     const damaged = join(out, "damaged");
     await cp(join(sample, "drive-step-s23"), join(damaged, "drive-step-s23"), { recursive: true });
     const mcap = join(damaged, "drive-step-s23", "drive-step-s23_0.mcap");
     await truncate(mcap, 1_000_000);
-    const third = await runBatch({ inputs: [sample, damaged], outDir: join(out, "o2"), converter: COPY_DOUBLE, inProcess: true }, { progress: null });
+    const third = await runBatch({ inputs: [sample, damaged], outDir: join(out, "o2"), converter: PIPELINE, inProcess: true }, { progress: null });
     assert.equal(third.converted, 3);
     assert.equal(third.failed, 1);
     const bad = third.drives.find((d) => d.status === "failed")!;
