@@ -22,5 +22,9 @@ import { register as registerStart } from "./commands/start.js";
 registerStart(program);
 import { register as registerEval } from "./commands/eval.js";
 registerEval(program);
+import { register as registerNode } from "./commands/node.js";
+registerNode(program);
+import { register as registerParams } from "./commands/params.js";
+registerParams(program);
 
 await program.parseAsync(process.argv);

@@ -16,6 +16,7 @@ export const QosOverrideSchema = z
 
 export const NodeConfigSchema = z
   .object({
+    use_sim_time: z.boolean().default(false).describe("Use ROS time from /clock (the ROS 2 standard parameter)."),
     output_dir: z.string().min(1).default("bags/out").describe("Folder the recording, its report and layout are written to."),
     record_enabled: z.boolean().default(true).describe("Record an MCAP (false: align and suggest only)."),
     suggest_enabled: z.boolean().default(true).describe("Run the label suggesters."),
@@ -31,8 +32,23 @@ export class NodeConfigError extends Error {
   override name = "NodeConfigError";
 }
 
+/**
+ * ROS parameters cannot hold a list of maps, so params files give the sensors as a map from
+ * sensor name to settings (`align.sensors.<name>.topic`); the schema's list form is built here.
+ */
+export function normalizeNodeConfigInput(input: unknown): unknown {
+  if (input === null || typeof input !== "object") return input;
+  const align = (input as { align?: unknown }).align;
+  if (align === null || typeof align !== "object") return input;
+  const sensors = (align as { sensors?: unknown }).sensors;
+  if (sensors === null || typeof sensors !== "object" || Array.isArray(sensors)) return input;
+  const list = Object.entries(sensors as Record<string, unknown>).map(([name, value]) => ({ name, ...(value as Record<string, unknown>) }));
+  return { ...input, align: { ...align, sensors: list } };
+}
+
 /** Validates a whole configuration; the error names the key, the value and what was expected. */
-export function parseNodeConfig(input: unknown): NodeConfig {
+export function parseNodeConfig(raw: unknown): NodeConfig {
+  const input = normalizeNodeConfigInput(raw);
   const result = NodeConfigSchema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;

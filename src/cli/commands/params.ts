@@ -1,0 +1,32 @@
+/** `syncbag params`: the node's parameters, as the README table or as a params file for a simulated rig. */
+import type { Command } from "commander";
+import { stringify } from "yaml";
+import { NodeConfigSchema } from "../../pipeline/config.js";
+import { parameterTable } from "../../pipeline/params-doc.js";
+import { alignmentConfigForRig } from "../../pipeline/rig-config.js";
+import { loadRig } from "../../sim/rig.js";
+
+/** A ROS 2 params file for a simulated rig: sensors as a map by name (ROS parameters hold no list of maps). */
+export function paramsYamlForRig(rigName: string): string {
+  const align = alignmentConfigForRig(loadRig(rigName));
+  const { sensors, ...rest } = align;
+  const byName = Object.fromEntries((sensors ?? []).map(({ name, ...sensor }) => [name, sensor]));
+  return stringify({ "/**": { ros__parameters: { use_sim_time: false, output_dir: "bags/out", align: { ...rest, sensors: byName } } } });
+}
+
+export function register(program: Command): void {
+  program
+    .command("params")
+    .description("Print the node's parameters: a Markdown table generated from the zod schemas (--markdown), or a ROS 2 params file for a simulated rig (--rig)")
+    .option("--markdown", "the parameter table (as in the README)")
+    .option("--rig <name|file>", "a params YAML for this simulated rig")
+    .action((options: { markdown?: boolean; rig?: string }) => {
+      try {
+        if (options.rig !== undefined) process.stdout.write(paramsYamlForRig(options.rig));
+        else console.log(parameterTable(NodeConfigSchema));
+      } catch (error) {
+        console.error(`syncbag params: ${error instanceof Error ? error.message : String(error)}`);
+        process.exitCode = 1;
+      }
+    });
+}
