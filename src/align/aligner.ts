@@ -51,7 +51,8 @@ export function sweepOffsetS(config: AlignmentConfig, azimuthRad: number): numbe
 
 export class Aligner {
   readonly #config: AlignmentConfig;
-  readonly #reference: string;
+  /** null: no reference sensor configured (e.g. a recording without lidar): clocks only, no frames. */
+  readonly #reference: string | null;
   readonly #buffers = new Map<string, SensorBuffer>();
   readonly #pending: PendingFrame[] = [];
   #sequence = 0;
@@ -60,9 +61,7 @@ export class Aligner {
 
   constructor(config: AlignmentConfig) {
     this.#config = config;
-    const reference = config.reference ?? config.sensors.find((s) => s.modality === "lidar")?.name;
-    if (reference === undefined) throw new Error("align: no reference sensor (configure `reference` or a lidar)");
-    this.#reference = reference;
+    this.#reference = config.reference ?? config.sensors.find((s) => s.modality === "lidar")?.name ?? null;
     for (const sensor of config.sensors) {
       this.#buffers.set(sensor.name, {
         config: sensor,
@@ -75,7 +74,7 @@ export class Aligner {
     }
   }
 
-  get referenceSensor(): string {
+  get referenceSensor(): string | null {
     return this.#reference;
   }
 
@@ -149,7 +148,7 @@ export class Aligner {
   }
 
   #assemble(frame: PendingFrame): AlignedFrameData {
-    const referenceBuffer = this.#buffers.get(this.#reference)!;
+    const referenceBuffer = this.#buffers.get(this.#reference!)!;
     const samples: AlignedSampleData[] = [this.#sample(referenceBuffer, [frame.reference], 0, this.#flagsFor(referenceBuffer, 0))];
     for (const [name, buffer] of this.#buffers) {
       if (name === this.#reference) continue;
@@ -159,7 +158,7 @@ export class Aligner {
       else if (modality === "audio") samples.push(this.#audio(buffer, centre));
       else samples.push(this.#bracket(buffer, centre));
     }
-    return { referenceNs: frame.referenceNs, referenceSensor: this.#reference, sequence: frame.sequence, samples };
+    return { referenceNs: frame.referenceNs, referenceSensor: this.#reference!, sequence: frame.sequence, samples };
   }
 
   #flagsFor(buffer: SensorBuffer, residualS: number, extra = 0): number {

@@ -103,6 +103,21 @@ describe("aligner robustness", () => {
     for (const frame of frames) assert.ok((frame.samples.find((s) => s.sensor === "ghost")!.flags & SampleFlag.MISSING) !== 0);
   });
 
+  it("without a lidar it still corrects every stamp, and assembles no frames", () => {
+    const config = alignmentConfigForRig(rig);
+    config.sensors = config.sensors!.filter((s) => s.modality !== "lidar");
+    const stage = new AlignmentStage({ config });
+    let corrected = 0;
+    let frames = 0;
+    for (const m of simulateDrive({ rig, seed: 4, durationS: 2 })) {
+      const r = stage.ingest({ topic: m.topic, type: m.type, data: m.data, receiveTime: m.receiveNs });
+      if (r.corrected !== null) corrected++;
+      frames += r.frames.length;
+    }
+    assert.equal(frames, 0);
+    assert.ok(corrected > 500);
+  });
+
   it("counts malformed messages and keeps going", () => {
     const stage = new AlignmentStage({ config: alignmentConfigForRig(rig) });
     const topic = rig.lidar!.topic;
