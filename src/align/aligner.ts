@@ -93,10 +93,13 @@ export class Aligner {
     while (i > 0 && items[i - 1]!.correctedNs > message.correctedNs) i--;
     items.splice(i, 0, message);
     if (message.correctedNs > buffer.newestNs) buffer.newestNs = message.correctedNs;
-    const horizon = message.correctedNs - BigInt(Math.round(this.#config.bufferS * NS));
-    let drop = 0;
-    while (drop < items.length - 2 && items[drop]!.correctedNs < horizon) drop++;
-    if (drop > 0) items.splice(0, drop);
+    // Trim history in batches: splicing one item off the front per message is O(n) each time.
+    if (items.length > 64 && items.length % 32 === 0) {
+      const horizon = message.correctedNs - BigInt(Math.round(this.#config.bufferS * NS));
+      let drop = 0;
+      while (drop < items.length - 2 && items[drop]!.correctedNs < horizon) drop++;
+      if (drop > 0) items.splice(0, drop);
+    }
     if (sensor === this.#reference) this.#pending.push({ referenceNs: message.correctedNs, reference: message, sequence: this.#sequence++ });
     return this.advance(nowNs);
   }

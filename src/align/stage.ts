@@ -128,14 +128,14 @@ export class AlignmentStage {
     sensor.last = { stampNs, correctedNs: corrected };
     if (this.#calibration !== null) {
       // The calibration measures the whole latency, so it sees audio times without the latency applied so far.
-      const applied = sensor.config.modality === "audio" ? BigInt(Math.round(sensor.model.state().latencyS * 1e9)) : 0n;
+      const applied = sensor.config.modality === "audio" ? BigInt(Math.round(sensor.model.latencyS * 1e9)) : 0n;
       this.#calibration.observe(raw, corrected + applied, sampleRate);
     }
     const timed: TimedMessage = { raw, stampNs, correctedNs: corrected, sampleRate, samples };
-    const converged = sensor.model.state().confidence >= this.config.minConfidence;
+    const converged = sensor.model.confidence >= this.config.minConfidence;
     const frames = this.#aligner.push(sensor.config.name, timed, converged, this.#nowNs);
     const outputs = this.#encodeFrames(frames);
-    const changed = this.#applyCalibration() || sensor.model.state().stepsDetected !== sensor.lastSteps;
+    const changed = this.#applyCalibration() || sensor.model.stepsDetected !== sensor.lastSteps;
     outputs.push(...this.#periodic(changed));
     return { corrected, outputs, frames };
   }

@@ -2,7 +2,7 @@
  * Cross-modal latency calibration. Arrival times reveal a sensor's offset and drift but never
  * its constant latency. Two sensors that observe one physical signal do: the microphone hears
  * the engine's firing frequency (rpm/60 · cylinders/2) that the CAN bus reports as engine RPM.
- * We track the tone's pitch in the audio (autocorrelation, guided to ±35 % of the RPM-predicted
+ * We track the tone's pitch in the audio (autocorrelation, guided to −25 %…+30 % of the RPM-predicted
  * frequency so harmonics and sirens cannot capture it), then find the lag τ that best maps the
  * pitch track onto the RPM track: pitch(t + τ) ≈ f(rpm(t)). τ is the audio's latency relative to
  * the telemetry's (whose latency is known). Uncertainty is the spread of τ over four quarters of
@@ -36,7 +36,11 @@ export interface CalibrationResult {
   confident: boolean;
 }
 
+/** The engine fundamental stays below ~250 Hz: 3 kHz keeps its first harmonics and quarters the work. */
+const DECIMATED_RATE = 6000;
 const WINDOW = 1024;
+/** RPM grid resolution for the fit (s). */
+const GRID_S = 0.001;
 
 export class LatencyCalibration {
   readonly #options: Required<LatencyCalibrationOptions>;
@@ -54,6 +58,12 @@ export class LatencyCalibration {
   #nextFitS = 0;
   #result: CalibrationResult | null = null;
   #fresh = false;
+  #chunks = 0;
+  readonly #x = new Float64Array(WINDOW);
+  readonly #squares = new Float64Array(WINDOW + 1);
+  // RPM resampled on a uniform grid for the fit (O(1) lookups): start time, step, values.
+  #gridStart = 0;
+  #grid = new Float64Array(0);
 
   constructor(options: LatencyCalibrationOptions) {
     this.#options = { cylinders: 4, windowS: 30, everyS: 1, maxLagS: 0.25, maxUncertaintyS: 0.004, ...options };
@@ -83,7 +93,7 @@ export class LatencyCalibration {
     const view = new DataView(chunk.data.buffer, chunk.data.byteOffset, chunk.data.byteLength);
     const stride = 2 * chunk.channels;
     const frames = Math.min(chunk.frames, Math.floor(chunk.data.byteLength / stride));
-    const step = Math.max(1, Math.round(chunk.sample_rate / 6000));
+    const step = Math.max(1, Math.round(chunk.sample_rate / DECIMATED_RATE));
     for (let i = 0; i < frames; i++) {
       this.#accumulator += view.getInt16(i * stride, true);
       if (++this.#accumulated === step) {
@@ -94,21 +104,23 @@ export class LatencyCalibration {
         this.#accumulated = 0;
       }
     }
-    if (this.#ringFill < WINDOW) return;
+    // Once confident, a pitch every fourth chunk is enough to follow slow changes.
+    if (this.#ringFill < WINDOW || (this.#result?.confident === true && ++this.#chunks % 4 !== 0)) return;
     const rate = chunk.sample_rate / step;
     // Time of the window centre: chunk end minus half a window.
     const endS = Number(correctedNs - this.#origin) / 1e9 + frames / chunk.sample_rate;
     const centreS = endS - WINDOW / rate / 2;
     const predicted = this.#rpmAt(centreS - 0.05);
     if (predicted === null || predicted < 10) return;
-    const pitch = this.#pitch(rate, predicted * 0.65, predicted * 1.35);
+    const pitch = this.#pitch(rate, predicted * 0.75, predicted * 1.3);
     if (pitch !== null) {
       this.#pitchT.push(centreS);
       this.#pitchHz.push(pitch);
     }
     this.#trim();
     if (centreS >= this.#nextFitS) {
-      this.#nextFitS = centreS + this.#options.everyS;
+      // Refit often until confident, then only to follow slow changes.
+      this.#nextFitS = centreS + (this.#result?.confident === true ? 5 * this.#options.everyS : this.#options.everyS);
       this.#fit();
     }
   }
@@ -138,7 +150,7 @@ export class LatencyCalibration {
 
   /** Normalised autocorrelation peak within [lowHz, highHz], refined by a parabola. */
   #pitch(rate: number, lowHz: number, highHz: number): number | null {
-    const x = new Float64Array(WINDOW);
+    const x = this.#x;
     let mean = 0;
     for (let i = 0; i < WINDOW; i++) {
       x[i] = this.#ring[(this.#ringPos + i) % WINDOW]!;
@@ -152,13 +164,15 @@ export class LatencyCalibration {
     const score = new Float64Array(maxLag + 2);
     let best = -1;
     let bestScore = 0.15;
+    // Prefix sums of squares give each lag's energy in O(1), halving the inner loop.
+    const squares = this.#squares;
+    squares[0] = 0;
+    for (let i = 0; i < WINDOW; i++) squares[i + 1] = squares[i]! + x[i]! * x[i]!;
     for (let lag = minLag - 1; lag <= maxLag + 1; lag++) {
       let cross = 0;
-      let energy = 0;
-      for (let i = 0; i + lag < WINDOW; i++) {
-        cross += x[i]! * x[i + lag]!;
-        energy += x[i]! * x[i]! + x[i + lag]! * x[i + lag]!;
-      }
+      const n = WINDOW - lag;
+      for (let i = 0; i < n; i++) cross += x[i]! * x[i + lag]!;
+      const energy = squares[n]! + (squares[WINDOW]! - squares[lag]!);
       score[lag] = energy > 0 ? (2 * cross) / energy : 0;
       if (lag >= minLag && lag <= maxLag && score[lag]! > bestScore) {
         bestScore = score[lag]!;
@@ -196,7 +210,7 @@ export class LatencyCalibration {
     let cost = 0;
     let inliers = 0;
     for (let i = from; i < to; i++) {
-      const predicted = this.#rpmAt(this.#pitchT[i]! - tau);
+      const predicted = this.#gridAt(this.#pitchT[i]! - tau);
       if (predicted === null) {
         cost += 0.0025;
         continue;
@@ -209,11 +223,41 @@ export class LatencyCalibration {
     return { cost, inliers };
   }
 
+  #gridAt(t: number): number | null {
+    const u = (t - this.#gridStart) / GRID_S;
+    const i = Math.floor(u);
+    if (i < 0 || i + 1 >= this.#grid.length) return null;
+    const a = this.#grid[i]!;
+    return a + (u - i) * (this.#grid[i + 1]! - a);
+  }
+
+  #buildGrid(): void {
+    const times = this.#rpmT;
+    if (times.length < 2) {
+      this.#grid = new Float64Array(0);
+      return;
+    }
+    this.#gridStart = times[0]!;
+    const n = Math.floor((times[times.length - 1]! - this.#gridStart) / GRID_S) + 1;
+    const grid = new Float64Array(n);
+    let j = 0;
+    for (let i = 0; i < n; i++) {
+      const t = this.#gridStart + i * GRID_S;
+      while (j + 2 < times.length && times[j + 1]! <= t) j++;
+      const t0 = times[j]!;
+      const t1 = times[j + 1]!;
+      const w = t1 > t0 ? Math.min(1, Math.max(0, (t - t0) / (t1 - t0))) : 0;
+      grid[i] = this.#rpmHz[j]! + w * (this.#rpmHz[j + 1]! - this.#rpmHz[j]!);
+    }
+    this.#grid = grid;
+  }
+
   #bestLag(from: number, to: number): number {
     const { maxLagS } = this.#options;
     let bestTau = 0;
     let best = Infinity;
-    for (let tau = -maxLagS; tau <= maxLagS + 1e-9; tau += 0.002) {
+    // A microphone is never ahead of the CAN bus by more than a few ms: search −50 ms … maxLagS.
+    for (let tau = -0.05; tau <= maxLagS + 1e-9; tau += 0.002) {
       const { cost } = this.#cost(tau, from, to);
       if (cost < best) {
         best = cost;
@@ -236,6 +280,7 @@ export class LatencyCalibration {
   #fit(): void {
     const n = this.#pitchT.length;
     if (n < 100) return;
+    this.#buildGrid();
     const latency = this.#bestLag(0, n);
     // Least-squares uncertainty from the cost curvature: var(τ) = 2·σ²/C''(τ), σ² the residual
     // variance. Residuals of a pitch track are correlated over a window (~85 ms = ~4 samples), so

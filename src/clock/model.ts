@@ -80,6 +80,19 @@ export class ClockModel {
     this.#latencySource = this.config.latencyS === undefined ? "none" : "configured";
   }
 
+  /** Cheap accessors for the per-message path (state() allocates). */
+  get confidence(): number {
+    return this.config.mode === "estimate" ? this.#confidence : 1;
+  }
+
+  get stepsDetected(): number {
+    return this.#steps;
+  }
+
+  get latencyS(): number {
+    return this.#latencyS;
+  }
+
   get latencyKnown(): boolean {
     return this.#latencySource !== "none";
   }
@@ -103,8 +116,10 @@ export class ClockModel {
     const t = Number(stampNs - this.#origin) / 1e9;
     const d = Number(receiveNs - stampNs) / 1e9;
     if (this.#envelope.size === 0 || this.#acceptsAfterStepCheck(t, d)) {
+      const bins = this.#envelope.size;
       this.#envelope.add(t, d);
-      this.#refit();
+      // The supporting line moves only when a bin is added or dropped, or a point falls below it.
+      if (this.#envelope.size !== bins || d < this.#intercept + this.#slope * t || this.#points < 3) this.#refit();
     }
     this.#lastT = Math.max(this.#lastT, t);
     return this.correct(stampNs);
