@@ -1,0 +1,494 @@
+/**
+ * Lidar object proposals from one sweep, on typed arrays only (no per-point objects):
+ *
+ * 1. transform to base_link (level lidar: yaw + translation), optional ego-motion deskew from the
+ *    per-point `t` field, ego-box mask, range limit;
+ * 2. ground: polar grid (range bins × sectors) of lowest z; per sector the ground is followed
+ *    outward, accepting a cell's lowest point as ground only when it is within `maxGroundSlope`
+ *    of the previous ground (so slopes are followed, while curbs, cars and walls are not taken
+ *    as ground); a point is an obstacle when it is `obstacleHeight` above its cell's ground;
+ * 3. clustering: obstacle points into a BEV occupancy grid, 8-connected components by union–find
+ *    over occupied cells (cells, not points, so cost is O(points + occupied cells));
+ * 4. per cluster an oriented box by L-shape fit (closeness criterion over headings in 0..90°) on
+ *    the cell centroids; the 90° ambiguity (which edge is the length) is resolved by the class
+ *    prior; only the sides facing the sensor are seen, so a box smaller than its class prior is
+ *    grown away from the sensor;
+ * 5. class by height and footprint, with a confidence from how well the dimensions fit.
+ */
+import { z } from "zod";
+import type { Box3D, ObjectClass } from "./types.js";
+
+export const LidarProposalConfigSchema = z.strictObject({
+  /** Ego vehicle's own returns masked: box in base_link (m). */
+  egoBox: z
+    .strictObject({ xMin: z.number(), xMax: z.number(), yMin: z.number(), yMax: z.number() })
+    .default({ xMin: -1.2, xMax: 4.0, yMin: -1.1, yMax: 1.1 }),
+  /** Points further than this (m, horizontal) are ignored. */
+  maxRange: z.number().positive().default(70),
+  /** Polar ground grid: range bin (m) and sectors. */
+  groundBin: z.number().positive().default(1),
+  groundSectors: z.number().int().min(8).max(2048).default(256),
+  /** Largest ground slope followed from one range bin to the next (rise/run). */
+  maxGroundSlope: z.number().positive().default(0.15),
+  /** Height above the local ground from which a point is an obstacle (m); above a 15 cm curb. */
+  obstacleHeight: z.number().positive().default(0.25),
+  /** Points higher than this above ground are ignored (overhangs, tree crowns) (m). */
+  maxHeight: z.number().positive().default(5),
+  /** BEV clustering cell (m). */
+  cellSize: z.number().positive().default(0.25),
+  minPoints: z.number().int().min(1).default(4),
+  /** A cluster with nothing below this height (m) is the upper part of a nearer cluster's object. */
+  floatingAbove: z.number().positive().default(0.9),
+  /** Farthest a floating cluster is joined to the nearer cluster below its bearing (m). */
+  mergeDistance: z.number().positive().default(6),
+  /** Deskew each point to the sweep start from ego speed and yaw rate (needs the `t` field). */
+  deskew: z.boolean().default(true),
+});
+export type LidarProposalConfig = z.infer<typeof LidarProposalConfigSchema>;
+
+export interface PointCloudView {
+  /** Raw point bytes (PointCloud2.data). */
+  data: Uint8Array;
+  pointStep: number;
+  count: number;
+  offsetX: number;
+  offsetY: number;
+  offsetZ: number;
+  /** Offset of a uint32 `t` field (ns since the sweep start), if any. */
+  offsetT?: number;
+  littleEndian: boolean;
+}
+
+/** The lidar's mounting in base_link (level: yaw only). */
+export interface LidarMount {
+  x: number;
+  y: number;
+  z: number;
+  yaw: number;
+}
+
+export interface EgoMotion {
+  /** Forward speed (m/s) and yaw rate (rad/s) during the sweep. */
+  speed: number;
+  yawRate: number;
+}
+
+export interface Proposal {
+  box: Box3D;
+  category: ObjectClass;
+  confidence: number;
+  points: number;
+}
+
+export const CLASS_PRIORS: Record<Exclude<ObjectClass, "unknown">, { length: number; width: number; height: number }> = {
+  car: { length: 4.5, width: 1.85, height: 1.5 },
+  truck: { length: 9.0, width: 2.5, height: 3.4 },
+  pedestrian: { length: 0.6, width: 0.6, height: 1.75 },
+  cyclist: { length: 1.8, width: 0.6, height: 1.7 },
+};
+
+const ANGLE_STEPS = 45;
+const COS = new Float64Array(ANGLE_STEPS);
+const SIN = new Float64Array(ANGLE_STEPS);
+for (let i = 0; i < ANGLE_STEPS; i++) {
+  COS[i] = Math.cos(((Math.PI / 2) * i) / ANGLE_STEPS);
+  SIN[i] = Math.sin(((Math.PI / 2) * i) / ANGLE_STEPS);
+}
+
+/** Reusable buffers sized for the largest sweep seen, so a frame allocates (almost) nothing. */
+export class LidarProposer {
+  readonly #cfg: LidarProposalConfig;
+  #px = new Float32Array(0);
+  #py = new Float32Array(0);
+  #pz = new Float32Array(0);
+  #pcell = new Int32Array(0);
+  readonly #gridN: number;
+  readonly #groundRanges: number;
+  readonly #groundMin: Float32Array;
+  readonly #ground: Float32Array;
+  readonly #cellParent: Int32Array;
+  readonly #cellStamp: Uint32Array;
+  readonly #cellZMax: Float32Array;
+  readonly #cellZMin: Float32Array;
+  readonly #cellSx: Float32Array;
+  readonly #cellSy: Float32Array;
+  readonly #cellN: Int32Array;
+  #occupied = new Int32Array(1024);
+  #frame = 0;
+
+  constructor(config: Partial<LidarProposalConfig> = {}) {
+    this.#cfg = LidarProposalConfigSchema.parse(config);
+    const c = this.#cfg;
+    this.#groundRanges = Math.ceil(c.maxRange / c.groundBin) + 1;
+    this.#groundMin = new Float32Array(this.#groundRanges * c.groundSectors);
+    this.#ground = new Float32Array(this.#groundRanges * c.groundSectors);
+    this.#gridN = Math.ceil((2 * c.maxRange) / c.cellSize) + 2;
+    const cells = this.#gridN * this.#gridN;
+    this.#cellParent = new Int32Array(cells);
+    this.#cellStamp = new Uint32Array(cells);
+    this.#cellZMax = new Float32Array(cells);
+    this.#cellZMin = new Float32Array(cells);
+    this.#cellSx = new Float32Array(cells);
+    this.#cellSy = new Float32Array(cells);
+    this.#cellN = new Int32Array(cells);
+  }
+
+  get config(): LidarProposalConfig {
+    return this.#cfg;
+  }
+
+  propose(cloud: PointCloudView, mount: LidarMount, motion: EgoMotion = { speed: 0, yawRate: 0 }): Proposal[] {
+    const c = this.#cfg;
+    const n = cloud.count;
+    if (this.#px.length < n) {
+      this.#px = new Float32Array(n);
+      this.#py = new Float32Array(n);
+      this.#pz = new Float32Array(n);
+      this.#pcell = new Int32Array(n);
+    }
+    const px = this.#px, py = this.#py, pz = this.#pz, pcell = this.#pcell;
+    const view = new DataView(cloud.data.buffer, cloud.data.byteOffset, cloud.data.byteLength);
+    const le = cloud.littleEndian;
+    const step = cloud.pointStep;
+    const cy = Math.cos(mount.yaw), sy = Math.sin(mount.yaw);
+    const ego = c.egoBox;
+    const maxR2 = c.maxRange * c.maxRange;
+    const sectors = c.groundSectors;
+    const gBin = 1 / c.groundBin;
+    const groundMin = this.#groundMin;
+    groundMin.fill(Infinity);
+    const deskew = c.deskew && cloud.offsetT !== undefined && (motion.speed !== 0 || motion.yawRate !== 0);
+    const offT = cloud.offsetT ?? 0;
+    // Pass 1: transform, mask, polar ground bins. pcell holds the ground cell (or −1: dropped).
+    let kept = 0;
+    for (let i = 0, o = 0; i < n; i++, o += step) {
+      const lx = view.getFloat32(o + cloud.offsetX, le);
+      const ly = view.getFloat32(o + cloud.offsetY, le);
+      const lz = view.getFloat32(o + cloud.offsetZ, le);
+      if (lx !== lx || ly !== ly || lz !== lz) continue;
+      let x = mount.x + cy * lx - sy * ly;
+      let y = mount.y + sy * lx + cy * ly;
+      if (deskew) {
+        // The point was measured at t after the sweep start; express it in base_link at the start.
+        const t = view.getUint32(o + offT, le) * 1e-9;
+        const a = motion.yawRate * t;
+        const ca = Math.cos(a), sa = Math.sin(a);
+        const dx = motion.speed * t;
+        const nx = ca * x - sa * y + dx;
+        y = sa * x + ca * y;
+        x = nx;
+      }
+      if (x > ego.xMin && x < ego.xMax && y > ego.yMin && y < ego.yMax) continue;
+      const r2 = x * x + y * y;
+      if (r2 >= maxR2) continue;
+      const zz = mount.z + lz;
+      const r = Math.sqrt(r2);
+      const g = (r * gBin) | 0;
+      const cell = g * sectors + sectorOf(x, y, sectors);
+      px[kept] = x;
+      py[kept] = y;
+      pz[kept] = zz;
+      pcell[kept] = cell;
+      if (zz < groundMin[cell]!) groundMin[cell] = zz;
+      kept++;
+    }
+    // Ground per sector, followed outward from the ego (ground at the wheels: z = 0 in base_link).
+    const ground = this.#ground;
+    const slope = c.maxGroundSlope * c.groundBin;
+    for (let s = 0; s < sectors; s++) {
+      let prev = 0;
+      for (let g = 0; g < this.#groundRanges; g++) {
+        const cell = g * sectors + s;
+        const m = groundMin[cell]!;
+        // A cell's lowest point is ground if it continues the slope; if it is lower, ground dips.
+        if (m <= prev + slope + 0.05) prev = m;
+        ground[cell] = prev;
+      }
+    }
+    // Pass 2: obstacle points into the BEV grid.
+    const N = this.#gridN;
+    const inv = 1 / c.cellSize;
+    const half = (N / 2) | 0;
+    const stamp = ++this.#frame;
+    const cellStamp = this.#cellStamp, zmax = this.#cellZMax, zmin = this.#cellZMin, sx = this.#cellSx, syy = this.#cellSy, cn = this.#cellN;
+    let occ = this.#occupied;
+    let occN = 0;
+    for (let i = 0; i < kept; i++) {
+      const gz = ground[pcell[i]!]!;
+      const h = pz[i]! - gz;
+      if (h < c.obstacleHeight || h > c.maxHeight) continue;
+      const x = px[i]!, y = py[i]!;
+      const cell = (((x * inv + half) | 0) * N + ((y * inv + half) | 0)) | 0;
+      if (cellStamp[cell] !== stamp) {
+        cellStamp[cell] = stamp;
+        zmax[cell] = h;
+        zmin[cell] = h;
+        sx[cell] = x;
+        syy[cell] = y;
+        cn[cell] = 1;
+        this.#cellParent[cell] = cell;
+        if (occN === occ.length) {
+          const grown = new Int32Array(occ.length * 2);
+          grown.set(occ);
+          occ = grown;
+          this.#occupied = occ;
+        }
+        occ[occN++] = cell;
+      } else {
+        if (h > zmax[cell]!) zmax[cell] = h;
+        if (h < zmin[cell]!) zmin[cell] = h;
+        sx[cell] = sx[cell]! + x;
+        syy[cell] = syy[cell]! + y;
+        cn[cell] = cn[cell]! + 1;
+      }
+    }
+    // Union–find over occupied cells, 8-connected (the 4 "earlier" neighbours suffice).
+    const parent = this.#cellParent;
+    const find = (a: number): number => {
+      while (parent[a] !== a) {
+        const p = parent[a]!;
+        parent[a] = parent[p]!;
+        a = p;
+      }
+      return a;
+    };
+    for (let k = 0; k < occN; k++) {
+      const cell = occ[k]!;
+      const neighbours = [cell - N - 1, cell - N, cell - N + 1, cell - 1];
+      for (const nb of neighbours) {
+        if (nb < 0 || cellStamp[nb] !== stamp) continue;
+        const ra = find(cell), rb = find(nb);
+        if (ra !== rb) parent[ra < rb ? rb : ra] = ra < rb ? ra : rb;
+      }
+    }
+    // Group cells by root (counting sort over cluster index).
+    const rootIndex = new Map<number, number>();
+    const clusterOf = new Int32Array(occN);
+    for (let k = 0; k < occN; k++) {
+      const root = find(occ[k]!);
+      let idx = rootIndex.get(root);
+      if (idx === undefined) {
+        idx = rootIndex.size;
+        rootIndex.set(root, idx);
+      }
+      clusterOf[k] = idx;
+    }
+    const clusters = rootIndex.size;
+    const start = new Int32Array(clusters + 1);
+    for (let k = 0; k < occN; k++) start[clusterOf[k]! + 1]!++;
+    for (let i = 0; i < clusters; i++) start[i + 1] = start[i + 1]! + start[i]!;
+    const fill = start.slice(0, clusters);
+    const order = new Int32Array(occN);
+    for (let k = 0; k < occN; k++) order[fill[clusterOf[k]!]!++] = occ[k]!;
+    // Cluster statistics; a "floating" cluster (nothing below floatingAbove m) is the roof or
+    // upper part of an object whose lower returns formed a nearer cluster (sparse beams leave a
+    // gap between a vehicle's rear face and its roof): it joins that cluster.
+    const top = new Float32Array(clusters), bottom = new Float32Array(clusters).fill(Infinity);
+    const mx = new Float64Array(clusters), my = new Float64Array(clusters), pts = new Int32Array(clusters);
+    for (let ci = 0; ci < clusters; ci++) {
+      let sxx = 0, syy2 = 0, m = 0;
+      for (let k = start[ci]!; k < start[ci + 1]!; k++) {
+        const cell = order[k]!;
+        if (zmax[cell]! > top[ci]!) top[ci] = zmax[cell]!;
+        if (zmin[cell]! < bottom[ci]!) bottom[ci] = zmin[cell]!;
+        sxx += sx[cell]!;
+        syy2 += syy[cell]!;
+        m += cn[cell]!;
+      }
+      mx[ci] = sxx / m;
+      my[ci] = syy2 / m;
+      pts[ci] = m;
+    }
+    const owner = new Int32Array(clusters);
+    for (let ci = 0; ci < clusters; ci++) owner[ci] = ci;
+    for (let ci = 0; ci < clusters; ci++) {
+      if (bottom[ci]! < c.floatingAbove) continue;
+      const r = Math.hypot(mx[ci]!, my[ci]!);
+      let best = -1, bestD = c.mergeDistance;
+      for (let cj = 0; cj < clusters; cj++) {
+        if (cj === ci || bottom[cj]! >= c.floatingAbove) continue;
+        const rj = Math.hypot(mx[cj]!, my[cj]!);
+        if (rj >= r) continue;
+        // Same bearing (within ~1.5 m laterally) and close behind it.
+        const cross = Math.abs(mx[ci]! * my[cj]! - my[ci]! * mx[cj]!) / Math.max(r, 1e-6);
+        const d = Math.hypot(mx[ci]! - mx[cj]!, my[ci]! - my[cj]!);
+        if (cross < 1.5 && d < bestD) {
+          best = cj;
+          bestD = d;
+        }
+      }
+      owner[ci] = best;
+    }
+    const out: Proposal[] = [];
+    const cxs = new Float64Array(occN), cys = new Float64Array(occN);
+    for (let ci = 0; ci < clusters; ci++) {
+      if (owner[ci] !== ci) continue;
+      let n2 = 0, points = 0, hTop = top[ci]!;
+      for (let cj = 0; cj < clusters; cj++) {
+        if (owner[cj] !== ci) continue;
+        points += pts[cj]!;
+        if (top[cj]! > hTop) hTop = top[cj]!;
+        for (let k = start[cj]!; k < start[cj + 1]!; k++) {
+          const cell = order[k]!;
+          cxs[n2] = sx[cell]! / cn[cell]!;
+          cys[n2] = syy[cell]! / cn[cell]!;
+          n2++;
+        }
+      }
+      if (points < c.minPoints) continue;
+      const proposal = fitCluster(cxs, cys, n2, hTop, c.cellSize);
+      if (proposal === null) continue;
+      // Taller than the height window: a building, tree or pole, never one of our classes.
+      if (hTop >= c.maxHeight - 0.05) {
+        proposal.category = "unknown";
+        proposal.confidence = 0.9;
+      }
+      proposal.points = points;
+      out.push(proposal);
+    }
+    return out;
+  }
+}
+
+/** Sector index from a pseudo-angle (monotonic in the true angle, no trigonometry). */
+function sectorOf(x: number, y: number, sectors: number): number {
+  // Diamond angle in [0, 4).
+  let d: number;
+  if (y >= 0) d = x >= 0 ? y / (x + y || 1) : 1 - x / (-x + y);
+  else d = x < 0 ? 2 - y / (-x - y) : 3 + x / (x - y);
+  const s = ((d * sectors) / 4) | 0;
+  return s >= sectors ? sectors - 1 : s;
+}
+
+/**
+ * L-shape fit (closeness criterion, Zhang et al. 2017) over headings 0..90°, then extents, class,
+ * and completion of the unseen sides from the class prior.
+ */
+export function fitCluster(xs: Float64Array, ys: Float64Array, n: number, height: number, cellSize: number): Proposal | null {
+  let best = -Infinity, bestI = 0;
+  const d0 = Math.max(cellSize, 0.05);
+  const c1 = new Float64Array(n), c2 = new Float64Array(n);
+  for (let ai = 0; ai < ANGLE_STEPS; ai++) {
+    const ca = COS[ai]!, sa = SIN[ai]!;
+    let min1 = Infinity, max1 = -Infinity, min2 = Infinity, max2 = -Infinity;
+    for (let k = 0; k < n; k++) {
+      const u = ca * xs[k]! + sa * ys[k]!;
+      const v = -sa * xs[k]! + ca * ys[k]!;
+      c1[k] = u;
+      c2[k] = v;
+      if (u < min1) min1 = u;
+      if (u > max1) max1 = u;
+      if (v < min2) min2 = v;
+      if (v > max2) max2 = v;
+    }
+    let score = 0;
+    for (let k = 0; k < n; k++) {
+      const e1 = Math.min(max1 - c1[k]!, c1[k]! - min1);
+      const e2 = Math.min(max2 - c2[k]!, c2[k]! - min2);
+      score += 1 / Math.max(Math.min(e1, e2), d0);
+    }
+    if (score > best) {
+      best = score;
+      bestI = ai;
+    }
+  }
+  let yaw = ((Math.PI / 2) * bestI) / ANGLE_STEPS;
+  const extents = (t: number): { u: { x: number; y: number }; v: { x: number; y: number }; along: [number, number]; across: [number, number] } => {
+    const u = { x: Math.cos(t), y: Math.sin(t) }, v = { x: -Math.sin(t), y: Math.cos(t) };
+    let min1 = Infinity, max1 = -Infinity, min2 = Infinity, max2 = -Infinity;
+    for (let k = 0; k < n; k++) {
+      const p = u.x * xs[k]! + u.y * ys[k]!;
+      const q = v.x * xs[k]! + v.y * ys[k]!;
+      if (p < min1) min1 = p;
+      if (p > max1) max1 = p;
+      if (q < min2) min2 = q;
+      if (q > max2) max2 = q;
+    }
+    // Cell centroids sit inside their cells: widen by half a cell on each side.
+    const h = cellSize / 2;
+    return { u, v, along: [min1 - h, max1 + h], across: [min2 - h, max2 + h] };
+  };
+  let ext = extents(yaw);
+  // Length is the longer edge (the 90° ambiguity); the heading sign is left to the tracker.
+  if (ext.across[1] - ext.across[0] > ext.along[1] - ext.along[0]) {
+    yaw += Math.PI / 2;
+    ext = extents(yaw);
+  }
+  const axU = ext.u, axV = ext.v;
+  const e1 = ext.along[1] - ext.along[0], e2 = ext.across[1] - ext.across[0];
+  const along = ext.along, across = ext.across;
+  const { category, confidence } = classify(e1, e2, height);
+  let [a0, a1] = along as [number, number];
+  let [b0, b1] = across as [number, number];
+  if (category !== "unknown") {
+    const prior = CLASS_PRIORS[category];
+    // Unseen sides face away from the sensor (at the origin): grow the box away from it.
+    const grow = (lo: number, hi: number, want: number): [number, number] => {
+      const missing = want - (hi - lo);
+      if (missing <= 0) return [lo, hi];
+      const mid = (lo + hi) / 2;
+      return mid >= 0 ? [lo, hi + missing] : [lo - missing, hi];
+    };
+    [a0, a1] = grow(a0, a1, prior.length);
+    [b0, b1] = grow(b0, b1, prior.width);
+  }
+  const mu = (a0 + a1) / 2, mv = (b0 + b1) / 2;
+  return {
+    box: {
+      x: axU.x * mu + axV.x * mv,
+      y: axU.y * mu + axV.y * mv,
+      z: height / 2,
+      yaw: normalizeAngle(yaw),
+      length: a1 - a0,
+      width: b1 - b0,
+      height: Math.max(height, 0.2),
+    },
+    category,
+    confidence,
+    points: 0,
+  };
+}
+
+/** Class from visible length, width and height (m), with a confidence in 0..1. */
+export function classify(length: number, width: number, height: number): { category: ObjectClass; confidence: number } {
+  const fits: [ObjectClass, number][] = [];
+  const score = (v: number, lo: number, hi: number, soft: number): number => (v >= lo && v <= hi ? 1 : Math.max(0, 1 - Math.min(Math.abs(v - lo), Math.abs(v - hi)) / soft));
+  // Visible extents can be short (one side seen), so length and width have wide lower bounds.
+  fits.push(["pedestrian", score(height, 1.2, 2.1, 0.3) * score(length, 0.1, 1.0, 0.3) * score(width, 0.1, 1.0, 0.3)]);
+  fits.push(["cyclist", score(height, 1.2, 2.1, 0.3) * score(length, 1.05, 2.2, 0.3) * score(width, 0.1, 1.0, 0.3)]);
+  fits.push(["car", score(height, 1.0, 2.3, 0.3) * score(length, 1.3, 5.8, 0.6) * score(width, 0.1, 2.3, 0.3)]);
+  fits.push(["truck", score(height, 2.5, 4.1, 0.2) * score(length, 2.0, 13, 1.5) * score(width, 0.1, 3.0, 0.4)]);
+  // One face seen square-on (a thin line 1.3–2.3 m long) is a car's rear or a cyclist's side:
+  // height decides (cars are lower than a rider on a bicycle).
+  if (width < 0.5 && length >= 1.3 && length <= 2.3 && height >= 1.0 && height <= 2.1) {
+    const car = fits.find((f) => f[0] === "car")!, cyclist = fits.find((f) => f[0] === "cyclist")!;
+    if (height < 1.62) cyclist[1] *= 0.3;
+    else car[1] *= 0.3;
+  }
+  fits.sort((a, b) => b[1] - a[1]);
+  const [best, second] = fits;
+  if (best![1] < 0.3) return { category: "unknown", confidence: 1 - best![1] };
+  const margin = best![1] - second![1];
+  return { category: best![0], confidence: Math.min(0.99, 0.5 + 0.5 * best![1] * (0.5 + margin)) };
+}
+
+export function normalizeAngle(a: number): number {
+  return a - 2 * Math.PI * Math.floor((a + Math.PI) / (2 * Math.PI));
+}
+
+/** A PointCloud2 (decoded by the codec; `data` is a view) as a PointCloudView, or null without x/y/z. */
+export function pointCloudView(msg: {
+  fields: { name: string; offset: number; datatype: number }[];
+  is_bigendian: boolean;
+  point_step: number;
+  width: number;
+  height: number;
+  data: Uint8Array;
+}): PointCloudView | null {
+  const f = (name: string): number | undefined => msg.fields.find((x) => x.name === name)?.offset;
+  const ox = f("x"), oy = f("y"), oz = f("z");
+  if (ox === undefined || oy === undefined || oz === undefined) return null;
+  const t = msg.fields.find((x) => x.name === "t" && x.datatype === 6);
+  const count = Math.min(msg.width * msg.height, Math.floor(msg.data.byteLength / Math.max(1, msg.point_step)));
+  return { data: msg.data, pointStep: msg.point_step, count, offsetX: ox, offsetY: oy, offsetZ: oz, offsetT: t?.offset, littleEndian: !msg.is_bigendian };
+}

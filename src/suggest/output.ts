@@ -1,0 +1,121 @@
+/**
+ * Suggestions → OutboundMessage: syncbag/LabelSuggestionArray (CDR, transport + recorder),
+ * foxglove.SceneUpdate (3D boxes) and foxglove.ImageAnnotations per camera (protobuf, recorder),
+ * encoded with the messages layer's Foxglove encoders.
+ */
+import type { Color, ImageAnnotations, SceneEntity, SceneUpdate } from "@foxglove/schemas";
+import { defaultCodec } from "../messages/codec.js";
+import { encodeImageAnnotations, encodeSceneUpdate } from "../messages/foxglove.js";
+import type { OutboundMessage } from "../messages/outbound.js";
+import { fromNs, type RosTime } from "../messages/time.js";
+import type { Box2D, EventSuggestion, ObjectSuggestion, Suggestion } from "./types.js";
+
+export const LABEL_SUGGESTION_ARRAY = "syncbag/LabelSuggestionArray";
+
+const KIND_OBJECT = 0;
+const KIND_EVENT = 1;
+const CLASS_COLORS: Record<string, Color> = {
+  car: { r: 0.2, g: 0.6, b: 1, a: 0.35 },
+  truck: { r: 1, g: 0.6, b: 0.1, a: 0.35 },
+  pedestrian: { r: 1, g: 0.2, b: 0.3, a: 0.4 },
+  cyclist: { r: 0.3, g: 1, b: 0.3, a: 0.4 },
+};
+const OTHER_COLOR: Color = { r: 0.7, g: 0.7, b: 0.7, a: 0.3 };
+
+function yawQuat(yaw: number): { x: number; y: number; z: number; w: number } {
+  return { x: 0, y: 0, z: Math.sin(yaw / 2), w: Math.cos(yaw / 2) };
+}
+
+/** The ROS message value of one suggestion (field names as in msg/LabelSuggestion.msg). */
+export function labelSuggestionValue(s: Suggestion): Record<string, unknown> {
+  const zero = { x: 0, y: 0, z: 0 };
+  if (s.kind === "object") {
+    const t = fromNs(s.timeNs);
+    return {
+      track_id: BigInt(s.trackId), category: s.category, confidence: s.confidence, source: s.source, kind: KIND_OBJECT,
+      box_frame_id: s.frameId, box_pose: { position: { x: s.box.x, y: s.box.y, z: s.box.z }, orientation: yawQuat(s.box.yaw) },
+      box_size: { x: s.box.length, y: s.box.width, z: s.box.height }, velocity: s.velocity,
+      boxes_2d: s.boxes2d.map(box2dValue), start: t, end: t, peak_value: 0,
+    };
+  }
+  return {
+    track_id: BigInt(s.trackId), category: s.category, confidence: s.confidence, source: s.source, kind: KIND_EVENT,
+    box_frame_id: "", box_pose: { position: zero, orientation: { x: 0, y: 0, z: 0, w: 1 } }, box_size: zero, velocity: zero,
+    boxes_2d: [], start: fromNs(s.startNs), end: fromNs(s.endNs), peak_value: s.peakValue,
+  };
+}
+
+function box2dValue(b: Box2D): Record<string, unknown> {
+  return { camera: b.camera, frame_id: b.frameId, x_min: b.xMin, y_min: b.yMin, x_max: b.xMax, y_max: b.yMax, depth: b.depth, occlusion: b.occlusion, truncated: b.truncated };
+}
+
+export function encodeSuggestionArray(stampNs: bigint, frameId: string, suggestions: readonly Suggestion[]): Uint8Array {
+  return defaultCodec().encode(LABEL_SUGGESTION_ARRAY, { header: { stamp: fromNs(stampNs), frame_id: frameId }, suggestions: suggestions.map(labelSuggestionValue) });
+}
+
+function foxTime(t: RosTime): { sec: number; nsec: number } {
+  return { sec: t.sec, nsec: t.nanosec };
+}
+
+export function sceneUpdate(stampNs: bigint, frameId: string, objects: readonly ObjectSuggestion[], lifetimeS: number): SceneUpdate {
+  const timestamp = foxTime(fromNs(stampNs));
+  const lifetime = { sec: Math.floor(lifetimeS), nsec: Math.round((lifetimeS % 1) * 1e9) };
+  const entities: SceneEntity[] = objects.map((o) => ({
+    timestamp, frame_id: frameId, id: `track-${o.trackId}`, lifetime, frame_locked: false,
+    metadata: [{ key: "category", value: o.category }, { key: "confidence", value: o.confidence.toFixed(2) }, { key: "speed", value: Math.hypot(o.velocity.x, o.velocity.y).toFixed(1) }],
+    arrows: [], spheres: [], cylinders: [], lines: [], triangles: [], models: [],
+    cubes: [{ pose: { position: { x: o.box.x, y: o.box.y, z: o.box.z }, orientation: yawQuat(o.box.yaw) }, size: { x: o.box.length, y: o.box.width, z: o.box.height }, color: CLASS_COLORS[o.category] ?? OTHER_COLOR }],
+    texts: [{ pose: { position: { x: o.box.x, y: o.box.y, z: o.box.z + o.box.height / 2 + 0.5 }, orientation: { x: 0, y: 0, z: 0, w: 1 } }, billboard: true, font_size: 14, scale_invariant: true, color: { r: 1, g: 1, b: 1, a: 1 }, text: `${o.category} ${o.trackId}` }],
+  }));
+  return { deletions: [], entities };
+}
+
+export function imageAnnotations(stampNs: bigint, camera: string, objects: readonly ObjectSuggestion[]): ImageAnnotations {
+  const timestamp = foxTime(fromNs(stampNs));
+  const annotations: ImageAnnotations = { timestamp, circles: [], points: [], texts: [] };
+  for (const o of objects) {
+    for (const b of o.boxes2d) {
+      if (b.camera !== camera) continue;
+      const color = CLASS_COLORS[o.category] ?? OTHER_COLOR;
+      const outline = { ...color, a: b.occlusion > 0.5 ? 0.5 : 1 };
+      annotations.points.push({
+        timestamp, type: 2 /* LINE_LOOP */, thickness: 2, outline_color: outline, outline_colors: [], fill_color: { r: 0, g: 0, b: 0, a: 0 },
+        points: [{ x: b.xMin, y: b.yMin }, { x: b.xMax, y: b.yMin }, { x: b.xMax, y: b.yMax }, { x: b.xMin, y: b.yMax }],
+      });
+      annotations.texts.push({ timestamp, position: { x: b.xMin, y: Math.max(0, b.yMin - 4) }, text: `${o.category} ${o.trackId}`, font_size: 12, text_color: { r: 1, g: 1, b: 1, a: 1 }, background_color: { r: 0, g: 0, b: 0, a: 0.5 } });
+    }
+  }
+  return annotations;
+}
+
+export interface OutputTopics {
+  suggestions: string;
+  scene: string;
+  annotations(camera: string): string;
+}
+
+/** `~/suggestions` etc. under the node's name. */
+export function outputTopics(nodeBase: string): OutputTopics {
+  const base = nodeBase.endsWith("/") ? nodeBase.slice(0, -1) : nodeBase;
+  return { suggestions: `${base}/suggestions`, scene: `${base}/suggestions/scene`, annotations: (camera) => `${base}/suggestions/${camera}/annotations` };
+}
+
+/** 3D boxes of one sweep as foxglove.SceneUpdate. */
+export function sceneOutput(topics: OutputTopics, stampNs: bigint, logTime: bigint, frameId: string, objects: readonly ObjectSuggestion[], lifetimeS: number): OutboundMessage {
+  return { topic: topics.scene, schemaName: "foxglove.SceneUpdate", encoding: "protobuf", data: encodeSceneUpdate(sceneUpdate(stampNs, frameId, objects, lifetimeS)), logTime, publishTime: stampNs };
+}
+
+/** One aligned frame: the LabelSuggestionArray (3D + 2D boxes) and ImageAnnotations per camera. */
+export function frameOutputs(topics: OutputTopics, stampNs: bigint, logTime: bigint, frameId: string, objects: readonly ObjectSuggestion[], cameras: readonly string[]): OutboundMessage[] {
+  const out: OutboundMessage[] = [{ topic: topics.suggestions, schemaName: LABEL_SUGGESTION_ARRAY, encoding: "cdr", data: encodeSuggestionArray(stampNs, frameId, objects), logTime, publishTime: stampNs }];
+  for (const camera of cameras) {
+    out.push({ topic: topics.annotations(camera), schemaName: "foxglove.ImageAnnotations", encoding: "protobuf", data: encodeImageAnnotations(imageAnnotations(stampNs, camera, objects)), logTime, publishTime: stampNs });
+  }
+  return out;
+}
+
+export function eventOutputs(topics: OutputTopics, logTime: bigint, events: readonly EventSuggestion[]): OutboundMessage[] {
+  if (events.length === 0) return [];
+  const stamp = events.reduce((a, e) => (e.endNs > a ? e.endNs : a), events[0]!.endNs);
+  return [{ topic: topics.suggestions, schemaName: LABEL_SUGGESTION_ARRAY, encoding: "cdr", data: encodeSuggestionArray(stamp, "", events), logTime, publishTime: stamp }];
+}

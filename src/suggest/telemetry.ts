@@ -1,0 +1,304 @@
+/**
+ * Driving events from VehicleTelemetry (CAN, ~100 Hz), streaming: hard braking, harsh
+ * acceleration, sharp turn, stop, lane change and speeding, each with start, end and peak.
+ *
+ * Threshold events trigger on a level and release with hysteresis; their start is then placed
+ * where the signal left its pre-event baseline (10 % of the way to the trigger level), since a
+ * driver's braking begins well before the deceleration crosses a threshold, and their end where
+ * the signal fell back halfway from the peak. Thresholds follow naturalistic-driving practice;
+ * see src/suggest/README.md for the defaults chosen.
+ */
+import { z } from "zod";
+import type { EventSuggestion } from "./types.js";
+
+const G = 9.80665;
+
+export const TelemetryEventConfigSchema = z.strictObject({
+  /** Hard braking when longitudinal acceleration ≤ −hardBrakingG·g. */
+  hardBrakingG: z.number().positive().max(2).default(0.35),
+  harshAccelerationG: z.number().positive().max(2).default(0.3),
+  /** Sharp turn when |lateral acceleration| ≥ sharpTurnG·g or |yaw rate| ≥ sharpTurnYawRate. */
+  sharpTurnG: z.number().positive().max(2).default(0.3),
+  sharpTurnYawRate: z.number().positive().default(0.3),
+  /** Shortest event (s) for braking, acceleration and turns. */
+  minDurationS: z.number().nonnegative().default(0.25),
+  /** Standstill: speed below this (m/s) for at least stopMinS. */
+  stopSpeed: z.number().positive().default(0.3),
+  stopMinS: z.number().positive().default(1),
+  /** Lane change: two opposite yaw-rate lobes above laneChangeYawRate with a lateral shift ≥ laneChangeMinShift (m). */
+  laneChangeYawRate: z.number().positive().default(0.02),
+  laneChangeMinShift: z.number().positive().default(2),
+  laneChangeMaxS: z.number().positive().default(8),
+  /** Speeding above speedLimit + speedingTolerance (m/s) for speedingMinS; null disables it. */
+  speedLimit: z.number().positive().nullable().default(null),
+  speedingTolerance: z.number().nonnegative().default(1),
+  speedingMinS: z.number().positive().default(3),
+});
+export type TelemetryEventConfig = z.infer<typeof TelemetryEventConfigSchema>;
+
+export interface TelemetrySample {
+  /** Common-clock time (ns). */
+  tNs: bigint;
+  speed: number;
+  ax: number;
+  ay: number;
+  yawRate: number;
+}
+
+interface Threshold {
+  name: "hard_braking" | "harsh_acceleration" | "sharp_turn";
+  /** The signal, oriented so that larger = more of the event. */
+  value: (s: TelemetrySample) => number;
+  trigger: number;
+  peak: (s: TelemetrySample) => number;
+  state: { active: boolean; trigger: number; peakIdx: number; belowSince: number } | null;
+}
+
+const HISTORY_S = 30;
+
+interface Lobe {
+  sign: number;
+  start: number;
+  end: number;
+  dpsi: number;
+  shift: number;
+}
+
+export class TelemetryEventDetector {
+  readonly #cfg: TelemetryEventConfig;
+  readonly #samples: TelemetrySample[] = [];
+  #t0: bigint | null = null;
+  #ts: number[] = [];
+  readonly #detectors: Threshold[];
+  #stop: { since: number | null; active: boolean } = { since: null, active: false };
+  #speeding: { since: number | null } = { since: null };
+  #lobes: Lobe[] = [];
+  #lobe: { sign: number; start: number; dpsi: number } | null = null;
+  #nextId = 1;
+
+  constructor(config: Partial<TelemetryEventConfig> = {}) {
+    this.#cfg = TelemetryEventConfigSchema.parse(config);
+    const c = this.#cfg;
+    this.#detectors = [
+      { name: "hard_braking", value: (s) => -s.ax, trigger: c.hardBrakingG * G, peak: (s) => s.ax, state: null },
+      { name: "harsh_acceleration", value: (s) => s.ax, trigger: c.harshAccelerationG * G, peak: (s) => s.ax, state: null },
+      {
+        name: "sharp_turn",
+        // Normalised so that 1 is the trigger of whichever criterion is nearer.
+        value: (s) => Math.max(Math.abs(s.ay) / (c.sharpTurnG * G), Math.abs(s.yawRate) / c.sharpTurnYawRate),
+        trigger: 1,
+        peak: (s) => s.yawRate,
+        state: null,
+      },
+    ];
+  }
+
+  get config(): TelemetryEventConfig {
+    return this.#cfg;
+  }
+
+  push(sample: TelemetrySample): EventSuggestion[] {
+    this.#t0 ??= sample.tNs;
+    const t = Number(sample.tNs - this.#t0) / 1e9;
+    if (this.#ts.length > 0 && t <= this.#ts[this.#ts.length - 1]!) return []; // out of order or duplicate
+    this.#samples.push(sample);
+    this.#ts.push(t);
+    const out: EventSuggestion[] = [];
+    const i = this.#samples.length - 1;
+    for (const d of this.#detectors) this.#threshold(d, i, out);
+    this.#stopStep(i, out);
+    this.#laneChangeStep(i, out);
+    this.#speedingStep(i, out);
+    this.#trim();
+    return out;
+  }
+
+  /** Closes events still open at the end of the drive. */
+  finish(): EventSuggestion[] {
+    const out: EventSuggestion[] = [];
+    const last = this.#samples.length - 1;
+    if (last < 0) return out;
+    for (const d of this.#detectors) if (d.state?.active === true) this.#closeThreshold(d, last, out);
+    if (this.#stop.active && this.#stop.since !== null) out.push(this.#stopEvent(this.#stop.since, last));
+    if (this.#speeding.since !== null) this.#closeSpeeding(last, out);
+    return out;
+  }
+
+  #smoothed(d: Threshold, i: number): number {
+    // Causal 3-sample mean: suppresses single-sample CAN noise without delaying onsets much.
+    let sum = 0, n = 0;
+    for (let k = Math.max(0, i - 2); k <= i; k++, n++) sum += d.value(this.#samples[k]!);
+    return sum / n;
+  }
+
+  #threshold(d: Threshold, i: number, out: EventSuggestion[]): void {
+    const v = this.#smoothed(d, i);
+    const release = 0.7 * d.trigger;
+    if (d.state === null || !d.state.active) {
+      if (v >= d.trigger) d.state = { active: true, trigger: i, peakIdx: i, belowSince: -1 };
+      return;
+    }
+    const s = d.state;
+    if (v > this.#smoothed(d, s.peakIdx)) s.peakIdx = i;
+    if (v < release) {
+      if (s.belowSince < 0) s.belowSince = i;
+      if (this.#ts[i]! - this.#ts[s.belowSince]! >= 0.1) this.#closeThreshold(d, i, out);
+    } else s.belowSince = -1;
+  }
+
+  #closeThreshold(d: Threshold, i: number, out: EventSuggestion[]): void {
+    const s = d.state!;
+    s.active = false;
+    const ts = this.#ts;
+    // Baseline: the signal between 1.5 s and 0.5 s before the trigger.
+    let sum = 0, n = 0;
+    for (let k = s.trigger; k >= 0 && ts[s.trigger]! - ts[k]! <= 1.5; k--) {
+      if (ts[s.trigger]! - ts[k]! >= 0.5) {
+        sum += this.#smoothed(d, k);
+        n++;
+      }
+    }
+    const base = n > 0 ? Math.min(sum / n, d.trigger * 0.5) : 0;
+    const onsetLevel = base + 0.1 * (d.trigger - base);
+    let start = s.trigger;
+    while (start > 0 && this.#smoothed(d, start - 1) > onsetLevel && ts[s.trigger]! - ts[start - 1]! < 3) start--;
+    // The smoothing delays by one sample; the first sample above the onset level marks the start.
+    start = Math.max(0, start - 1);
+    const peakV = this.#smoothed(d, s.peakIdx);
+    const endLevel = base + 0.5 * (peakV - base);
+    let end = s.peakIdx;
+    while (end < i && this.#smoothed(d, end + 1) > endLevel) end++;
+    if (ts[end]! - ts[start]! < this.#cfg.minDurationS) return;
+    let peak = d.peak(this.#samples[s.peakIdx]!);
+    for (let k = start; k <= end; k++) {
+      const p = d.peak(this.#samples[k]!);
+      if (Math.abs(p) > Math.abs(peak)) peak = p;
+    }
+    out.push(this.#event(d.name, start, end, peak, Math.min(0.99, 0.6 + 0.3 * Math.min(1, (peakV - d.trigger) / d.trigger + 0.3))));
+  }
+
+  #stopStep(i: number, out: EventSuggestion[]): void {
+    const s = this.#samples[i]!;
+    const st = this.#stop;
+    if (s.speed < this.#cfg.stopSpeed) {
+      st.since ??= i;
+      if (!st.active && this.#ts[i]! - this.#ts[st.since]! >= this.#cfg.stopMinS) st.active = true;
+    } else {
+      if (st.active && st.since !== null) out.push(this.#stopEvent(st.since, i));
+      st.since = null;
+      st.active = false;
+    }
+  }
+
+  /** A stop runs from the start of the deceleration that led to it until the vehicle pulls away. */
+  #stopEvent(since: number, moving: number): EventSuggestion {
+    const ts = this.#ts;
+    let start = since;
+    while (start > 0 && this.#samples[start - 1]!.ax < -0.3 && ts[since]! - ts[start - 1]! < 20) start--;
+    let end = moving;
+    // Pulling away began when the acceleration rose; back up to that moment.
+    while (end > since && this.#samples[end - 1]!.ax > 0.2) end--;
+    return this.#event("stop", start, end, 0, 0.9);
+  }
+
+  #laneChangeStep(i: number, out: EventSuggestion[]): void {
+    const c = this.#cfg;
+    const s = this.#samples[i]!;
+    const dt = i > 0 ? this.#ts[i]! - this.#ts[i - 1]! : 0;
+    const sign = s.yawRate > c.laneChangeYawRate ? 1 : s.yawRate < -c.laneChangeYawRate ? -1 : 0;
+    if (this.#lobe !== null && sign !== this.#lobe.sign) {
+      const lobe = this.#lobe;
+      this.#lobe = null;
+      const dur = this.#ts[i]! - this.#ts[lobe.start]!;
+      if (dur > 0.4 && dur < c.laneChangeMaxS / 2 && Math.abs(lobe.dpsi) > 0.03 && Math.abs(lobe.dpsi) < 0.5) {
+        let shift = 0, psi = 0;
+        for (let k = lobe.start + 1; k <= i; k++) {
+          const h = this.#ts[k]! - this.#ts[k - 1]!;
+          psi += this.#samples[k]!.yawRate * h;
+          shift += this.#samples[k]!.speed * Math.sin(psi) * h;
+        }
+        this.#lobes.push({ sign: lobe.sign, start: lobe.start, end: i, dpsi: lobe.dpsi, shift });
+        this.#pairLobes(out);
+      } else this.#lobes = [];
+    }
+    if (sign !== 0) {
+      if (this.#lobe === null) this.#lobe = { sign, start: i, dpsi: 0 };
+      this.#lobe.dpsi += s.yawRate * dt;
+    }
+    while (this.#lobes.length > 0 && this.#ts[i]! - this.#ts[this.#lobes[0]!.end]! > 1.0 && this.#lobes.length < 2) this.#lobes.shift();
+  }
+
+  #pairLobes(out: EventSuggestion[]): void {
+    const c = this.#cfg;
+    if (this.#lobes.length < 2) return;
+    const [a, b] = this.#lobes.slice(-2) as [Lobe, Lobe];
+    const gap = this.#ts[b.start]! - this.#ts[a.end]!;
+    const ratio = Math.abs(b.dpsi / a.dpsi);
+    // A lane change turns away and back: opposite lobes of similar heading change, adjacent in time.
+    // The lateral shift of the first lobe doubles over the pair (symmetric manoeuvre).
+    const shift = Math.abs(a.shift) * 2;
+    if (a.sign === -b.sign && gap < 1.0 && ratio > 0.5 && ratio < 2 && shift >= c.laneChangeMinShift && this.#ts[b.end]! - this.#ts[a.start]! <= c.laneChangeMaxS) {
+      let peak = 0;
+      for (let k = a.start; k <= b.end; k++) {
+        const s = this.#samples[k]!;
+        const lat = s.speed * s.yawRate;
+        if (Math.abs(lat) > Math.abs(peak)) peak = lat;
+      }
+      out.push(this.#event("lane_change", a.start, b.end, peak, Math.min(0.95, 0.5 + shift / 8)));
+      this.#lobes = [];
+    }
+  }
+
+  #speedingStep(i: number, out: EventSuggestion[]): void {
+    const limit = this.#cfg.speedLimit;
+    if (limit === null) return;
+    const s = this.#samples[i]!;
+    if (s.speed > limit + this.#cfg.speedingTolerance) this.#speeding.since ??= i;
+    else if (this.#speeding.since !== null) this.#closeSpeeding(i, out);
+  }
+
+  #closeSpeeding(i: number, out: EventSuggestion[]): void {
+    const since = this.#speeding.since!;
+    this.#speeding.since = null;
+    if (this.#ts[i]! - this.#ts[since]! < this.#cfg.speedingMinS) return;
+    let peak = 0;
+    for (let k = since; k <= i; k++) peak = Math.max(peak, this.#samples[k]!.speed);
+    out.push(this.#event("speeding", since, i, peak, 0.95));
+  }
+
+  #event(name: EventSuggestion["category"], start: number, end: number, peak: number, confidence: number): EventSuggestion {
+    return { kind: "event", trackId: this.#nextId++, category: name, confidence, source: "telemetry", startNs: this.#samples[start]!.tNs, endNs: this.#samples[end]!.tNs, peakValue: peak };
+  }
+
+  /** Drops history older than HISTORY_S unless an open event still refers to it. */
+  #trim(): void {
+    const n = this.#samples.length;
+    if (n < 6000) return;
+    const tNow = this.#ts[n - 1]!;
+    let keepFrom = 0;
+    while (keepFrom < n && tNow - this.#ts[keepFrom]! > HISTORY_S) keepFrom++;
+    for (const d of this.#detectors) if (d.state?.active === true) keepFrom = Math.min(keepFrom, d.state.trigger - 300);
+    if (this.#stop.since !== null) keepFrom = Math.min(keepFrom, this.#stop.since - 2000);
+    if (this.#speeding.since !== null) keepFrom = Math.min(keepFrom, this.#speeding.since);
+    if (this.#lobe !== null) keepFrom = Math.min(keepFrom, this.#lobe.start);
+    for (const l of this.#lobes) keepFrom = Math.min(keepFrom, l.start);
+    keepFrom = Math.max(0, keepFrom);
+    if (keepFrom < 1000) return;
+    this.#samples.splice(0, keepFrom);
+    this.#ts.splice(0, keepFrom);
+    for (const d of this.#detectors) {
+      if (d.state !== null) {
+        d.state.trigger -= keepFrom;
+        d.state.peakIdx -= keepFrom;
+        if (d.state.belowSince >= 0) d.state.belowSince -= keepFrom;
+      }
+    }
+    if (this.#stop.since !== null) this.#stop.since -= keepFrom;
+    if (this.#speeding.since !== null) this.#speeding.since -= keepFrom;
+    if (this.#lobe !== null) this.#lobe.start -= keepFrom;
+    for (const l of this.#lobes) {
+      l.start -= keepFrom;
+      l.end -= keepFrom;
+    }
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * Multi-object tracker in a fixed (odom) frame: constant-velocity Kalman filter per track on the
+ * BEV centre (state x, y, vx, vy), greedy association by ascending gated distance (class-aware
+ * gates), confirmation after `confirmHits` hits and retirement after `maxMisses` consecutive
+ * misses. Size and heading are smoothed; heading follows the velocity once the object moves,
+ * which resolves the ±180° ambiguity of a box fit.
+ */
+import { z } from "zod";
+import { normalizeAngle, type Proposal } from "./lidar.js";
+import type { Box3D, ObjectClass } from "./types.js";
+
+export const TrackerConfigSchema = z.strictObject({
+  confirmHits: z.number().int().min(1).default(3),
+  maxMisses: z.number().int().min(1).default(3),
+  /** Association gate on the BEV distance between prediction and detection (m). */
+  gate: z.number().positive().default(2.5),
+  /** Process noise: acceleration spectral density ((m/s²)²·s). */
+  accelNoise: z.number().positive().default(4),
+  /** Measurement noise std of a box centre (m). */
+  measurementStd: z.number().positive().default(0.3),
+  /** Speed above which the heading follows the velocity (m/s). */
+  headingFromVelocityAbove: z.number().nonnegative().default(1.5),
+});
+export type TrackerConfig = z.infer<typeof TrackerConfigSchema>;
+
+export interface Track {
+  id: number;
+  category: ObjectClass;
+  confidence: number;
+  /** Box in the tracking frame. */
+  box: Box3D;
+  vx: number;
+  vy: number;
+  hits: number;
+  misses: number;
+  confirmed: boolean;
+  /** Class votes (sum of confidences). */
+  votes: Map<ObjectClass, number>;
+  /** Kalman state [x, y, vx, vy] and covariance (4×4 row-major). */
+  s: Float64Array;
+  P: Float64Array;
+}
+
+export class Tracker {
+  readonly #cfg: TrackerConfig;
+  #tracks: Track[] = [];
+  #nextId = 1;
+  #lastS: number | undefined;
+
+  constructor(config: Partial<TrackerConfig> = {}) {
+    this.#cfg = TrackerConfigSchema.parse(config);
+  }
+
+  get tracks(): readonly Track[] {
+    return this.#tracks;
+  }
+
+  /** Detections in the tracking frame at time tS (s); returns the confirmed tracks updated this frame. */
+  update(tS: number, detections: Proposal[]): Track[] {
+    const dt = this.#lastS === undefined ? 0 : Math.max(0, tS - this.#lastS);
+    this.#lastS = tS;
+    for (const t of this.#tracks) predict(t, dt, this.#cfg.accelNoise);
+    // Candidate pairs within the gate, cheapest first.
+    const pairs: [number, number, number][] = [];
+    this.#tracks.forEach((t, ti) => {
+      detections.forEach((d, di) => {
+        const dist = Math.hypot(t.s[0]! - d.box.x, t.s[1]! - d.box.y);
+        const gate = this.#cfg.gate * (t.category === "pedestrian" || d.category === "pedestrian" ? 0.6 : 1) + Math.min(2, 0.5 * Math.sqrt(t.P[0]! + t.P[5]!));
+        const classPenalty = compatible(t.category, d.category) ? 0 : 1.5;
+        if (dist + classPenalty <= gate) pairs.push([dist + classPenalty, ti, di]);
+      });
+    });
+    pairs.sort((a, b) => a[0] - b[0]);
+    const usedT = new Set<number>(), usedD = new Set<number>();
+    for (const [, ti, di] of pairs) {
+      if (usedT.has(ti) || usedD.has(di)) continue;
+      usedT.add(ti);
+      usedD.add(di);
+      this.#correct(this.#tracks[ti]!, detections[di]!);
+    }
+    for (let ti = 0; ti < this.#tracks.length; ti++) if (!usedT.has(ti)) this.#tracks[ti]!.misses++;
+    this.#tracks = this.#tracks.filter((t) => t.misses <= (t.confirmed ? this.#cfg.maxMisses : 0));
+    detections.forEach((d, di) => {
+      if (usedD.has(di) || d.category === "unknown") return;
+      const r = this.#cfg.measurementStd ** 2;
+      const P = new Float64Array(16);
+      P[0] = r;
+      P[5] = r;
+      P[10] = 25;
+      P[15] = 25;
+      this.#tracks.push({
+        id: this.#nextId++, category: d.category, confidence: d.confidence, box: { ...d.box }, vx: 0, vy: 0, hits: 1, misses: 0,
+        confirmed: this.#cfg.confirmHits <= 1, votes: new Map([[d.category, d.confidence]]), s: Float64Array.of(d.box.x, d.box.y, 0, 0), P,
+      });
+    });
+    return this.#tracks.filter((t) => t.confirmed && t.misses === 0);
+  }
+
+  #correct(t: Track, d: Proposal): void {
+    const r = this.#cfg.measurementStd ** 2;
+    const { s, P } = t;
+    // H = [I2 0]; S = P[0:2,0:2] + R.
+    const s00 = P[0]! + r, s01 = P[1]!, s10 = P[4]!, s11 = P[5]! + r;
+    const det = s00 * s11 - s01 * s10;
+    const i00 = s11 / det, i01 = -s01 / det, i10 = -s10 / det, i11 = s00 / det;
+    const K = new Float64Array(8);
+    for (let row = 0; row < 4; row++) {
+      const p0 = P[row * 4]!, p1 = P[row * 4 + 1]!;
+      K[row * 2] = p0 * i00 + p1 * i10;
+      K[row * 2 + 1] = p0 * i01 + p1 * i11;
+    }
+    const y0 = d.box.x - s[0]!, y1 = d.box.y - s[1]!;
+    for (let row = 0; row < 4; row++) s[row] = s[row]! + K[row * 2]! * y0 + K[row * 2 + 1]! * y1;
+    const newP = new Float64Array(16);
+    for (let row = 0; row < 4; row++)
+      for (let col = 0; col < 4; col++) newP[row * 4 + col] = P[row * 4 + col]! - K[row * 2]! * P[col]! - K[row * 2 + 1]! * P[4 + col]!;
+    t.P = newP;
+    t.vx = s[2]!;
+    t.vy = s[3]!;
+    t.hits++;
+    t.misses = 0;
+    if (t.hits >= this.#cfg.confirmHits) t.confirmed = true;
+    t.votes.set(d.category, (t.votes.get(d.category) ?? 0) + d.confidence);
+    let best: ObjectClass = t.category, bestV = -1, total = 0;
+    for (const [c, v] of t.votes) {
+      total += v;
+      if (v > bestV && c !== "unknown") {
+        best = c;
+        bestV = v;
+      }
+    }
+    t.category = best;
+    t.confidence = Math.min(0.99, (bestV / Math.max(total, 1e-9)) * Math.min(1, 0.6 + 0.1 * t.hits) * (d.confidence + 0.2));
+    const a = 0.3;
+    t.box.length += a * (d.box.length - t.box.length);
+    t.box.width += a * (d.box.width - t.box.width);
+    t.box.height += a * (d.box.height - t.box.height);
+    t.box.z += a * (d.box.z - t.box.z);
+    t.box.x = s[0]!;
+    t.box.y = s[1]!;
+    const speed = Math.hypot(t.vx, t.vy);
+    if (speed > this.#cfg.headingFromVelocityAbove && t.hits >= 3) {
+      t.box.yaw = Math.atan2(t.vy, t.vx);
+    } else {
+      // Fit heading is ambiguous by π: take the one closest to the previous heading.
+      let yaw = d.box.yaw;
+      if (Math.abs(normalizeAngle(yaw - t.box.yaw)) > Math.PI / 2) yaw = normalizeAngle(yaw + Math.PI);
+      t.box.yaw = normalizeAngle(t.box.yaw + 0.5 * normalizeAngle(yaw - t.box.yaw));
+    }
+  }
+}
+
+function compatible(a: ObjectClass, b: ObjectClass): boolean {
+  if (a === b) return true;
+  const vehicle = (c: ObjectClass): boolean => c === "car" || c === "truck";
+  const vru = (c: ObjectClass): boolean => c === "pedestrian" || c === "cyclist";
+  return (vehicle(a) && vehicle(b)) || (vru(a) && vru(b));
+}
+
+function predict(t: Track, dt: number, q: number): void {
+  if (dt <= 0) return;
+  const { s, P } = t;
+  s[0] = s[0]! + dt * s[2]!;
+  s[1] = s[1]! + dt * s[3]!;
+  // P = F P Fᵀ + Q with F = [[I, dt I], [0, I]].
+  const F = (r: number, c: number): number => (r === c ? 1 : c === r + 2 ? dt : 0);
+  const FP = new Float64Array(16);
+  for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) for (let k = 0; k < 4; k++) FP[r * 4 + c] = FP[r * 4 + c]! + F(r, k) * P[k * 4 + c]!;
+  const out = new Float64Array(16);
+  for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) for (let k = 0; k < 4; k++) out[r * 4 + c] = out[r * 4 + c]! + FP[r * 4 + k]! * F(c, k);
+  const dt2 = dt * dt, dt3 = dt2 * dt / 2, dt4 = dt2 * dt2 / 4;
+  for (const i of [0, 1]) {
+    out[i * 4 + i] = out[i * 4 + i]! + q * dt4;
+    out[i * 4 + i + 2] = out[i * 4 + i + 2]! + q * dt3;
+    out[(i + 2) * 4 + i] = out[(i + 2) * 4 + i]! + q * dt3;
+    out[(i + 2) * 4 + i + 2] = out[(i + 2) * 4 + i + 2]! + q * dt2;
+  }
+  t.P = out;
+  t.box.x = s[0]!;
+  t.box.y = s[1]!;
+}
