@@ -82,9 +82,11 @@ export class Pipeline {
     // The input itself is recorded before anything derived from it, so a crash in a
     // suggester can never cost a sensor message.
     recorder?.write({ topic: raw.topic, schemaName: raw.type, encoding: "cdr", data: raw.data, logTime: raw.receiveTime, publishTime });
-    if (suggestions !== undefined && corrected !== null) {
+    // Suggesters also need the messages the aligner does not time (/tf_static, CameraInfo): those
+    // come with their receive time.
+    if (suggestions !== undefined) {
       try {
-        this.#emit(suggestions.onMessage(raw, corrected));
+        this.#emit(suggestions.onMessage(raw, publishTime));
       } catch (error) {
         this.#fail("suggestions", raw.topic, error);
       }
