@@ -186,6 +186,7 @@ export class Aligner {
       residualS,
       flags,
       messages: messages.map((m) => m.raw),
+      correctedTimes: messages.map((m) => m.correctedNs),
     };
   }
 

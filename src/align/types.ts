@@ -32,6 +32,8 @@ export interface AlignedSampleData {
    * messages for an interpolated telemetry value; the chunks covering the window for audio.
    */
   messages: RawMessage[];
+  /** Corrected time of each of `messages` (ns), e.g. the two brackets of an interpolated value. */
+  correctedTimes?: bigint[];
   /** Audio only: first sample index (within messages[0]) and number of samples in the window. */
   sampleStart?: number;
   sampleCount?: number;
