@@ -12,7 +12,7 @@ import type { OutboundMessage } from "../messages/outbound.js";
 import { readStamp } from "../messages/stamp.js";
 import { fromNs } from "../messages/time.js";
 import { ClockModel, type ClockState } from "../clock/model.js";
-import { LatencyCalibration, type CalibrationResult } from "../clock/calibration.js";
+import { EngineToneCalibration, type CalibrationResult } from "../clock/engine-tone.js";
 import type { RawMessage } from "../transport/port.js";
 import { Aligner, type TimedMessage } from "./aligner.js";
 import { parseAlignmentConfig, type AlignmentConfig, type SensorConfig } from "./config.js";
@@ -55,11 +55,13 @@ type Result = { corrected: bigint | null; outputs: OutboundMessage[]; frames: Al
 
 const AUDIO_TYPE = "syncbag/AudioChunk";
 
+type AudioChunk = { sample_rate: number; channels: number; encoding: string; frames: number; data: Uint8Array };
+
 export class AlignmentStage {
   readonly config: AlignmentConfig;
   readonly #aligner: Aligner;
   readonly #byTopic = new Map<string, SensorRuntime>();
-  readonly #calibration: LatencyCalibration | null;
+  readonly #calibration: EngineToneCalibration | null;
   readonly #topics: { frames: string; clockState: string; diagnostics: string };
   #nextPeriodicNs: bigint | null = null;
   #nowNs = 0n;
@@ -90,7 +92,7 @@ export class AlignmentStage {
     const telemetry = this.config.sensors.find((s) => s.modality === "telemetry");
     this.#calibration =
       this.config.calibrateAudioLatency && audio !== undefined && telemetry !== undefined
-        ? new LatencyCalibration({ audioTopic: audio.topic, telemetryTopic: telemetry.topic, cylinders: this.config.engineCylinders })
+        ? new EngineToneCalibration({ audioTopic: audio.topic, telemetryTopic: telemetry.topic, cylinders: this.config.engineCylinders })
         : null;
     const base = resolveNodeName(this.config.namespace, this.config.nodeName);
     this.#topics = { frames: `${base}/frames`, clockState: `${base}/clock_state`, diagnostics: "/diagnostics" };
@@ -111,10 +113,11 @@ export class AlignmentStage {
     let stampNs: bigint;
     let sampleRate = 0;
     let samples = 0;
+    let chunk: AudioChunk | null = null;
     try {
       stampNs = readStamp(raw.type, raw.data);
       if (sensor.config.modality === "audio" && raw.type === AUDIO_TYPE) {
-        const chunk = defaultCodec().decode(AUDIO_TYPE, raw.data) as { sample_rate: number; frames: number };
+        chunk = defaultCodec().decode(AUDIO_TYPE, raw.data) as AudioChunk;
         sampleRate = chunk.sample_rate;
         samples = chunk.frames;
       }
@@ -128,8 +131,9 @@ export class AlignmentStage {
     sensor.last = { stampNs, correctedNs: corrected };
     if (this.#calibration !== null) {
       // The calibration measures the whole latency, so it sees audio times without the latency applied so far.
-      const applied = sensor.config.modality === "audio" ? BigInt(Math.round(sensor.model.latencyS * 1e9)) : 0n;
-      this.#calibration.observe(raw, corrected + applied, sampleRate);
+      if (chunk !== null && raw.topic === this.#calibration.audioTopic) {
+        this.#calibration.addAudio(corrected + BigInt(Math.round(sensor.model.latencyS * 1e9)), chunk);
+      } else if (raw.topic === this.#calibration.telemetryTopic) this.#calibration.observe(raw, corrected);
     }
     const timed: TimedMessage = { raw, stampNs, correctedNs: corrected, sampleRate, samples };
     const converged = sensor.model.confidence >= this.config.minConfidence;

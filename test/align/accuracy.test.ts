@@ -55,7 +55,8 @@ describe("alignment accuracy on simulated drives", function () {
         assert.notEqual(calibratedAtS, null, "audio latency never calibrated");
         assert.ok(calibratedAtS! < 20, `calibrated only at ${calibratedAtS} s`);
         const state = stage.clockState(rig.audio.name)!;
-        assert.ok(Math.abs(state.latencyS - rig.audio.clock.latencyFixedS) < 0.004, `calibrated latency ${state.latencyS}`);
+        assert.ok(Math.abs(state.latencyS - rig.audio.clock.latencyFixedS) < 0.0015, `calibrated latency ${state.latencyS}`);
+        assert.ok(state.latencyUncertaintyS > 0 && state.latencyUncertaintyS <= 0.0015, `uncertainty ${state.latencyUncertaintyS}`);
       }
       const sweeps = truth.messages[rig.lidar!.topic]!.stampNs.length;
       assert.equal(frames, sweeps, "one aligned frame per lidar sweep");
