@@ -21,8 +21,8 @@ export const AudioEventConfigSchema = z.strictObject({
   hopMs: z.number().positive().default(10),
   band: z.tuple([z.number().positive(), z.number().positive()]).default([300, 1800]),
   /** Peak power over the band's median power for a frame to count as tonal (ratio). */
-  onProminence: z.number().positive().default(30),
-  offProminence: z.number().positive().default(10),
+  onProminence: z.number().positive().default(12),
+  offProminence: z.number().positive().default(6),
   onFrames: z.number().int().min(1).default(3),
   offMs: z.number().positive().default(150),
   minEventMs: z.number().positive().default(250),

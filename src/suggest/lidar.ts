@@ -74,7 +74,10 @@ export interface EgoMotion {
 }
 
 export interface Proposal {
+  /** Box completed to the class prior (unseen sides grown away from the sensor). */
   box: Box3D;
+  /** Box of the returns only (what the sensor saw). */
+  visible: Box3D;
   category: ObjectClass;
   confidence: number;
   points: number;
@@ -216,7 +219,7 @@ export class LidarProposer {
     for (let i = 0; i < kept; i++) {
       const gz = ground[pcell[i]!]!;
       const h = pz[i]! - gz;
-      if (h < c.obstacleHeight || h > c.maxHeight) continue;
+      if (h < c.obstacleHeight || h > c.maxHeight + 1) continue;
       const x = px[i]!, y = py[i]!;
       const cell = (((x * inv + half) | 0) * N + ((y * inv + half) | 0)) | 0;
       if (cellStamp[cell] !== stamp) {
@@ -338,8 +341,8 @@ export class LidarProposer {
       if (points < c.minPoints) continue;
       const proposal = fitCluster(cxs, cys, n2, hTop, c.cellSize);
       if (proposal === null) continue;
-      // Taller than the height window: a building, tree or pole, never one of our classes.
-      if (hTop >= c.maxHeight - 0.05) {
+      // Returns above maxHeight: a building, tree or pole, never one of our classes.
+      if (hTop > c.maxHeight) {
         proposal.category = "unknown";
         proposal.confidence = 0.9;
       }
@@ -433,7 +436,10 @@ export function fitCluster(xs: Float64Array, ys: Float64Array, n: number, height
     [b0, b1] = grow(b0, b1, prior.width);
   }
   const mu = (a0 + a1) / 2, mv = (b0 + b1) / 2;
+  const vu = (along[0]! + along[1]!) / 2, vv = (across[0]! + across[1]!) / 2;
+  const visible: Box3D = { x: axU.x * vu + axV.x * vv, y: axU.y * vu + axV.y * vv, z: height / 2, yaw: normalizeAngle(yaw), length: e1, width: e2, height: Math.max(height, 0.2) };
   return {
+    visible,
     box: {
       x: axU.x * mu + axV.x * mv,
       y: axU.y * mu + axV.y * mv,
@@ -447,6 +453,38 @@ export function fitCluster(xs: Float64Array, ys: Float64Array, n: number, height
     confidence,
     points: 0,
   };
+}
+
+/**
+ * Completes a visible box to `prior` in its own axes (length along yaw): each missing extent is
+ * added on the side away from the sensor at (sx, sy), since only the sides facing it were seen.
+ */
+export function growBox(visible: Box3D, prior: { length: number; width: number }, sx: number, sy: number): Box3D {
+  const c = Math.cos(visible.yaw), s = Math.sin(visible.yaw);
+  const dx = sx - visible.x, dy = sy - visible.y;
+  const su = c * dx + s * dy, sv = -s * dx + c * dy;
+  const length = Math.max(visible.length, prior.length), width = Math.max(visible.width, prior.width);
+  const shiftU = ((length - visible.length) / 2) * (su > 0 ? -1 : 1);
+  const shiftV = ((width - visible.width) / 2) * (sv > 0 ? -1 : 1);
+  return { ...visible, x: visible.x + c * shiftU - s * shiftV, y: visible.y + s * shiftU + c * shiftV, length, width };
+}
+
+/**
+ * Class from extents along and across a known heading (a moving track): a face seen
+ * square-on across the direction of travel is a rear or front, so its extent is the width.
+ */
+export function classifyOriented(along: number, across: number, height: number): { category: ObjectClass; confidence: number } {
+  const score = (v: number, lo: number, hi: number, soft: number): number => (v >= lo && v <= hi ? 1 : Math.max(0, 1 - Math.min(Math.abs(v - lo), Math.abs(v - hi)) / soft));
+  const fits: [ObjectClass, number][] = [
+    ["pedestrian", score(height, 1.2, 2.1, 0.3) * score(along, 0.1, 1.0, 0.3) * score(across, 0.1, 1.0, 0.3)],
+    ["cyclist", score(height, 1.2, 2.1, 0.3) * score(along, 0.1, 2.2, 0.3) * score(across, 0.1, 1.0, 0.3) * (along > 1.0 ? 1 : 0.6)],
+    ["car", score(height, 1.0, 2.3, 0.3) * score(along, 0.1, 5.8, 0.6) * score(across, 1.35, 2.3, 0.3)],
+    ["truck", score(height, 2.5, 4.1, 0.2) * score(along, 0.1, 13, 1.5) * score(across, 1.9, 3.0, 0.4)],
+  ];
+  fits.sort((a, b) => b[1] - a[1]);
+  const [best, second] = fits;
+  if (best![1] < 0.3) return { category: "unknown", confidence: 1 - best![1] };
+  return { category: best![0], confidence: Math.min(0.99, 0.5 + 0.5 * best![1] * (0.5 + best![1] - second![1])) };
 }
 
 /** Class from visible length, width and height (m), with a confidence in 0..1. */

@@ -305,8 +305,10 @@ export class SuggestionStage {
     const proposals = this.#proposer.propose(view, mount, { speed: ego.speed, yawRate: ego.yawRate });
     // Track in odom (ego motion removed), report in base_link at the sweep time.
     const c = Math.cos(ego.yaw), s = Math.sin(ego.yaw);
-    const inOdom: Proposal[] = proposals.map((p) => ({ ...p, box: { ...p.box, x: ego.x + c * p.box.x - s * p.box.y, y: ego.y + s * p.box.x + c * p.box.y, yaw: p.box.yaw + ego.yaw } }));
-    const tracks = this.config.publishTentative ? (this.#tracker.update(Number(tLidar) / 1e9, inOdom), this.#tracker.tracks.filter((t) => t.misses === 0)) : this.#tracker.update(Number(tLidar) / 1e9, inOdom);
+    const toOdom = (b: Proposal["box"]): Proposal["box"] => ({ ...b, x: ego.x + c * b.x - s * b.y, y: ego.y + s * b.x + c * b.y, yaw: b.yaw + ego.yaw });
+    const inOdom: Proposal[] = proposals.map((p) => ({ ...p, box: toOdom(p.box), visible: toOdom(p.visible) }));
+    const sensorOdom = { x: ego.x + c * mount.x - s * mount.y, y: ego.y + s * mount.x + c * mount.y };
+    const tracks = this.config.publishTentative ? (this.#tracker.update(Number(tLidar) / 1e9, inOdom, sensorOdom), this.#tracker.tracks.filter((t) => t.misses === 0)) : this.#tracker.update(Number(tLidar) / 1e9, inOdom, sensorOdom);
     const objects: ObjectSuggestion[] = tracks.map((t) => {
       const dx = t.box.x - ego.x, dy = t.box.y - ego.y;
       return {

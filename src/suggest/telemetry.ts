@@ -73,7 +73,8 @@ export class TelemetryEventDetector {
   #stop: { since: number | null; active: boolean } = { since: null, active: false };
   #speeding: { since: number | null } = { since: null };
   #lobes: Lobe[] = [];
-  #lobe: { sign: number; start: number; dpsi: number } | null = null;
+  #lobe: { sign: number; start: number; dpsi: number; base: number } | null = null;
+  #yawBase: number | null = null;
   #nextId = 1;
 
   constructor(config: Partial<TelemetryEventConfig> = {}) {
@@ -205,7 +206,10 @@ export class TelemetryEventDetector {
     const c = this.#cfg;
     const s = this.#samples[i]!;
     const dt = i > 0 ? this.#ts[i]! - this.#ts[i - 1]! : 0;
-    const sign = s.yawRate > c.laneChangeYawRate ? 1 : s.yawRate < -c.laneChangeYawRate ? -1 : 0;
+    // Yaw rate relative to the road's own curvature: a slow baseline, frozen during lobes.
+    this.#yawBase ??= 0;
+    const rr = s.yawRate - this.#yawBase;
+    const sign = rr > c.laneChangeYawRate ? 1 : rr < -c.laneChangeYawRate ? -1 : 0;
     if (this.#lobe !== null && sign !== this.#lobe.sign) {
       const lobe = this.#lobe;
       this.#lobe = null;
@@ -214,18 +218,39 @@ export class TelemetryEventDetector {
         let shift = 0, psi = 0;
         for (let k = lobe.start + 1; k <= i; k++) {
           const h = this.#ts[k]! - this.#ts[k - 1]!;
-          psi += this.#samples[k]!.yawRate * h;
+          psi += (this.#samples[k]!.yawRate - lobe.base) * h;
           shift += this.#samples[k]!.speed * Math.sin(psi) * h;
         }
         this.#lobes.push({ sign: lobe.sign, start: lobe.start, end: i, dpsi: lobe.dpsi, shift });
         this.#pairLobes(out);
       } else this.#lobes = [];
     }
-    if (sign !== 0) {
-      if (this.#lobe === null) this.#lobe = { sign, start: i, dpsi: 0 };
-      this.#lobe.dpsi += s.yawRate * dt;
+    if (this.#lobe !== null && sign === this.#lobe.sign && this.#ts[i]! - this.#ts[this.#lobe.start]! > c.laneChangeMaxS / 2) {
+      // Too long for a lane change: a curve (or a wrong baseline); follow the road from here.
+      this.#lobe = null;
+      this.#lobes = [];
+      this.#yawBase = s.yawRate;
+      return;
     }
-    while (this.#lobes.length > 0 && this.#ts[i]! - this.#ts[this.#lobes[0]!.end]! > 1.0 && this.#lobes.length < 2) this.#lobes.shift();
+    if (sign !== 0) {
+      if (this.#lobe === null) this.#lobe = { sign, start: i, dpsi: 0, base: this.#yawBase };
+      this.#lobe.dpsi += rr * dt;
+      // The manoeuvre ends when the heading is back: the second lobe has undone the first, even if
+      // the road starts to curve right then (which would prolong the lobe).
+      const first = this.#lobes[this.#lobes.length - 1];
+      const lobe = this.#lobe;
+      if (first !== undefined && first.sign === -lobe.sign && Math.abs(lobe.dpsi) >= 0.9 * Math.abs(first.dpsi) && this.#ts[i]! - this.#ts[lobe.start]! > 0.4) {
+        this.#lobes.push({ sign: lobe.sign, start: lobe.start, end: i, dpsi: lobe.dpsi, shift: 0 });
+        const before = out.length;
+        this.#pairLobes(out);
+        if (out.length > before) this.#lobe = null;
+        else this.#lobes.pop();
+      }
+    } else if (this.#lobes.length === 0 || this.#ts[i]! - this.#ts[this.#lobes[this.#lobes.length - 1]!.end]! > 1) {
+      this.#yawBase += (s.yawRate - this.#yawBase) * Math.min(1, dt / 3);
+    }
+    // A lone lobe not followed by an opposite one within a second was a turn, not a lane change.
+    if (this.#lobe === null && this.#lobes.length > 0 && this.#ts[i]! - this.#ts[this.#lobes[this.#lobes.length - 1]!.end]! > 1.0) this.#lobes = [];
   }
 
   #pairLobes(out: EventSuggestion[]): void {

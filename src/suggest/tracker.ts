@@ -6,7 +6,7 @@
  * which resolves the ±180° ambiguity of a box fit.
  */
 import { z } from "zod";
-import { normalizeAngle, type Proposal } from "./lidar.js";
+import { CLASS_PRIORS, classifyOriented, growBox, normalizeAngle, type Proposal } from "./lidar.js";
 import type { Box3D, ObjectClass } from "./types.js";
 
 export const TrackerConfigSchema = z.strictObject({
@@ -46,6 +46,7 @@ export class Tracker {
   #tracks: Track[] = [];
   #nextId = 1;
   #lastS: number | undefined;
+  #sensor = { x: 0, y: 0 };
 
   constructor(config: Partial<TrackerConfig> = {}) {
     this.#cfg = TrackerConfigSchema.parse(config);
@@ -56,7 +57,8 @@ export class Tracker {
   }
 
   /** Detections in the tracking frame at time tS (s); returns the confirmed tracks updated this frame. */
-  update(tS: number, detections: Proposal[]): Track[] {
+  update(tS: number, detections: Proposal[], sensor: { x: number; y: number } = { x: 0, y: 0 }): Track[] {
+    this.#sensor = sensor;
     const dt = this.#lastS === undefined ? 0 : Math.max(0, tS - this.#lastS);
     this.#lastS = tS;
     for (const t of this.#tracks) predict(t, dt, this.#cfg.accelNoise);
@@ -96,7 +98,24 @@ export class Tracker {
     return this.#tracks.filter((t) => t.confirmed && t.misses === 0);
   }
 
-  #correct(t: Track, d: Proposal): void {
+  #correct(t: Track, input: Proposal): void {
+    let d = input;
+    let weight = 1;
+    const heading = Math.atan2(t.vy, t.vx);
+    if (Math.hypot(t.vx, t.vy) > this.#cfg.headingFromVelocityAbove && t.hits >= 3) {
+      // Moving: the heading is known, so the visible box's edges can be told apart (which one is
+      // the length) and the class read from extents along and across the direction of travel.
+      const v = d.visible;
+      const diff = Math.abs(normalizeAngle(v.yaw - heading));
+      const across = diff > Math.PI / 4 && diff < (3 * Math.PI) / 4;
+      const aligned = { ...v, yaw: heading, length: across ? v.width : v.length, width: across ? v.length : v.width };
+      const cls = classifyOriented(aligned.length, aligned.width, aligned.height);
+      const category = cls.category === "unknown" ? d.category : cls.category;
+      const box = category === "unknown" ? aligned : growBox(aligned, CLASS_PRIORS[category], this.#sensor.x, this.#sensor.y);
+      d = { ...d, box, category, confidence: cls.category === "unknown" ? d.confidence * 0.7 : cls.confidence };
+      // An oriented reading is worth more than an unoriented one.
+      weight = 3;
+    }
     const r = this.#cfg.measurementStd ** 2;
     const { s, P } = t;
     // H = [I2 0]; S = P[0:2,0:2] + R.
@@ -120,7 +139,7 @@ export class Tracker {
     t.hits++;
     t.misses = 0;
     if (t.hits >= this.#cfg.confirmHits) t.confirmed = true;
-    t.votes.set(d.category, (t.votes.get(d.category) ?? 0) + d.confidence);
+    t.votes.set(d.category, (t.votes.get(d.category) ?? 0) + weight * d.confidence);
     let best: ObjectClass = t.category, bestV = -1, total = 0;
     for (const [c, v] of t.votes) {
       total += v;
