@@ -7,6 +7,7 @@
  * src/suggest); each turns a truth file and a recording's messages into rows and JSON.
  */
 import type { TruthFile } from "../sim/truth.js";
+import { SampleFlag } from "./types.js";
 
 export interface AlignmentObservation {
   topic: string;
@@ -125,4 +126,148 @@ export function formatAlignmentTable(evaluation: AlignmentEvaluation): string {
     );
   }
   return lines.join("\n");
+}
+
+/**
+ * One concern of `syncbag eval`: it sees every message of the recording once, in file order, and
+ * then reports. The command runs a list of sections over one pass of the file; a new concern
+ * (e.g. label suggestions, src/suggest) is one more section in that list.
+ */
+export interface EvalMessage {
+  topic: string;
+  /** pkg/Type (normalised). */
+  type: string;
+  data: Uint8Array;
+  /** MCAP log_time (syncbag: receive time) and publish_time (syncbag: corrected capture time). */
+  logTimeNs: bigint;
+  publishTimeNs: bigint;
+}
+
+export interface EvalSectionResult {
+  /** Key of the section in the JSON output. */
+  name: string;
+  /** False when the recording misses this section's bounds (the command exits 2). */
+  ok: boolean;
+  /** Human-readable table. */
+  text: string;
+  /** JSON-serialisable form (bigints are written as strings). */
+  json: unknown;
+}
+
+export interface EvalSection {
+  readonly name: string;
+  add(message: EvalMessage): void;
+  finish(): EvalSectionResult;
+}
+
+export interface EvalSectionOptions {
+  warmupS?: number;
+}
+
+export interface FrameSummary {
+  frames: number;
+  samples: number;
+  /** Samples with any flag other than INTERPOLATED. */
+  flaggedSamples: number;
+  /** Samples carrying each flag (by SampleFlag name). */
+  byFlag: Record<string, number>;
+  maxAbsResidualMs: number;
+}
+
+export interface CalibrationSummary {
+  sensor: string;
+  latencyS: number;
+  uncertaintyS: number;
+  source: string;
+}
+
+export interface AlignmentSectionResult {
+  alignment: AlignmentEvaluation;
+  frames: FrameSummary;
+  /** Latest calibrated latency per sensor, from the SensorClockState channel. */
+  calibrations: CalibrationSummary[];
+}
+
+/**
+ * Alignment section: |publish_time − true capture| per sensor message (the recorder writes the
+ * corrected capture time as publish_time and leaves the bytes untouched, so the device stamp is
+ * read back from them), AlignedFrame flags, and calibrated latencies. A sensor whose latency had
+ * to be calibrated is judged from the moment the calibration applied (or the warm-up, if later).
+ * `readStamp` is injected (the messages layer's in-place header reader) so this stays I/O-free.
+ */
+export class AlignmentEvalSection implements EvalSection {
+  readonly name = "alignment";
+  readonly #truth: TruthFile;
+  readonly #warmupS: number;
+  readonly #readStamp: (type: string, data: Uint8Array) => bigint;
+  readonly #decode: (type: string, data: Uint8Array) => unknown;
+  readonly #sensorTopics: Set<string>;
+  readonly #observations: AlignmentObservation[] = [];
+  readonly #frames: FrameSummary = { frames: 0, samples: 0, flaggedSamples: 0, byFlag: Object.fromEntries(Object.keys(SampleFlag).map((k) => [k, 0])), maxAbsResidualMs: 0 };
+  readonly #calibrations = new Map<string, CalibrationSummary>();
+  readonly #firstCalibrated = new Map<string, bigint>();
+  #skipped = 0;
+
+  constructor(truth: TruthFile, io: { readStamp: (type: string, data: Uint8Array) => bigint; decode: (type: string, data: Uint8Array) => unknown }, options: EvalSectionOptions = {}) {
+    this.#truth = truth;
+    this.#warmupS = options.warmupS ?? 10;
+    this.#readStamp = io.readStamp;
+    this.#decode = io.decode;
+    this.#sensorTopics = new Set(truth.sensors.map((s) => s.topic));
+  }
+
+  /** Messages that could not be read (malformed): counted, never fatal. */
+  get skipped(): number {
+    return this.#skipped;
+  }
+
+  add(message: EvalMessage): void {
+    try {
+      if (this.#sensorTopics.has(message.topic)) {
+        this.#observations.push({ topic: message.topic, stampNs: this.#readStamp(message.type, message.data), correctedNs: message.publishTimeNs });
+      } else if (message.type === "syncbag/AlignedFrame") {
+        const frame = this.#decode(message.type, message.data) as { samples: { flags: number }[]; max_abs_residual: number };
+        this.#frames.frames++;
+        this.#frames.samples += frame.samples.length;
+        for (const sample of frame.samples) {
+          if ((sample.flags & ~SampleFlag.INTERPOLATED) !== 0) this.#frames.flaggedSamples++;
+          for (const [name, bit] of Object.entries(SampleFlag)) if ((sample.flags & bit) !== 0) this.#frames.byFlag[name]!++;
+        }
+        this.#frames.maxAbsResidualMs = Math.max(this.#frames.maxAbsResidualMs, frame.max_abs_residual * 1000);
+      } else if (message.type === "syncbag/SensorClockState") {
+        const state = this.#decode(message.type, message.data) as { sensor: string; topic: string; latency: number; latency_uncertainty: number; latency_source: string };
+        this.#calibrations.set(state.sensor, { sensor: state.sensor, latencyS: state.latency, uncertaintyS: state.latency_uncertainty, source: state.latency_source });
+        if (state.latency_source === "calibrated" && !this.#firstCalibrated.has(state.topic)) this.#firstCalibrated.set(state.topic, message.logTimeNs);
+      }
+    } catch {
+      this.#skipped++;
+    }
+  }
+
+  result(): AlignmentSectionResult {
+    const startNs = BigInt(this.#truth.startNs);
+    const fromS: Record<string, number> = {};
+    for (const [topic, at] of this.#firstCalibrated) fromS[topic] = Math.max(this.#warmupS, Number(at - startNs) / 1e9);
+    return {
+      alignment: evaluateAlignment(this.#truth, this.#observations, { warmupS: this.#warmupS, fromS }),
+      frames: { ...this.#frames, byFlag: { ...this.#frames.byFlag } },
+      calibrations: [...this.#calibrations.values()].filter((c) => c.source === "calibrated"),
+    };
+  }
+
+  finish(): EvalSectionResult {
+    const result = this.result();
+    const f = result.frames;
+    const byFlag = Object.entries(f.byFlag)
+      .filter(([, n]) => n > 0)
+      .map(([name, n]) => `${name} ${n}`)
+      .join(", ");
+    const lines = [
+      formatAlignmentTable(result.alignment),
+      "",
+      `frames ${f.frames}, samples ${f.samples}, flagged samples ${f.flaggedSamples}${byFlag === "" ? "" : ` (${byFlag})`}, largest |residual| ${f.maxAbsResidualMs.toFixed(1)} ms`,
+    ];
+    for (const c of result.calibrations) lines.push(`calibrated latency: ${c.sensor} ${(c.latencyS * 1000).toFixed(2)} ± ${(c.uncertaintyS * 1000).toFixed(2)} ms`);
+    return { name: this.name, ok: result.alignment.sensors.every((s) => s.compared === 0 || s.withinBound), text: lines.join("\n"), json: result };
+  }
 }
