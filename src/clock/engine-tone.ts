@@ -17,7 +17,7 @@
  * Lag: τ minimises Σ ρ(f_audio(t_k) − f_rpm(t_k − τ)) (ρ: squared error clipped at 2 Hz — a
  * cross-correlation robust to outliers) over the window, on a 1 ms grid, then a 0.1 ms grid and a
  * parabola through the three best points. The prediction is re-centred on τ (τ₀ ← τ) until it moves
- * less than 0.1 ms, which removes the low-pass' smoothing of the difference.
+ * less than 0.2 ms, which removes the low-pass' smoothing of the difference.
  *
  * Uncertainty: least squares, σ_τ² = σ_e² · c / Σ f_rpm'(t_k − τ)², where c is the number of frames
  * a residual stays correlated (the low-pass span) — i.e. only RPM changes (gear shifts, throttle)
@@ -37,7 +37,7 @@ export interface EngineToneCalibrationOptions {
   cylinders?: number;
   /** Data window used for the fit (s). */
   windowS?: number;
-  /** How often the fit is recomputed until confident (s of audio time); 15× that once confident (the latency is constant: only confirmed). */
+  /** How often the fit is recomputed until confident (s of audio time); 30× that once confident (the latency is constant: only confirmed). */
   everyS?: number;
   /** Lag search range (s): the audio's latency relative to the telemetry. */
   minLagS?: number;
@@ -132,8 +132,8 @@ export class EngineToneCalibration {
    */
   observe(raw: RawMessage, correctedNs: bigint): void {
     if (raw.topic === this.#o.telemetryTopic) {
-      const message = defaultCodec().decode(raw.type, raw.data) as { engine_rpm?: number };
-      if (typeof message.engine_rpm === "number") this.addRpm(correctedNs, message.engine_rpm);
+      const rpm = engineRpmOf(raw.type, raw.data);
+      if (rpm !== null) this.addRpm(correctedNs, rpm);
     } else if (raw.topic === this.#o.audioTopic) {
       const chunk = defaultCodec().decode(raw.type, raw.data) as { sample_rate: number; channels: number; encoding: string; frames: number; data: Uint8Array };
       this.addAudio(correctedNs, chunk);
@@ -190,7 +190,7 @@ export class EngineToneCalibration {
     }
     const endS = t0 + frames / rate;
     if (endS - this.#firstAudioS >= this.#o.minDataS && endS >= this.#nextFitS) {
-      this.#nextFitS = endS + (this.#result?.confident === true ? 15 : 1) * this.#o.everyS;
+      this.#nextFitS = endS + (this.#result?.confident === true ? 30 : 1) * this.#o.everyS;
       this.fit();
     }
   }
@@ -205,7 +205,7 @@ export class EngineToneCalibration {
     let tau0 = previous ?? 0;
     let frames = this.#track(t, x, tau0);
     let tau = previous === null ? this.#bestLag(frames, this.#o.minLagS, this.#o.maxLagS, 0.002) : this.#bestLag(frames, previous - 0.01, previous + 0.01);
-    for (let iteration = 0; iteration < 4 && Math.abs(tau - tau0) > 1e-4; iteration++) {
+    for (let iteration = 0; iteration < 3 && Math.abs(tau - tau0) > 2e-4; iteration++) {
       tau0 = tau;
       frames = this.#track(t, x, tau0);
       tau = this.#bestLag(frames, tau0 - 0.005, tau0 + 0.005);
@@ -317,13 +317,26 @@ export class EngineToneCalibration {
     // Demodulate (fundamental and 2nd harmonic), then low-pass with two running boxcars whose
     // nulls (25 and 33 Hz multiples) suppress the other harmonics and the images.
     const z = [new Float64Array(n), new Float64Array(n), new Float64Array(n), new Float64Array(n)] as const;
-    let phase = 0;
     const twoPi = 2 * Math.PI;
+    // The reference phasor (c, s) = e^{iφ} advances by small angles (≤ ~0.5 rad): a rotation by
+    // series sin/cos (error < 1e-6 per step), renormalised every 64 samples.
+    let c = 1;
+    let s = 0;
     for (let k = 0; k < n; k++) {
-      if (k > 0) phase += dphi[from + k]!;
-      if (phase > 1e4) phase -= twoPi * Math.floor(phase / twoPi);
-      const c = Math.cos(phase);
-      const s = Math.sin(phase);
+      if (k > 0) {
+        const d = dphi[from + k]!;
+        const d2 = d * d;
+        const cd = 1 - (d2 / 2) * (1 - (d2 / 12) * (1 - d2 / 30));
+        const sd = d * (1 - (d2 / 6) * (1 - (d2 / 20) * (1 - d2 / 42)));
+        const cn = c * cd - s * sd;
+        s = s * cd + c * sd;
+        c = cn;
+        if ((k & 63) === 0) {
+          const norm = 1 / Math.hypot(c, s);
+          c *= norm;
+          s *= norm;
+        }
+      }
       const v = x[from + k]!;
       z[0][k] = v * c;
       z[1][k] = -v * s;
@@ -437,4 +450,26 @@ function samplesOf(data: Uint8Array, bytes: 2 | 4, count: number): Int16Array | 
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   if (bytes === 2) return Int16Array.from({ length: count }, (_, i) => view.getInt16(2 * i, true));
   return Float32Array.from({ length: count }, (_, i) => view.getFloat32(4 * i, true));
+}
+
+/**
+ * engine_rpm of a syncbag/VehicleTelemetry: read in place for plain little-endian CDR (header,
+ * seven float64, int8 gear, then engine_rpm 8-aligned), decoded otherwise; null if unreadable.
+ */
+export function engineRpmOf(type: string, data: Uint8Array): number | null {
+  if (data.length >= 16 && data[0] === 0 && data[1] === 1 && (type === "syncbag/VehicleTelemetry" || type === "syncbag/msg/VehicleTelemetry")) {
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const frameIdBytes = view.getUint32(4 + 8, true);
+    let at = 8 + 4 + frameIdBytes; // CDR offsets count from after the 4-byte encapsulation header
+    at = Math.ceil(at / 8) * 8 + 7 * 8 + 1;
+    at = Math.ceil(at / 8) * 8;
+    if (4 + at + 8 <= data.length) return view.getFloat64(4 + at, true);
+    return null;
+  }
+  try {
+    const message = defaultCodec().decode(type, data) as { engine_rpm?: unknown };
+    return typeof message.engine_rpm === "number" ? message.engine_rpm : null;
+  } catch {
+    return null;
+  }
 }

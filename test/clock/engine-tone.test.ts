@@ -76,3 +76,20 @@ describe("engine-tone latency calibration", function () {
     assert.equal(cal.result, null);
   });
 });
+
+describe("engine_rpm in place", () => {
+  it("agrees with the full decode on every simulated telemetry message (CDR LE), and null for a truncated one", async () => {
+    const { engineRpmOf } = await import("../../src/clock/engine-tone.js");
+    const { defaultCodec } = await import("../../src/messages/codec.js");
+    const rig = loadRig("sample-step");
+    let checked = 0;
+    for (const m of simulateDrive({ rig, seed: 1, durationS: 1 })) {
+      if (m.topic !== rig.telemetry!.topic) continue;
+      const decoded = defaultCodec().decode(m.type, m.data) as { engine_rpm: number };
+      assert.equal(engineRpmOf(m.type, m.data), decoded.engine_rpm);
+      checked++;
+    }
+    assert.ok(checked > 50);
+    assert.equal(engineRpmOf("syncbag/VehicleTelemetry", new Uint8Array([0, 1, 0, 0, 1, 2])), null);
+  });
+});
