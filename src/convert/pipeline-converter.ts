@@ -18,7 +18,9 @@ import { AlignmentStage } from "../align/stage.js";
 import { SampleFlag, type AlignedFrameData } from "../align/types.js";
 import { defaultCodec } from "../messages/codec.js";
 import type { OutboundMessage } from "../messages/outbound.js";
-import { Pipeline, type SuggestionPort } from "../pipeline/pipeline.js";
+import { Pipeline } from "../pipeline/pipeline.js";
+import { SuggestionStage } from "../suggest/stage.js";
+import type { Suggestion } from "../suggest/types.js";
 import { StaticTransforms } from "../pipeline/tf.js";
 import { McapRecorder } from "../record/recorder.js";
 import { defaultSchemaProvider } from "../record/schemas.js";
@@ -38,13 +40,6 @@ const MODALITY_BY_TYPE: Record<string, Modality> = {
   "sensor_msgs/NavSatFix": "gnss",
   "nav_msgs/Odometry": "odometry",
 };
-
-/** Optional hook for the suggestion stage (kept injectable so conversion and the node share it). */
-export type SuggestionFactory = (alignment: AlignmentStage) => SuggestionPort | undefined;
-let suggestionFactory: SuggestionFactory = () => undefined;
-export function setSuggestionFactory(factory: SuggestionFactory): void {
-  suggestionFactory = factory;
-}
 
 function sensorName(topic: string, used: Set<string>): string {
   const parts = topic.split("/").filter((p) => p !== "" && !["image_raw", "compressed", "points", "data", "fix"].includes(p));
@@ -161,10 +156,20 @@ export const pipelineConverter: DriveConverter = async (source, output, options,
     }
   };
 
+  const suggestionCounts: Record<string, number> = {};
+  const events: { t: number; kind: string; label?: string; durationS?: number }[] = [];
+  const onSuggestions = (suggestions: readonly Suggestion[]): void => {
+    for (const s of suggestions) {
+      const key = s.kind === "event" ? `event:${s.category}` : `object:${s.category}`;
+      suggestionCounts[key] = (suggestionCounts[key] ?? 0) + 1;
+      if (s.kind === "event") events.push({ t: Number(s.startNs - (startNs ?? s.startNs)) / 1e9, kind: s.category, durationS: Math.max(0, Number(s.endNs - s.startNs) / 1e9) });
+    }
+  };
   const build = (): void => {
     alignment = new AlignmentStage({ config: alignmentConfigForTopics(source.topics, truth, tf) });
-    const suggestions = suggestionFactory(alignment);
-    pipeline = new Pipeline({ alignment, recorder, onFrame, ...(suggestions === undefined ? {} : { suggestions }) });
+    // Log time stands in for the node clock, as it would have live.
+    const suggestions = new SuggestionStage({ now: () => lastNs, log: (line) => warnings.push(line), onSuggestions });
+    pipeline = new Pipeline({ alignment, recorder, onFrame, suggestions });
   };
 
   const feed = (m: SourceMessage): void => {
@@ -255,8 +260,8 @@ export const pipelineConverter: DriveConverter = async (source, output, options,
       converged: h.clock.confidence >= 0.5,
     })),
     syncError,
-    suggestions: {},
-    events: [],
+    suggestions: suggestionCounts,
+    events,
     warnings,
   } satisfies DriveReportInput;
 };

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { AlignmentConfigSchema } from "../align/config.js";
 import { RecorderConfigSchema } from "../record/config.js";
+import { SuggestConfigSchema } from "../suggest/config.js";
 
 export const QosOverrideSchema = z
   .object({
@@ -23,6 +24,7 @@ export const NodeConfigSchema = z
     sensor_qos: QosOverrideSchema.prefault({}).describe("QoS of the sensor subscriptions."),
     align: AlignmentConfigSchema.prefault({}),
     record: RecorderConfigSchema.omit({ outputDir: true }).prefault({}),
+    suggest: SuggestConfigSchema.omit({ nodeBase: true }).prefault({}),
   })
   .strict();
 export type NodeConfig = z.infer<typeof NodeConfigSchema>;

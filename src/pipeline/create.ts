@@ -6,6 +6,7 @@
 import type { AlignedFrameData } from "../align/types.js";
 import { AlignmentStage } from "../align/stage.js";
 import { McapRecorder } from "../record/recorder.js";
+import { SuggestionStage } from "../suggest/stage.js";
 import { softwareVersion } from "../record/schemas.js";
 import { LATCHED_QOS, type QosProfile, type Transport } from "../transport/port.js";
 import type { NodeConfig } from "./config.js";
@@ -26,6 +27,7 @@ export interface CreatedNode {
   node: SyncbagNode;
   alignment: AlignmentStage;
   recorder: McapRecorder | null;
+  suggestions: SuggestionStage | null;
 }
 
 /** image_transport convention: `<camera>/image_raw[/compressed]` has its CameraInfo on `<camera>/camera_info`. */
@@ -75,14 +77,22 @@ export async function createSyncbagNode(options: CreateNodeOptions): Promise<Cre
     await recorder.start();
   }
 
+  let suggestions: SuggestionPort | undefined = options.suggestions;
+  let suggestionStage: SuggestionStage | null = null;
+  if (suggestions === undefined && config.suggest_enabled) {
+    const ns = alignment.config.namespace;
+    const nodeBase = `${ns === "/" || ns === "" ? "" : ns.replace(/\/$/, "")}/${alignment.config.nodeName}`;
+    suggestionStage = await SuggestionStage.create({ config: { ...config.suggest, nodeBase }, now: () => transport.clock.now(), log });
+    suggestions = suggestionStage;
+  }
   const node = new SyncbagNode({
     transport,
     inputs,
     alignment,
-    ...(options.suggestions === undefined ? {} : { suggestions: options.suggestions }),
+    ...(suggestions === undefined ? {} : { suggestions }),
     ...(recorder === null ? {} : { recorder }),
     log,
     ...(options.onFrame === undefined ? {} : { onFrame: options.onFrame }),
   });
-  return { node, alignment, recorder };
+  return { node, alignment, recorder, suggestions: suggestionStage };
 }
