@@ -219,7 +219,12 @@ export class Aligner {
     const before = items[after - 1];
     const next = items[after];
     const maxGapNs = BigInt(Math.round(this.#config.interpolationMaxGapS * NS));
-    if (before !== undefined && next !== undefined && next.correctedNs - before.correctedNs <= 2n * maxGapNs) {
+    // Interpolation needs the reference time between two messages no further apart than twice the
+    // bound — or, for a slow sensor (10 Hz GNSS), 2.5 of its periods (one lost message is bridged).
+    const n = items.length;
+    const periodNs = n >= 2 ? (items[n - 1]!.correctedNs - items[0]!.correctedNs) / BigInt(n - 1) : 0n;
+    const spanNs = 2n * maxGapNs > (5n * periodNs) / 2n ? 2n * maxGapNs : (5n * periodNs) / 2n;
+    if (before !== undefined && next !== undefined && next.correctedNs - before.correctedNs <= spanNs) {
       return this.#sample(buffer, [before, next], 0, this.#flagsFor(buffer, 0, SampleFlag.INTERPOLATED));
     }
     // One side only: carry the nearer value if it is within the bound, else refuse.

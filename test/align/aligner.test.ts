@@ -75,6 +75,18 @@ describe("aligner frames", function () {
     assert.ok(interpolated > frames.length * 0.8, `${interpolated} of ${frames.length} interpolated`);
   });
 
+  it("interpolates a 10 Hz sensor (GNSS) across a lost message instead of holding a stale value", () => {
+    const gnss = stage.config.sensors.find((s) => s.modality === "gnss")!;
+    const inner = frames.slice(5, -5);
+    const samples = inner.map((frame) => frame.samples.find((s) => s.sensor === gnss.name)!);
+    const interpolated = samples.filter((s) => (s.flags & SampleFlag.INTERPOLATED) !== 0);
+    assert.ok(interpolated.length >= inner.length * 0.95, `${interpolated.length} of ${inner.length} interpolated`);
+    for (const s of interpolated) {
+      assert.equal(s.messages.length, 2);
+      assert.equal(s.flags & (SampleFlag.STALE | SampleFlag.MISSING), 0);
+    }
+  });
+
   it("publishes AlignedFrame, SensorClockState and DiagnosticArray that decode", () => {
     const codec = defaultCodec();
     const topics = new Set(outputs.map((o) => o.topic));
