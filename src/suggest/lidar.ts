@@ -199,12 +199,16 @@ export class LidarProposer {
     const ground = this.#ground;
     const slope = c.maxGroundSlope * c.groundBin;
     for (let s = 0; s < sectors; s++) {
-      let prev = 0;
+      let prev = 0, prevG = 0;
       for (let g = 0; g < this.#groundRanges; g++) {
         const cell = g * sectors + s;
         const m = groundMin[cell]!;
-        // A cell's lowest point is ground if it continues the slope; if it is lower, ground dips.
-        if (m <= prev + slope + 0.05) prev = m;
+        // A cell's lowest point is ground if it continues the slope from the last ground cell (the
+        // allowed rise grows over empty or masked cells); if it is lower, the ground dips.
+        if (m <= prev + slope * (g - prevG) + 0.05) {
+          prev = m;
+          prevG = g;
+        }
         ground[cell] = prev;
       }
     }

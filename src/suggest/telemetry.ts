@@ -223,7 +223,7 @@ export class TelemetryEventDetector {
         }
         this.#lobes.push({ sign: lobe.sign, start: lobe.start, end: i, dpsi: lobe.dpsi, shift });
         this.#pairLobes(out);
-      } else this.#lobes = [];
+      } else if (Math.abs(lobe.dpsi) > 0.03) this.#lobes = []; // a real turn in between; noise blips are ignored
     }
     if (this.#lobe !== null && sign === this.#lobe.sign && this.#ts[i]! - this.#ts[this.#lobe.start]! > c.laneChangeMaxS / 2) {
       // Too long for a lane change: a curve (or a wrong baseline); follow the road from here.

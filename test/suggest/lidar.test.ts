@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { classify, growBox, LidarProposalConfigSchema, LidarProposer } from "../../src/suggest/lidar.js";
+import { bevIoU } from "../../src/suggest/eval.js";
+import { axisError, syntheticCloud } from "./synthetic.js";
+
+const mount = { x: 0, y: 0, z: 0, yaw: 0 };
+
+describe("suggest/lidar: proposals", () => {
+  it("finds a car and a pedestrian on a sloped road with a curb, and nothing on the ground, the curb or the ego", () => {
+    const car = { x: 14, y: -2, yaw: 0.3, length: 4.5, width: 1.8, height: 1.5 };
+    const ped = { x: 9, y: 7.5, yaw: 0, length: 0.5, width: 0.5, height: 1.75 };
+    const proposals = new LidarProposer().propose(syntheticCloud([car, ped]), mount);
+    const named = proposals.filter((p) => p.category !== "unknown");
+    assert.equal(named.length, 2, JSON.stringify(named.map((p) => [p.category, p.box.x, p.box.y])));
+    const c = named.find((p) => p.category === "car");
+    assert.ok(c, "car found");
+    assert.ok(Math.hypot(c.box.x - car.x, c.box.y - car.y) < 0.4, `car centre ${c.box.x},${c.box.y}`);
+    assert.ok(axisError(c.box.yaw, car.yaw) < 0.08, `car yaw ${c.box.yaw}`);
+    assert.ok(bevIoU(c.box, { ...car, z: 0 }) > 0.7);
+    const p = named.find((q) => q.category === "pedestrian");
+    assert.ok(p && Math.hypot(p.box.x - ped.x, p.box.y - ped.y) < 0.3);
+  });
+
+  it("without the slope-following ground, the sloped road itself becomes obstacles (the test can fail)", () => {
+    const flat = new LidarProposer({ maxGroundSlope: 0.001 }).propose(syntheticCloud([], { slope: 0.05 }), mount);
+    assert.ok(flat.length > 0, "a ground model that cannot follow slopes sees obstacles");
+    const robust = new LidarProposer().propose(syntheticCloud([], { slope: 0.05 }), mount);
+    assert.equal(robust.length, 0);
+  });
+
+  it("masks the ego box (configurable)", () => {
+    const none = new LidarProposer({ egoBox: { xMin: 0, xMax: 0, yMin: 0, yMax: 0 } }).propose(syntheticCloud([]), mount);
+    assert.ok(none.some((p) => p.visible.x > -1.5 && p.visible.x < 4 && Math.abs(p.visible.y) < 1.5), "ego returns are clustered when not masked");
+    const masked = new LidarProposer().propose(syntheticCloud([]), mount);
+    assert.ok(!masked.some((p) => p.visible.x > -1.5 && p.visible.x < 4 && Math.abs(p.visible.y) < 1.5));
+  });
+
+  it("classifies by size and shape", () => {
+    assert.equal(classify(4.4, 1.8, 1.5).category, "car");
+    assert.equal(classify(8.5, 2.5, 3.4).category, "truck");
+    assert.equal(classify(0.6, 0.5, 1.75).category, "pedestrian");
+    assert.equal(classify(1.8, 0.6, 1.75).category, "cyclist");
+    assert.equal(classify(20, 8, 4).category, "unknown");
+  });
+
+  it("grows a one-sided view away from the sensor", () => {
+    // A car's rear face 10 m ahead: the rest of the car is further ahead.
+    const grown = growBox({ x: 10, y: 0, z: 0.75, yaw: 0, length: 0.3, width: 1.8, height: 1.5 }, { length: 4.5, width: 1.85 }, 0, 0);
+    assert.ok(Math.abs(grown.x - 12.1) < 0.01, `centre ${grown.x}`);
+    assert.equal(grown.length, 4.5);
+  });
+
+  it("refuses a bad configuration naming the key", () => {
+    assert.throws(() => LidarProposalConfigSchema.parse({ cellSize: -1 }), /cellSize/);
+  });
+});

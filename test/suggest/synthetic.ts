@@ -1,0 +1,62 @@
+/** Small synthetic inputs for the suggester unit tests (no simulator needed). */
+import type { PointCloudView } from "../../src/suggest/lidar.js";
+
+export interface SynthBox {
+  x: number;
+  y: number;
+  yaw: number;
+  length: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * A cloud in base_link (mount at the origin): a ground that slopes up 5 % ahead, a 15 cm curb
+ * at |y| > 6 m, the ego's own returns, and the faces of `boxes` (sides and top, 0.1 m spacing).
+ */
+export function syntheticCloud(boxes: SynthBox[], options: { slope?: number; curb?: number } = {}): PointCloudView {
+  const slope = options.slope ?? 0.05, curb = options.curb ?? 0.15;
+  const ground = (x: number, y: number): number => Math.max(0, x) * slope + (Math.abs(y) > 6 ? curb : 0);
+  const pts: number[] = [];
+  for (let r = 3; r < 60; r += 0.25 + r * 0.01) {
+    for (let a = -Math.PI; a < Math.PI; a += 0.004) {
+      const x = r * Math.cos(a), y = r * Math.sin(a);
+      pts.push(x, y, ground(x, y) + (Math.random() - 0.5) * 0.02);
+    }
+  }
+  // The ego's own body (inside the default ego box).
+  for (let x = -1; x < 3.8; x += 0.1) for (let z = 0.7; z < 1.5; z += 0.1) pts.push(x, 0.95, z);
+  for (const b of boxes) {
+    const c = Math.cos(b.yaw), s = Math.sin(b.yaw);
+    const put = (u: number, v: number, h: number): void => {
+      const x = b.x + c * u - s * v, y = b.y + s * u + c * v;
+      pts.push(x, y, ground(b.x, b.y) + h);
+    };
+    for (let h = 0.2; h <= b.height; h += 0.1) {
+      for (let u = -b.length / 2; u <= b.length / 2; u += 0.1) {
+        put(u, -b.width / 2, h);
+        put(u, b.width / 2, h);
+      }
+      for (let v = -b.width / 2; v <= b.width / 2; v += 0.1) {
+        put(-b.length / 2, v, h);
+        put(b.length / 2, v, h);
+      }
+    }
+    for (let u = -b.length / 2; u <= b.length / 2; u += 0.1) for (let v = -b.width / 2; v <= b.width / 2; v += 0.1) put(u, v, b.height);
+  }
+  const n = pts.length / 3;
+  const data = new Uint8Array(n * 16);
+  const view = new DataView(data.buffer);
+  for (let i = 0; i < n; i++) {
+    view.setFloat32(i * 16, pts[i * 3]!, true);
+    view.setFloat32(i * 16 + 4, pts[i * 3 + 1]!, true);
+    view.setFloat32(i * 16 + 8, pts[i * 3 + 2]!, true);
+  }
+  return { data, pointStep: 16, count: n, offsetX: 0, offsetY: 4, offsetZ: 8, littleEndian: true };
+}
+
+/** Angle difference modulo π (box headings are ambiguous by a half turn). */
+export function axisError(a: number, b: number): number {
+  const d = (((a - b) % Math.PI) + Math.PI) % Math.PI;
+  return Math.min(d, Math.PI - d);
+}

@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { Tracker } from "../../src/suggest/tracker.js";
+import type { Proposal } from "../../src/suggest/lidar.js";
+
+function det(x: number, y: number, category: Proposal["category"] = "car"): Proposal {
+  const box = { x, y, z: 0.75, yaw: 0, length: 4.5, width: 1.85, height: 1.5 };
+  return { box, visible: { ...box, length: 1.8, width: 0.3 }, category, confidence: 0.9, points: 100 };
+}
+
+describe("suggest/tracker", () => {
+  it("keeps ids stable for two crossing-lane cars, estimates velocity, confirms and retires with hysteresis", () => {
+    const tracker = new Tracker();
+    const ids = new Map<string, Set<number>>([["a", new Set()], ["b", new Set()]]);
+    let confirmedAt = -1;
+    let last: ReturnType<Tracker["update"]> = [];
+    for (let k = 0; k < 40; k++) {
+      const t = k * 0.1;
+      // a: 10 m/s along x in lane y=0; b: oncoming at −8 m/s in lane y=3.5; they pass each other.
+      const noise = (): number => (Math.sin(k * 12.9898) * 43758.5453) % 0.1;
+      last = tracker.update(t, [det(10 * t + noise(), noise()), det(40 - 8 * t - noise(), 3.5 + noise())]);
+      if (confirmedAt < 0 && last.length === 2) confirmedAt = k;
+      for (const track of last) ids.get(track.box.y < 1.75 ? "a" : "b")!.add(track.id);
+    }
+    assert.equal(confirmedAt, 2, "confirmed on the third hit");
+    assert.equal(ids.get("a")!.size, 1);
+    assert.equal(ids.get("b")!.size, 1);
+    const a = last.find((t) => t.box.y < 1.75)!;
+    const b = last.find((t) => t.box.y > 1.75)!;
+    assert.ok(Math.abs(a.vx - 10) < 0.5 && Math.abs(b.vx + 8) < 0.5, `velocities ${a.vx} ${b.vx}`);
+    // Heading follows the velocity: the oncoming car faces −x.
+    assert.ok(Math.abs(Math.abs(b.box.yaw) - Math.PI) < 0.2);
+    // Misses: kept through maxMisses (3), gone after.
+    for (let k = 40; k < 43; k++) tracker.update(k * 0.1, []);
+    assert.equal(tracker.tracks.length, 2);
+    tracker.update(4.3, []);
+    assert.equal(tracker.tracks.length, 0);
+  });
+
+  it("does not confirm a one-frame ghost", () => {
+    const tracker = new Tracker();
+    tracker.update(0, [det(20, 5)]);
+    for (let k = 1; k < 5; k++) assert.deepEqual(tracker.update(k * 0.1, []), []);
+    assert.equal(tracker.tracks.length, 0);
+  });
+});
