@@ -21,7 +21,7 @@ import type { OutboundMessage } from "../messages/outbound.js";
 import { Pipeline } from "../pipeline/pipeline.js";
 import { SuggestionStage } from "../suggest/stage.js";
 import type { Suggestion } from "../suggest/types.js";
-import { StaticTransforms } from "../pipeline/tf.js";
+import { frameAzimuth, StaticTransforms } from "../pipeline/tf.js";
 import { McapRecorder } from "../record/recorder.js";
 import { defaultSchemaProvider } from "../record/schemas.js";
 import { FileSink } from "../record/sink.js";
@@ -69,9 +69,9 @@ export function alignmentConfigForTopics(topics: readonly SourceTopic[], truth: 
       clock: known?.clock.latencyKnown === true ? { latencyS: known.clock.latencyFixedS } : {},
     };
     if (modality === "camera") {
-      const azimuth = frameId === "" ? null : tf.azimuth(frameId);
+      const azimuth = frameId === "" ? null : frameAzimuth(tf, frameId);
       const lidarFrame = truth?.sensors.find((s) => s.modality === "lidar")?.frameId;
-      const lidarYaw = lidarFrame === undefined ? 0 : (tf.azimuth(lidarFrame) ?? 0);
+      const lidarYaw = lidarFrame === undefined ? 0 : (frameAzimuth(tf, lidarFrame) ?? 0);
       if (azimuth !== null) sensor.cameraAzimuthRad = Math.atan2(Math.sin(azimuth - lidarYaw), Math.cos(azimuth - lidarYaw));
     }
     sensors.push(sensor);

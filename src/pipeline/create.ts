@@ -8,6 +8,7 @@ import { AlignmentStage } from "../align/stage.js";
 import { McapRecorder } from "../record/recorder.js";
 import { SuggestionStage } from "../suggest/stage.js";
 import { softwareVersion } from "../record/schemas.js";
+import { cameraInfoTopic } from "../transport/names.js";
 import { LATCHED_QOS, type QosProfile, type Transport } from "../transport/port.js";
 import type { NodeConfig } from "./config.js";
 import { SyncbagNode, type NodeInput } from "./node.js";
@@ -30,14 +31,6 @@ export interface CreatedNode {
   suggestions: SuggestionStage | null;
 }
 
-/** image_transport convention: `<camera>/image_raw[/compressed]` has its CameraInfo on `<camera>/camera_info`. */
-export function cameraInfoTopicFor(imageTopic: string): string {
-  const parts = imageTopic.split("/");
-  if (parts[parts.length - 1] === "compressed") parts.pop();
-  parts.pop();
-  return `${parts.join("/")}/camera_info`;
-}
-
 export async function createSyncbagNode(options: CreateNodeOptions): Promise<CreatedNode> {
   const { transport, config } = options;
   const log = options.log ?? ((line: string) => console.error(line));
@@ -46,7 +39,7 @@ export async function createSyncbagNode(options: CreateNodeOptions): Promise<Cre
   const inputs: NodeInput[] = alignment.config.sensors.map((s) => ({ topic: s.topic, type: s.type, qos: sensorQos }));
   inputs.push({ topic: "/tf_static", type: "tf2_msgs/TFMessage", qos: { ...LATCHED_QOS, depth: 100 } });
   for (const camera of alignment.config.sensors.filter((s) => s.modality === "camera")) {
-    inputs.push({ topic: cameraInfoTopicFor(camera.topic), type: "sensor_msgs/CameraInfo", qos: sensorQos });
+    inputs.push({ topic: cameraInfoTopic(camera.topic), type: "sensor_msgs/CameraInfo", qos: sensorQos });
   }
 
   let recorder: McapRecorder | null = null;

@@ -8,6 +8,7 @@
  * receive time. A parked message is released once its receive time is before every sensor's next
  * capture time, since nothing captured later can arrive earlier (receive ≥ capture).
  */
+import { cameraInfoTopic } from "../transport/names.js";
 import { defaultCodec } from "../messages/codec.js";
 import { fromNs, type RosTime } from "../messages/time.js";
 import { LATCHED_QOS, SENSOR_DATA_QOS, type QosProfile } from "../transport/port.js";
@@ -103,11 +104,7 @@ function quatFromRpy(roll: number, pitch: number, yaw: number): { x: number; y: 
   return { x: sr * cp * cy - cr * sp * sy, y: cr * sp * cy + sr * cp * sy, z: cr * cp * sy - sr * sp * cy, w: cr * cp * cy + sr * sp * sy };
 }
 
-/** `/a/b/image_raw/compressed` → `/a/b/camera_info` (image_transport's layout). */
-export function cameraInfoTopic(imageTopic: string): string {
-  const base = imageTopic.replace(/\/compressed$/, "");
-  return base.slice(0, base.lastIndexOf("/")) + "/camera_info";
-}
+export { cameraInfoTopic };
 
 export function opticalFrame(frameId: string): string {
   return `${frameId}_optical_frame`;

@@ -52,3 +52,9 @@ export function splitTypeName(type: string): { package: string; type: "msg"; nam
   const [pkg, name] = normaliseTypeName(type).split("/") as [string, string];
   return { package: pkg, type: "msg", name };
 }
+
+/** image_transport's layout: `<camera>/image_raw[/compressed]` has its CameraInfo on `<camera>/camera_info`. */
+export function cameraInfoTopic(imageTopic: string): string {
+  const base = imageTopic.replace(/\/compressed$/, "");
+  return `${base.slice(0, base.lastIndexOf("/"))}/camera_info`;
+}

@@ -14,7 +14,8 @@ import { loadRig } from "../../sim/rig.js";
 import { InProcessTransport } from "../../transport/inprocess.js";
 import { SimulatedClock } from "../../transport/clock.js";
 import { parseNodeConfig } from "../../pipeline/config.js";
-import { cameraInfoTopicFor, createSyncbagNode } from "../../pipeline/create.js";
+import { createSyncbagNode } from "../../pipeline/create.js";
+import { cameraInfoTopic } from "../../transport/names.js";
 import { alignmentConfigForRig } from "../../pipeline/rig-config.js";
 import { foxgloveLayout } from "../../pipeline/layout.js";
 import { evaluateRecording } from "../evaluate.js";
@@ -119,7 +120,7 @@ export async function start(options: StartOptions): Promise<{ mcapPath: string; 
     JSON.stringify(
       foxgloveLayout({
         lidarTopics: alignment.config.sensors.filter((s) => s.modality === "lidar").map((s) => s.topic),
-        cameras: cameras.map((c) => ({ name: c.name, imageTopic: c.topic, infoTopic: cameraInfoTopicFor(c.topic), annotationTopic: `/syncbag/suggestions/${c.name}/annotations` })),
+        cameras: cameras.map((c) => ({ name: c.name, imageTopic: c.topic, infoTopic: cameraInfoTopic(c.topic), annotationTopic: `/syncbag/suggestions/${c.name}/annotations` })),
         sceneTopic: "/syncbag/suggestions/scene",
         telemetryTopic: alignment.config.sensors.find((s) => s.modality === "telemetry")?.topic ?? null,
         clockStateTopic: alignment.outputTopics.clockState,
