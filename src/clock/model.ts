@@ -30,6 +30,12 @@ export const ClockConfigSchema = z
     binS: z.number().min(0.001).max(1).default(0.05).describe("Envelope bin width (s): one minimum kept per bin bounds memory."),
     stepThresholdS: z.number().min(0.001).default(0.03).describe("Residual beyond which a sample suggests a clock step (s)."),
     stepConfirmSamples: z.int().min(1).max(100).default(5).describe("Consecutive suspicious samples that confirm a clock step."),
+    stepConfirmS: z
+      .number()
+      .min(0)
+      .max(10)
+      .default(0.5)
+      .describe("A run of samples ABOVE the envelope (later than usual: a backward clock step, or a transport stall) must also last this long (s of device time) to count as a step."),
     minDriftSpanS: z.number().min(0.1).default(5).describe("Device-time span needed before drift is fitted (before: last drift kept)."),
   })
   .strict();
@@ -52,6 +58,8 @@ export interface ClockState {
   samplesUsed: number;
   stepsDetected: number;
   observations: number;
+  /** Samples dropped as impossible (below the envelope by more than the step threshold, not a step). */
+  outliersDropped: number;
 }
 
 export class ClockModel {
@@ -67,6 +75,9 @@ export class ClockModel {
   #steps = 0;
   #pendingT: number[] = [];
   #pendingD: number[] = [];
+  #pendingSign = 0;
+  /** Samples dropped as impossible (below the envelope, not confirmed as a step). */
+  #outliers = 0;
   #observations = 0;
   #confidence = 0;
   #points = 0;
@@ -151,6 +162,7 @@ export class ClockModel {
       samplesUsed: mode === "estimate" ? this.#points : this.#observations,
       stepsDetected: this.#steps,
       observations: this.#observations,
+      outliersDropped: this.#outliers,
     };
   }
 
@@ -162,15 +174,22 @@ export class ClockModel {
    */
   #acceptsAfterStepCheck(t: number, d: number): boolean {
     const residual = d - (this.#intercept + this.#slope * t);
-    if (Math.abs(residual) <= this.config.stepThresholdS) {
-      for (let i = 0; i < this.#pendingT.length; i++) this.#envelope.add(this.#pendingT[i]!, this.#pendingD[i]!);
+    const sign = residual > 0 ? 1 : -1;
+    if (Math.abs(residual) <= this.config.stepThresholdS || (this.#pendingT.length > 0 && sign !== this.#pendingSign)) {
+      // Refuted: late samples (a stall) join the fit, they are above it anyway; samples below it
+      // (negative latency: a glitch) are dropped — one would drag the envelope down for a window.
+      if (this.#pendingSign > 0) for (let i = 0; i < this.#pendingT.length; i++) this.#envelope.add(this.#pendingT[i]!, this.#pendingD[i]!);
+      else this.#outliers += this.#pendingT.length;
       this.#pendingT = [];
       this.#pendingD = [];
-      return true;
+      if (Math.abs(residual) <= this.config.stepThresholdS) return true;
     }
+    this.#pendingSign = sign;
     this.#pendingT.push(t);
     this.#pendingD.push(d);
     if (this.#pendingT.length < this.config.stepConfirmSamples) return false;
+    // Later than usual for a while is also what a transport stall looks like: it must last.
+    if (sign > 0 && this.#pendingT.length < 4096 && this.#pendingT[this.#pendingT.length - 1]! - this.#pendingT[0]! < this.config.stepConfirmS) return false;
     this.#steps++;
     this.#heldSlope = this.#slope;
     this.#envelope.clear();

@@ -114,3 +114,46 @@ describe("clock model (lower envelope)", () => {
     assert.deepEqual(result.error?.issues[0]?.path, ["mode"]);
   });
 });
+
+describe("clock model: stalls and glitches are not clock steps", () => {
+  const stream = (): { t: number; capture: bigint; stamp: bigint; receive: bigint }[] =>
+    [...sensorStreamForStall()];
+  function* sensorStreamForStall() {
+    // 200 Hz, offset 0.3 s, 50 ppm, 3 ms latency, 1 ms jitter (deterministic pseudo-random).
+    const start = 1_700_000_000_000_000_000n;
+    let seed = 7;
+    for (let i = 0; i < 200 * 24; i++) {
+      const t = i / 200;
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      const jitter = -0.001 * Math.log(1 - seed / 2147483648);
+      const capture = start + BigInt(Math.round(t * 1e9));
+      yield { t, capture, stamp: start + BigInt(Math.round((t + 0.3 + 50e-6 * t) * 1e9)), receive: capture + BigInt(Math.round((0.003 + jitter) * 1e9)) };
+    }
+  }
+
+  it("a 0.3 s transport stall (every message delivered late, in a burst) is not taken for a clock step", () => {
+    const model = new ClockModel({ latencyS: 0.003 });
+    const stallEnd = 1_700_000_000_000_000_000n + 12_300_000_000n;
+    const late: number[] = [];
+    for (const m of stream()) {
+      const receive = m.t >= 12 && m.t < 12.3 ? (m.receive > stallEnd ? m.receive : stallEnd) : m.receive;
+      const corrected = model.observe(m.stamp, receive);
+      if (m.t >= 12) late.push(Math.abs(Number(corrected - m.capture)) / 1e6);
+    }
+    assert.equal(model.state().stepsDetected, 0);
+    assert.ok(Math.max(...late) < 1, `max error during/after the stall ${Math.max(...late).toFixed(3)} ms`);
+  });
+
+  it("a single impossible sample (received before it was stamped) is dropped, not fitted", () => {
+    const model = new ClockModel({ latencyS: 0.003 });
+    const errors: number[] = [];
+    for (const m of stream()) {
+      const receive = Math.abs(m.t - 15) < 1e-9 ? m.receive - 200_000_000n : m.receive;
+      const corrected = model.observe(m.stamp, receive);
+      if (m.t > 15) errors.push(Math.abs(Number(corrected - m.capture)) / 1e6);
+    }
+    assert.equal(model.state().stepsDetected, 0);
+    assert.equal(model.state().outliersDropped, 1);
+    assert.ok(Math.max(...errors) < 1, `max error after the glitch ${Math.max(...errors).toFixed(3)} ms`);
+  });
+});
