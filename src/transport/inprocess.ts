@@ -19,6 +19,7 @@
  * publishes, and no subscriber writes to it (port.ts: "Never modified by syncbag").
  * `copyOnPublish` buys isolation from a publisher that reuses its buffer, at one copy per publish.
  */
+import { runShutdownCallbacks } from "./shutdown.js";
 import { SystemClock } from "./clock.js";
 import { expandName, normaliseNamespace, normaliseTypeName, validateNodeName } from "./names.js";
 import { resolveParameters, type ParameterDescriptorSpec } from "./parameters.js";
@@ -314,14 +315,7 @@ export class InProcessTransport implements Transport {
 
   async #runShutdown(): Promise<void> {
     await this.flush();
-    const errors: unknown[] = [];
-    for (const callback of this.#shutdownCallbacks) {
-      try {
-        await callback();
-      } catch (error) {
-        errors.push(error);
-      }
-    }
+    const errors = await runShutdownCallbacks(this.#shutdownCallbacks);
     await this.flush();
     this.#closed = true;
     for (const s of [...this.#subscriptions]) s.close();

@@ -21,6 +21,7 @@
  * is sourced). This folder is excluded from the main type-check and checked against the pinned
  * version's published typings by scripts/check-rclnodejs-types.sh.
  */
+import { runShutdownCallbacks } from "../shutdown.js";
 import type * as Rcl from "rclnodejs";
 import { splitTypeName, normaliseTypeName } from "../names.js";
 import { PARAMETER_TYPE_IDS, resolveParameters, type ParameterDescriptorSpec, type ParameterKind } from "../parameters.js";
@@ -340,14 +341,7 @@ export class RclnodejsTransport implements Transport {
 
   async #runShutdown(): Promise<void> {
     await this.flush();
-    const errors: unknown[] = [];
-    for (const callback of this.#shutdownCallbacks) {
-      try {
-        await callback();
-      } catch (error) {
-        errors.push(error);
-      }
-    }
+    const errors = await runShutdownCallbacks(this.#shutdownCallbacks);
     await this.flush();
     this.#closed = true;
     for (const s of [...this.#subscriptions]) s.close();
