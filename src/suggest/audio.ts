@@ -5,7 +5,7 @@
  *   the warning-signal band (300–1800 Hz) and its prominence over the band's median power (a tone
  *   stands out of broadband road noise by orders of magnitude, noise does not);
  * - engine rejection: the engine is a harmonic stack on a low fundamental (firing frequency,
- *   ≤ ~150 Hz) that follows RPM; a peak with strong power at f/2, f/3 or f/4 is one of its
+ *   ≤ ~150 Hz) that follows RPM; a peak weaker than the power at f/2, f/3 or f/4 is one of its
  *   harmonics and is not a warning signal;
  * - hysteresis: a tonal segment opens after `onFrames` tonal frames of the last few and closes
  *   after `offMs` without; onset and offset are the first and last tonal frame times;
@@ -21,9 +21,12 @@ export const AudioEventConfigSchema = z.strictObject({
   hopMs: z.number().positive().default(10),
   band: z.tuple([z.number().positive(), z.number().positive()]).default([300, 1800]),
   /** Peak power over the band's median power for a frame to count as tonal (ratio). */
-  onProminence: z.number().positive().default(12),
+  onProminence: z.number().positive().default(8),
   offProminence: z.number().positive().default(6),
   onFrames: z.number().int().min(1).default(3),
+  /** Onset backtracking: earlier frames whose peak continues the track (within trackMaxStepHz) at this prominence. */
+  trackProminence: z.number().positive().default(3),
+  trackMaxStepHz: z.number().positive().default(60),
   offMs: z.number().positive().default(150),
   minEventMs: z.number().positive().default(250),
   /** Peak-frequency range (Hz) above which a segment is a siren. */
@@ -56,6 +59,7 @@ export class AudioEventDetector {
   readonly #im: Float64Array;
   readonly #power: Float64Array;
   #recent: boolean[] = [];
+  #history: { t: number; freq: number; prominence: number }[] = [];
   #segment: Segment | null = null;
   #pendingStart: number | null = null;
   #nextId = 1;
@@ -157,8 +161,21 @@ export class AudioEventDetector {
       this.#recent.push(tonal);
       if (this.#recent.length > cfg.onFrames + 2) this.#recent.shift();
       if (!tonal && this.#recent.every((x) => !x)) this.#pendingStart = null;
+      this.#history.push({ t, freq, prominence });
+      if (this.#history.length > 100) this.#history.shift();
       if (this.#recent.filter((x) => x).length >= cfg.onFrames && this.#pendingStart !== null) {
-        this.#segment = { startS: this.#pendingStart, lastTonalS: t, freqs: [freq], times: [t], maxProminence: prominence };
+        // A tone fading in (an approaching siren) is continuous before it is loud: walk back while
+        // the peak stays on a smooth frequency track a little above the noise.
+        let startS = this.#pendingStart;
+        let k = this.#history.findIndex((h) => h.t === startS);
+        while (k > 0) {
+          const prev = this.#history[k - 1]!, next = this.#history[k]!;
+          if (prev.prominence < cfg.trackProminence || Math.abs(prev.freq - next.freq) > cfg.trackMaxStepHz) break;
+          startS = prev.t;
+          k--;
+        }
+        this.#history = [];
+        this.#segment = { startS, lastTonalS: t, freqs: [freq], times: [t], maxProminence: prominence };
         this.#pendingStart = null;
         this.#recent = [];
       }
@@ -173,13 +190,28 @@ export class AudioEventDetector {
   }
 
   #isEngineHarmonic(k: number, p: number): boolean {
+    const f = this.#peakBin(k);
     for (const h of [2, 3, 4]) {
-      const sub = Math.round(k / h);
+      const sub = Math.round(f / h);
       if (sub * (this.#rate / this.#cfg.fftSize) < 40) break;
-      const q = Math.max(this.#power[sub - 1]!, this.#power[sub]!, this.#power[sub + 1]!);
-      if (q > 0.3 * p) return true;
+      // The fundamental must be a spectral peak at exactly f/h (interpolated, within a third of a
+      // bin): an engine stack is dense, so a loose match would reject real tones.
+      let best = -1;
+      for (const j of [sub - 1, sub, sub + 1]) if (this.#power[j]! >= this.#power[j - 1]! && this.#power[j]! >= this.#power[j + 1]!) best = j;
+      if (best < 0) continue;
+      const q = this.#power[best]!;
+      // An engine's harmonics are weaker than its firing fundamental; a horn or siren is louder.
+      if (q > p && Math.abs(this.#peakBin(best) * h - f) < h / 3) return true;
     }
     return false;
+  }
+
+  /** Peak position in bins, refined by parabolic interpolation of the log power. */
+  #peakBin(k: number): number {
+    const pw = this.#power;
+    const a = Math.log(pw[k - 1]! + 1e-30), b = Math.log(pw[k]! + 1e-30), c = Math.log(pw[k + 1]! + 1e-30);
+    const d = a - 2 * b + c;
+    return k + (d !== 0 ? (0.5 * (a - c)) / d : 0);
   }
 
   #close(out: EventSuggestion[]): void {
