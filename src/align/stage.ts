@@ -136,7 +136,10 @@ export class AlignmentStage {
       } else if (raw.topic === this.#calibration.telemetryTopic) this.#calibration.observe(raw, corrected);
     }
     const timed: TimedMessage = { raw, stampNs, correctedNs: corrected, sampleRate, samples };
-    const converged = sensor.model.confidence >= this.config.minConfidence;
+    // A sensor whose constant latency is still unknown is off by that latency: not converged either.
+    const mode = sensor.model.config.mode;
+    const latencyPending = !sensor.model.latencyKnown && (mode === "estimate" || mode === "arrival");
+    const converged = sensor.model.confidence >= this.config.minConfidence && !latencyPending;
     const frames = this.#aligner.push(sensor.config.name, timed, converged, this.#nowNs);
     const outputs = this.#encodeFrames(frames);
     const changed = this.#applyCalibration() || sensor.model.stepsDetected !== sensor.lastSteps;
@@ -304,6 +307,8 @@ export class AlignmentStage {
           ["latency_source", health.clock.latencySource],
           ["confidence", health.clock.confidence.toFixed(3)],
           ["steps_detected", String(health.clock.stepsDetected)],
+          ["outliers_dropped", String(health.clock.outliersDropped)],
+          ["latency_uncertainty_s", health.clock.latencyUncertaintyS.toFixed(6)],
           ["out_of_tolerance_share", share.toFixed(4)],
         ].map(([key, value]) => ({ key, value })),
       });

@@ -87,6 +87,14 @@ describe("aligner frames", function () {
     }
   });
 
+  it("flags the audio CLOCK_UNCONVERGED until its unknown latency is calibrated, and not after", () => {
+    const audio = stage.config.sensors.find((s) => s.modality === "audio")!;
+    const flagsOf = (frame: AlignedFrameData): number => frame.samples.find((s) => s.sensor === audio.name)!.flags;
+    assert.ok(frames.slice(0, 10).every((f) => (flagsOf(f) & SampleFlag.CLOCK_UNCONVERGED) !== 0));
+    assert.equal(stage.clockState(audio.name)!.latencySource, "calibrated");
+    assert.ok(frames.slice(-10).every((f) => (flagsOf(f) & SampleFlag.CLOCK_UNCONVERGED) === 0));
+  });
+
   it("publishes AlignedFrame, SensorClockState and DiagnosticArray that decode", () => {
     const codec = defaultCodec();
     const topics = new Set(outputs.map((o) => o.topic));
