@@ -194,8 +194,31 @@ export class TelemetryEventDetector {
   /** A stop runs from the start of the deceleration that led to it until the vehicle pulls away. */
   #stopEvent(since: number, moving: number): EventSuggestion {
     const ts = this.#ts;
-    let start = since;
-    while (start > 0 && this.#samples[start - 1]!.ax < -0.3 && ts[since]! - ts[start - 1]! < 20) start--;
+    // The braking that led here: its level a0 (the second before standstill), where it crossed
+    // 70 % of a0, the baseline before that (cruise easing off may already decelerate), and the
+    // start where the signal left the baseline by 10 % of the step, as for the threshold events.
+    const ax = (k: number): number => {
+      let sum = 0, n = 0;
+      for (let j = Math.max(0, k - 2); j <= k; j++, n++) sum += this.#samples[j]!.ax;
+      return sum / n;
+    };
+    let a0 = 0, n0 = 0;
+    for (let k = since; k >= 0 && ts[since]! - ts[k]! <= 1; k--, n0++) a0 += this.#samples[k]!.ax;
+    a0 = Math.min(-0.3, a0 / Math.max(1, n0));
+    let cross = since;
+    while (cross > 0 && ax(cross - 1) < 0.7 * a0 && ts[since]! - ts[cross - 1]! < 20) cross--;
+    let base = 0, nb = 0;
+    for (let k = cross; k >= 0 && ts[cross]! - ts[k]! <= 1.5; k--) {
+      if (ts[cross]! - ts[k]! >= 0.5) {
+        base += ax(k);
+        nb++;
+      }
+    }
+    base = nb > 0 ? Math.max(base / nb, 0.8 * a0) : 0;
+    const level = base + 0.1 * (a0 - base);
+    let start = cross;
+    while (start > 0 && ax(start - 1) < level && ts[cross]! - ts[start - 1]! < 3) start--;
+    start = Math.max(0, start - 1);
     let end = moving;
     // Pulling away began when the acceleration rose; back up to that moment.
     while (end > since && this.#samples[end - 1]!.ax > 0.2) end--;

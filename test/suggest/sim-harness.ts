@@ -88,7 +88,7 @@ export function runSimulatedDrive(options: SimRunOptions): SimRun {
     {
       // As the pipeline does: untimed messages (/tf_static, CameraInfo) with their receive time.
       const started = performance.now();
-      stage.onMessage(raw, result.corrected ?? raw.receiveTime);
+      for (const o of stage.onMessage(raw, result.corrected ?? raw.receiveTime)) outputs.push({ topic: o.topic, schemaName: o.schemaName, encoding: o.encoding });
       if (m.type === "sensor_msgs/PointCloud2") sweepLatency.set(m.data, (performance.now() - started) / 1000);
     }
     handleFrames(result.frames);
