@@ -1,0 +1,53 @@
+/**
+ * Lidar proposals (ground, ego mask, clustering, boxes, classes) on one sweep of the standard
+ * rig (128 × 2048, ~200k returns after no-return rays are dropped; 262k rays) from the simulator,
+ * median ms on one core, against a single pass over the same points (bounding box of x, y, z read
+ * from the PointCloud2 bytes). Target: ≤ 20 ms.
+ */
+import { defaultCodec } from "../src/messages/codec.js";
+import { simulateDrive } from "../src/sim/drive.js";
+import { loadRig } from "../src/sim/rig.js";
+import { LidarProposer, pointCloudView, type PointCloudView } from "../src/suggest/lidar.js";
+import { medianMs, report } from "./harness.js";
+
+function boundingBox(v: PointCloudView): number {
+  const dv = new DataView(v.data.buffer, v.data.byteOffset, v.data.byteLength);
+  let x0 = Infinity, y0 = Infinity, z0 = Infinity, x1 = -Infinity, y1 = -Infinity, z1 = -Infinity;
+  for (let i = 0, o = 0; i < v.count; i++, o += v.pointStep) {
+    const x = dv.getFloat32(o + v.offsetX, true), y = dv.getFloat32(o + v.offsetY, true), z = dv.getFloat32(o + v.offsetZ, true);
+    if (x < x0) x0 = x;
+    if (x > x1) x1 = x;
+    if (y < y0) y0 = y;
+    if (y > y1) y1 = y;
+    if (z < z0) z0 = z;
+    if (z > z1) z1 = z;
+  }
+  return x1 - x0 + y1 - y0 + z1 - z0;
+}
+
+export default async (): Promise<void> => {
+  const rig = loadRig("standard");
+  const drive = simulateDrive({ rig, seed: 1, durationS: 1.5 });
+  let view: PointCloudView | null = null;
+  let sweeps = 0;
+  for (const m of drive.messages()) {
+    // The third sweep: traffic and structure around, as mid-drive.
+    if (m.type === "sensor_msgs/PointCloud2" && ++sweeps === 3) view = pointCloudView(defaultCodec().decode("sensor_msgs/PointCloud2", m.data));
+  }
+  if (view === null) throw new Error("the standard rig produced no sweep");
+  const lidar = rig.lidar!;
+  const mount = { x: lidar.extrinsics.x, y: lidar.extrinsics.y, z: lidar.extrinsics.z, yaw: lidar.extrinsics.yaw };
+  const proposer = new LidarProposer();
+  let sink = 0;
+  const proposals = await medianMs(() => (sink += proposer.propose(view, mount, { speed: 12, yawRate: 0.02 }).length), 21, 5);
+  const pass = await medianMs(() => (sink += boundingBox(view)), 21, 5);
+  if (sink === 0) console.log("(no proposals)");
+  report({
+    name: `lidar proposals, standard rig sweep (${view.count} points of ${lidar.beams * lidar.columns} rays)`,
+    value: proposals,
+    unit: "ms",
+    baseline: { name: "one pass over the points (bounding box)", value: pass, unit: "ms" },
+    ratio: proposals / pass,
+    target: { text: "median ≤ 20 ms on one core", met: proposals <= 20 },
+  });
+};
