@@ -91,7 +91,8 @@ export class SuggestionStage {
     this.#audio = new AudioEventDetector(this.config.audio);
     this.#telemetry = new TelemetryEventDetector(this.config.telemetry);
     this.#suggesters = [...(options.suggesters ?? [])];
-    this.#now = options.now ?? (() => process.hrtime.bigint());
+    // Default: wall-clock epoch ns (the node passes its clock, e.g. transport.clock.now).
+    this.#now = options.now ?? (() => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e3)) * 1000n);
     this.#log = options.log ?? ((line) => console.error(line));
     this.#onSuggestions = options.onSuggestions;
     this.#ctx = { codec: this.#codec, boxFrameId: this.config.boxFrameId, options: {}, log: this.#log };

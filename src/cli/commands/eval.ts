@@ -5,6 +5,7 @@
 import type { Command } from "commander";
 import type { EvalSection } from "../../align/eval.js";
 import { loadTruth } from "../../sim/truth.js";
+import { SuggestionEvalSection } from "../../suggest/eval-section.js";
 import { alignmentSection, runEvalSections } from "../evaluate.js";
 
 export function register(program: Command): void {
@@ -23,7 +24,7 @@ export function register(program: Command): void {
         if (!(warmupS >= 0)) throw new Error(`--warmup: expected seconds ≥ 0, got "${options.warmup}"`);
         const truth = await loadTruth(options.truth);
         // Evaluation sections, one pass over the file; add a concern with one line here.
-        const sections: EvalSection[] = [alignmentSection(truth, { warmupS })];
+        const sections: EvalSection[] = [alignmentSection(truth, { warmupS }), new SuggestionEvalSection(truth, { warmupS })];
         const results = await runEvalSections(recording, sections);
         if (options.json === true) {
           const json = Object.fromEntries(results.map((r) => [r.name, r.json]));

@@ -1,0 +1,136 @@
+/**
+ * The suggestions section of `syncbag eval`: reads back what the node recorded on
+ * `~/suggestions` (LabelSuggestionArray, CDR), the lidar sweeps (for which truth boxes a ray
+ * reached), /tf_static and CameraInfo (to project the truth boxes the same way), and scores it with
+ * evaluateSuggestions. Truth 2D boxes are projected at the frame time (the camera's own capture
+ * time is not in the recording's suggestions), which costs a few pixels at speed.
+ */
+import type { EvalMessage, EvalSection, EvalSectionResult } from "../align/eval.js";
+import { defaultCodec } from "../messages/codec.js";
+import { toNs, type RosTime } from "../messages/time.js";
+import type { TruthFile } from "../sim/truth.js";
+import { cameraView, intrinsicsFromCameraInfo, projectBoxes, StaticTransforms, type CameraIntrinsics } from "./camera.js";
+import { countTruthPoints, evaluateSuggestions, formatSuggestionTable, truthBoxesAt, type FrameRecord, type SuggestionEvalOptions } from "./eval.js";
+import { pointCloudView } from "./lidar.js";
+import { LABEL_SUGGESTION_ARRAY } from "./output.js";
+import type { Box2D, EventSuggestion, ObjectSuggestion } from "./types.js";
+
+interface LabelValue {
+  track_id: bigint;
+  category: string;
+  confidence: number;
+  source: string;
+  kind: number;
+  box_frame_id: string;
+  box_pose: { position: { x: number; y: number; z: number }; orientation: { x: number; y: number; z: number; w: number } };
+  box_size: { x: number; y: number; z: number };
+  velocity: { x: number; y: number; z: number };
+  boxes_2d: { camera: string; frame_id: string; x_min: number; y_min: number; x_max: number; y_max: number; depth: number; occlusion: number; truncated: boolean }[];
+  start: RosTime;
+  end: RosTime;
+  peak_value: number;
+}
+
+export class SuggestionEvalSection implements EvalSection {
+  readonly name = "suggestions";
+  readonly #truth: TruthFile;
+  readonly #options: SuggestionEvalOptions;
+  readonly #codec = defaultCodec();
+  readonly #tf = new StaticTransforms();
+  readonly #intrinsics = new Map<string, { k: CameraIntrinsics; frameId: string }>();
+  readonly #frames: FrameRecord[] = [];
+  readonly #events = new Map<string, EventSuggestion>();
+  readonly #points = new Map<bigint, Map<number, number>>();
+  #malformed = 0;
+
+  constructor(truth: TruthFile, options: SuggestionEvalOptions = {}) {
+    this.#truth = truth;
+    this.#options = options;
+  }
+
+  add(message: EvalMessage): void {
+    try {
+      if (message.type === "tf2_msgs/TFMessage") this.#tf.add(this.#codec.decode(message.type, message.data));
+      else if (message.type === "sensor_msgs/CameraInfo") {
+        const info = this.#codec.decode<Parameters<typeof intrinsicsFromCameraInfo>[0] & { header: { frame_id: string } }>(message.type, message.data);
+        const k = intrinsicsFromCameraInfo(info);
+        if (k !== null) this.#intrinsics.set(info.header.frame_id, { k, frameId: info.header.frame_id });
+      } else if (message.type === "sensor_msgs/PointCloud2") this.#sweep(message);
+      else if (message.type === LABEL_SUGGESTION_ARRAY) this.#suggestions(message);
+    } catch {
+      this.#malformed++;
+    }
+  }
+
+  finish(): EvalSectionResult {
+    if (this.#frames.length === 0 && this.#events.size === 0) {
+      // A recording made without the suggestion stage: nothing to judge.
+      return { name: this.name, ok: true, text: "suggestions: none recorded", json: null };
+    }
+    for (const f of this.#frames) {
+      f.truthPoints = this.#points.get(f.timeNs) ?? nearest(this.#points, f.timeNs);
+      this.#project(f);
+    }
+    const evaluation = evaluateSuggestions(this.#truth, this.#frames, [...this.#events.values()], this.#options);
+    const cars = evaluation.lidar["car"]!, trucks = evaluation.lidar["truck"]!;
+    const ok = cars.recall >= 0.9 && cars.precision >= 0.85 && trucks.recall >= 0.9 && trucks.precision >= 0.85 && evaluation.camera.medianIoU >= 0.7;
+    const text = `${formatSuggestionTable(evaluation)}${this.#malformed > 0 ? `\nunreadable messages: ${this.#malformed}` : ""}`;
+    return { name: this.name, ok, text, json: { ...evaluation, malformed: this.#malformed } };
+  }
+
+  #sweep(message: EvalMessage): void {
+    const cloud = this.#codec.decode<Parameters<typeof pointCloudView>[0] & { header: { frame_id: string } }>(message.type, message.data);
+    const view = pointCloudView(cloud);
+    const mount = this.#tf.lookup("base_link", cloud.header.frame_id);
+    if (view === null || mount === undefined) return;
+    this.#points.set(message.publishTimeNs, countTruthPoints(this.#truth, view, { x: mount.t[0], y: mount.t[1], z: mount.t[2], yaw: Math.atan2(mount.r[3]!, mount.r[0]!) }, message.publishTimeNs));
+  }
+
+  #suggestions(message: EvalMessage): void {
+    const array = this.#codec.decode<{ header: { stamp: RosTime; frame_id: string }; suggestions: LabelValue[] }>(message.type, message.data);
+    const timeNs = toNs(array.header.stamp);
+    const objects: ObjectSuggestion[] = [];
+    for (const s of array.suggestions) {
+      if (s.kind === 1) {
+        const e: EventSuggestion = { kind: "event", trackId: Number(s.track_id), category: s.category, confidence: s.confidence, source: s.source as EventSuggestion["source"], startNs: toNs(s.start), endNs: toNs(s.end), peakValue: s.peak_value };
+        this.#events.set(`${s.source}/${s.track_id}`, e);
+        continue;
+      }
+      const q = s.box_pose.orientation;
+      objects.push({
+        kind: "object", trackId: Number(s.track_id), category: s.category, confidence: s.confidence, source: s.source as ObjectSuggestion["source"], frameId: s.box_frame_id,
+        box: { x: s.box_pose.position.x, y: s.box_pose.position.y, z: s.box_pose.position.z, yaw: Math.atan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z)), length: s.box_size.x, width: s.box_size.y, height: s.box_size.z },
+        velocity: s.velocity, timeNs,
+        boxes2d: s.boxes_2d.map((b): Box2D => ({ camera: b.camera, frameId: b.frame_id, xMin: b.x_min, yMin: b.y_min, xMax: b.x_max, yMax: b.y_max, depth: b.depth, occlusion: b.occlusion, truncated: b.truncated })),
+      });
+    }
+    // Frames carry objects; event-only arrays do not start a frame.
+    if (objects.length > 0 || array.header.frame_id !== "") this.#frames.push({ timeNs, objects, truth2d: new Map() });
+  }
+
+  #project(f: FrameRecord): void {
+    const cameras = new Set(f.objects.flatMap((o) => o.boxes2d.map((b) => b.camera)));
+    if (cameras.size === 0) return;
+    const boxes = truthBoxesAt(this.#truth, f.timeNs);
+    for (const camera of cameras) {
+      const frameId = f.objects.flatMap((o) => o.boxes2d).find((b) => b.camera === camera)!.frameId;
+      const info = [...this.#intrinsics.values()].find((i) => frameId.startsWith(i.frameId));
+      if (info === undefined) continue;
+      const view = cameraView(camera, info.frameId, info.k, this.#tf);
+      if (view === null) continue;
+      for (const p of projectBoxes(boxes.map((b) => ({ box: b.box, vx: 0, vy: 0 })), view, 0, { speed: 0, yawRate: 0 })) f.truth2d!.set(`${boxes[p.index]!.actor.id}/${camera}`, p.box);
+    }
+  }
+}
+
+function nearest(map: Map<bigint, Map<number, number>>, t: bigint): Map<number, number> | undefined {
+  let best: Map<number, number> | undefined, bestD = 10_000_000n;
+  for (const [k, v] of map) {
+    const d = k > t ? k - t : t - k;
+    if (d < bestD) {
+      best = v;
+      bestD = d;
+    }
+  }
+  return best;
+}
