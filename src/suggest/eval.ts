@@ -286,6 +286,10 @@ export function formatSuggestionTable(e: SuggestionEvaluation): string {
     for (const ev of m.events) lines.push(`  ${ev.kind.padEnd(20)} ${ev.found}/${ev.truth}  onset median ${Number.isNaN(ev.medianOnsetErrorMs) ? "–" : ev.medianOnsetErrorMs.toFixed(0)} ms`);
   }
   lines.push(`audio false alarms: ${e.audio.falseAlarms} (${e.audio.falseAlarmsPer10Min.toFixed(2)} per 10 min); telemetry false events: ${e.telemetry.falseEvents} (${e.telemetry.falseEventsPer10Min.toFixed(2)} per 10 min)`);
+  if (e.latency.samples === 0) {
+    lines.push("latency: not measurable from a recording (measured live, in the stage's counters and the simulated-drive tests)");
+    return lines.join("\n");
+  }
   lines.push(`latency sweep arrival → 3D suggestions: p50 ${e.latency.p50Ms.toFixed(1)} ms, p99 ${e.latency.p99Ms.toFixed(1)} ms (${e.latency.samples} sweeps)`);
   lines.push(`latency sweep arrival → frame suggestions with 2D boxes: p50 ${e.latency.frameP50Ms.toFixed(1)} ms, p99 ${e.latency.frameP99Ms.toFixed(1)} ms (includes the aligner's wait)`);
   return lines.join("\n");
