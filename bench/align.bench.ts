@@ -31,7 +31,20 @@ export default async function (): Promise<void> {
     const start = performance.now();
     for (const m of messages) stage.ingest(m);
     stage.finish();
-    return (performance.now() - start) / messages.length;
+    // Per sensor message, like the baseline (the few /tf_static and camera_info messages ride along).
+    return (performance.now() - start) / sensorMessages.length;
+  };
+  // The slowest single ingest: a calibration fit runs inside it (the transport callback waits).
+  const slowest = (): { maxMs: number; medianUs: number } => {
+    const stage = new AlignmentStage({ config });
+    const durations = new Float64Array(messages.length);
+    messages.forEach((m, i) => {
+      const start = performance.now();
+      stage.ingest(m);
+      durations[i] = performance.now() - start;
+    });
+    durations.sort();
+    return { maxMs: durations[durations.length - 1]!, medianUs: durations[durations.length >> 1]! * 1000 };
   };
   const median = (f: () => number, runs: number): number => {
     const values = Array.from({ length: runs }, f).sort((a, b) => a - b);
@@ -43,11 +56,20 @@ export default async function (): Promise<void> {
   const subjectMs = median(aligned, 5);
   const subjectUs = subjectMs * 1000;
   report({
-    name: `alignment per message (${messages.length} messages, 30 s default rig: clock models, frames, audio calibration, outputs)`,
+    name: `alignment per sensor message (${sensorMessages.length} sensor + ${messages.length - sensorMessages.length} other messages, 30 s default rig: clock models, frames, audio calibration, outputs)`,
     value: subjectUs,
     unit: "µs/msg",
     baseline: { name: "reading the stamps alone", value: baselineMs * 1000, unit: "µs/msg" },
     ratio: subjectMs / baselineMs,
     target: { text: "≤ 5 µs per message", met: subjectUs <= 5 },
+  });
+  const stall = slowest();
+  report({
+    name: "slowest single ingest over the 30 s drive (an audio-latency calibration fit)",
+    value: stall.maxMs,
+    unit: "ms",
+    baseline: { name: "median ingest", value: stall.medianUs, unit: "µs" },
+    ratio: (stall.maxMs * 1000) / stall.medianUs,
+    target: { text: "≤ 20 ms (a sensor callback is never held noticeably)", met: stall.maxMs <= 20 },
   });
 }

@@ -214,8 +214,15 @@ export class Aligner {
 
   #bracket(buffer: SensorBuffer, centre: bigint): AlignedSampleData {
     const items = buffer.items;
-    let after = 0;
-    while (after < items.length && items[after]!.correctedNs < centre) after++;
+    // First item at or after the centre (binary search: an IMU buffer holds hundreds).
+    let lo = 0;
+    let hi = items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (items[mid]!.correctedNs < centre) lo = mid + 1;
+      else hi = mid;
+    }
+    const after = lo;
     const before = items[after - 1];
     const next = items[after];
     const maxGapNs = BigInt(Math.round(this.#config.interpolationMaxGapS * NS));

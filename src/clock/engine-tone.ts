@@ -205,7 +205,7 @@ export class EngineToneCalibration {
     let tau0 = previous ?? 0;
     let frames = this.#track(t, x, tau0);
     let tau = previous === null ? this.#bestLag(frames, this.#o.minLagS, this.#o.maxLagS, 0.002) : this.#bestLag(frames, previous - 0.01, previous + 0.01);
-    for (let iteration = 0; iteration < 3 && Math.abs(tau - tau0) > 2e-4; iteration++) {
+    for (let iteration = 0; iteration < 2 && Math.abs(tau - tau0) > 2e-4; iteration++) {
       tau0 = tau;
       frames = this.#track(t, x, tau0);
       tau = this.#bestLag(frames, tau0 - 0.005, tau0 + 0.005);

@@ -129,8 +129,9 @@ export class ClockModel {
     if (this.#envelope.size === 0 || this.#acceptsAfterStepCheck(t, d)) {
       const bins = this.#envelope.size;
       this.#envelope.add(t, d);
-      // The supporting line moves only when a bin is added or dropped, or a point falls below it.
-      if (this.#envelope.size !== bins || d < this.#intercept + this.#slope * t || this.#points < 3) this.#refit();
+      // The supporting line moves only when a bin is added or dropped, or a point falls below it
+      // (by more than 20 µs: grazing points under jitter would refit nearly every message).
+      if (this.#envelope.size !== bins || d < this.#intercept + this.#slope * t - 2e-5 || this.#points < 3) this.#refit();
     }
     this.#lastT = Math.max(this.#lastT, t);
     return this.correct(stampNs);
