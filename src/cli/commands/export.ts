@@ -1,0 +1,32 @@
+/**
+ * `syncbag export <recording.mcap> -o <out> [--format jsonl|openlabel]`: the label suggestions a
+ * recording carries on ~/suggestions, for annotation tools (JSON Lines, or ASAM OpenLABEL 1.0 JSON
+ * to import as pre-annotations).
+ */
+import { writeFile } from "node:fs/promises";
+import type { Command } from "commander";
+import { SuggestionCollector, toJsonLines, toOpenLabel } from "../../suggest/export.js";
+import { runEvalSections } from "../evaluate.js";
+
+export function register(program: Command): void {
+  program
+    .command("export")
+    .description("Export the label suggestions recorded in an MCAP (3D boxes with track ids, 2D boxes per camera, audio and driving events) as JSON Lines or ASAM OpenLABEL 1.0 JSON")
+    .argument("<recording>", "an MCAP written by syncbag with the suggestion stage on")
+    .requiredOption("-o, --output <file>", "output file")
+    .option("--format <format>", "jsonl (one suggestion per line) or openlabel (ASAM OpenLABEL 1.0 JSON)", "openlabel")
+    .action(async (recording: string, options: { output: string; format: string }) => {
+      try {
+        if (options.format !== "jsonl" && options.format !== "openlabel") throw new Error(`--format: expected jsonl or openlabel, got "${options.format}"`);
+        const collector = new SuggestionCollector();
+        await runEvalSections(recording, [collector]);
+        const text = options.format === "jsonl" ? toJsonLines(collector).join("\n") + "\n" : JSON.stringify(toOpenLabel(collector, { name: recording }), null, 1);
+        await writeFile(options.output, text);
+        console.log(`syncbag export: ${collector.frames.length} frames, ${collector.events.size} events → ${options.output}${collector.malformed ? ` (${collector.malformed} unreadable messages skipped)` : ""}`);
+        if (collector.frames.length === 0 && collector.events.size === 0) process.exitCode = 2;
+      } catch (error) {
+        console.error(`syncbag export: ${error instanceof Error ? error.message : String(error)}`);
+        process.exitCode = 1;
+      }
+    });
+}
