@@ -6,6 +6,7 @@
  * DiagnosticArray on /diagnostics. Synchronous and allocation-light: it runs on the
  * transport's callback path.
  */
+import { normalizeTypeName } from "../messages/catalogue.js";
 import { defaultCodec } from "../messages/codec.js";
 import { isMessageError } from "../messages/errors.js";
 import type { OutboundMessage } from "../messages/outbound.js";
@@ -116,7 +117,8 @@ export class AlignmentStage {
     let chunk: AudioChunk | null = null;
     try {
       stampNs = readStamp(raw.type, raw.data);
-      if (sensor.config.modality === "audio" && raw.type === AUDIO_TYPE) {
+      // Recordings name types pkg/msg/Type (rosbag2), live topics pkg/Type.
+      if (sensor.config.modality === "audio" && normalizeTypeName(raw.type) === AUDIO_TYPE) {
         chunk = defaultCodec().decode(AUDIO_TYPE, raw.data) as AudioChunk;
         sampleRate = chunk.sample_rate;
         samples = chunk.frames;

@@ -138,6 +138,19 @@ describe("aligner robustness", () => {
     assert.ok(corrected > 500);
   });
 
+  it("takes rosbag2 type names (pkg/msg/Type) as well: audio windows and calibration work from recordings", () => {
+    const stage = new AlignmentStage({ config: alignmentConfigForRig(rig) });
+    const frames: AlignedFrameData[] = [];
+    for (const m of simulateDrive({ rig, seed: 6, durationS: 8 })) {
+      const type = m.type.replace("/", "/msg/");
+      frames.push(...stage.ingest({ topic: m.topic, type, data: m.data, receiveTime: m.receiveNs }).frames);
+    }
+    const audio = rig.audio!.name;
+    assert.equal(stage.clockState(audio)!.latencySource, "calibrated");
+    const last = frames[frames.length - 1]!.samples.find((s) => s.sensor === audio)!;
+    assert.equal(last.sampleCount, Math.round(stage.config.audioWindowS * rig.audio!.sampleRate));
+  });
+
   it("counts malformed messages and keeps going", () => {
     const stage = new AlignmentStage({ config: alignmentConfigForRig(rig) });
     const topic = rig.lidar!.topic;
