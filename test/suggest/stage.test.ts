@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { AlignedFrameData } from "../../src/align/types.js";
 import { defaultCodec } from "../../src/messages/codec.js";
 import { foxgloveSchema } from "../../src/messages/foxglove.js";
+import type { SuggestionPort } from "../../src/pipeline/pipeline.js";
 import { cameraView, intrinsicsFromCameraInfo, projectBoxes, StaticTransforms } from "../../src/suggest/camera.js";
 import { parseSuggestConfig } from "../../src/suggest/config.js";
 import { loadSuggester, SuggesterRegistry } from "../../src/suggest/plugin.js";
@@ -42,7 +43,8 @@ describe("suggest/plugin and stage", () => {
   });
 
   it("counts a throwing plugin and keeps going; malformed input is counted, never thrown", () => {
-    const stage = new SuggestionStage({ suggesters: [{ name: "boom", onFrame: () => { throw new Error("boom"); } }], log: () => {} });
+    // The stage is the pipeline's SuggestionPort (checked by the type checker).
+    const stage: SuggestionPort & SuggestionStage = new SuggestionStage({ suggesters: [{ name: "boom", onFrame: () => { throw new Error("boom"); } }], log: () => {} });
     assert.equal(stage.onFrame(frame).length, 1); // the (empty) array still goes out
     assert.equal(stage.counters.pluginErrors, 1);
     stage.onMessage({ topic: "/vehicle/telemetry", type: "syncbag/VehicleTelemetry", data: new Uint8Array([0, 1, 0, 0, 9]), receiveTime: 1n }, 1n);
