@@ -291,11 +291,20 @@ export class AlignmentStage {
       outputs.push({ topic: this.#topics.clockState, schemaName: "syncbag/SensorClockState", encoding: "cdr", data, logTime: this.#nowNs, publishTime: this.#nowNs });
       const share = health.samples > 0 ? health.outOfTolerance / health.samples : 0;
       const silent = health.messages === 0;
-      const level = silent ? 3 : health.clock.confidence < this.config.minConfidence || share > 0.1 ? 1 : 0;
+      const latencyPending = health.clock.latencySource === "none" && (health.clock.mode === "estimate" || health.clock.mode === "arrival");
+      const level = silent ? 3 : health.clock.confidence < this.config.minConfidence || share > 0.1 || latencyPending ? 1 : 0;
       statuses.push({
         level,
         name: `syncbag: ${health.sensor}`,
-        message: silent ? "no messages" : level === 0 ? "OK" : share > 0.1 ? `${(share * 100).toFixed(1)}% of samples out of tolerance` : "clock model not converged",
+        message: silent
+          ? "no messages"
+          : level === 0
+            ? "OK"
+            : share > 0.1
+              ? `${(share * 100).toFixed(1)}% of samples out of tolerance`
+              : health.clock.confidence < this.config.minConfidence
+                ? "clock model not converged"
+                : "constant latency unknown (not calibrated yet): corrected times include it",
         hardware_id: runtime.config.frameId,
         values: [
           ["topic", health.topic],

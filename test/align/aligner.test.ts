@@ -107,6 +107,12 @@ describe("aligner frames", function () {
     const diagnostics = codec.decode("diagnostic_msgs/DiagnosticArray", outputs.find((o) => o.topic === "/diagnostics")!.data) as { status: { name: string; values: { key: string }[] }[] };
     assert.equal(diagnostics.status.length, stage.config.sensors.length);
     assert.ok(diagnostics.status[0]!.values.some((v) => v.key === "out_of_tolerance_share"));
+    // The microphone warns while its latency is unknown, and is OK once calibrated.
+    const allDiagnostics = outputs.filter((o) => o.topic === "/diagnostics").map((o) => codec.decode("diagnostic_msgs/DiagnosticArray", o.data) as { status: { name: string; level: number; message: string }[] });
+    const mic = (d: (typeof allDiagnostics)[number]) => d.status.find((s) => s.name.endsWith(stage.config.sensors.find((x) => x.modality === "audio")!.name))!;
+    assert.equal(mic(allDiagnostics[1]!).level, 1);
+    assert.match(mic(allDiagnostics[1]!).message, /latency unknown|not converged/);
+    assert.equal(mic(allDiagnostics[allDiagnostics.length - 1]!).level, 0);
   });
 });
 
