@@ -81,6 +81,8 @@ export interface Proposal {
   category: ObjectClass;
   confidence: number;
   points: number;
+  /** Mean firing time of its returns after the sweep start (s): when the object was seen. */
+  dtS?: number;
 }
 
 export const CLASS_PRIORS: Record<Exclude<ObjectClass, "unknown">, { length: number; width: number; height: number }> = {
@@ -104,6 +106,7 @@ export class LidarProposer {
   #px = new Float32Array(0);
   #py = new Float32Array(0);
   #pz = new Float32Array(0);
+  #pt = new Float32Array(0);
   #pcell = new Int32Array(0);
   readonly #gridN: number;
   readonly #groundRanges: number;
@@ -116,6 +119,8 @@ export class LidarProposer {
   readonly #cellSx: Float32Array;
   readonly #cellSy: Float32Array;
   readonly #cellN: Int32Array;
+  /** Sum of firing times (s after the sweep start) per cell. */
+  readonly #cellSt: Float32Array;
   #occupied = new Int32Array(1024);
   #frame = 0;
 
@@ -134,6 +139,7 @@ export class LidarProposer {
     this.#cellSx = new Float32Array(cells);
     this.#cellSy = new Float32Array(cells);
     this.#cellN = new Int32Array(cells);
+    this.#cellSt = new Float32Array(cells);
   }
 
   get config(): LidarProposalConfig {
@@ -147,9 +153,11 @@ export class LidarProposer {
       this.#px = new Float32Array(n);
       this.#py = new Float32Array(n);
       this.#pz = new Float32Array(n);
+      this.#pt = new Float32Array(n);
       this.#pcell = new Int32Array(n);
     }
-    const px = this.#px, py = this.#py, pz = this.#pz, pcell = this.#pcell;
+    const px = this.#px, py = this.#py, pz = this.#pz, pt = this.#pt, pcell = this.#pcell;
+    const hasT = cloud.offsetT !== undefined;
     const view = new DataView(cloud.data.buffer, cloud.data.byteOffset, cloud.data.byteLength);
     const le = cloud.littleEndian;
     const step = cloud.pointStep;
@@ -171,9 +179,9 @@ export class LidarProposer {
       if (lx !== lx || ly !== ly || lz !== lz) continue;
       let x = mount.x + cy * lx - sy * ly;
       let y = mount.y + sy * lx + cy * ly;
+      const t = hasT ? view.getUint32(o + offT, le) * 1e-9 : 0;
       if (deskew) {
         // The point was measured at t after the sweep start; express it in base_link at the start.
-        const t = view.getUint32(o + offT, le) * 1e-9;
         const a = motion.yawRate * t;
         const ca = Math.cos(a), sa = Math.sin(a);
         const dx = motion.speed * t;
@@ -191,6 +199,7 @@ export class LidarProposer {
       px[kept] = x;
       py[kept] = y;
       pz[kept] = zz;
+      pt[kept] = t;
       pcell[kept] = cell;
       if (zz < groundMin[cell]!) groundMin[cell] = zz;
       kept++;
@@ -217,7 +226,7 @@ export class LidarProposer {
     const inv = 1 / c.cellSize;
     const half = (N / 2) | 0;
     const stamp = ++this.#frame;
-    const cellStamp = this.#cellStamp, zmax = this.#cellZMax, zmin = this.#cellZMin, sx = this.#cellSx, syy = this.#cellSy, cn = this.#cellN;
+    const cellStamp = this.#cellStamp, zmax = this.#cellZMax, zmin = this.#cellZMin, sx = this.#cellSx, syy = this.#cellSy, cn = this.#cellN, st = this.#cellSt;
     let occ = this.#occupied;
     let occN = 0;
     for (let i = 0; i < kept; i++) {
@@ -231,6 +240,7 @@ export class LidarProposer {
         zmax[cell] = h;
         zmin[cell] = h;
         sx[cell] = x;
+        st[cell] = pt[i]!;
         syy[cell] = y;
         cn[cell] = 1;
         this.#cellParent[cell] = cell;
@@ -245,6 +255,7 @@ export class LidarProposer {
         if (h > zmax[cell]!) zmax[cell] = h;
         if (h < zmin[cell]!) zmin[cell] = h;
         sx[cell] = sx[cell]! + x;
+        st[cell] = st[cell]! + pt[i]!;
         syy[cell] = syy[cell]! + y;
         cn[cell] = cn[cell]! + 1;
       }
@@ -330,13 +341,14 @@ export class LidarProposer {
     const cxs = new Float64Array(occN), cys = new Float64Array(occN);
     for (let ci = 0; ci < clusters; ci++) {
       if (owner[ci] !== ci) continue;
-      let n2 = 0, points = 0, hTop = top[ci]!;
+      let n2 = 0, points = 0, hTop = top[ci]!, tSum = 0;
       for (let cj = 0; cj < clusters; cj++) {
         if (owner[cj] !== ci) continue;
         points += pts[cj]!;
         if (top[cj]! > hTop) hTop = top[cj]!;
         for (let k = start[cj]!; k < start[cj + 1]!; k++) {
           const cell = order[k]!;
+          tSum += st[cell]!;
           cxs[n2] = sx[cell]! / cn[cell]!;
           cys[n2] = syy[cell]! / cn[cell]!;
           n2++;
@@ -351,6 +363,7 @@ export class LidarProposer {
         proposal.confidence = 0.9;
       }
       proposal.points = points;
+      proposal.dtS = tSum / points;
       out.push(proposal);
     }
     return out;

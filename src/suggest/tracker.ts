@@ -66,7 +66,9 @@ export class Tracker {
     const pairs: [number, number, number][] = [];
     this.#tracks.forEach((t, ti) => {
       detections.forEach((d, di) => {
-        const dist = Math.hypot(t.s[0]! - d.box.x, t.s[1]! - d.box.y);
+        // Compared where the track is predicted at the moment the sweep passed the object.
+        const dt = d.dtS ?? 0;
+        const dist = Math.hypot(t.s[0]! + dt * t.s[2]! - d.box.x, t.s[1]! + dt * t.s[3]! - d.box.y);
         const gate = this.#cfg.gate * (t.category === "pedestrian" || d.category === "pedestrian" ? 0.6 : 1) + Math.min(2, 0.5 * Math.sqrt(t.P[0]! + t.P[5]!));
         const classPenalty = compatible(t.category, d.category) ? 0 : 1.5;
         if (dist + classPenalty <= gate) pairs.push([dist + classPenalty, ti, di]);
@@ -118,21 +120,44 @@ export class Tracker {
     }
     const r = this.#cfg.measurementStd ** 2;
     const { s, P } = t;
-    // H = [I2 0]; S = P[0:2,0:2] + R.
-    const s00 = P[0]! + r, s01 = P[1]!, s10 = P[4]!, s11 = P[5]! + r;
-    const det = s00 * s11 - s01 * s10;
-    const i00 = s11 / det, i01 = -s01 / det, i10 = -s10 / det, i11 = s00 / det;
+    // The object was seen dtS after the sweep start: H = [I, dt·I] maps the state (at the sweep
+    // start) to where it was then, so moving objects are not smeared by the scan time.
+    const dt = d.dtS ?? 0;
+    const H = [1, 0, dt, 0, 0, 1, 0, dt];
+    // PHᵀ (4×2) and S = H P Hᵀ + R (2×2).
+    const PHt = new Float64Array(8);
+    for (let row = 0; row < 4; row++)
+      for (let m = 0; m < 2; m++) {
+        let v = 0;
+        for (let k = 0; k < 4; k++) v += P[row * 4 + k]! * H[m * 4 + k]!;
+        PHt[row * 2 + m] = v;
+      }
+    const S = [0, 0, 0, 0];
+    for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) {
+      let v = 0;
+      for (let k = 0; k < 4; k++) v += H[a * 4 + k]! * PHt[k * 2 + b]!;
+      S[a * 2 + b] = v + (a === b ? r : 0);
+    }
+    const det = S[0]! * S[3]! - S[1]! * S[2]!;
+    const i00 = S[3]! / det, i01 = -S[1]! / det, i10 = -S[2]! / det, i11 = S[0]! / det;
     const K = new Float64Array(8);
     for (let row = 0; row < 4; row++) {
-      const p0 = P[row * 4]!, p1 = P[row * 4 + 1]!;
+      const p0 = PHt[row * 2]!, p1 = PHt[row * 2 + 1]!;
       K[row * 2] = p0 * i00 + p1 * i10;
       K[row * 2 + 1] = p0 * i01 + p1 * i11;
     }
-    const y0 = d.box.x - s[0]!, y1 = d.box.y - s[1]!;
+    const y0 = d.box.x - (s[0]! + dt * s[2]!), y1 = d.box.y - (s[1]! + dt * s[3]!);
     for (let row = 0; row < 4; row++) s[row] = s[row]! + K[row * 2]! * y0 + K[row * 2 + 1]! * y1;
+    // P = (I − K H) P.
+    const HP = new Float64Array(8);
+    for (let m = 0; m < 2; m++) for (let col = 0; col < 4; col++) {
+      let v = 0;
+      for (let k = 0; k < 4; k++) v += H[m * 4 + k]! * P[k * 4 + col]!;
+      HP[m * 4 + col] = v;
+    }
     const newP = new Float64Array(16);
     for (let row = 0; row < 4; row++)
-      for (let col = 0; col < 4; col++) newP[row * 4 + col] = P[row * 4 + col]! - K[row * 2]! * P[col]! - K[row * 2 + 1]! * P[4 + col]!;
+      for (let col = 0; col < 4; col++) newP[row * 4 + col] = P[row * 4 + col]! - K[row * 2]! * HP[col]! - K[row * 2 + 1]! * HP[4 + col]!;
     t.P = newP;
     t.vx = s[2]!;
     t.vy = s[3]!;
