@@ -135,7 +135,12 @@ export class EngineToneCalibration {
       const rpm = engineRpmOf(raw.type, raw.data);
       if (rpm !== null) this.addRpm(correctedNs, rpm);
     } else if (raw.topic === this.#o.audioTopic) {
-      const chunk = defaultCodec().decode(raw.type, raw.data) as { sample_rate: number; channels: number; encoding: string; frames: number; data: Uint8Array };
+      let chunk: { sample_rate: number; channels: number; encoding: string; frames: number; data: Uint8Array };
+      try {
+        chunk = defaultCodec().decode(raw.type, raw.data) as typeof chunk;
+      } catch {
+        return; // a malformed chunk is the stage's to count; the calibration just goes without it
+      }
       this.addAudio(correctedNs, chunk);
     }
   }
@@ -345,8 +350,10 @@ export class EngineToneCalibration {
     }
     const y = z.map((signal) => boxcar(boxcar(signal, l1), l2));
     const [re1, im1, re2, im2] = y as [Float64Array, Float64Array, Float64Array, Float64Array];
-    // Filter output k stands for input sample k − delay (linear phase).
+    // Filter output k stands for input sample k − delay (linear phase); the actual sample spacing
+    // (a 44.1 kHz source decimates to 2004.5 Hz) converts it to time.
     const delay = (l1 - 1 + l2 - 1) / 2;
+    const spacing = (t[to - 1]! - t[from]!) / (n - 1);
     const half = hop >> 1;
     for (let k = l1 + l2 + half; k + half < n; k += hop) {
       const a = k - half;
@@ -362,7 +369,7 @@ export class EngineToneCalibration {
       const w1 = amp1 * amp1;
       const w2 = 4 * amp2 * amp2;
       const df = (w1 * (d1 / (twoPi * span)) + w2 * (d2 / (2 * twoPi * span))) / (w1 + w2);
-      const tc = t[from + k]! - delay / rate;
+      const tc = t[from + k]! - delay * spacing;
       const predicted = this.#rpmHz(tc - tau0);
       if (Number.isNaN(predicted) || predicted < 5) continue;
       out.push({ t: tc, hz: predicted + df });

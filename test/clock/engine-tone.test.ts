@@ -44,6 +44,37 @@ describe("engine-tone latency calibration", function () {
     });
   }
 
+  it("44.1 kHz stereo audio, 6 cylinders, synthetic RPM swings: finds a 60 ms lag within 1 ms", () => {
+    const cal = new EngineToneCalibration({ audioTopic: "/a", telemetryTopic: "/t", cylinders: 6 });
+    const start = 1_700_000_000_000_000_000n;
+    const rate = 44100;
+    const frames = 882;
+    const rpmAt = (t: number): number => 1600 + 700 * Math.sin((2 * Math.PI * t) / 3) + 300 * Math.sin((2 * Math.PI * t) / 0.7);
+    let phase = 0;
+    let noise = 12345;
+    for (let chunk = 0; chunk < 12 * 50; chunk++) {
+      const samples = new Int16Array(frames * 2);
+      for (let i = 0; i < frames; i++) {
+        const t = (chunk * frames + i) / rate;
+        phase += (2 * Math.PI * (rpmAt(t) / 60) * 3) / rate;
+        noise = (noise * 1103515245 + 12345) % 2147483648;
+        const v = 6000 * (Math.sin(phase) + 0.6 * Math.sin(2 * phase) + 0.3 * Math.sin(3 * phase)) + 3000 * (noise / 2147483648 - 0.5);
+        samples[2 * i] = Math.round(v);
+        samples[2 * i + 1] = Math.round(0.9 * v);
+      }
+      const captureNs = start + BigInt(Math.round(((chunk * frames) / rate) * 1e9));
+      cal.addAudio(captureNs + 60_000_000n, { sample_rate: rate, channels: 2, encoding: "S16LE", frames, data: new Uint8Array(samples.buffer) });
+      for (let k = 0; k < 2; k++) {
+        const t = (chunk * frames) / rate + k * 0.01;
+        cal.addRpm(start + BigInt(Math.round(t * 1e9)), Math.round(rpmAt(t) * 4) / 4);
+      }
+    }
+    const result = cal.fit();
+    assert.ok(result !== null);
+    assert.ok(Math.abs(result.latencyS - 0.06) < 0.001, `latency ${(result.latencyS * 1000).toFixed(2)} ms`);
+    assert.equal(result.confident, true, `σ ${result.uncertaintyS}`);
+  });
+
   it("is never confident when the RPM does not change (the lag is unobservable)", () => {
     const cal = new EngineToneCalibration({ audioTopic: "/a", telemetryTopic: "/t", cylinders: 4, minDataS: 3 });
     const start = 1_700_000_000_000_000_000n;
