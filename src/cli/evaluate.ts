@@ -10,6 +10,7 @@ import { normalizeTypeName } from "../messages/catalogue.js";
 import { AlignmentEvalSection, type AlignmentSectionResult, type EvalSection, type EvalSectionResult } from "../align/eval.js";
 import { readMcapRecords } from "../convert/readers/mcap.js";
 import type { TruthFile } from "../sim/truth.js";
+import { SuggestionEvalSection } from "../suggest/eval-section.js";
 
 export type { FrameSummary } from "../align/eval.js";
 export type RecordingEvaluation = AlignmentSectionResult;
@@ -41,4 +42,12 @@ export async function evaluateRecording(path: string, truth: TruthFile, options:
   const section = alignmentSection(truth, options);
   await runEvalSections(path, [section]);
   return section.result();
+}
+
+/** Every section `syncbag eval` and `npm start` report: alignment and label suggestions, in one pass. */
+export async function evaluateAll(path: string, truth: TruthFile, options: { warmupS?: number } = {}): Promise<{ alignment: RecordingEvaluation; suggestions: EvalSectionResult }> {
+  const alignment = alignmentSection(truth, options);
+  const suggestions = new SuggestionEvalSection(truth, options);
+  const [, suggestionResult] = await runEvalSections(path, [alignment, suggestions]);
+  return { alignment: alignment.result(), suggestions: suggestionResult! };
 }

@@ -4,6 +4,7 @@ import { join, basename } from "node:path";
 import type { SensorHealth } from "../align/stage.js";
 import type { NodeStatus } from "../pipeline/node.js";
 import type { RunLiveResult } from "../sim/live.js";
+import type { EvalSectionResult } from "../align/eval.js";
 import type { RecordingEvaluation } from "./evaluate.js";
 
 export interface DriveReportInput {
@@ -17,6 +18,8 @@ export interface DriveReportInput {
   status: NodeStatus;
   health: SensorHealth[];
   evaluation: RecordingEvaluation | null;
+  /** The suggestions section of the evaluation (its table and JSON). */
+  suggestions: EvalSectionResult | null;
   mcapPath: string;
   truthPath: string;
   layoutPath: string;
@@ -65,11 +68,14 @@ export async function writeDriveReport(input: DriveReportInput): Promise<{ markd
     lines.push("", `Frames: ${f.frames}, samples ${f.samples}, flagged samples ${f.flaggedSamples} (out of tolerance, missing, stale or unconverged), largest |residual| ${f.maxAbsResidualMs.toFixed(1)} ms.`);
     for (const c of evaluation.calibrations) lines.push(`Cross-modal calibration: ${c.sensor} latency ${(c.latencyS * 1000).toFixed(2)} ± ${(c.uncertaintyS * 1000).toFixed(2)} ms (engine-tone pitch vs CAN engine RPM).`);
   }
+  if (input.suggestions !== null) {
+    lines.push("", "## Label suggestions against the truth", "", "```", input.suggestions.text, "```");
+  }
   lines.push("");
   const markdown = join(input.outDir, `${input.name}.report.md`);
   const json = join(input.outDir, `${input.name}.report.json`);
   await writeFile(markdown, lines.join("\n"));
-  const data = { name: input.name, rig: input.rig, seed: input.seed, durationS: input.durationS, speed: input.speed, wallMs: input.live.wallMs, status, health, evaluation };
+  const data = { name: input.name, rig: input.rig, seed: input.seed, durationS: input.durationS, speed: input.speed, wallMs: input.live.wallMs, status, health, evaluation, suggestions: input.suggestions?.json ?? null };
   await writeFile(json, JSON.stringify(data, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value === Infinity ? "max" : value), 2));
   return { markdown, json };
 }

@@ -57,8 +57,15 @@ describe("npm start (simulated drive → node → MCAP)", function () {
     assert.equal(byTopic.get("/syncbag/frames")?.length, published.get(loadRig("default").lidar!.topic)!.length);
     assert.ok((byTopic.get("/syncbag/clock_state")?.length ?? 0) > 0);
     assert.ok([...reader.metadataIndexes.values()].some((m) => m.name === "syncbag.clock_models"));
-    const report = JSON.parse(await readFile(result.reportPath, "utf8")) as { evaluation: { alignment: { sensors: { sensor: string; compared: number }[] } } };
+    const report = JSON.parse(await readFile(result.reportPath, "utf8")) as {
+      evaluation: { alignment: { sensors: { sensor: string; compared: number }[] } };
+      status: { subscriptions: { topic: string; dropped: number }[]; pipeline: { stageErrors: number } };
+    };
     assert.equal(report.evaluation.alignment.sensors.length, 9);
+    for (const s of report.status.subscriptions) assert.equal(s.dropped, 0, `${s.topic}: dropped by the subscription queue`);
+    assert.equal(report.status.pipeline.stageErrors, 0);
+    assert.ok((byTopic.get("/syncbag/suggestions")?.length ?? 0) > 0, "label suggestions recorded");
+    assert.ok((byTopic.get("/syncbag/suggestions/scene")?.length ?? 0) > 0, "Foxglove SceneUpdate recorded");
   });
 
   it("refuses bad options with a message naming them", async () => {

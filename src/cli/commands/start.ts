@@ -18,7 +18,7 @@ import { createSyncbagNode } from "../../pipeline/create.js";
 import { cameraInfoTopic } from "../../transport/names.js";
 import { alignmentConfigForRig } from "../../pipeline/rig-config.js";
 import { foxgloveLayout } from "../../pipeline/layout.js";
-import { evaluateRecording } from "../evaluate.js";
+import { evaluateAll } from "../evaluate.js";
 import { formatAlignmentTable } from "../../align/eval.js";
 import { writeDriveReport } from "../report.js";
 
@@ -49,7 +49,7 @@ export function register(program: Command): void {
     .option("--rig <name|file>", "simulated rig: a built-in name (default, standard, sample-…) or a rig YAML file", "default")
     .option("--seed <n>", "scenario seed (same seed → same drive)", "1")
     .option("--duration <s>", "drive length in seconds", "30")
-    .option("--speed <x>", "playback speed relative to real time, or `max`", "3")
+    .option("--speed <x>", "playback speed relative to real time, or `max`", "2")
     .option("--out <dir>", "output folder", "bags/out")
     .option("--name <name>", "recording name (default: <rig>-seed<seed>)")
     .option("--compression <zstd|lz4|none>", "MCAP chunk compression", "zstd")
@@ -83,6 +83,9 @@ export async function start(options: StartOptions): Promise<{ mcapPath: string; 
     output_dir: outDir,
     align: alignmentConfigForRig(rig),
     record: { baseName: name, compression: options.compression },
+    // Faster than real time the simulator publishes in bursts between event-loop turns; a deep
+    // queue keeps the embedded run lossless (a live ROS graph paces drivers in real time).
+    sensor_qos: { depth: 5000 },
   });
   const { node, alignment, recorder } = await createSyncbagNode({
     transport,
@@ -131,11 +134,13 @@ export async function start(options: StartOptions): Promise<{ mcapPath: string; 
     ),
   );
   const status = node.status();
-  const evaluation = existsSync(mcapPath) ? await evaluateRecording(mcapPath, truth) : null;
-  const reportPaths = await writeDriveReport({ outDir, name, rig: rig.name, seed, durationS, speed, live, status, health: alignment.health(), evaluation, mcapPath, truthPath, layoutPath });
+  const evaluations = existsSync(mcapPath) ? await evaluateAll(mcapPath, truth) : null;
+  const evaluation = evaluations?.alignment ?? null;
+  const reportPaths = await writeDriveReport({ outDir, name, rig: rig.name, seed, durationS, speed, live, status, health: alignment.health(), evaluation, suggestions: evaluations?.suggestions ?? null, mcapPath, truthPath, layoutPath });
 
   const rel = (p: string): string => relative(process.cwd(), p) || p;
   if (evaluation !== null) console.log(`\n${formatAlignmentTable(evaluation.alignment)}\n`);
+  if (evaluations !== null) console.log(`${evaluations.suggestions.text}\n`);
   console.log(`Recorded ${status.recorder?.recorded ?? 0} messages, ${status.pipeline.frames} aligned frames, ${status.recorder?.droppedQueueFull ?? 0} dropped by the recorder.`);
   console.log(`  recording: ${rel(mcapPath)}`);
   console.log(`  report:    ${rel(reportPaths.markdown)} (and ${rel(reportPaths.json)})`);
