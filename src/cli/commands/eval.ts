@@ -12,7 +12,7 @@ export function register(program: Command): void {
   program
     .command("eval")
     .description(
-      "Score a recording against the simulator's ground truth: per sensor p50 / p99 / max of |corrected − true capture time| after the warm-up, the time after which each sensor stayed within its bound (2 ms with a known latency, 5 ms calibrated), flagged frame samples and calibrated latencies. Exit code 2 when a sensor misses its bound.",
+      "Score a recording against the simulator's ground truth: per sensor p50 / p99 / max of |corrected − true capture time| after the warm-up, the time after which each sensor stayed within its bound (2 ms with a known latency, 5 ms calibrated), flagged frame samples and calibrated latencies; then the label-suggestion section (recall, precision, IoU, events). Exit code 2 when any section misses its bounds (a sensor beyond its alignment bound, or suggestions below their targets; each table says which), 1 on an unreadable input.",
     )
     .argument("<recording>", "an MCAP written by syncbag (node, start or convert): publish_time = corrected capture time")
     .requiredOption("--truth <file>", "the drive's <drive>.truth.json (written by the simulator beside the recording)")
