@@ -208,17 +208,26 @@ export class LidarProposer {
     const ground = this.#ground;
     const slope = c.maxGroundSlope * c.groundBin;
     for (let s = 0; s < sectors; s++) {
-      let prev = 0, prevG = 0;
+      // grad: the sector's recent ground gradient (per bin), so a rejected cell (curb, car) gets
+      // the ground continued along the slope rather than held level (a held level would put a
+      // curb on a rising road one bin's rise higher, above the obstacle height).
+      let prev = 0, prevG = 0, grad = 0;
       for (let g = 0; g < this.#groundRanges; g++) {
         const cell = g * sectors + s;
         const m = groundMin[cell]!;
         // A cell's lowest point is ground if it continues the slope from the last ground cell (the
         // allowed rise grows over empty or masked cells); if it is lower, the ground dips.
         if (m <= prev + slope * (g - prevG) + 0.05) {
+          if (g > prevG && prevG > 0) {
+            const d = (m - prev) / (g - prevG);
+            grad = 0.5 * grad + 0.5 * Math.max(-slope, Math.min(slope, d));
+          }
           prev = m;
           prevG = g;
+          ground[cell] = m;
+        } else {
+          ground[cell] = prev + Math.max(0, grad) * (g - prevG);
         }
-        ground[cell] = prev;
       }
     }
     // Pass 2: obstacle points into the BEV grid.
