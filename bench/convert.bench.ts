@@ -6,9 +6,11 @@
  * Baseline, same run: a plain read of the same recordings (openRecording + every message, one
  * thread, no output) — what the readers cost before any conversion work.
  *
- * The converter is the copy-only test double unless SYNCBAG_BENCH_CONVERTER=<module-url>#<export>
- * names another (e.g. the src/pipeline converter), so the figures measure the batch machinery.
+ * The converter is the one `syncbag convert` runs (the node's pipeline over each recording) unless
+ * SYNCBAG_BENCH_CONVERTER=<module-url>#<export> names another (e.g. the copy-only test double,
+ * to measure the batch machinery alone).
  */
+import { CLI_CONVERTER } from "../src/cli/commands/convert.js";
 import { existsSync } from "node:fs";
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -40,7 +42,7 @@ async function machineSpeedup(): Promise<number> {
 
 function converter(): ConverterModule {
   const spec = process.env.SYNCBAG_BENCH_CONVERTER;
-  if (spec === undefined) return { module: new URL("../src/convert/copy-converter.js", import.meta.url).href, exportName: "copyOnlyConverter" };
+  if (spec === undefined) return CLI_CONVERTER;
   const [module, exportName] = spec.split("#");
   return { module: module!, exportName: exportName ?? "default" };
 }
@@ -87,7 +89,7 @@ export default async function (): Promise<void> {
     }
     const perWorkerMBs = inputBytes / 1e6 / wall[0]!;
     report({
-      name: `convert throughput per worker (${drives.length} drives, ${(inputBytes / 1e6).toFixed(0)} MB, copy-only converter unless overridden)`,
+      name: `convert throughput per worker (${drives.length} drives, ${(inputBytes / 1e6).toFixed(0)} MB, pipeline converter unless overridden)`,
       value: perWorkerMBs,
       unit: "MB/s",
       baseline: { name: "plain read of the same files", value: readMBs, unit: "MB/s" },
