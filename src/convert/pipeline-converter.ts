@@ -105,8 +105,10 @@ export const pipelineConverter: DriveConverter = async (source, output, options,
       return undefined;
     }
   });
+  // Offline there is no transport callback to protect, and the batch already runs one worker per
+  // core: compressing inline avoids a second thread per drive.
   const recorder = new McapRecorder({
-    config: { outputDir: ".", baseName: "convert", compression: "zstd", fsync: false, flushIntervalMs: 1000 },
+    config: { outputDir: ".", baseName: "convert", compression: "zstd", fsync: false, flushIntervalMs: 1000, compressInWorker: false },
     openSink: () => FileSink.create(output.mcapPath),
     schemaFor: (schemaName, encoding) => {
       if (encoding === "ros1") {
