@@ -443,10 +443,24 @@ export function fitCluster(xs: Float64Array, ys: Float64Array, n: number, height
     yaw += Math.PI / 2;
     ext = extents(yaw);
   }
+  const { category, confidence } = classify(ext.along[1] - ext.along[0], ext.across[1] - ext.across[0], height);
+  if (category === "car" || category === "truck") {
+    // One face seen roughly square-on to the line of sight and no longer than the class's width
+    // is a rear or front (the car ahead in the lane, a truck pulling away), not a side: the
+    // length runs across that face, away from the sensor. Without this the box is completed
+    // sideways (BEV IoU ~0.1 for every vehicle seen from behind).
+    const face = ext.along[1] - ext.along[0], depth = ext.across[1] - ext.across[0];
+    const mid = ((ext.along[0] + ext.along[1]) / 2), midV = (ext.across[0] + ext.across[1]) / 2;
+    const cx = ext.u.x * mid + ext.v.x * midV, cy = ext.u.y * mid + ext.v.y * midV;
+    const squareOn = Math.abs(Math.cos(yaw - Math.atan2(cy, cx))) < 0.6;
+    if (squareOn && depth < face && face <= CLASS_PRIORS[category].width * 1.35) {
+      yaw += Math.PI / 2;
+      ext = extents(yaw);
+    }
+  }
   const axU = ext.u, axV = ext.v;
   const e1 = ext.along[1] - ext.along[0], e2 = ext.across[1] - ext.across[0];
   const along = ext.along, across = ext.across;
-  const { category, confidence } = classify(e1, e2, height);
   let [a0, a1] = along as [number, number];
   let [b0, b1] = across as [number, number];
   if (category !== "unknown") {

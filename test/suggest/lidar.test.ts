@@ -50,6 +50,21 @@ describe("suggest/lidar: proposals", () => {
     assert.equal(grown.length, 4.5);
   });
 
+  it("completes a vehicle seen only from behind along the line of sight, not sideways", () => {
+    // The rear faces of a car 12 m ahead in the lane and of a truck 20 m ahead in the next lane.
+    const pts: number[] = [];
+    for (let v = -0.92; v <= 0.92; v += 0.05) for (let h = 0.3; h <= 1.45; h += 0.1) pts.push(12, v, h);
+    for (let v = -1.22; v <= 1.22; v += 0.05) for (let h = 0.5; h <= 3.3; h += 0.1) pts.push(20, -3.5 + v, h);
+    const n = pts.length / 3, data = new Uint8Array(n * 12), view = new DataView(data.buffer);
+    pts.forEach((value, i) => view.setFloat32(i * 4, value, true));
+    const proposals = new LidarProposer().propose({ data, pointStep: 12, count: n, offsetX: 0, offsetY: 4, offsetZ: 8, littleEndian: true }, mount);
+    const car = proposals.find((p) => p.category === "car"), truck = proposals.find((p) => p.category === "truck");
+    assert.ok(car && truck, JSON.stringify(proposals.map((p) => [p.category, p.box])));
+    assert.ok(axisError(car.box.yaw, 0) < 0.1 && Math.abs(car.box.x - 14.25) < 0.3, `car ${JSON.stringify(car.box)}`);
+    assert.ok(bevIoU(car.box, { x: 14.25, y: 0, z: 0, yaw: 0, length: 4.5, width: 1.85, height: 1.5 }) > 0.7);
+    assert.ok(axisError(truck.box.yaw, 0) < 0.1 && bevIoU(truck.box, { x: 24.5, y: -3.5, z: 0, yaw: 0, length: 9, width: 2.5, height: 3.4 }) > 0.7, `truck ${JSON.stringify(truck.box)}`);
+  });
+
   it("refuses a bad configuration naming the key", () => {
     assert.throws(() => LidarProposalConfigSchema.parse({ cellSize: -1 }), /cellSize/);
   });
