@@ -12,24 +12,9 @@ import type { TruthFile } from "../sim/truth.js";
 import { cameraView, intrinsicsFromCameraInfo, projectBoxes, StaticTransforms, type CameraIntrinsics } from "./camera.js";
 import { countTruthPoints, evaluateSuggestions, formatSuggestionTable, truthBoxesAt, type FrameRecord, type SuggestionEvalOptions } from "./eval.js";
 import { pointCloudView } from "./lidar.js";
-import { LABEL_SUGGESTION_ARRAY } from "./output.js";
+import { LABEL_SUGGESTION_ARRAY, type DecodedLabel } from "./output.js";
 import type { Box2D, EventSuggestion, ObjectSuggestion } from "./types.js";
 
-interface LabelValue {
-  track_id: bigint;
-  category: string;
-  confidence: number;
-  source: string;
-  kind: number;
-  box_frame_id: string;
-  box_pose: { position: { x: number; y: number; z: number }; orientation: { x: number; y: number; z: number; w: number } };
-  box_size: { x: number; y: number; z: number };
-  velocity: { x: number; y: number; z: number };
-  boxes_2d: { camera: string; frame_id: string; x_min: number; y_min: number; x_max: number; y_max: number; depth: number; occlusion: number; truncated: boolean }[];
-  start: RosTime;
-  end: RosTime;
-  peak_value: number;
-}
 
 export class SuggestionEvalSection implements EvalSection {
   readonly name = "suggestions";
@@ -87,7 +72,7 @@ export class SuggestionEvalSection implements EvalSection {
   }
 
   #suggestions(message: EvalMessage): void {
-    const array = this.#codec.decode<{ header: { stamp: RosTime; frame_id: string }; suggestions: LabelValue[] }>(message.type, message.data);
+    const array = this.#codec.decode<{ header: { stamp: RosTime; frame_id: string }; suggestions: DecodedLabel[] }>(message.type, message.data);
     const timeNs = toNs(array.header.stamp);
     const objects: ObjectSuggestion[] = [];
     for (const s of array.suggestions) {

@@ -7,40 +7,25 @@
 import type { EvalMessage, EvalSection, EvalSectionResult } from "../align/eval.js";
 import { defaultCodec } from "../messages/codec.js";
 import { toNs, type RosTime } from "../messages/time.js";
-import { LABEL_SUGGESTION_ARRAY } from "./output.js";
+import { LABEL_SUGGESTION_ARRAY, type DecodedLabel } from "./output.js";
 
-interface Label {
-  track_id: bigint;
-  category: string;
-  confidence: number;
-  source: string;
-  kind: number;
-  box_frame_id: string;
-  box_pose: { position: { x: number; y: number; z: number }; orientation: { x: number; y: number; z: number; w: number } };
-  box_size: { x: number; y: number; z: number };
-  velocity: { x: number; y: number; z: number };
-  boxes_2d: { camera: string; frame_id: string; x_min: number; y_min: number; x_max: number; y_max: number; depth: number; occlusion: number; truncated: boolean }[];
-  start: RosTime;
-  end: RosTime;
-  peak_value: number;
-}
 
 export interface ExportedFrame {
   timeNs: bigint;
-  labels: Label[];
+  labels: DecodedLabel[];
 }
 
 export class SuggestionCollector implements EvalSection {
   readonly name = "export";
   readonly frames: ExportedFrame[] = [];
-  readonly events = new Map<string, Label>();
+  readonly events = new Map<string, DecodedLabel>();
   readonly #codec = defaultCodec();
   malformed = 0;
 
   add(message: EvalMessage): void {
     if (message.type !== LABEL_SUGGESTION_ARRAY) return;
     try {
-      const array = this.#codec.decode<{ header: { stamp: RosTime }; suggestions: Label[] }>(message.type, message.data);
+      const array = this.#codec.decode<{ header: { stamp: RosTime }; suggestions: DecodedLabel[] }>(message.type, message.data);
       const objects = array.suggestions.filter((s) => s.kind === 0);
       for (const e of array.suggestions.filter((s) => s.kind === 1)) this.events.set(`${e.source}/${e.track_id}`, e);
       if (objects.length > 0) this.frames.push({ timeNs: toNs(array.header.stamp), labels: objects });

@@ -119,3 +119,20 @@ export function eventOutputs(topics: OutputTopics, logTime: bigint, events: read
   const stamp = events.reduce((a, e) => (e.endNs > a ? e.endNs : a), events[0]!.endNs);
   return [{ topic: topics.suggestions, schemaName: LABEL_SUGGESTION_ARRAY, encoding: "cdr", data: encodeSuggestionArray(stamp, "", events), logTime, publishTime: stamp }];
 }
+
+/** A syncbag/LabelSuggestion as the CDR codec decodes it (for readers of recorded suggestions). */
+export interface DecodedLabel {
+  track_id: bigint;
+  category: string;
+  confidence: number;
+  source: string;
+  kind: number;
+  box_frame_id: string;
+  box_pose: { position: { x: number; y: number; z: number }; orientation: { x: number; y: number; z: number; w: number } };
+  box_size: { x: number; y: number; z: number };
+  velocity: { x: number; y: number; z: number };
+  boxes_2d: { camera: string; frame_id: string; x_min: number; y_min: number; x_max: number; y_max: number; depth: number; occlusion: number; truncated: boolean }[];
+  start: RosTime;
+  end: RosTime;
+  peak_value: number;
+}

@@ -5,13 +5,13 @@
  * pass streams messages through a bounded reorder buffer. CRCs are always checked.
  */
 import { createReadStream } from "node:fs";
-import { open, stat, type FileHandle } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { McapIndexedReader, McapStreamReader, type McapTypes } from "@mcap/core";
 import { mcapDecompressHandlers } from "./decompress.js";
 import type { TopicDescription } from "./definitions.js";
 import type { FileMessage, StorageFileReader } from "./file-reader.js";
 import { MinHeap } from "./heap.js";
-import { errorText, RecordingError } from "./source.js";
+import { errorText, openRecordingFile, RecordingError } from "./source.js";
 
 type TypedMcapRecord = McapTypes.TypedMcapRecord;
 type Channel = McapTypes.TypedMcapRecords["Channel"];
@@ -182,14 +182,7 @@ export class McapFileReader implements StorageFileReader {
 
   /** Opens with the indexed reader when the file has chunk indexes, else scans it once. Throws RecordingError. */
   static async open(path: string, options: McapFileOptions = {}): Promise<McapFileReader> {
-    let handle: FileHandle;
-    let bytes: number;
-    try {
-      bytes = (await stat(path)).size;
-      handle = await open(path, "r");
-    } catch (error) {
-      throw new RecordingError("unreadable", path, errorText(error));
-    }
+    const { handle, bytes } = await openRecordingFile(path);
     try {
       const magic = new Uint8Array(8);
       await handle.read(magic, 0, 8, 0);

@@ -6,7 +6,7 @@
  * their zero value, time/duration keep sec and nsec → nanosec. Everything else is carried with its
  * ROS 1 schema (encoding ros1, schema ros1msg), exactly as recorded.
  */
-import { open, stat, type FileHandle } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import type { MessageDefinitionField } from "@foxglove/message-definition";
 import { Bag } from "@foxglove/rosbag";
 import { parse as parseMsg } from "@foxglove/rosmsg";
@@ -15,7 +15,7 @@ import type { MessageCatalogue } from "../../messages/catalogue.js";
 import { MessageCodec } from "../../messages/codec.js";
 import { ros1DecompressHandlers } from "./decompress.js";
 import { canDecode, catalogueWith, ros2MsgSchemaText, ros2SchemaName } from "./definitions.js";
-import { errorText, RecordingError, type OpenRecordingOptions, type RecordingMetadata, type RecordingSource, type SourceMessage, type SourceTopic } from "./source.js";
+import { errorText, openRecordingFile, RecordingError, type OpenRecordingOptions, type RecordingMetadata, type RecordingSource, type SourceMessage, type SourceTopic } from "./source.js";
 
 export const ROS1_MAGIC = "#ROSBAG V2.0\n";
 
@@ -192,14 +192,7 @@ export class Ros1BagSource implements RecordingSource {
   }
 
   static async open(path: string, options: OpenRecordingOptions = {}): Promise<Ros1BagSource> {
-    let handle: FileHandle;
-    let bytes: number;
-    try {
-      bytes = (await stat(path)).size;
-      handle = await open(path, "r");
-    } catch (error) {
-      throw new RecordingError("unreadable", path, errorText(error));
-    }
+    const { handle, bytes } = await openRecordingFile(path);
     try {
       const head = new Uint8Array(ROS1_MAGIC.length);
       await handle.read(head, 0, head.byteLength, 0);

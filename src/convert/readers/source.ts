@@ -3,6 +3,7 @@
  * opened as a RecordingSource that yields its messages in log-time order, with one schema per
  * topic, so the per-drive pipeline never knows which ROS or storage plugin wrote the file.
  */
+import { open, stat, type FileHandle } from "node:fs/promises";
 import type { MessageCatalogue } from "../../messages/catalogue.js";
 
 export interface SourceSchema {
@@ -91,6 +92,16 @@ export class RecordingError extends Error {
   ) {
     super(`${path}: ${kind}: ${reason}`);
     this.name = "RecordingError";
+  }
+}
+
+/** Opens a recording file for reading with its size, or throws RecordingError "unreadable". */
+export async function openRecordingFile(path: string): Promise<{ handle: FileHandle; bytes: number }> {
+  try {
+    const bytes = (await stat(path)).size;
+    return { handle: await open(path, "r"), bytes };
+  } catch (error) {
+    throw new RecordingError("unreadable", path, errorText(error));
   }
 }
 
