@@ -18,7 +18,7 @@ describe("node configuration", () => {
 
   it("the committed sim_rig.yaml is what `syncbag params --rig default` generates", async () => {
     const committed = await readFile(join(packageRoot(), "launch", "params", "sim_rig.yaml"), "utf8");
-    assert.ok(committed.endsWith(paramsYamlForRig("default")), "regenerate: npx syncbag params --rig default");
+    assert.ok(committed.endsWith(paramsYamlForRig("default")), "regenerate: npm run -s syncbag -- params --rig default");
   });
 
   it("refuses a bad value naming the key, the value and what was expected", () => {
@@ -35,6 +35,6 @@ describe("node configuration", () => {
 
   it("the README's parameter table is the one generated from the schema", async () => {
     const readme = await readFile(join(packageRoot(), "README.md"), "utf8");
-    assert.ok(readme.includes(parameterTable(NodeConfigSchema)), "regenerate: npx syncbag params --markdown");
+    assert.ok(readme.includes(parameterTable(NodeConfigSchema)), "regenerate: npm run -s syncbag -- params --markdown");
   });
 });

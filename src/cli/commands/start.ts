@@ -146,6 +146,6 @@ export async function start(options: StartOptions): Promise<{ mcapPath: string; 
   console.log(`  report:    ${rel(reportPaths.markdown)} (and ${rel(reportPaths.json)})`);
   console.log(`  truth:     ${rel(truthPath)}`);
   console.log(`Open it in Foxglove: File → Open local file → ${rel(mcapPath)}; then Layouts → Import from file → ${rel(layoutPath)}.`);
-  console.log(`Inspect it here: npx syncbag inspect ${rel(mcapPath)}   ·   score it: npx syncbag eval --truth ${rel(truthPath)} ${rel(mcapPath)}`);
+  console.log(`Inspect it here: npm run syncbag -- inspect ${rel(mcapPath)}   ·   score it: npm run syncbag -- eval --truth ${rel(truthPath)} ${rel(mcapPath)}`);
   return { mcapPath, reportPath: reportPaths.json, truthPath };
 }
