@@ -39,6 +39,8 @@ export const LidarProposalConfigSchema = z.strictObject({
   minPoints: z.number().int().min(1).default(4),
   /** A cluster with nothing below this height (m) is the upper part of a nearer cluster's object. */
   floatingAbove: z.number().positive().default(0.9),
+  /** A floating cluster with nothing to join is kept (if vehicle-wide: ≥ 5 cells) when its lowest return is below this (m). */
+  floatingKeepBelow: z.number().positive().default(1.3),
   /** Farthest a floating cluster is joined to the nearer cluster below its bearing (m). */
   mergeDistance: z.number().positive().default(6),
   /** Deskew each point to the sweep start from ego speed and yaw rate (needs the `t` field). */
@@ -344,7 +346,10 @@ export class LidarProposer {
           bestD = d;
         }
       }
-      owner[ci] = best;
+      // Nothing nearer below it: a far vehicle that only the upper beams reached (the lower
+      // ring's returns were taken as ground) stays on its own; only high floating returns
+      // (sign gantries, tree crowns) with nothing to join are dropped.
+      owner[ci] = best >= 0 ? best : bottom[ci]! < c.floatingKeepBelow && start[ci + 1]! - start[ci]! >= 5 ? ci : -1;
     }
     const out: Proposal[] = [];
     const cxs = new Float64Array(occN), cys = new Float64Array(occN);

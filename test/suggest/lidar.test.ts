@@ -65,6 +65,19 @@ describe("suggest/lidar: proposals", () => {
     assert.ok(axisError(truck.box.yaw, 0) < 0.1 && bevIoU(truck.box, { x: 24.5, y: -3.5, z: 0, yaw: 0, length: 9, width: 2.5, height: 3.4 }) > 0.7, `truck ${JSON.stringify(truck.box)}`);
   });
 
+  it("keeps a far vehicle only its upper beams reached, drops a high floating sign", () => {
+    const pts: number[] = [];
+    for (let a = -Math.PI; a < Math.PI; a += 0.004) for (let r = 5; r < 38; r += 1.5) pts.push(r * Math.cos(a), r * Math.sin(a), 0);
+    // A car's rear at 41 m hit by two rings (as simulated): the lower one passes for ground.
+    for (let v = -0.9; v <= 0.9; v += 0.25) pts.push(41.3, v, 0.37, 41.3, v, 1.39);
+    for (let v = -1.5; v <= 1.5; v += 0.25) for (const h of [2.8, 3.2]) pts.push(30, 12 + v, h); // a sign 2.8 m up
+    const n = pts.length / 3, data = new Uint8Array(n * 12), view = new DataView(data.buffer);
+    pts.forEach((value, i) => view.setFloat32(i * 4, value, true));
+    const proposals = new LidarProposer().propose({ data, pointStep: 12, count: n, offsetX: 0, offsetY: 4, offsetZ: 8, littleEndian: true }, mount);
+    assert.ok(proposals.some((p) => Math.abs(p.visible.x - 41.3) < 0.5 && Math.abs(p.visible.y) < 0.5), JSON.stringify(proposals.map((p) => p.visible)));
+    assert.ok(!proposals.some((p) => Math.abs(p.visible.y - 12) < 2), "the sign is not an object");
+  });
+
   it("refuses a bad configuration naming the key", () => {
     assert.throws(() => LidarProposalConfigSchema.parse({ cellSize: -1 }), /cellSize/);
   });
