@@ -50,6 +50,7 @@ describe("suggest: simulated drives against truth (3 seeds)", function () {
 
   it("lidar: BEV IoU ≥ 0.5 matches within 50 m (level reached today, below the issue's targets)", () => {
     let truth = 0, matched = 0, predicted = 0, correct = 0;
+    const vehicles = { truth: 0, matched: 0, predicted: 0, correct: 0 };
     for (const r of runs) {
       for (const c of ["car", "truck", "pedestrian", "cyclist"]) {
         const s = r.evaluation.lidar[c]!;
@@ -57,11 +58,21 @@ describe("suggest: simulated drives against truth (3 seeds)", function () {
         matched += s.matched;
         predicted += s.predicted;
         correct += s.correct;
+        if (c === "car" || c === "truck") {
+          vehicles.truth += s.truth;
+          vehicles.matched += s.matched;
+          vehicles.predicted += s.predicted;
+          vehicles.correct += s.correct;
+        }
       }
     }
+    if (process.env["SYNCBAG_SUGGEST_VERBOSE"]) console.log(`vehicles pooled: recall ${(vehicles.matched / vehicles.truth).toFixed(3)}, precision ${(vehicles.correct / vehicles.predicted).toFixed(3)}; all: recall ${(matched / truth).toFixed(3)}, precision ${(correct / predicted).toFixed(3)}`);
+    // Cars and trucks pooled over the seeds (issue: ≥ 0.9 / ≥ 0.85; the level reached is asserted).
+    assert.ok(vehicles.matched / vehicles.truth >= 0.65, `vehicle recall ${vehicles.matched / vehicles.truth}`);
+    assert.ok(vehicles.correct / vehicles.predicted >= 0.7, `vehicle precision ${vehicles.correct / vehicles.predicted}`);
     assert.ok(truth > 300, `enough truth boxes: ${truth}`);
-    assert.ok(matched / truth >= 0.4, `overall recall ${matched / truth}`);
-    assert.ok(correct / predicted >= 0.5, `overall precision ${correct / predicted}`);
+    assert.ok(matched / truth >= 0.6, `overall recall ${matched / truth}`);
+    assert.ok(correct / predicted >= 0.65, `overall precision ${correct / predicted}`);
   });
 
   it("records every output with the right encoding on the ~/suggestions topics", () => {
