@@ -19,6 +19,7 @@
  * publishes, and no subscriber writes to it (port.ts: "Never modified by syncbag").
  * `copyOnPublish` buys isolation from a publisher that reuses its buffer, at one copy per publish.
  */
+import { QueuedSubscription } from "./queued-subscription.js";
 import { runShutdownCallbacks } from "./shutdown.js";
 import { SystemClock } from "./clock.js";
 import { expandName, normaliseNamespace, normaliseTypeName, validateNodeName } from "./names.js";
@@ -30,7 +31,6 @@ import type {
   RawMessage,
   RawMessageHandler,
   RawPublisher,
-  Subscription,
   TopicInfo,
   Transport,
   TriggerHandler,
@@ -356,69 +356,25 @@ interface SubscriptionInit {
   onClose: (subscription: InProcessSubscription) => void;
 }
 
-export class InProcessSubscription implements Subscription {
-  readonly topic: string;
-  readonly type: string;
+export class InProcessSubscription extends QueuedSubscription {
   readonly qos: Readonly<QosProfile>;
   readonly #clock: NodeClock;
-  readonly #queue: DeliveryQueue<RawMessage>;
-  readonly #onClose: (subscription: InProcessSubscription) => void;
 
   constructor(init: SubscriptionInit) {
-    this.topic = init.topic;
-    this.type = init.type;
-    this.qos = init.qos;
-    this.#clock = init.transport.clock;
-    this.#onClose = init.onClose;
-    const handler = init.handler;
-    this.#queue = new DeliveryQueue<RawMessage>({
+    const queue = new DeliveryQueue<RawMessage>({
       depth: init.qos.depth,
       // A handler typed `=> void` may still return a promise; the queue awaits it.
-      handler: handler as (message: RawMessage) => void | PromiseLike<void>,
+      handler: init.handler as (message: RawMessage) => void | PromiseLike<void>,
       onError: (error) => init.onError(error, init.topic),
     });
-  }
-
-  get dropped(): number {
-    return this.#queue.counters.dropped;
-  }
-
-  get delivered(): number {
-    return this.#queue.counters.delivered;
-  }
-
-  /** Handler exceptions and rejections. */
-  get errors(): number {
-    return this.#queue.counters.errors;
-  }
-
-  /** Messages waiting for the handler now. */
-  get queued(): number {
-    return this.#queue.length;
-  }
-
-  /** Most messages ever waiting at once (≤ depth). */
-  get highWater(): number {
-    return this.#queue.counters.highWater;
-  }
-
-  get pending(): boolean {
-    return this.#queue.pending;
-  }
-
-  idle(): Promise<void> {
-    return this.#queue.idle();
+    super(init.topic, init.type, queue, () => init.onClose(this));
+    this.qos = init.qos;
+    this.#clock = init.transport.clock;
   }
 
   /** @internal Called by publishers on the bus. */
   enqueue(data: Uint8Array): void {
-    this.#queue.push({ topic: this.topic, type: this.type, data, receiveTime: this.#clock.now() });
-  }
-
-  close(): void {
-    if (this.#queue.closed) return;
-    this.#queue.close();
-    this.#onClose(this);
+    this.queue.push({ topic: this.topic, type: this.type, data, receiveTime: this.#clock.now() });
   }
 }
 

@@ -21,6 +21,7 @@
  * is sourced). This folder is excluded from the main type-check and checked against the pinned
  * version's published typings by scripts/check-rclnodejs-types.sh.
  */
+import { QueuedSubscription } from "../queued-subscription.js";
 import { runShutdownCallbacks } from "../shutdown.js";
 import type * as Rcl from "rclnodejs";
 import { splitTypeName, normaliseTypeName } from "../names.js";
@@ -120,42 +121,6 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-class RclnodejsSubscription implements Subscription {
-  readonly topic: string;
-  readonly type: string;
-  readonly #queue: DeliveryQueue<RawMessage>;
-  readonly #close: () => void;
-
-  constructor(topic: string, type: string, queue: DeliveryQueue<RawMessage>, close: () => void) {
-    this.topic = topic;
-    this.type = type;
-    this.#queue = queue;
-    this.#close = close;
-  }
-
-  get dropped(): number {
-    return this.#queue.counters.dropped;
-  }
-
-  get delivered(): number {
-    return this.#queue.counters.delivered;
-  }
-
-  get pending(): boolean {
-    return this.#queue.pending;
-  }
-
-  idle(): Promise<void> {
-    return this.#queue.idle();
-  }
-
-  close(): void {
-    if (this.#queue.closed) return;
-    this.#queue.close();
-    this.#close();
-  }
-}
-
 /** One rclnodejs node behind the Transport port. */
 export class RclnodejsTransport implements Transport {
   readonly name = "rclnodejs";
@@ -164,7 +129,7 @@ export class RclnodejsTransport implements Transport {
   readonly #context: Rcl.Context;
   readonly #node: Rcl.Node;
   readonly #options: RclnodejsTransportOptions;
-  readonly #subscriptions = new Set<RclnodejsSubscription>();
+  readonly #subscriptions = new Set<QueuedSubscription>();
   readonly #shutdownCallbacks: (() => void | Promise<void>)[] = [];
   readonly #owned = new Set<string>();
   readonly #endpointCounts = new Map<string, number>();
@@ -229,7 +194,7 @@ export class RclnodejsTransport implements Transport {
       handler: handler as (message: RawMessage) => void | PromiseLike<void>,
       onError: (error) => this.#handlerError(error, resolved),
     });
-    const subscription = new RclnodejsSubscription(resolved, normalised, queue, () => {
+    const subscription = new QueuedSubscription(resolved, normalised, queue, () => {
       this.#subscriptions.delete(subscription);
       this.#node.destroySubscription(rclSubscription);
     });
