@@ -292,13 +292,7 @@ export class McapRecorder extends EventEmitter<RecorderEvents> {
     if (this.config.snapshotSeconds <= 0) throw new Error("snapshot is off (recorder.snapshotSeconds = 0)");
     const messages = this.#ring.slice(this.#ringHead);
     const path = join(this.config.outputDir, `${this.config.baseName}_snapshot_${this.#snapshots++}.mcap`);
-    const writer = new McapFileWriter({
-      sink: await this.#openSink(path),
-      compressor: chunkCompressor(this.config.compression, this.config.zstdLevel, this.config.compressInWorker),
-      profile: "ros2",
-      library: `syncbag ${softwareVersion()}`,
-    });
-    await writer.start();
+    const writer = await this.#startWriter(path);
     for (const [name, map] of Object.entries(this.#metadata)) await writer.addMetadata(name, new Map(Object.entries(map)));
     const channels = new Map<string, number>();
     const schemas = new Map<string, number>();
@@ -482,9 +476,8 @@ export class McapRecorder extends EventEmitter<RecorderEvents> {
     await this.#openNext();
   }
 
-  async #openNext(): Promise<void> {
-    this.#fileIndex++;
-    const path = this.filePath(this.#fileIndex);
+  /** A started MCAP writer on a new sink at `path`, with this recorder's compression. */
+  async #startWriter(path: string): Promise<McapFileWriter> {
     const writer = new McapFileWriter({
       sink: await this.#openSink(path),
       compressor: chunkCompressor(this.config.compression, this.config.zstdLevel, this.config.compressInWorker),
@@ -492,6 +485,13 @@ export class McapRecorder extends EventEmitter<RecorderEvents> {
       library: `syncbag ${softwareVersion()}`,
     });
     await writer.start();
+    return writer;
+  }
+
+  async #openNext(): Promise<void> {
+    this.#fileIndex++;
+    const path = this.filePath(this.#fileIndex);
+    const writer = await this.#startWriter(path);
     await writer.addMetadata(
       "syncbag.recording",
       new Map([
