@@ -265,7 +265,7 @@ async function fromIndex(path: string, bytes: number, reader: McapIndexedReader)
       schemaEncoding: schema?.encoding ?? "",
       messageEncoding: channel.messageEncoding,
       messages: count,
-      rateHz: needFull ? rate(count, span?.first, span?.last) : rate(count, span?.first, span?.last),
+      rateHz: rate(count, span?.first, span?.last),
     });
   }
   if (needFull) report.messages = total;

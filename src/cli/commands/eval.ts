@@ -2,6 +2,7 @@
  * `syncbag eval --truth <drive>.truth.json <recording.mcap> [--json]`: how well a recording's
  * alignment (and any further evaluation section) matches the simulator's truth.
  */
+import { reportFailure } from "../failure.js";
 import type { Command } from "commander";
 import type { EvalSection } from "../../align/eval.js";
 import { loadTruth } from "../../sim/truth.js";
@@ -34,8 +35,7 @@ export function register(program: Command): void {
         }
         if (results.some((r) => !r.ok)) process.exitCode = 2;
       } catch (error) {
-        console.error(`syncbag eval: ${error instanceof Error ? error.message : String(error)}`);
-        process.exitCode = 1;
+        reportFailure("eval", error);
       }
     });
 }

@@ -3,6 +3,7 @@
  * recording carries on ~/suggestions, for annotation tools (JSON Lines, or ASAM OpenLABEL 1.0 JSON
  * to import as pre-annotations).
  */
+import { reportFailure } from "../failure.js";
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { SuggestionCollector, toJsonLines, toOpenLabel } from "../../suggest/export.js";
@@ -25,8 +26,7 @@ export function register(program: Command): void {
         console.log(`syncbag export: ${collector.frames.length} frames, ${collector.events.size} events → ${options.output}${collector.malformed ? ` (${collector.malformed} unreadable messages skipped)` : ""}`);
         if (collector.frames.length === 0 && collector.events.size === 0) process.exitCode = 2;
       } catch (error) {
-        console.error(`syncbag export: ${error instanceof Error ? error.message : String(error)}`);
-        process.exitCode = 1;
+        reportFailure("export", error);
       }
     });
 }

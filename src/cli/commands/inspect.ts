@@ -1,4 +1,5 @@
 /** `syncbag inspect`: what an MCAP file holds, including the alignment summary. */
+import { reportFailure } from "../failure.js";
 import type { Command } from "commander";
 import { formatInspectReport, inspectMcap, inspectReportJson } from "../../record/inspect.js";
 
@@ -16,8 +17,7 @@ export function register(program: Command): void {
         console.log(options.json === true ? inspectReportJson(report) : formatInspectReport(report));
       } catch (error) {
         // Corrupt or unreadable input: one clear line, never a stack trace.
-        console.error(`syncbag inspect: ${error instanceof Error ? error.message : String(error)}`);
-        process.exitCode = 1;
+        reportFailure("inspect", error);
       }
     });
 }

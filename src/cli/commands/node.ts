@@ -4,6 +4,7 @@
  * `--transport` forces one. Parameters: the params file, then ROS parameter overrides, all
  * validated by the node's zod schema. SIGINT/SIGTERM stop input and finalise the recording.
  */
+import { reportFailure } from "../failure.js";
 import type { Command } from "commander";
 import { parseNodeConfig, NodeConfigSchema } from "../../pipeline/config.js";
 import { createSyncbagNode } from "../../pipeline/create.js";
@@ -46,8 +47,7 @@ export function register(program: Command): void {
       try {
         await runNode(options, rosArgs);
       } catch (error) {
-        console.error(`syncbag node: ${error instanceof Error ? error.message : String(error)}`);
-        process.exitCode = 1;
+        reportFailure("node", error);
       }
     });
 }

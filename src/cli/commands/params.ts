@@ -1,4 +1,5 @@
 /** `syncbag params`: the node's parameters, as the README table or as a params file for a simulated rig. */
+import { reportFailure } from "../failure.js";
 import type { Command } from "commander";
 import { stringify } from "yaml";
 import { NodeConfigSchema } from "../../pipeline/config.js";
@@ -25,8 +26,7 @@ export function register(program: Command): void {
         if (options.rig !== undefined) process.stdout.write(paramsYamlForRig(options.rig));
         else console.log(parameterTable(NodeConfigSchema));
       } catch (error) {
-        console.error(`syncbag params: ${error instanceof Error ? error.message : String(error)}`);
-        process.exitCode = 1;
+        reportFailure("params", error);
       }
     });
 }

@@ -1,9 +1,9 @@
 /** `syncbag recover`: rebuild a valid, indexed MCAP from one cut by a crash, truncated or damaged. */
+import { reportFailure } from "../failure.js";
 import type { Command } from "commander";
 import { z } from "zod";
 import { CompressionSchema } from "../../record/config.js";
 import { formatRecoverReport, recoverMcap } from "../../record/recover.js";
-import { McapFileError } from "../../record/scan.js";
 
 const RecoverOptions = z.object({
   out: z.string().min(1).optional(),
@@ -41,8 +41,7 @@ export function register(program: Command): void {
         else console.log(formatRecoverReport(report));
         if (report.messagesRecovered === 0) process.exitCode = 1;
       } catch (error) {
-        console.error(`syncbag recover: ${error instanceof McapFileError || error instanceof Error ? error.message : String(error)}`);
-        process.exitCode = 1;
+        reportFailure("recover", error);
       }
     });
 }

@@ -4,6 +4,7 @@
  * clock, with latency and jitter); the node subscribes, aligns, suggests and records; then the
  * recording is evaluated against the simulator's truth and a report is written beside it.
  */
+import { reportFailure } from "../failure.js";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
@@ -57,8 +58,7 @@ export function register(program: Command): void {
       try {
         await start(options);
       } catch (error) {
-        console.error(`syncbag start: ${error instanceof Error ? error.message : String(error)}`);
-        process.exitCode = 1;
+        reportFailure("start", error);
       }
     });
 }
