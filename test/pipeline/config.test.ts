@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
+import { describeParameterSchema, formatParameterTable } from "../../src/transport/parameters.js";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { packageRoot } from "../../src/messages/catalogue.js";
 import { NodeConfigSchema, parseNodeConfig } from "../../src/pipeline/config.js";
-import { parameterTable } from "../../src/pipeline/params-doc.js";
+
 import { readParamsFile } from "../../src/pipeline/params-file.js";
 import { paramsYamlForRig } from "../../src/cli/commands/params.js";
 
@@ -35,6 +36,6 @@ describe("node configuration", () => {
 
   it("the README's parameter table is the one generated from the schema", async () => {
     const readme = await readFile(join(packageRoot(), "README.md"), "utf8");
-    assert.ok(readme.includes(parameterTable(NodeConfigSchema)), "regenerate: npm run -s syncbag -- params --markdown");
+    assert.ok(readme.includes(formatParameterTable(describeParameterSchema(NodeConfigSchema))), "regenerate: npm run -s syncbag -- params --markdown");
   });
 });

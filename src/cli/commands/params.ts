@@ -1,9 +1,10 @@
 /** `syncbag params`: the node's parameters, as the README table or as a params file for a simulated rig. */
+import { describeParameterSchema, formatParameterTable } from "../../transport/parameters.js";
 import { reportFailure } from "../failure.js";
 import type { Command } from "commander";
 import { stringify } from "yaml";
 import { NodeConfigSchema } from "../../pipeline/config.js";
-import { parameterTable } from "../../pipeline/params-doc.js";
+
 import { alignmentConfigForRig } from "../../pipeline/rig-config.js";
 import { loadRig } from "../../sim/rig.js";
 
@@ -24,7 +25,7 @@ export function register(program: Command): void {
     .action((options: { markdown?: boolean; rig?: string }) => {
       try {
         if (options.rig !== undefined) process.stdout.write(paramsYamlForRig(options.rig));
-        else console.log(parameterTable(NodeConfigSchema));
+        else console.log(formatParameterTable(describeParameterSchema(NodeConfigSchema)));
       } catch (error) {
         reportFailure("params", error);
       }
