@@ -2,6 +2,7 @@
  * ROS 2 name rules shared by the adapters, so a topic is called the same on the embedded
  * transport as on a ROS graph (design.ros2.org "Topic and Service name mapping").
  */
+import { normalizeTypeName } from "../messages/catalogue.js";
 
 const NAME_PATTERN = /^(~\/|\/)?[A-Za-z_][A-Za-z0-9_]*(\/[A-Za-z_][A-Za-z0-9_]*)*$/;
 const NODE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -41,9 +42,10 @@ export function expandName(name: string, nodeName: string, namespace: string): s
 
 /** `pkg/msg/Type` → `pkg/Type`, the form syncbag uses everywhere (port.ts RawMessage.type). */
 export function normaliseTypeName(type: string): string {
-  const parts = type.split("/");
-  if (parts.length === 3 && parts[1] === "msg") return `${parts[0]}/${parts[2]}`;
-  if (parts.length === 2 && parts[0] !== "" && parts[1] !== "") return type;
+  // The messages layer's normalisation, refusing what it would pass through unchanged.
+  const normalised = normalizeTypeName(type);
+  const parts = normalised.split("/");
+  if (parts.length === 2 && parts[0] !== "" && parts[1] !== "") return normalised;
   throw new Error(`message type ${JSON.stringify(type)} is invalid: expected pkg/Type or pkg/msg/Type`);
 }
 
