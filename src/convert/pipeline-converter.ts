@@ -167,8 +167,11 @@ export const pipelineConverter: DriveConverter = async (source, output, options,
       if (s.kind === "event") events.push({ t: Number(s.startNs - (startNs ?? s.startNs)) / 1e9, kind: s.category, durationS: Math.max(0, Number(s.endNs - s.startNs) / 1e9) });
     }
   };
+  const sensorNames = new Map<string, string>();
+  const scored = new Map<string, { stampNs: bigint; correctedNs: bigint }>();
   const build = (): void => {
     alignment = new AlignmentStage({ config: alignmentConfigForTopics(source.topics, truth, tf) });
+    for (const sensor of alignment.config.sensors) sensorNames.set(sensor.topic, sensor.name);
     // Log time stands in for the node clock, as it would have live.
     const suggestions = new SuggestionStage({ now: () => lastNs, log: (line) => warnings.push(line), onSuggestions });
     pipeline = new Pipeline({ alignment, recorder, onFrame, suggestions });
@@ -188,17 +191,17 @@ export const pipelineConverter: DriveConverter = async (source, output, options,
     }
     pipeline!.ingest({ topic: m.topic, type: m.type, data: m.data, receiveTime: m.logTime });
     const byStamp = truthCapture.get(m.topic);
-    const sensor = alignment!.config.sensors.find((s) => s.topic === m.topic);
-    if (byStamp !== undefined && sensor !== undefined) {
-      const last = alignment!.lastOf(m.topic);
-      const capture = last === null ? undefined : byStamp.get(last.stampNs);
-      if (capture !== undefined && last !== null) {
-        const corrected = last.correctedNs;
-        let series = errorSeries.get(sensor.name);
-        if (series === undefined) errorSeries.set(sensor.name, (series = []));
-        series.push([Number(capture - (startNs ?? capture)) / 1e9, Math.abs(Number(corrected - capture)) / 1e9]);
-      }
-    }
+    const name = sensorNames.get(m.topic);
+    if (byStamp === undefined || name === undefined) return;
+    // The stage's newest (stamp, corrected) for this topic; unchanged means this message was malformed.
+    const last = alignment!.lastOf(m.topic);
+    if (last === null || last === scored.get(m.topic)) return;
+    scored.set(m.topic, last);
+    const capture = byStamp.get(last.stampNs);
+    if (capture === undefined) return;
+    let series = errorSeries.get(name);
+    if (series === undefined) errorSeries.set(name, (series = []));
+    series.push([Number(capture - (startNs ?? capture)) / 1e9, Math.abs(Number(last.correctedNs - capture)) / 1e9]);
   };
 
   for await (const m of source.messages()) {
