@@ -30,6 +30,8 @@ export const LidarProposalConfigSchema = z.strictObject({
   groundSectors: z.number().int().min(8).max(2048).default(256),
   /** Largest ground slope followed from one range bin to the next (rise/run). */
   maxGroundSlope: z.number().positive().default(0.15),
+  /** Largest rise above the extrapolated ground slope accepted as ground across a gap (m). */
+  maxGroundRise: z.number().positive().default(0.15),
   /** Height above the local ground from which a point is an obstacle (m); above a 15 cm curb. */
   obstacleHeight: z.number().positive().default(0.25),
   /** Points higher than this above ground are ignored (overhangs, tree crowns) (m). */
@@ -94,6 +96,12 @@ export const CLASS_PRIORS: Record<Exclude<ObjectClass, "unknown">, { length: num
   cyclist: { length: 1.8, width: 0.6, height: 1.7 },
 };
 
+/** A cell next to structure this high (m) is structure too: higher than people and cars. */
+const STRUCTURE_NEIGHBOUR_HEIGHT = 2.5;
+
+/** A ground cell whose returns spread higher than this (m) holds a vertical face. */
+const VERTICAL_FACE = 0.4;
+
 const ANGLE_STEPS = 45;
 const COS = new Float64Array(ANGLE_STEPS);
 const SIN = new Float64Array(ANGLE_STEPS);
@@ -113,9 +121,12 @@ export class LidarProposer {
   readonly #gridN: number;
   readonly #groundRanges: number;
   readonly #groundMin: Float32Array;
+  readonly #groundMax: Float32Array;
   readonly #ground: Float32Array;
   readonly #cellParent: Int32Array;
   readonly #cellStamp: Uint32Array;
+  /** Frame stamp of cells with returns above maxHeight (structure). */
+  readonly #cellTall: Uint32Array;
   readonly #cellZMax: Float32Array;
   readonly #cellZMin: Float32Array;
   readonly #cellSx: Float32Array;
@@ -131,11 +142,13 @@ export class LidarProposer {
     const c = this.#cfg;
     this.#groundRanges = Math.ceil(c.maxRange / c.groundBin) + 1;
     this.#groundMin = new Float32Array(this.#groundRanges * c.groundSectors);
+    this.#groundMax = new Float32Array(this.#groundRanges * c.groundSectors);
     this.#ground = new Float32Array(this.#groundRanges * c.groundSectors);
     this.#gridN = Math.ceil((2 * c.maxRange) / c.cellSize) + 2;
     const cells = this.#gridN * this.#gridN;
     this.#cellParent = new Int32Array(cells);
     this.#cellStamp = new Uint32Array(cells);
+    this.#cellTall = new Uint32Array(cells);
     this.#cellZMax = new Float32Array(cells);
     this.#cellZMin = new Float32Array(cells);
     this.#cellSx = new Float32Array(cells);
@@ -170,6 +183,8 @@ export class LidarProposer {
     const gBin = 1 / c.groundBin;
     const groundMin = this.#groundMin;
     groundMin.fill(Infinity);
+    const groundMax = this.#groundMax;
+    groundMax.fill(-Infinity);
     const deskew = c.deskew && cloud.offsetT !== undefined && (motion.speed !== 0 || motion.yawRate !== 0);
     const offT = cloud.offsetT ?? 0;
     // Pass 1: transform, mask, polar ground bins. pcell holds the ground cell (or −1: dropped).
@@ -204,6 +219,7 @@ export class LidarProposer {
       pt[kept] = t;
       pcell[kept] = cell;
       if (zz < groundMin[cell]!) groundMin[cell] = zz;
+      if (zz > groundMax[cell]!) groundMax[cell] = zz;
       kept++;
     }
     // Ground per sector, followed outward from the ego (ground at the wheels: z = 0 in base_link).
@@ -219,7 +235,16 @@ export class LidarProposer {
         const m = groundMin[cell]!;
         // A cell's lowest point is ground if it continues the slope from the last ground cell (the
         // allowed rise grows over empty or masked cells); if it is lower, the ground dips.
-        if (m <= prev + slope * (g - prevG) + 0.05) {
+        // The rise allowed beyond the sector's gradient is capped (maxGroundRise): across a gap
+        // with no ground returns (occluded by the vehicle itself) an uncapped slope allowance
+        // would take a far vehicle's lowest beam on its rear face for ground.
+        // Before the first ground return (under and just ahead of the ego) the ground is followed
+        // from the wheels at the full slope, unless the cell holds a vertical face (returns spread
+        // over more than VERTICAL_FACE m): the bottom of a vehicle's face just ahead is not ground.
+        const gap = g - prevG;
+        const vertical = groundMax[cell]! - m > VERTICAL_FACE;
+        const rise = vertical ? 0 : prevG === 0 ? slope * gap : Math.min(slope * gap, c.maxGroundRise);
+        if (m <= prev + grad * gap + rise + 0.05) {
           if (g > prevG && prevG > 0) {
             const d = (m - prev) / (g - prevG);
             grad = 0.5 * grad + 0.5 * Math.max(-slope, Math.min(slope, d));
@@ -270,6 +295,28 @@ export class LidarProposer {
         syy[cell] = syy[cell]! + y;
         cn[cell] = cn[cell]! + 1;
       }
+    }
+    // Cells with returns above maxHeight are structure (poles, walls, trees): none of our classes is
+    // that tall. They are taken out before clustering, so a pedestrian passing a pole or a car in
+    // front of one stays its own cluster instead of being swallowed into an "unknown" one.
+    // A wall straddling a cell boundary leaves cells with only some of its beams: a cell next to a
+    // structure cell that is itself higher than any road user but a truck goes with it.
+    {
+      const tall = this.#cellTall;
+      for (let k = 0; k < occN; k++) if (zmax[occ[k]!]! > c.maxHeight) tall[occ[k]!] = stamp;
+      let keptCells = 0;
+      for (let k = 0; k < occN; k++) {
+        const cell = occ[k]!;
+        let structure = tall[cell] === stamp;
+        if (!structure && zmax[cell]! > STRUCTURE_NEIGHBOUR_HEIGHT) {
+          for (const nb of [cell - N - 1, cell - N, cell - N + 1, cell - 1, cell + 1, cell + N - 1, cell + N, cell + N + 1]) {
+            if (nb >= 0 && tall[nb] === stamp) structure = true;
+          }
+        }
+        if (structure) cellStamp[cell] = 0;
+        else occ[keptCells++] = cell;
+      }
+      occN = keptCells;
     }
     // Union–find over occupied cells, 8-connected (the 4 "earlier" neighbours suffice).
     const parent = this.#cellParent;
@@ -341,7 +388,8 @@ export class LidarProposer {
         // Same bearing (within ~1.5 m laterally) and close behind it.
         const cross = Math.abs(mx[ci]! * my[cj]! - my[ci]! * mx[cj]!) / Math.max(r, 1e-6);
         const d = Math.hypot(mx[ci]! - mx[cj]!, my[ci]! - my[cj]!);
-        if (cross < 1.5 && d < bestD) {
+        // A stray return (fewer than minPoints) is no anchor: it would be dropped, and the roof with it.
+        if (cross < 1.5 && d < bestD && pts[cj]! >= c.minPoints) {
           best = cj;
           bestD = d;
         }
