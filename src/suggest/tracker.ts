@@ -84,6 +84,16 @@ export class Tracker {
     }
     for (let ti = 0; ti < this.#tracks.length; ti++) if (!usedT.has(ti)) this.#tracks[ti]!.misses++;
     this.#tracks = this.#tracks.filter((t) => t.misses <= (t.confirmed ? this.#cfg.maxMisses : 0));
+    // A detection lying inside a vehicle track's box is a piece of that vehicle (a roof edge or a
+    // side seen past an occluder), not a new object: it refreshes the track instead of starting one.
+    detections.forEach((d, di) => {
+      if (usedD.has(di)) return;
+      const dt = d.dtS ?? 0;
+      const host = this.#tracks.find((t) => t.hits >= 2 && (t.category === "car" || t.category === "truck") && insideBox(t.box, t.s[0]! + dt * t.s[2]!, t.s[1]! + dt * t.s[3]!, d.visible.x, d.visible.y, FRAGMENT_MARGIN));
+      if (host === undefined) return;
+      usedD.add(di);
+      if (!usedT.has(this.#tracks.indexOf(host))) host.misses = 0;
+    });
     detections.forEach((d, di) => {
       if (usedD.has(di) || d.category === "unknown") return;
       const r = this.#cfg.measurementStd ** 2;
@@ -97,7 +107,27 @@ export class Tracker {
         confirmed: this.#cfg.confirmHits <= 1, votes: new Map([[d.category, d.confidence]]), s: Float64Array.of(d.box.x, d.box.y, 0, 0), P,
       });
     });
+    this.#suppressDuplicates();
     return this.#tracks.filter((t) => t.confirmed && t.misses === 0);
+  }
+
+  /**
+   * Two tracks on one object (a fragment that became a track before its vehicle did, or a
+   * vehicle split in two by an occluder): the one whose centre lies inside the other's box goes,
+   * keeping the longer-lived track (and its id).
+   */
+  #suppressDuplicates(): void {
+    const gone = new Set<Track>();
+    for (const a of this.#tracks) {
+      for (const b of this.#tracks) {
+        if (a === b || gone.has(a) || gone.has(b)) continue;
+        const aBig = a.box.length * a.box.width >= b.box.length * b.box.width;
+        const [big, small] = aBig ? [a, b] : [b, a];
+        if (!insideBox(big.box, big.box.x, big.box.y, small.box.x, small.box.y, 0)) continue;
+        gone.add(small.hits > big.hits * 2 && small.confirmed ? big : small);
+      }
+    }
+    if (gone.size > 0) this.#tracks = this.#tracks.filter((t) => !gone.has(t));
   }
 
   #correct(t: Track, input: Proposal): void {
@@ -165,13 +195,28 @@ export class Tracker {
     t.misses = 0;
     if (t.hits >= this.#cfg.confirmHits) t.confirmed = true;
     t.votes.set(d.category, (t.votes.get(d.category) ?? 0) + weight * d.confidence);
+    // A class the track's speed rules out (a "pedestrian" at 12 m/s is a fragment of a vehicle)
+    // gets no say; with no plausible vote left it is a vehicle, its size deciding car or truck.
+    const speedNow = t.hits >= SPEED_TRUSTED_AFTER ? Math.hypot(t.vx, t.vy) : 0;
     let best: ObjectClass = t.category, bestV = -1, total = 0;
     for (const [c, v] of t.votes) {
       total += v;
-      if (v > bestV && c !== "unknown") {
+      if (v > bestV && c !== "unknown" && speedNow <= MAX_SPEED[c]) {
         best = c;
         bestV = v;
       }
+    }
+    if (bestV < 0 && speedNow > MAX_SPEED.cyclist) best = t.box.length > 6.5 || t.box.height > 2.6 ? "truck" : "car";
+    else if (bestV < 0 && speedNow > MAX_SPEED.pedestrian) best = best === "pedestrian" ? "cyclist" : best;
+    if (best !== t.category && (t.category === "pedestrian" || t.category === "cyclist") && (best === "car" || best === "truck")) {
+      // The fragment was a vehicle: its box takes the vehicle's size, grown away from the sensor.
+      const heading = Math.atan2(t.vy, t.vx);
+      const grown = growBox({ ...input.visible, yaw: heading, length: input.visible.length, width: input.visible.width }, CLASS_PRIORS[best], this.#sensor.x, this.#sensor.y);
+      t.box.length = grown.length;
+      t.box.width = grown.width;
+      t.box.height = Math.max(t.box.height, CLASS_PRIORS[best].height * 0.8);
+      s[0] = grown.x - dt * s[2]!;
+      s[1] = grown.y - dt * s[3]!;
     }
     t.category = best;
     t.confidence = Math.min(0.99, (bestV / Math.max(total, 1e-9)) * Math.min(1, 0.6 + 0.1 * t.hits) * (d.confidence + 0.2));
@@ -192,6 +237,21 @@ export class Tracker {
       t.box.yaw = normalizeAngle(t.box.yaw + 0.5 * normalizeAngle(yaw - t.box.yaw));
     }
   }
+}
+
+/** Fastest plausible speed per class (m/s): a track faster than this is not of that class. */
+const MAX_SPEED: Record<ObjectClass, number> = { pedestrian: 3.5, cyclist: 11, car: Infinity, truck: Infinity, unknown: Infinity };
+/** Hits before a track's velocity is trusted for class plausibility. */
+const SPEED_TRUSTED_AFTER = 4;
+
+/** How far outside a vehicle track's box a fragment may lie and still be part of it (m). */
+const FRAGMENT_MARGIN = 0.4;
+
+/** Is (px, py) inside `box` centred at (cx, cy), grown by `margin` on every side? */
+function insideBox(box: Box3D, cx: number, cy: number, px: number, py: number, margin: number): boolean {
+  const c = Math.cos(box.yaw), s = Math.sin(box.yaw);
+  const dx = px - cx, dy = py - cy;
+  return Math.abs(c * dx + s * dy) <= box.length / 2 + margin && Math.abs(-s * dx + c * dy) <= box.width / 2 + margin;
 }
 
 function compatible(a: ObjectClass, b: ObjectClass): boolean {
