@@ -143,7 +143,10 @@ export class Tracker {
       const aligned = { ...v, yaw: heading, length: across ? v.width : v.length, width: across ? v.length : v.width };
       const cls = classifyOriented(aligned.length, aligned.width, aligned.height);
       const category = cls.category === "unknown" ? d.category : cls.category;
-      const box = category === "unknown" ? aligned : growBox(aligned, CLASS_PRIORS[category], this.#sensor.x, this.#sensor.y);
+      // An established track's class (votes over many frames, checked against its speed) knows the
+      // object's size better than one partial view: the view is completed to that class's size.
+      const shape = t.hits >= ESTABLISHED_HITS && t.category !== "unknown" ? t.category : category;
+      const box = shape === "unknown" ? aligned : growBox(aligned, CLASS_PRIORS[shape], this.#sensor.x, this.#sensor.y);
       d = { ...d, box, category, confidence: cls.category === "unknown" ? d.confidence * 0.7 : cls.confidence };
       // An oriented reading is worth more than an unoriented one.
       weight = 3;
@@ -241,6 +244,8 @@ export class Tracker {
 
 /** Fastest plausible speed per class (m/s): a track faster than this is not of that class. */
 const MAX_SPEED: Record<ObjectClass, number> = { pedestrian: 3.5, cyclist: 11, car: Infinity, truck: Infinity, unknown: Infinity };
+/** Hits after which a track's class decides the size its partial views are completed to. */
+const ESTABLISHED_HITS = 5;
 /** Hits before a track's velocity is trusted for class plausibility. */
 const SPEED_TRUSTED_AFTER = 4;
 
