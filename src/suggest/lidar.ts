@@ -487,7 +487,7 @@ export function fitCluster(xs: Float64Array, ys: Float64Array, n: number, height
       if (q > max2) max2 = q;
     }
     // Cell centroids sit inside their cells: widen by half a cell on each side.
-    const h = cellSize / 2;
+    const h = cellSize / 4;
     return { u, v, along: [min1 - h, max1 + h], across: [min2 - h, max2 + h] };
   };
   let ext = extents(yaw);

@@ -71,7 +71,9 @@ export class Tracker {
         const dist = Math.hypot(t.s[0]! + dt * t.s[2]! - d.box.x, t.s[1]! + dt * t.s[3]! - d.box.y);
         const gate = this.#cfg.gate * (t.category === "pedestrian" || d.category === "pedestrian" ? 0.6 : 1) + Math.min(2, 0.5 * Math.sqrt(t.P[0]! + t.P[5]!));
         const classPenalty = compatible(t.category, d.category) ? 0 : 1.5;
-        if (dist + classPenalty <= gate) pairs.push([dist + classPenalty, ti, di]);
+        // Confirmed tracks are served first (a cascade, as in DeepSORT): a tentative track born
+        // from a stray fragment must not take the detection its object's track was waiting for.
+        if (dist + classPenalty <= gate) pairs.push([dist + classPenalty + (t.confirmed ? 0 : TENTATIVE_PENALTY), ti, di]);
       });
     });
     pairs.sort((a, b) => a[0] - b[0]);
@@ -84,12 +86,12 @@ export class Tracker {
     }
     for (let ti = 0; ti < this.#tracks.length; ti++) if (!usedT.has(ti)) this.#tracks[ti]!.misses++;
     this.#tracks = this.#tracks.filter((t) => t.misses <= (t.confirmed ? this.#cfg.maxMisses : 0));
-    // A detection lying inside a vehicle track's box is a piece of that vehicle (a roof edge or a
+    // A detection lying inside a vehicle's or cyclist's track box is a piece of it (a roof edge or a
     // side seen past an occluder), not a new object: it refreshes the track instead of starting one.
     detections.forEach((d, di) => {
       if (usedD.has(di)) return;
       const dt = d.dtS ?? 0;
-      const host = this.#tracks.find((t) => t.hits >= 2 && (t.category === "car" || t.category === "truck") && insideBox(t.box, t.s[0]! + dt * t.s[2]!, t.s[1]! + dt * t.s[3]!, d.visible.x, d.visible.y, FRAGMENT_MARGIN));
+      const host = this.#tracks.find((t) => t.hits >= 2 && t.category !== "pedestrian" && t.category !== "unknown" && insideBox(t.box, t.s[0]! + dt * t.s[2]!, t.s[1]! + dt * t.s[3]!, d.visible.x, d.visible.y, t.category === "cyclist" ? FRAGMENT_MARGIN / 2 : FRAGMENT_MARGIN));
       if (host === undefined) return;
       usedD.add(di);
       if (!usedT.has(this.#tracks.indexOf(host))) host.misses = 0;
@@ -249,6 +251,8 @@ const ESTABLISHED_HITS = 5;
 /** Hits before a track's velocity is trusted for class plausibility. */
 const SPEED_TRUSTED_AFTER = 4;
 
+/** Added to the association cost of a tentative track (m). */
+const TENTATIVE_PENALTY = 1;
 /** How far outside a vehicle track's box a fragment may lie and still be part of it (m). */
 const FRAGMENT_MARGIN = 0.4;
 
