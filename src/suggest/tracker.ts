@@ -135,11 +135,25 @@ export class Tracker {
   #correct(t: Track, input: Proposal): void {
     let d = input;
     let weight = 1;
-    const heading = Math.atan2(t.vy, t.vx);
+    let heading = Math.atan2(t.vy, t.vx);
+    let measuredHeading: number | null = null;
     if (Math.hypot(t.vx, t.vy) > this.#cfg.headingFromVelocityAbove && t.hits >= 3) {
       // Moving: the heading is known, so the visible box's edges can be told apart (which one is
       // the length) and the class read from extents along and across the direction of travel.
       const v = d.visible;
+      // Two faces seen (an L): the fit measures the heading directly, with no lag behind a turn
+      // as the velocity's direction has; the velocity only picks which of the fit's four axes.
+      if (Math.min(v.length, v.width) >= L_SHAPE_MIN_FACE && Math.max(v.length, v.width) >= 2 * L_SHAPE_MIN_FACE) {
+        let best = v.yaw;
+        for (let k = 1; k < 4; k++) {
+          const cand = v.yaw + (k * Math.PI) / 2;
+          if (Math.abs(normalizeAngle(cand - heading)) < Math.abs(normalizeAngle(best - heading))) best = cand;
+        }
+        if (Math.abs(normalizeAngle(best - heading)) < Math.PI / 4) {
+          measuredHeading = normalizeAngle(best);
+          heading = measuredHeading;
+        }
+      }
       const diff = Math.abs(normalizeAngle(v.yaw - heading));
       const across = diff > Math.PI / 4 && diff < (3 * Math.PI) / 4;
       const aligned = { ...v, yaw: heading, length: across ? v.width : v.length, width: across ? v.length : v.width };
@@ -234,7 +248,7 @@ export class Tracker {
     t.box.y = s[1]!;
     const speed = Math.hypot(t.vx, t.vy);
     if (speed > this.#cfg.headingFromVelocityAbove && t.hits >= 3) {
-      t.box.yaw = Math.atan2(t.vy, t.vx);
+      t.box.yaw = measuredHeading ?? Math.atan2(t.vy, t.vx);
     } else {
       // Fit heading is ambiguous by π: take the one closest to the previous heading.
       let yaw = d.box.yaw;
@@ -251,6 +265,8 @@ const ESTABLISHED_HITS = 5;
 /** Hits before a track's velocity is trusted for class plausibility. */
 const SPEED_TRUSTED_AFTER = 4;
 
+/** Shortest face (m) of a visible L-shape whose fit heading is trusted over the velocity's. */
+const L_SHAPE_MIN_FACE = 1.0;
 /** Added to the association cost of a tentative track (m). */
 const TENTATIVE_PENALTY = 1;
 /** How far outside a vehicle track's box a fragment may lie and still be part of it (m). */
