@@ -16,7 +16,7 @@ export const TrackerConfigSchema = z.strictObject({
   gate: z.number().positive().default(2.5),
   /** Process noise: acceleration spectral density ((m/s²)²·s). */
   accelNoise: z.number().positive().default(4),
-  /** Measurement noise std of a box centre (m). */
+  /** Measurement noise std of a box centre 30 m away (m); scales with range (×0.33 … ×1.5). */
   measurementStd: z.number().positive().default(0.3),
   /** Speed above which the heading follows the velocity (m/s). */
   headingFromVelocityAbove: z.number().nonnegative().default(1.5),
@@ -143,7 +143,8 @@ export class Tracker {
       const v = d.visible;
       // Two faces seen (an L): the fit measures the heading directly, with no lag behind a turn
       // as the velocity's direction has; the velocity only picks which of the fit's four axes.
-      if (Math.min(v.length, v.width) >= L_SHAPE_MIN_FACE && Math.max(v.length, v.width) >= 2 * L_SHAPE_MIN_FACE) {
+      // A long straight face (a side) alone measures it as well.
+      if ((Math.min(v.length, v.width) >= L_SHAPE_MIN_FACE && Math.max(v.length, v.width) >= 2 * L_SHAPE_MIN_FACE) || Math.max(v.length, v.width) >= LONG_FACE) {
         let best = v.yaw;
         for (let k = 1; k < 4; k++) {
           const cand = v.yaw + (k * Math.PI) / 2;
@@ -167,7 +168,11 @@ export class Tracker {
       // An oriented reading is worth more than an unoriented one.
       weight = 3;
     }
-    const r = this.#cfg.measurementStd ** 2;
+    // A near object is measured more precisely than a far one (denser returns, smaller beam
+    // footprint): measurementStd holds at 30 m and scales with range, so near tracks follow a
+    // turning vehicle closely while far ones stay smooth.
+    const range = Math.hypot(d.box.x - this.#sensor.x, d.box.y - this.#sensor.y);
+    const r = (this.#cfg.measurementStd * Math.min(1.5, Math.max(0.33, range / 30))) ** 2;
     const { s, P } = t;
     // The object was seen dtS after the sweep start: H = [I, dt·I] maps the state (at the sweep
     // start) to where it was then, so moving objects are not smeared by the scan time.
@@ -267,6 +272,8 @@ const SPEED_TRUSTED_AFTER = 4;
 
 /** Shortest face (m) of a visible L-shape whose fit heading is trusted over the velocity's. */
 const L_SHAPE_MIN_FACE = 1.0;
+/** A visible face at least this long (m) is a vehicle's side: its direction is the heading. */
+const LONG_FACE = 3;
 /** Added to the association cost of a tentative track (m). */
 const TENTATIVE_PENALTY = 1;
 /** How far outside a vehicle track's box a fragment may lie and still be part of it (m). */
