@@ -13,6 +13,9 @@ import type { EventSuggestion } from "./types.js";
 
 const G = 9.80665;
 
+/** Seconds at the start of a curve over which its yaw rate (the new lane-change baseline) is read. */
+const CURVE_BASELINE_S = 1;
+
 export const TelemetryEventConfigSchema = z.strictObject({
   /** Hard braking when longitudinal acceleration ≤ −hardBrakingG·g. */
   hardBrakingG: z.number().positive().max(2).default(0.35),
@@ -249,10 +252,19 @@ export class TelemetryEventDetector {
       } else if (Math.abs(lobe.dpsi) > 0.03) this.#lobes = []; // a real turn in between; noise blips are ignored
     }
     if (this.#lobe !== null && sign === this.#lobe.sign && this.#ts[i]! - this.#ts[this.#lobe.start]! > c.laneChangeMaxS / 2) {
-      // Too long for a lane change: a curve (or a wrong baseline); follow the road from here.
+      // Too long for a lane change: the road itself began to curve where the lobe began. The
+      // curve's yaw rate (the median over the lobe's first second) becomes the baseline, and the
+      // samples since are read again against it, so a lane change made in the curve is still seen.
+      const from = this.#lobe.start;
+      const early: number[] = [];
+      let k = from;
+      for (; k < i && this.#ts[k]! - this.#ts[from]! <= CURVE_BASELINE_S; k++) early.push(this.#samples[k]!.yawRate);
+      early.sort((a, b) => a - b);
       this.#lobe = null;
       this.#lobes = [];
-      this.#yawBase = s.yawRate;
+      this.#yawBase = early[early.length >> 1]!;
+      for (; k < i; k++) this.#laneChangeStep(k, out);
+      this.#laneChangeStep(i, out);
       return;
     }
     if (sign !== 0) {
