@@ -15,6 +15,8 @@ const G = 9.80665;
 
 /** Seconds at the start of a curve over which its yaw rate (the new lane-change baseline) is read. */
 const CURVE_BASELINE_S = 1;
+/** Seconds of steady yaw rate that mark the end of a manoeuvre (the road's new curvature). */
+const SETTLE_S = 1;
 
 export const TelemetryEventConfigSchema = z.strictObject({
   /** Hard braking when longitudinal acceleration ≤ −hardBrakingG·g. */
@@ -65,6 +67,8 @@ interface Lobe {
   end: number;
   dpsi: number;
   shift: number;
+  /** Road yaw rate (baseline) the lobe was measured against. */
+  base: number;
 }
 
 export class TelemetryEventDetector {
@@ -78,6 +82,14 @@ export class TelemetryEventDetector {
   #lobes: Lobe[] = [];
   #lobe: { sign: number; start: number; dpsi: number; base: number } | null = null;
   #yawBase: number | null = null;
+  /**
+   * A first lobe whose return lobe is read against the road after the manoeuvre: when the road's
+   * curvature changes during a lane change (a curve ends or begins), the return lobe measured
+   * against the curvature before it is distorted beyond recognition.
+   */
+  #pending: Lobe | null = null;
+  /** Seconds of road the yaw-rate baseline has been read from. */
+  #yawBaseSeenS = 0;
   #nextId = 1;
 
   constructor(config: Partial<TelemetryEventConfig> = {}) {
@@ -112,6 +124,7 @@ export class TelemetryEventDetector {
     for (const d of this.#detectors) this.#threshold(d, i, out);
     this.#stopStep(i, out);
     this.#laneChangeStep(i, out);
+    this.#pendingStep(i, out);
     this.#speedingStep(i, out);
     this.#trim();
     return out;
@@ -247,8 +260,9 @@ export class TelemetryEventDetector {
           psi += (this.#samples[k]!.yawRate - lobe.base) * h;
           shift += this.#samples[k]!.speed * Math.sin(psi) * h;
         }
-        this.#lobes.push({ sign: lobe.sign, start: lobe.start, end: i, dpsi: lobe.dpsi, shift });
-        this.#pairLobes(out);
+        this.#lobes.push({ sign: lobe.sign, start: lobe.start, end: i, dpsi: lobe.dpsi, shift, base: lobe.base });
+        // Only against a baseline read from the road (not the 0 assumed before the first samples).
+        if (!this.#pairLobes(out) && this.#pending === null && this.#yawBaseSeenS >= CURVE_BASELINE_S) this.#pending = this.#lobes[this.#lobes.length - 1]!;
       } else if (Math.abs(lobe.dpsi) > 0.03) this.#lobes = []; // a real turn in between; noise blips are ignored
     }
     if (this.#lobe !== null && sign === this.#lobe.sign && this.#ts[i]! - this.#ts[this.#lobe.start]! > c.laneChangeMaxS / 2) {
@@ -263,6 +277,7 @@ export class TelemetryEventDetector {
       this.#lobe = null;
       this.#lobes = [];
       this.#yawBase = early[early.length >> 1]!;
+      this.#yawBaseSeenS = CURVE_BASELINE_S;
       for (; k < i; k++) this.#laneChangeStep(k, out);
       this.#laneChangeStep(i, out);
       return;
@@ -275,7 +290,7 @@ export class TelemetryEventDetector {
       const first = this.#lobes[this.#lobes.length - 1];
       const lobe = this.#lobe;
       if (first !== undefined && first.sign === -lobe.sign && Math.abs(lobe.dpsi) >= 0.9 * Math.abs(first.dpsi) && this.#ts[i]! - this.#ts[lobe.start]! > 0.4) {
-        this.#lobes.push({ sign: lobe.sign, start: lobe.start, end: i, dpsi: lobe.dpsi, shift: 0 });
+        this.#lobes.push({ sign: lobe.sign, start: lobe.start, end: i, dpsi: lobe.dpsi, shift: 0, base: lobe.base });
         const before = out.length;
         this.#pairLobes(out);
         if (out.length > before) this.#lobe = null;
@@ -283,14 +298,15 @@ export class TelemetryEventDetector {
       }
     } else if (this.#lobes.length === 0 || this.#ts[i]! - this.#ts[this.#lobes[this.#lobes.length - 1]!.end]! > 1) {
       this.#yawBase += (s.yawRate - this.#yawBase) * Math.min(1, dt / 3);
+      this.#yawBaseSeenS += dt;
     }
     // A lone lobe not followed by an opposite one within a second was a turn, not a lane change.
     if (this.#lobe === null && this.#lobes.length > 0 && this.#ts[i]! - this.#ts[this.#lobes[this.#lobes.length - 1]!.end]! > 1.0) this.#lobes = [];
   }
 
-  #pairLobes(out: EventSuggestion[]): void {
+  #pairLobes(out: EventSuggestion[]): boolean {
     const c = this.#cfg;
-    if (this.#lobes.length < 2) return;
+    if (this.#lobes.length < 2) return false;
     const [a, b] = this.#lobes.slice(-2) as [Lobe, Lobe];
     const gap = this.#ts[b.start]! - this.#ts[a.end]!;
     const ratio = Math.abs(b.dpsi / a.dpsi);
@@ -306,6 +322,74 @@ export class TelemetryEventDetector {
       }
       out.push(this.#event("lane_change", a.start, b.end, peak, Math.min(0.95, 0.5 + shift / 8)));
       this.#lobes = [];
+      if (this.#pending === a) this.#pending = null;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * The pending first lobe, once the yaw rate has settled (steady for SETTLE_S after the lobe; kept
+   * until a settled level explains it or laneChangeMaxS has passed):
+   * the road's curvature before (the lobe's baseline) and after (the settled level) are known,
+   * and a lane change returns the heading to the road's. If the curvature stepped once during the
+   * manoeuvre, the step time τ is where the heading relative to that piecewise road comes back to
+   * zero; the relative heading must then swing one way and back, with enough lateral shift.
+   */
+  #pendingStep(i: number, out: EventSuggestion[]): void {
+    const a = this.#pending;
+    if (a === null) return;
+    const c = this.#cfg, ts = this.#ts, smp = this.#samples;
+    const t = ts[i]!;
+    if (t - ts[a.start]! > c.laneChangeMaxS + SETTLE_S) {
+      this.#pending = null;
+      return;
+    }
+    if (t - ts[a.end]! < SETTLE_S) return;
+    // Steady: the window's older and newer halves agree (medians, robust to CAN noise), so a slow
+    // flank or the flat top of a lobe is not taken for the road.
+    let b = i;
+    const steady: number[] = [];
+    for (; b > a.end && t - ts[b]! <= SETTLE_S; b--) steady.push(smp[b]!.yawRate);
+    if (t - ts[b]! < SETTLE_S) return;
+    const half = steady.length >> 1;
+    const median = (v: number[]): number => v.sort((p, q) => p - q)[v.length >> 1]!;
+    const newer = median(steady.slice(0, half)), older = median(steady.slice(half));
+    if (Math.abs(newer - older) > c.laneChangeYawRate / 5) return;
+    const c1 = a.base, c2 = median(steady);
+    const t0 = ts[a.start]!, t1 = ts[b]!;
+    if (t1 - t0 > c.laneChangeMaxS) return;
+    let integral = 0;
+    for (let j = a.start + 1; j <= b; j++) integral += smp[j]!.yawRate * (ts[j]! - ts[j - 1]!);
+    // ∫(yaw rate − road) = 0 with the road at c1 before τ and c2 after.
+    const tau = Math.abs(c1 - c2) < 1e-4 ? t1 : t0 + (integral - c2 * (t1 - t0)) / (c1 - c2);
+    if (tau < t0 - 0.05 || tau > t1 + 0.05) return;
+    let psi = 0, shift = 0, maxPsi = 0, minPsi = 0;
+    for (let j = a.start + 1; j <= b; j++) {
+      const h = ts[j]! - ts[j - 1]!;
+      psi += (smp[j]!.yawRate - (ts[j]! < tau ? c1 : c2)) * h;
+      shift += smp[j]!.speed * Math.sin(psi) * h;
+      maxPsi = Math.max(maxPsi, a.sign * psi);
+      minPsi = Math.min(minPsi, a.sign * psi);
+    }
+    const oneSwing = maxPsi > 0.03 && maxPsi < 0.5 && minPsi > -0.3 * maxPsi && Math.abs(psi) < 0.3 * maxPsi;
+    if (oneSwing && Math.abs(shift) >= c.laneChangeMinShift) {
+      // The manoeuvre is where the yaw rate leaves the (piecewise) road: a curve that began before
+      // it is not part of it.
+      const off = (j: number): boolean => Math.abs(smp[j]!.yawRate - (ts[j]! < tau ? c1 : c2)) > c.laneChangeYawRate;
+      let first = a.start, last = b;
+      while (first < b && !off(first)) first++;
+      while (last > first && !off(last)) last--;
+      first = Math.max(a.start, first - 1);
+      last = Math.min(b, last + 1);
+      let peak = 0;
+      for (let j = first; j <= last; j++) {
+        const lat = smp[j]!.speed * smp[j]!.yawRate;
+        if (Math.abs(lat) > Math.abs(peak)) peak = lat;
+      }
+      out.push(this.#event("lane_change", first, last, peak, Math.min(0.9, 0.45 + Math.abs(shift) / 8)));
+      this.#lobes = [];
+      this.#pending = null;
     }
   }
 
@@ -342,6 +426,7 @@ export class TelemetryEventDetector {
     if (this.#speeding.since !== null) keepFrom = Math.min(keepFrom, this.#speeding.since);
     if (this.#lobe !== null) keepFrom = Math.min(keepFrom, this.#lobe.start);
     for (const l of this.#lobes) keepFrom = Math.min(keepFrom, l.start);
+    if (this.#pending !== null) keepFrom = Math.min(keepFrom, this.#pending.start);
     keepFrom = Math.max(0, keepFrom);
     if (keepFrom < 1000) return;
     this.#samples.splice(0, keepFrom);
@@ -356,7 +441,8 @@ export class TelemetryEventDetector {
     if (this.#stop.since !== null) this.#stop.since -= keepFrom;
     if (this.#speeding.since !== null) this.#speeding.since -= keepFrom;
     if (this.#lobe !== null) this.#lobe.start -= keepFrom;
-    for (const l of this.#lobes) {
+    const pending = this.#pending;
+    for (const l of pending !== null && !this.#lobes.includes(pending) ? [...this.#lobes, pending] : this.#lobes) {
       l.start -= keepFrom;
       l.end -= keepFrom;
     }

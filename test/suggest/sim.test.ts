@@ -31,11 +31,11 @@ describe("suggest: simulated drives against truth (3 seeds)", function () {
     }
   });
 
-  it("telemetry: every scripted braking, acceleration, turn and stop found, start ≤ 100 ms off, no false event", () => {
+  it("telemetry: every scripted braking, acceleration, turn, stop and lane change found, start ≤ 100 ms off, no false event", () => {
     for (const r of runs) {
       const t = r.evaluation.telemetry;
-      // Lane changes on curved roads are still missed on some seeds (README: known weak).
-      for (const e of t.events.filter((x) => x.kind !== "lane_change")) assert.equal(e.found, e.truth, `seed ${r.truth.seed}: ${JSON.stringify(e)}`);
+      // Seed 1's lane change runs through a constant curve, seed 3's starts where a curve ends.
+      for (const e of t.events) assert.equal(e.found, e.truth, `seed ${r.truth.seed}: ${JSON.stringify(e)}`);
       assert.ok(t.maxOnsetErrorMs <= 100, `seed ${r.truth.seed}: ${t.maxOnsetErrorMs} ms`);
       assert.equal(t.falseEvents, 0);
     }
@@ -68,11 +68,11 @@ describe("suggest: simulated drives against truth (3 seeds)", function () {
     }
     if (process.env["SYNCBAG_SUGGEST_VERBOSE"]) console.log(`vehicles pooled: recall ${(vehicles.matched / vehicles.truth).toFixed(3)}, precision ${(vehicles.correct / vehicles.predicted).toFixed(3)}; all: recall ${(matched / truth).toFixed(3)}, precision ${(correct / predicted).toFixed(3)}`);
     // Cars and trucks pooled over the seeds (issue: ≥ 0.9 / ≥ 0.85; the level reached is asserted).
-    assert.ok(vehicles.matched / vehicles.truth >= 0.65, `vehicle recall ${vehicles.matched / vehicles.truth}`);
-    assert.ok(vehicles.correct / vehicles.predicted >= 0.7, `vehicle precision ${vehicles.correct / vehicles.predicted}`);
+    assert.ok(vehicles.matched / vehicles.truth >= 0.8, `vehicle recall ${vehicles.matched / vehicles.truth}`);
+    assert.ok(vehicles.correct / vehicles.predicted >= 0.85, `vehicle precision ${vehicles.correct / vehicles.predicted}`);
     assert.ok(truth > 300, `enough truth boxes: ${truth}`);
-    assert.ok(matched / truth >= 0.6, `overall recall ${matched / truth}`);
-    assert.ok(correct / predicted >= 0.65, `overall precision ${correct / predicted}`);
+    assert.ok(matched / truth >= 0.8, `overall recall ${matched / truth}`);
+    assert.ok(correct / predicted >= 0.85, `overall precision ${correct / predicted}`);
   });
 
   it("records every output with the right encoding on the ~/suggestions topics", () => {

@@ -61,6 +61,21 @@ describe("suggest/telemetry", () => {
     assert.equal(events.length, 5, events.map((e) => e.category).join(","));
   });
 
+  it("finds lane changes made where the road's curvature changes, and none on the curves alone", () => {
+    // Road yaw rate (rad/s) steps: a curve ending as a lane change begins (10 s), a curve beginning
+    // halfway through one (31 s), and bare curve changes with no manoeuvre (50–70 s).
+    const road = (t: number): number => (t < 10 ? 0.056 : t >= 31 && t < 40 ? -0.078 : t >= 50 && t < 56 ? 0.05 : t >= 56 && t < 62 ? -0.04 : 0);
+    const laneChange = (t: number, t0: number): number => (t >= t0 && t < t0 + 4 ? -0.09 * Math.cos((Math.PI * (t - t0)) / 4) : 0);
+    const samples = drive(80, (t, s) => {
+      s.yawRate += road(t) + laneChange(t, 10) + laneChange(t, 30);
+      s.ay += 12 * s.yawRate;
+    });
+    const changes = run(samples).filter((e) => e.category === "lane_change");
+    assert.equal(changes.length, 2, JSON.stringify(changes.map((e) => [start(e), Number(e.endNs) / 1e9])));
+    assert.ok(Math.abs(start(changes[0]!) - 10) <= 0.1, `first starts at ${start(changes[0]!)}`);
+    assert.ok(Math.abs(start(changes[1]!) - 30) <= 0.1, `second starts at ${start(changes[1]!)}`);
+  });
+
   it("reports nothing on 10 minutes of noisy cruising, and speeding only when a limit is set", () => {
     const samples = drive(600, (t, s) => {
       if (t > 100 && t < 110) s.speed = 16;
