@@ -505,11 +505,27 @@ function buildStructure(out: Box[], road: Road, sc: ScenarioConfig, rng: Prng): 
       if (rng.chance(sc.structure.buildingDensity)) {
         const shade = rng.int(0, 3);
         const colors = [0xc8b89a, 0xa8a29a, 0xb88a70, 0x9aa8b8];
-        out.push(boxAt(s + len / 2, side * (edge + setback + depth / 2), len, depth, height, colors[shade]!, 30 + shade * 10));
+        const b = boxAt(s + len / 2, side * (edge + setback + depth / 2), len, depth, height, colors[shade]!, 30 + shade * 10);
+        // A straight building placed along a tight curve reaches into the road on the inside of the
+        // bend, and a sharp turn can bring the road back past lots placed along an earlier stretch:
+        // streets keep their sidewalks, so a lot that would put a wall in the road stays empty.
+        if (clearOfRoad(b, road, edge + sc.road.sidewalkWidth)) out.push(b);
       }
       s += len + rng.uniform(3, 12);
     }
   }
+}
+
+/** Is the footprint at least `clearance` from the road's centre line everywhere? */
+function clearOfRoad(b: Box, road: Road, clearance: number): boolean {
+  const c = Math.cos(b.yaw), sn = Math.sin(b.yaw);
+  for (let sv = road.sMin; sv <= road.sMax; sv += 1) {
+    const p = road.at(sv);
+    const dx = p.x - b.x, dy = p.y - b.y;
+    const u = Math.max(Math.abs(c * dx + sn * dy) - b.hl, 0), v = Math.max(Math.abs(-sn * dx + c * dy) - b.hw, 0);
+    if (u * u + v * v < clearance * clearance) return false;
+  }
+  return true;
 }
 
 /** Do two footprints (centre, yaw, half extents) overlap, with a margin? Separating-axis test in 2D. */

@@ -447,7 +447,7 @@ function sectorOf(x: number, y: number, sectors: number): number {
  * and completion of the unseen sides from the class prior.
  */
 export function fitCluster(xs: Float64Array, ys: Float64Array, n: number, height: number, cellSize: number): Proposal | null {
-  let best = -Infinity, bestI = 0;
+  let best = -Infinity, bestSpread = Infinity, bestI = 0;
   const d0 = Math.max(cellSize, 0.05);
   const c1 = new Float64Array(n), c2 = new Float64Array(n);
   for (let ai = 0; ai < ANGLE_STEPS; ai++) {
@@ -463,14 +463,20 @@ export function fitCluster(xs: Float64Array, ys: Float64Array, n: number, height
       if (v < min2) min2 = v;
       if (v > max2) max2 = v;
     }
-    let score = 0;
+    let score = 0, spread = 0;
     for (let k = 0; k < n; k++) {
       const e1 = Math.min(max1 - c1[k]!, c1[k]! - min1);
       const e2 = Math.min(max2 - c2[k]!, c2[k]! - min2);
-      score += 1 / Math.max(Math.min(e1, e2), d0);
+      const e = Math.min(e1, e2);
+      score += 1 / Math.max(e, d0);
+      spread += e;
     }
-    if (score > best) {
+    // A thin face (one side of a far vehicle) is within d0 of its box edge over a range of
+    // headings: all score alike, so the one hugging the points closest decides (else the first,
+    // axis-aligned heading wins and the face is read up to ~15° off).
+    if (score > best * (1 + 1e-9) || (score >= best * (1 - 1e-9) && spread < bestSpread)) {
       best = score;
+      bestSpread = spread;
       bestI = ai;
     }
   }

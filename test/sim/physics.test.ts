@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import jpeg from "jpeg-js";
 import { sweepTimeAtAzimuth } from "../../src/sim/lidar.js";
-import { CLASS_COLORS } from "../../src/sim/world.js";
+import { loadRig } from "../../src/sim/rig.js";
+import { CLASS_COLORS, World } from "../../src/sim/world.js";
 import type { ActorClass } from "../../src/sim/truth.js";
 import { decode, poseAt, stampOf, testDrive } from "./fixture.js";
 
@@ -104,6 +105,29 @@ describe("sim physics", function () {
     }
     assert.ok(candidates > 300, `only ${candidates} points near actors`);
     assert.ok(inside / candidates > 0.97, `${inside}/${candidates} actor points inside their boxes`);
+  });
+
+  it("keeps buildings off the road through sharp turns (the ego never drives into a wall)", () => {
+    const base = loadRig("default");
+    for (const seed of [1, 3, 7]) {
+      const rig = { ...base, scenario: { ...base.scenario, events: [{ kind: "sharp_turn" as const, atS: 5 }, { kind: "lane_change" as const, atS: 12 }, { kind: "sharp_turn" as const, atS: 18 }] } };
+      const world = new World({ rig, seed, durationS: 30 });
+      const buildings = world.structure.filter((b) => b.hl > 2 && b.hw > 2);
+      assert.ok(buildings.length > 5, `seed ${seed}: ${buildings.length} buildings`);
+      let nearest = Infinity;
+      for (let t = 0; t <= 30; t += 0.1) {
+        const e = world.egoPose(t);
+        for (const b of buildings) {
+          const dx = e.x - b.x, dy = e.y - b.y;
+          const u = Math.max(Math.abs(Math.cos(b.yaw) * dx + Math.sin(b.yaw) * dy) - b.hl, 0);
+          const v = Math.max(Math.abs(-Math.sin(b.yaw) * dx + Math.cos(b.yaw) * dy) - b.hw, 0);
+          nearest = Math.min(nearest, Math.hypot(u, v));
+        }
+      }
+      // The ego drives at most in the outer lane: a lane's half width plus the sidewalk stays free.
+      const free = world.scenario.road.laneWidth / 2 + world.scenario.road.sidewalkWidth;
+      assert.ok(nearest >= free, `seed ${seed}: the ego passes ${nearest.toFixed(2)} m from a building`);
+    }
   });
 
   it("stamps each lidar point with the sweep time at its azimuth", () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { classify, growBox, LidarProposalConfigSchema, LidarProposer } from "../../src/suggest/lidar.js";
+import { classify, fitCluster, growBox, LidarProposalConfigSchema, LidarProposer } from "../../src/suggest/lidar.js";
 import { bevIoU } from "../../src/suggest/eval.js";
 import { axisError, syntheticCloud } from "./synthetic.js";
 
@@ -76,6 +76,21 @@ describe("suggest/lidar: proposals", () => {
     const proposals = new LidarProposer().propose({ data, pointStep: 12, count: n, offsetX: 0, offsetY: 4, offsetZ: 8, littleEndian: true }, mount);
     assert.ok(proposals.some((p) => Math.abs(p.visible.x - 41.3) < 0.5 && Math.abs(p.visible.y) < 0.5), JSON.stringify(proposals.map((p) => p.visible)));
     assert.ok(!proposals.some((p) => Math.abs(p.visible.y - 12) < 2), "the sign is not an object");
+  });
+
+  it("reads the heading of a thin face seen at an angle (a far car's rear), not the nearest axis", () => {
+    // The rear of a car 36 m ahead heading −0.25 rad: a 1.8 m line of cell centroids at 1.32 rad.
+    for (const face of [1.32, 0.3, -0.2]) {
+      const n = 8, xs = new Float64Array(n), ys = new Float64Array(n);
+      for (let k = 0; k < n; k++) {
+        const d = -0.9 + (1.8 * k) / (n - 1);
+        xs[k] = 35 + d * Math.cos(face);
+        ys[k] = -4 + d * Math.sin(face);
+      }
+      const p = fitCluster(xs, ys, n, 1.5, 0.25)!;
+      const off = Math.abs(Math.sin(2 * (p.visible.yaw - face))) / 2; // heading error modulo 90°
+      assert.ok(off < 0.04, `face at ${face}: fitted ${p.visible.yaw.toFixed(3)}`);
+    }
   });
 
   it("refuses a bad configuration naming the key", () => {
