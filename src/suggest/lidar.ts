@@ -103,6 +103,10 @@ const STRUCTURE_NEIGHBOUR_HEIGHT = 2.5;
 const VERTICAL_FACE = 0.4;
 
 const ANGLE_STEPS = 45;
+/** A floating cluster this close (m) to a lower one belongs to it, whatever its bearing. */
+const FLOATING_TOUCH = 1.0;
+/** Range (m) beyond which clustering links cells two apart (sparser returns). */
+const FAR_LINK_RANGE = 25;
 const COS = new Float64Array(ANGLE_STEPS);
 const SIN = new Float64Array(ANGLE_STEPS);
 for (let i = 0; i < ANGLE_STEPS; i++) {
@@ -328,13 +332,27 @@ export class LidarProposer {
       }
       return a;
     };
+    const union = (a: number, b: number): void => {
+      const ra = find(a), rb = find(b);
+      if (ra !== rb) parent[ra < rb ? rb : ra] = ra < rb ? ra : rb;
+    };
+    const farR2 = FAR_LINK_RANGE * FAR_LINK_RANGE;
     for (let k = 0; k < occN; k++) {
       const cell = occ[k]!;
       const neighbours = [cell - N - 1, cell - N, cell - N + 1, cell - 1];
-      for (const nb of neighbours) {
-        if (nb < 0 || cellStamp[nb] !== stamp) continue;
-        const ra = find(cell), rb = find(nb);
-        if (ra !== rb) parent[ra < rb ? rb : ra] = ra < rb ? ra : rb;
+      for (const nb of neighbours) if (nb >= 0 && cellStamp[nb] === stamp) union(cell, nb);
+      // Far away a surface seen obliquely leaves its returns more than a cell apart (a vehicle's
+      // side under one ring): there, cells two apart are linked too, or the side falls apart into
+      // scraps that are dropped or joined to the wrong neighbour.
+      const cxm = sx[cell]! / cn[cell]!, cym = syy[cell]! / cn[cell]!;
+      if (cxm * cxm + cym * cym < farR2) continue;
+      for (let di = -2; di <= 0; di++) {
+        for (let dj = -2; dj <= 2; dj++) {
+          if (di === 0 && dj >= 0) break;
+          if (di > -2 && dj > -2 && dj < 2 && di === -1) continue; // the 8-neighbourhood, done above
+          const nb = cell + di * N + dj;
+          if (nb >= 0 && cellStamp[nb] === stamp) union(cell, nb);
+        }
       }
     }
     // Group cells by root (counting sort over cluster index).
@@ -380,18 +398,22 @@ export class LidarProposer {
     for (let ci = 0; ci < clusters; ci++) {
       if (bottom[ci]! < c.floatingAbove) continue;
       const r = Math.hypot(mx[ci]!, my[ci]!);
-      let best = -1, bestD = c.mergeDistance;
+      let best = -1, bestGap = Infinity;
       for (let cj = 0; cj < clusters; cj++) {
         if (cj === ci || bottom[cj]! >= c.floatingAbove) continue;
         const rj = Math.hypot(mx[cj]!, my[cj]!);
-        if (rj >= r) continue;
-        // Same bearing (within ~1.5 m laterally) and close behind it.
-        const cross = Math.abs(mx[ci]! * my[cj]! - my[ci]! * mx[cj]!) / Math.max(r, 1e-6);
-        const d = Math.hypot(mx[ci]! - mx[cj]!, my[ci]! - my[cj]!);
         // A stray return (fewer than minPoints) is no anchor: it would be dropped, and the roof with it.
-        if (cross < 1.5 && d < bestD && pts[cj]! >= c.minPoints) {
+        if (rj >= r || pts[cj]! < c.minPoints) continue;
+        const d = Math.hypot(mx[ci]! - mx[cj]!, my[ci]! - my[cj]!);
+        if (d >= c.mergeDistance) continue;
+        // Same bearing (within ~1.5 m laterally) and close behind it, or right next to it: of two
+        // vehicles side by side, the far one's upper side (its lower beams hidden by the near one)
+        // belongs to the one whose cells it touches, not to the one on its bearing.
+        const cross = Math.abs(mx[ci]! * my[cj]! - my[ci]! * mx[cj]!) / Math.max(r, 1e-6);
+        const gap = cellGap(order, start[ci]!, start[ci + 1]!, start[cj]!, start[cj + 1]!, sx, syy, cn);
+        if ((cross < 1.5 || gap < FLOATING_TOUCH) && gap < bestGap) {
           best = cj;
-          bestD = d;
+          bestGap = gap;
         }
       }
       // Nothing nearer below it: a far vehicle that only the upper beams reached (the lower
@@ -430,6 +452,20 @@ export class LidarProposer {
     }
     return out;
   }
+}
+
+/** Horizontal gap (m) between two clusters: the least distance between their cells' centroids. */
+function cellGap(order: Int32Array, a0: number, a1: number, b0: number, b1: number, sx: Float32Array, sy: Float32Array, n: Int32Array): number {
+  let best = Infinity;
+  for (let i = a0; i < a1; i++) {
+    const ca = order[i]!, ax = sx[ca]! / n[ca]!, ay = sy[ca]! / n[ca]!;
+    for (let j = b0; j < b1; j++) {
+      const cb = order[j]!;
+      const d = (sx[cb]! / n[cb]! - ax) ** 2 + (sy[cb]! / n[cb]! - ay) ** 2;
+      if (d < best) best = d;
+    }
+  }
+  return Math.sqrt(best);
 }
 
 /** Sector index from a pseudo-angle (monotonic in the true angle, no trigonometry). */
