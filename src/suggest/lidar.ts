@@ -107,6 +107,12 @@ const ANGLE_STEPS = 45;
 const FLOATING_TOUCH = 1.0;
 /** Range (m) beyond which clustering links cells two apart (sparser returns). */
 const FAR_LINK_RANGE = 25;
+/** A cluster touches the sweep's seam if a cell lies this close (m) to the seam's ray. */
+const SEAM_TOUCH = 1.0;
+/** Cells this close (m) to the seam's ray give a seam part's nearest range. */
+const SEAM_NEAR = 2.0;
+/** Fastest object (m/s over ground) whose two seam parts are joined. */
+const SEAM_MAX_SPEED = 40;
 const COS = new Float64Array(ANGLE_STEPS);
 const SIN = new Float64Array(ANGLE_STEPS);
 for (let i = 0; i < ANGLE_STEPS; i++) {
@@ -193,6 +199,8 @@ export class LidarProposer {
     const offT = cloud.offsetT ?? 0;
     // Pass 1: transform, mask, polar ground bins. pcell holds the ground cell (or −1: dropped).
     let kept = 0;
+    // The sweep's seam: where its first returns point, and its span (s) — see the seam merge.
+    let tFirst = Infinity, tLast = 0, seamX = 0, seamY = 0;
     for (let i = 0, o = 0; i < n; i++, o += step) {
       const lx = view.getFloat32(o + cloud.offsetX, le);
       const ly = view.getFloat32(o + cloud.offsetY, le);
@@ -222,6 +230,12 @@ export class LidarProposer {
       pz[kept] = zz;
       pt[kept] = t;
       pcell[kept] = cell;
+      if (t < tFirst) {
+        tFirst = t;
+        seamX = x;
+        seamY = y;
+      }
+      if (t > tLast) tLast = t;
       if (zz < groundMin[cell]!) groundMin[cell] = zz;
       if (zz > groundMax[cell]!) groundMax[cell] = zz;
       kept++;
@@ -421,20 +435,25 @@ export class LidarProposer {
       // (sign gantries, tree crowns) with nothing to join are dropped.
       owner[ci] = best >= 0 ? best : bottom[ci]! < c.floatingKeepBelow && start[ci + 1]! - start[ci]! >= 5 ? ci : -1;
     }
+    const shift = hasT && tLast > 0 ? this.#seamMerge(owner, clusters, order, start, seamX, seamY, tLast - tFirst) : null;
     const out: Proposal[] = [];
     const cxs = new Float64Array(occN), cys = new Float64Array(occN);
     for (let ci = 0; ci < clusters; ci++) {
       if (owner[ci] !== ci) continue;
-      let n2 = 0, points = 0, hTop = top[ci]!, tSum = 0;
+      let n2 = 0, points = 0, hTop = top[ci]!, tSum = 0, tPoints = 0;
       for (let cj = 0; cj < clusters; cj++) {
         if (owner[cj] !== ci) continue;
         points += pts[cj]!;
         if (top[cj]! > hTop) hTop = top[cj]!;
+        // A part carried across the seam is placed as at the other part's time, and timed by it.
+        const moved = shift !== null && shift.carried[cj] === 1;
+        const dx = moved ? shift.dx[cj]! : 0, dy = moved ? shift.dy[cj]! : 0;
+        if (!moved) tPoints += pts[cj]!;
         for (let k = start[cj]!; k < start[cj + 1]!; k++) {
           const cell = order[k]!;
-          tSum += st[cell]!;
-          cxs[n2] = sx[cell]! / cn[cell]!;
-          cys[n2] = syy[cell]! / cn[cell]!;
+          if (!moved) tSum += st[cell]!;
+          cxs[n2] = sx[cell]! / cn[cell]! + dx;
+          cys[n2] = syy[cell]! / cn[cell]! + dy;
           n2++;
         }
       }
@@ -447,18 +466,87 @@ export class LidarProposer {
         proposal.confidence = 0.9;
       }
       proposal.points = points;
-      proposal.dtS = tSum / points;
+      proposal.dtS = tSum / Math.max(1, tPoints);
       out.push(proposal);
     }
     return out;
   }
+
+  /**
+   * A sweep is deskewed for the ego's motion only, so an object that moves and straddles the
+   * sweep's seam (where the first and last returns meet) is seen twice, one sweep period apart:
+   * a car following behind comes out as two half-faces v·T apart, two proposals, neither a car.
+   * A cluster seen only at the sweep's start and one seen only at its end, both touching the
+   * seam's ray, are one object if the late part, moved along the ray onto the early part's
+   * nearest range (the object's own motion), then touches it. The late part (and its floating
+   * parts) joins the early one, carried by that shift. Returns the per-cluster shift, or null.
+   */
+  #seamMerge(owner: Int32Array, clusters: number, order: Int32Array, start: Int32Array, seamX: number, seamY: number, span: number): SeamShift | null {
+    const sr = Math.hypot(seamX, seamY);
+    if (sr < 1e-6) return null;
+    const ux = seamX / sr, uy = seamY / sr;
+    const sx = this.#cellSx, sy = this.#cellSy, cn = this.#cellN, st = this.#cellSt;
+    const early: number[] = [], late: number[] = [];
+    const nearest = new Float64Array(clusters);
+    for (let ci = 0; ci < clusters; ci++) {
+      if (owner[ci] !== ci) continue;
+      let tS = 0, m = 0, touch = false, along0 = Infinity;
+      for (let k = start[ci]!; k < start[ci + 1]!; k++) {
+        const cell = order[k]!;
+        const x = sx[cell]! / cn[cell]!, y = sy[cell]! / cn[cell]!;
+        tS += st[cell]!;
+        m += cn[cell]!;
+        const along = x * ux + y * uy, across = Math.abs(x * uy - y * ux);
+        if (along <= 0 || across > SEAM_NEAR) continue;
+        if (across < SEAM_TOUCH) touch = true;
+        if (along < along0) along0 = along;
+      }
+      if (!touch) continue;
+      nearest[ci] = along0;
+      const mean = tS / m;
+      if (mean < 0.25 * span) early.push(ci);
+      else if (mean > 0.75 * span) late.push(ci);
+    }
+    if (early.length === 0 || late.length === 0) return null;
+    const out: SeamShift = { dx: new Float64Array(clusters), dy: new Float64Array(clusters), carried: new Uint8Array(clusters) };
+    let any = false;
+    for (const b of late) {
+      let best = -1, bestGap = FLOATING_TOUCH, bestShift = 0;
+      for (const a of early) {
+        const d = nearest[a]! - nearest[b]!;
+        if (Math.abs(d) > SEAM_MAX_SPEED * span) continue;
+        const gap = cellGap(order, start[a]!, start[a + 1]!, start[b]!, start[b + 1]!, sx, sy, cn, d * ux, d * uy);
+        if (gap < bestGap) {
+          best = a;
+          bestGap = gap;
+          bestShift = d;
+        }
+      }
+      if (best < 0) continue;
+      any = true;
+      for (let cj = 0; cj < clusters; cj++) {
+        if (owner[cj] !== b) continue;
+        owner[cj] = best;
+        out.carried[cj] = 1;
+        out.dx[cj] = bestShift * ux;
+        out.dy[cj] = bestShift * uy;
+      }
+    }
+    return any ? out : null;
+  }
 }
 
-/** Horizontal gap (m) between two clusters: the least distance between their cells' centroids. */
-function cellGap(order: Int32Array, a0: number, a1: number, b0: number, b1: number, sx: Float32Array, sy: Float32Array, n: Int32Array): number {
+interface SeamShift {
+  dx: Float64Array;
+  dy: Float64Array;
+  carried: Uint8Array;
+}
+
+/** Horizontal gap (m) between two clusters, the second moved by (bdx, bdy): the least distance between their cells' centroids. */
+function cellGap(order: Int32Array, a0: number, a1: number, b0: number, b1: number, sx: Float32Array, sy: Float32Array, n: Int32Array, bdx = 0, bdy = 0): number {
   let best = Infinity;
   for (let i = a0; i < a1; i++) {
-    const ca = order[i]!, ax = sx[ca]! / n[ca]!, ay = sy[ca]! / n[ca]!;
+    const ca = order[i]!, ax = sx[ca]! / n[ca]! - bdx, ay = sy[ca]! / n[ca]! - bdy;
     for (let j = b0; j < b1; j++) {
       const cb = order[j]!;
       const d = (sx[cb]! / n[cb]! - ax) ** 2 + (sy[cb]! / n[cb]! - ay) ** 2;
