@@ -423,9 +423,12 @@ export class LidarProposer {
         // Same bearing (within ~1.5 m laterally) and close behind it, or right next to it: of two
         // vehicles side by side, the far one's upper side (its lower beams hidden by the near one)
         // belongs to the one whose cells it touches, not to the one on its bearing.
+        // On its bearing but not touching, it must make one vehicle with it: the roof of a car
+        // hidden behind a nearer one in the next lane is on the near car's bearing too.
         const cross = Math.abs(mx[ci]! * my[cj]! - my[ci]! * mx[cj]!) / Math.max(r, 1e-6);
         const gap = cellGap(order, start[ci]!, start[ci + 1]!, start[cj]!, start[cj + 1]!, sx, syy, cn);
-        if ((cross < 1.5 || gap < FLOATING_TOUCH) && gap < bestGap) {
+        if (gap >= bestGap) continue;
+        if (gap < FLOATING_TOUCH || (cross < 1.5 && oneVehicle(order, start[ci]!, start[ci + 1]!, start[cj]!, start[cj + 1]!, sx, syy, cn))) {
           best = cj;
           bestGap = gap;
         }
@@ -534,6 +537,36 @@ export class LidarProposer {
     }
     return any ? out : null;
   }
+}
+
+/** Widest (m) and longest road user whose footprint a floating part and a lower cluster make together. */
+const VEHICLE_MAX_WIDTH = 3.0;
+const VEHICLE_MAX_LENGTH = 13;
+
+/** Do the cells of two clusters fit in one vehicle's footprint (the minimum-area rectangle's sides)? */
+function oneVehicle(order: Int32Array, a0: number, a1: number, b0: number, b1: number, sx: Float32Array, sy: Float32Array, n: Int32Array): boolean {
+  let bestArea = Infinity, short = 0, long = 0;
+  for (let k = 0; k < ANGLE_STEPS; k++) {
+    const c = COS[k]!, s = SIN[k]!;
+    let u0 = Infinity, u1 = -Infinity, v0 = Infinity, v1 = -Infinity;
+    for (const [from, to] of [[a0, a1], [b0, b1]] as const) {
+      for (let i = from; i < to; i++) {
+        const cell = order[i]!, x = sx[cell]! / n[cell]!, y = sy[cell]! / n[cell]!;
+        const u = c * x + s * y, v = -s * x + c * y;
+        if (u < u0) u0 = u;
+        if (u > u1) u1 = u;
+        if (v < v0) v0 = v;
+        if (v > v1) v1 = v;
+      }
+    }
+    const area = (u1 - u0) * (v1 - v0);
+    if (area < bestArea) {
+      bestArea = area;
+      short = Math.min(u1 - u0, v1 - v0);
+      long = Math.max(u1 - u0, v1 - v0);
+    }
+  }
+  return short <= VEHICLE_MAX_WIDTH && long <= VEHICLE_MAX_LENGTH;
 }
 
 interface SeamShift {

@@ -78,6 +78,18 @@ describe("suggest/lidar: proposals", () => {
     assert.ok(!proposals.some((p) => Math.abs(p.visible.y - 12) < 2), "the sign is not an object");
   });
 
+  it("keeps the upper part of a car hidden behind one in the next lane apart from it", () => {
+    // Oncoming cars in adjacent lanes, 1.5 m apart: the far one's lower beams are hidden, its upper
+    // returns float on the near one's bearing, but the two would not fit in one vehicle.
+    const nearCar = { x: 9, y: 6.9, yaw: Math.PI, length: 4.6, width: 1.9, height: 1.5 };
+    const farCar = { x: 11.6, y: 10.3, yaw: Math.PI, length: 4.6, width: 1.9, height: 1.5, visibleFrom: 1.0 };
+    const proposals = new LidarProposer().propose(syntheticCloud([nearCar, farCar], { slope: 0 }), mount);
+    const near = proposals.find((p) => bevIoU(p.box, { ...nearCar, z: 0 }) > 0.5);
+    assert.ok(near, JSON.stringify(proposals.map((p) => [p.category, p.box])));
+    assert.equal(near.category, "car");
+    assert.ok(near.visible.width < 2.3 && near.visible.length < 5, `near car alone: ${JSON.stringify(near.visible)}`);
+  });
+
   it("reads the heading of a thin face seen at an angle (a far car's rear), not the nearest axis", () => {
     // The rear of a car 36 m ahead heading −0.25 rad: a 1.8 m line of cell centroids at 1.32 rad.
     for (const face of [1.32, 0.3, -0.2]) {

@@ -8,6 +8,8 @@ export interface SynthBox {
   length: number;
   width: number;
   height: number;
+  /** Lowest face return (m above ground): higher when the lower part is hidden behind something nearer. */
+  visibleFrom?: number;
 }
 
 /**
@@ -40,7 +42,7 @@ export function syntheticCloud(boxes: SynthBox[], options: { slope?: number; cur
       const x = b.x + c * u - s * v, y = b.y + s * u + c * v;
       pts.push(x, y, ground(b.x, b.y) + h);
     };
-    for (let h = 0.2; h <= b.height; h += 0.1) {
+    for (let h = b.visibleFrom ?? 0.2; h <= b.height; h += 0.1) {
       for (let u = -b.length / 2; u <= b.length / 2; u += 0.1) {
         put(u, -b.width / 2, h);
         put(u, b.width / 2, h);
