@@ -11,7 +11,12 @@ import type { Box3D, ObjectClass } from "./types.js";
 
 export const TrackerConfigSchema = z.strictObject({
   confirmHits: z.number().int().min(1).default(3),
-  maxMisses: z.number().int().min(1).default(3),
+  /**
+   * Sweeps a confirmed track coasts unseen before it is retired (1 s at 10 Hz): an object hidden
+   * behind another for a moment, or missed at range, comes back under its own id (cf. SimpleTrack's
+   * finding that longer-lived lost tracks cut id switches). Coasting tracks are not published.
+   */
+  maxMisses: z.number().int().min(1).default(10),
   /** Association gate on the BEV distance between prediction and detection (m). */
   gate: z.number().positive().default(2.5),
   /** Process noise: acceleration spectral density ((m/s²)²·s). */

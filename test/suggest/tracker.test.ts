@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Tracker } from "../../src/suggest/tracker.js";
+import { Tracker, TrackerConfigSchema } from "../../src/suggest/tracker.js";
 import type { Proposal } from "../../src/suggest/lidar.js";
 
 function det(x: number, y: number, category: Proposal["category"] = "car"): Proposal {
@@ -29,11 +29,24 @@ describe("suggest/tracker", () => {
     assert.ok(Math.abs(a.vx - 10) < 0.5 && Math.abs(b.vx + 8) < 0.5, `velocities ${a.vx} ${b.vx}`);
     // Heading follows the velocity: the oncoming car faces −x.
     assert.ok(Math.abs(Math.abs(b.box.yaw) - Math.PI) < 0.2);
-    // Misses: kept through maxMisses (3), gone after.
-    for (let k = 40; k < 43; k++) tracker.update(k * 0.1, []);
+    // Misses: kept through maxMisses, gone after.
+    const maxMisses = TrackerConfigSchema.parse({}).maxMisses;
+    for (let k = 40; k < 40 + maxMisses; k++) assert.deepEqual(tracker.update(k * 0.1, []), [], "a coasting track is not published");
     assert.equal(tracker.tracks.length, 2);
-    tracker.update(4.3, []);
+    tracker.update((40 + maxMisses) * 0.1, []);
     assert.equal(tracker.tracks.length, 0);
+  });
+
+  it("keeps a car's id through a 0.8 s occlusion (a longer coast than a few frames)", () => {
+    const tracker = new Tracker();
+    const ids = new Set<number>();
+    for (let k = 0; k < 40; k++) {
+      const hidden = k >= 15 && k < 23;
+      const out = tracker.update(k * 0.1, hidden ? [] : [det(5 + 12 * k * 0.1, 0)]);
+      if (hidden) assert.equal(out.length, 0);
+      else if (k >= 2) for (const t of out) ids.add(t.id);
+    }
+    assert.equal(ids.size, 1, `ids ${[...ids]}`);
   });
 
   it("does not confirm a one-frame ghost", () => {
