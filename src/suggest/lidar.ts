@@ -113,6 +113,12 @@ const SEAM_TOUCH = 1.0;
 const SEAM_NEAR = 2.0;
 /** Fastest object (m/s over ground) whose two seam parts are joined. */
 const SEAM_MAX_SPEED = 40;
+/** Seam parts this close (m) after the shift touch (adjacent cells, diagonal included). */
+const SEAM_JOIN = 0.4;
+/** Step (m) of the search for the least touching shift. */
+const SEAM_STEP = 0.05;
+/** The same-face shift is taken if within this (m) of the least touching one. */
+const SEAM_SAME_FACE = 0.5;
 const COS = new Float64Array(ANGLE_STEPS);
 const SIN = new Float64Array(ANGLE_STEPS);
 for (let i = 0; i < ANGLE_STEPS; i++) {
@@ -491,9 +497,11 @@ export class LidarProposer {
     const sx = this.#cellSx, sy = this.#cellSy, cn = this.#cellN, st = this.#cellSt;
     const early: number[] = [], late: number[] = [];
     const nearest = new Float64Array(clusters);
+    const near = new Map<number, number[]>();
     for (let ci = 0; ci < clusters; ci++) {
       if (owner[ci] !== ci) continue;
       let tS = 0, m = 0, touch = false, along0 = Infinity;
+      const xs: number[] = [];
       for (let k = start[ci]!; k < start[ci + 1]!; k++) {
         const cell = order[k]!;
         const x = sx[cell]! / cn[cell]!, y = sy[cell]! / cn[cell]!;
@@ -503,39 +511,72 @@ export class LidarProposer {
         if (along <= 0 || across > SEAM_NEAR) continue;
         if (across < SEAM_TOUCH) touch = true;
         if (along < along0) along0 = along;
+        xs.push(x, y);
       }
       if (!touch) continue;
       nearest[ci] = along0;
+      // Only the cells near the seam are compared (where the parts meet): bounded work.
+      near.set(ci, xs);
       const mean = tS / m;
       if (mean < 0.25 * span) early.push(ci);
       else if (mean > 0.75 * span) late.push(ci);
     }
     if (early.length === 0 || late.length === 0) return null;
-    const out: SeamShift = { dx: new Float64Array(clusters), dy: new Float64Array(clusters), carried: new Uint8Array(clusters) };
-    let any = false;
-    for (const b of late) {
-      let best = -1, bestGap = FLOATING_TOUCH, bestShift = 0;
+    const gapAt = (a: number, b: number, d: number): number => {
+      const pa = near.get(a)!, pb = near.get(b)!;
+      let g = Infinity;
+      for (let i = 0; i < pa.length; i += 2) {
+        const ax = pa[i]! - d * ux, ay = pa[i + 1]! - d * uy;
+        for (let j = 0; j < pb.length; j += 2) g = Math.min(g, (pb[j]! - ax) ** 2 + (pb[j + 1]! - ay) ** 2);
+      }
+      return Math.sqrt(g);
+    };
+    // Late parts within FLOATING_TOUCH of one another are one object seen sparsely (a side at a
+    // grazing angle leaves single returns a metre apart): they move together.
+    const group = late.map((_, i) => i);
+    const root = (i: number): number => (group[i] === i ? i : (group[i] = root(group[i]!)));
+    for (let i = 0; i < late.length; i++) for (let j = i + 1; j < late.length; j++) if (gapAt(late[i]!, late[j]!, 0) < FLOATING_TOUCH) group[root(j)] = root(i);
+    // Each late group goes to the early part it touches with the least shift (the object moved at
+    // least that much).
+    const partOf = new Map<number, { late: number[]; least: number }>();
+    for (let g = 0; g < late.length; g++) {
+      if (root(g) !== g) continue;
+      const members = late.filter((_, i) => root(i) === g);
+      let best = -1, bestLeast = Infinity;
       for (const a of early) {
-        const d = nearest[a]! - nearest[b]!;
-        if (Math.abs(d) > SEAM_MAX_SPEED * span) continue;
-        const gap = cellGap(order, start[a]!, start[a + 1]!, start[b]!, start[b + 1]!, sx, sy, cn, d * ux, d * uy);
-        if (gap < bestGap) {
-          best = a;
-          bestGap = gap;
-          bestShift = d;
+        const touches = (d: number): boolean => members.some((b) => gapAt(a, b, d) <= SEAM_JOIN);
+        for (let k = 0, limit = SEAM_MAX_SPEED * span; k * SEAM_STEP <= limit && k * SEAM_STEP < Math.abs(bestLeast); k++) {
+          const d = touches(k * SEAM_STEP) ? k * SEAM_STEP : k > 0 && touches(-k * SEAM_STEP) ? -k * SEAM_STEP : NaN;
+          if (d === d) {
+            best = a;
+            bestLeast = d;
+            break;
+          }
         }
       }
       if (best < 0) continue;
-      any = true;
+      const part = partOf.get(best) ?? { late: [], least: Infinity };
+      part.late.push(...members);
+      if (Math.abs(bestLeast) < Math.abs(part.least)) part.least = bestLeast;
+      partOf.set(best, part);
+    }
+    if (partOf.size === 0) return null;
+    const out: SeamShift = { dx: new Float64Array(clusters), dy: new Float64Array(clusters), carried: new Uint8Array(clusters) };
+    for (const [a, part] of partOf) {
+      // Both parts seeing the same face (a follower's front): their nearest ranges differ by the
+      // motion exactly. Parts seeing different faces (a side early, the front late) do not: the
+      // least touching shift is the better guess there.
+      const same = nearest[a]! - Math.min(...part.late.map((b) => nearest[b]!));
+      const d = Math.abs(same - part.least) <= SEAM_SAME_FACE && part.late.some((b) => gapAt(a, b, same) <= SEAM_JOIN) ? same : part.least;
       for (let cj = 0; cj < clusters; cj++) {
-        if (owner[cj] !== b) continue;
-        owner[cj] = best;
+        if (!part.late.includes(owner[cj]!)) continue;
+        owner[cj] = a;
         out.carried[cj] = 1;
-        out.dx[cj] = bestShift * ux;
-        out.dy[cj] = bestShift * uy;
+        out.dx[cj] = d * ux;
+        out.dy[cj] = d * uy;
       }
     }
-    return any ? out : null;
+    return out;
   }
 }
 
@@ -575,11 +616,11 @@ interface SeamShift {
   carried: Uint8Array;
 }
 
-/** Horizontal gap (m) between two clusters, the second moved by (bdx, bdy): the least distance between their cells' centroids. */
-function cellGap(order: Int32Array, a0: number, a1: number, b0: number, b1: number, sx: Float32Array, sy: Float32Array, n: Int32Array, bdx = 0, bdy = 0): number {
+/** Horizontal gap (m) between two clusters: the least distance between their cells' centroids. */
+function cellGap(order: Int32Array, a0: number, a1: number, b0: number, b1: number, sx: Float32Array, sy: Float32Array, n: Int32Array): number {
   let best = Infinity;
   for (let i = a0; i < a1; i++) {
-    const ca = order[i]!, ax = sx[ca]! / n[ca]! - bdx, ay = sy[ca]! / n[ca]! - bdy;
+    const ca = order[i]!, ax = sx[ca]! / n[ca]!, ay = sy[ca]! / n[ca]!;
     for (let j = b0; j < b1; j++) {
       const cb = order[j]!;
       const d = (sx[cb]! / n[cb]! - ax) ** 2 + (sy[cb]! / n[cb]! - ay) ** 2;

@@ -78,6 +78,41 @@ describe("suggest/lidar: proposals", () => {
     assert.ok(!proposals.some((p) => Math.abs(p.visible.y - 12) < 2), "the sign is not an object");
   });
 
+  it("joins a following truck whose side's rear is seen at the sweep's start and its front at the end", () => {
+    // A truck 31 m behind on a curve (heading −0.16 rad) at 12 m/s; the sweep starts straight
+    // behind and turns clockwise (as the simulated sensor). Left of the seam the rear part of its
+    // left side is hit first; right of it the side's front part and the front face, one sweep
+    // period later and 1.2 m on. The two parts see different faces: their nearest ranges differ
+    // by 3.7 m, not by the truck's motion (moved by that, the front lands mid-truck).
+    const period = 0.1, v = 12, yaw = -0.16, cx = -31.1, cy = -0.9, L = 9, W = 2.5;
+    const c = Math.cos(yaw), s = Math.sin(yaw);
+    const pts: number[] = [];
+    const at = (x: number, y: number, z: number, moving: boolean): void => {
+      const t = (((Math.PI - Math.atan2(y, x)) % (2 * Math.PI)) / (2 * Math.PI)) * period;
+      pts.push(moving ? x + v * t * c : x, moving ? y + v * t * s : y, z, t);
+    };
+    for (let a = -Math.PI + 0.002; a < Math.PI; a += 0.004) for (let r = 4; r < 45; r += 1) at(r * Math.cos(a), r * Math.sin(a), 0, false);
+    for (let z = 0.3; z <= 3.3; z += 0.35) {
+      for (let u = -L / 2; u <= L / 2; u += 0.3) {
+        // Right of the seam the side is seen at a grazing angle: a return every metre or so.
+        const x = cx + c * u - s * (W / 2), y = cy + s * u + c * (W / 2);
+        if (y > 0 || Math.round(u / 0.3) % 3 === 0) at(x, y, z, true);
+      }
+      for (let w = -W / 2; w <= W / 2; w += 0.17) at(cx + c * (L / 2) - s * w, cy + s * (L / 2) + c * w, z, true);
+    }
+    const n = pts.length / 4, data = new Uint8Array(n * 16), view = new DataView(data.buffer);
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < 3; k++) view.setFloat32(i * 16 + 4 * k, pts[4 * i + k]!, true);
+      view.setUint32(i * 16 + 12, Math.round(pts[4 * i + 3]! * 1e9), true);
+    }
+    const proposals = new LidarProposer().propose({ data, pointStep: 16, count: n, offsetX: 0, offsetY: 4, offsetZ: 8, offsetT: 12, littleEndian: true }, mount);
+    const truth = { x: cx, y: cy, z: 0, yaw, length: L, width: W, height: 3.4 };
+    const near = proposals.filter((p) => p.visible.x < -20 && p.visible.x > -40 && Math.abs(p.visible.y) < 4);
+    assert.equal(near.length, 1, JSON.stringify(near.map((p) => [p.category, p.visible])));
+    assert.equal(near[0]!.category, "truck");
+    assert.ok(bevIoU(near[0]!.box, truth) > 0.7, `box ${JSON.stringify(near[0]!.box)} IoU ${bevIoU(near[0]!.box, truth)}`);
+  });
+
   it("keeps the upper part of a car hidden behind one in the next lane apart from it", () => {
     // Oncoming cars in adjacent lanes, 1.5 m apart: the far one's lower beams are hidden, its upper
     // returns float on the near one's bearing, but the two would not fit in one vehicle.
@@ -133,6 +168,8 @@ describe("suggest/lidar: proposals", () => {
     assert.equal(seen.length, 1, JSON.stringify(seen.map((p) => [p.category, p.visible])));
     assert.equal(seen[0]!.category, "car");
     assert.ok(bevIoU(seen[0]!.box, truth) > 0.7, `box ${JSON.stringify(seen[0]!.box)}`);
+    // Both halves see the front face: the late one moved back by the car's motion exactly.
+    assert.ok(Math.abs(seen[0]!.visible.x - front) < 0.1, `front face at ${seen[0]!.visible.x}, not ${front}`);
     assert.ok(seen[0]!.dtS! < 0.02, `timed by the part seen first: ${seen[0]!.dtS}`);
   });
 
