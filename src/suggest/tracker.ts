@@ -268,8 +268,12 @@ export class Tracker {
   }
 }
 
-/** Fastest plausible speed per class (m/s): a track faster than this is not of that class. */
-const MAX_SPEED: Record<ObjectClass, number> = { pedestrian: 3.5, cyclist: 11, car: Infinity, truck: Infinity, unknown: Infinity };
+/**
+ * Fastest plausible speed per class (m/s): a track faster than this is not of that class. People
+ * walk at 1–2 m/s and jog at up to ~3; a cyclist seen from behind is as narrow and short as a
+ * person, so its speed is what tells them apart.
+ */
+const MAX_SPEED: Record<ObjectClass, number> = { pedestrian: 3.0, cyclist: 11, car: Infinity, truck: Infinity, unknown: Infinity };
 /** Hits after which a track's class decides the size its partial views are completed to. */
 const ESTABLISHED_HITS = 5;
 /** Hits before a track's velocity is trusted for class plausibility. */

@@ -49,6 +49,20 @@ describe("suggest/tracker", () => {
     assert.equal(ids.size, 1, `ids ${[...ids]}`);
   });
 
+  it("takes a person-sized object riding at 3.3 m/s (a slow cyclist) for a cyclist seen from behind, and sizes it so", () => {
+    const tracker = new Tracker();
+    let last: ReturnType<Tracker["update"]> = [];
+    for (let k = 0; k < 30; k++) {
+      // A cyclist's rear: as narrow and as short as a pedestrian, but faster than people walk or jog.
+      const x = -15 - 3.3 * k * 0.1 + (Math.sin(k * 7.1) * 0.05);
+      const box = { x, y: -5, z: 0.85, yaw: 0, length: 0.6, width: 0.6, height: 1.7 };
+      last = tracker.update(k * 0.1, [{ box, visible: { ...box }, category: "pedestrian", confidence: 0.7, points: 20 }]);
+    }
+    assert.equal(last.length, 1);
+    assert.equal(last[0]!.category, "cyclist");
+    assert.ok(last[0]!.box.length > 1.4, `length ${last[0]!.box.length}`);
+  });
+
   it("does not confirm a one-frame ghost", () => {
     const tracker = new Tracker();
     tracker.update(0, [det(20, 5)]);
