@@ -485,10 +485,12 @@ export class LidarProposer {
    * A sweep is deskewed for the ego's motion only, so an object that moves and straddles the
    * sweep's seam (where the first and last returns meet) is seen twice, one sweep period apart:
    * a car following behind comes out as two half-faces v·T apart, two proposals, neither a car.
-   * A cluster seen only at the sweep's start and one seen only at its end, both touching the
-   * seam's ray, are one object if the late part, moved along the ray onto the early part's
-   * nearest range (the object's own motion), then touches it. The late part (and its floating
-   * parts) joins the early one, carried by that shift. Returns the per-cluster shift, or null.
+   * Clusters seen only at the sweep's start and only at its end, all touching the seam's ray, are
+   * one object if the late part, moved along the ray by at most SEAM_MAX_SPEED · span (the
+   * object's own motion), comes to touch the early one. The late part (with its floating parts)
+   * joins the early one, carried by that shift: the least one that makes them touch, or the
+   * difference of their nearest ranges when that is close to it (both see the same face, and
+   * that difference is the motion exactly). Returns the per-cluster shift, or null.
    */
   #seamMerge(owner: Int32Array, clusters: number, order: Int32Array, start: Int32Array, seamX: number, seamY: number, span: number): SeamShift | null {
     const sr = Math.hypot(seamX, seamY);
