@@ -8,6 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { McapIndexedReader } from "@mcap/core";
 import { start } from "../../src/cli/commands/start.js";
+import { runEvalSections } from "../../src/cli/evaluate.js";
+import { loadTruth } from "../../src/sim/truth.js";
+import { SuggestionEvalSection } from "../../src/suggest/eval-section.js";
+import type { SuggestionEvaluation } from "../../src/suggest/eval.js";
+import { runSimulatedDrive } from "../suggest/sim-harness.js";
 import { mcapDecompressHandlers } from "../../src/convert/readers/decompress.js";
 import { simulateDrive } from "../../src/sim/drive.js";
 import { loadRig } from "../../src/sim/rig.js";
@@ -66,6 +71,24 @@ describe("npm start (simulated drive → node → MCAP)", function () {
     assert.equal(report.status.pipeline.stageErrors, 0);
     assert.ok((byTopic.get("/syncbag/suggestions")?.length ?? 0) > 0, "label suggestions recorded");
     assert.ok((byTopic.get("/syncbag/suggestions/scene")?.length ?? 0) > 0, "Foxglove SceneUpdate recorded");
+    // `syncbag eval`'s suggestion section, from the recording alone: the suggestions recorded are
+    // scored against the truth file, as a table and as JSON. They must score as the same drive
+    // scored in-process: the same truth boxes counted, and figures within a box or two (the node
+    // interleaves telemetry with sweeps by wall time, which moves a box by centimetres).
+    const [scored] = await runEvalSections(result.mcapPath, [new SuggestionEvalSection(await loadTruth(result.truthPath), { warmupS: 1 })]);
+    const json = scored!.json as (SuggestionEvaluation & { malformed: number }) | null;
+    assert.ok(json !== null, "suggestions found in the recording");
+    assert.equal(json.malformed, 0);
+    const live = runSimulatedDrive({ seed: 6, durationS: 6 }).evaluation;
+    for (const c of ["car", "truck", "pedestrian", "cyclist"]) {
+      assert.equal(json.lidar[c]!.truth, live.lidar[c]!.truth, `${c}: truth boxes, recording vs live`);
+      assert.ok(Math.abs(json.lidar[c]!.recall - live.lidar[c]!.recall) <= 0.02, `${c}: recall, recording ${json.lidar[c]!.recall} vs live ${live.lidar[c]!.recall}`);
+      assert.ok(Math.abs(json.lidar[c]!.precision - live.lidar[c]!.precision) <= 0.02, `${c}: precision, recording ${json.lidar[c]!.precision} vs live ${live.lidar[c]!.precision}`);
+    }
+    assert.ok(Math.abs(json.camera.medianIoU - live.camera.medianIoU) <= 0.05, `camera median IoU, recording ${json.camera.medianIoU} vs live ${live.camera.medianIoU}`);
+    assert.ok(json.lidar["car"]!.truth > 100 && json.lidar["car"]!.recall >= 0.7, `car ${json.lidar["car"]!.recall} of ${json.lidar["car"]!.truth}`);
+    assert.ok(json.camera.pairs > 100 && json.camera.medianIoU >= 0.7, `camera ${json.camera.pairs} pairs, median IoU ${json.camera.medianIoU}`);
+    assert.match(scored!.text, /recall/);
   });
 
   it("refuses bad options with a message naming them", async () => {

@@ -11,7 +11,7 @@ import { simulateDrive } from "../../src/sim/drive.js";
 import { loadRig, type RigConfig } from "../../src/sim/rig.js";
 import type { TruthFile } from "../../src/sim/truth.js";
 import { projectBoxes, type CameraView } from "../../src/suggest/camera.js";
-import { evaluateSuggestions, truthBoxesAt, type FrameRecord, type SuggestionEvaluation } from "../../src/suggest/eval.js";
+import { countTruthPoints, evaluateSuggestions, truthBoxesAt, type FrameRecord, type SuggestionEvaluation } from "../../src/suggest/eval.js";
 import { pointCloudView } from "../../src/suggest/lidar.js";
 import { SuggestionStage } from "../../src/suggest/stage.js";
 import type { EventSuggestion, ObjectSuggestion } from "../../src/suggest/types.js";
@@ -51,7 +51,7 @@ export function runSimulatedDrive(options: SimRunOptions): SimRun {
     },
   });
   const codec = defaultCodec();
-  const sweeps: { record: FrameRecord; points: Float32Array }[] = [];
+  const sweeps: { record: FrameRecord; data: Uint8Array }[] = [];
   const cameras: { record: FrameRecord; view: CameraView; tNs: bigint }[] = [];
   let nowNs = 0n;
   const sweepLatency = new WeakMap<Uint8Array, number>();
@@ -71,7 +71,7 @@ export function runSimulatedDrive(options: SimRunOptions): SimRun {
       };
       objectsBySequence.delete(frame.sequence);
       frames.push(record);
-      sweeps.push({ record, points: sweepPoints(codec, lidar.messages[0]!.data, stage) });
+      sweeps.push({ record, data: lidar.messages[0]!.data });
       for (const sample of frame.samples) {
         if (sample.type !== "sensor_msgs/CompressedImage" && sample.type !== "sensor_msgs/Image") continue;
         if (sample.messages.length === 0) continue;
@@ -96,7 +96,11 @@ export function runSimulatedDrive(options: SimRunOptions): SimRun {
   handleFrames(alignment.finish().frames);
   stage.finish();
   const truth = drive.truth();
-  for (const s of sweeps) s.record.truthPoints = countInside(truth, s.points, s.record.timeNs);
+  // The same visibility count `syncbag eval` makes from a recording, so both score alike.
+  for (const s of sweeps) {
+    const cloud = codec.decode<Parameters<typeof pointCloudView>[0] & { header: { frame_id: string } }>("sensor_msgs/PointCloud2", s.data);
+    s.record.truthPoints = countTruthPoints(truth, pointCloudView(cloud)!, stage.lidarMount(cloud.header.frame_id), s.record.timeNs);
+  }
   for (const c of cameras) {
     const boxes = truthBoxesAt(truth, c.tNs);
     for (const p of projectBoxes(boxes.map((b) => ({ box: b.box, vx: 0, vy: 0 })), c.view, 0, { speed: 0, yawRate: 0 })) {
@@ -104,40 +108,4 @@ export function runSimulatedDrive(options: SimRunOptions): SimRun {
     }
   }
   return { truth, frames, events, evaluation: evaluateSuggestions(truth, frames, events), stage, outputs };
-}
-
-/** The sweep's above-ground points in base_link (x, y pairs; NaN for ground returns). */
-function sweepPoints(codec: ReturnType<typeof defaultCodec>, data: Uint8Array, stage: SuggestionStage): Float32Array {
-  const cloud = codec.decode<Parameters<typeof pointCloudView>[0] & { header: { frame_id: string } }>("sensor_msgs/PointCloud2", data);
-  const view = pointCloudView(cloud)!;
-  const mount = stage.lidarMount(cloud.header.frame_id);
-  const dv = new DataView(view.data.buffer, view.data.byteOffset, view.data.byteLength);
-  const pts = new Float32Array(view.count * 2);
-  const c = Math.cos(mount.yaw), s = Math.sin(mount.yaw);
-  for (let i = 0; i < view.count; i++) {
-    const o = i * view.pointStep;
-    const x = dv.getFloat32(o + view.offsetX, true), y = dv.getFloat32(o + view.offsetY, true), z = dv.getFloat32(o + view.offsetZ, true) + mount.z;
-    pts[2 * i] = z > 0.3 ? mount.x + c * x - s * y : NaN;
-    pts[2 * i + 1] = mount.y + s * x + c * y;
-  }
-  return pts;
-}
-
-function countInside(truth: TruthFile, pts: Float32Array, tNs: bigint): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const t of truthBoxesAt(truth, tNs)) {
-    if (Math.hypot(t.box.x, t.box.y) > 60) continue;
-    const c = Math.cos(t.box.yaw), s = Math.sin(t.box.yaw);
-    // Generous margin: points are at their firing time, the box at the sweep start.
-    const hl = t.box.length / 2 + 0.8, hw = t.box.width / 2 + 0.8;
-    let n = 0;
-    for (let i = 0; i < pts.length; i += 2) {
-      const dx = pts[i]! - t.box.x, dy = pts[i + 1]! - t.box.y;
-      if (dx !== dx) continue;
-      const u = c * dx + s * dy, v = -s * dx + c * dy;
-      if (u > -hl && u < hl && v > -hw && v < hw) n++;
-    }
-    out.set(t.actor.id, n);
-  }
-  return out;
 }
