@@ -9,6 +9,8 @@
  *   harmonics and is not a warning signal;
  * - hysteresis: a tonal segment opens after `onFrames` tonal frames of the last few and closes
  *   after `offMs` without; onset and offset are the first and last tonal frame times;
+ * - coherence: a warning signal's peak moves smoothly, noise crossing the threshold jumps about;
+ *   a segment whose frame-to-frame steps are mostly large is dropped;
  * - classification of a segment by its peak-frequency track: a siren sweeps (range ≥ 200 Hz;
  *   wail turns slowly, yelp several times a second), a horn holds steady tones with its
  *   fundamental in 300–650 Hz.
@@ -33,6 +35,13 @@ export const AudioEventConfigSchema = z.strictObject({
   sirenMinSweepHz: z.number().positive().default(200),
   /** Direction reversals per second above which a siren is a yelp. */
   yelpReversalsPerS: z.number().positive().default(2),
+  /**
+   * A warning signal's peak moves smoothly from frame to frame (a fast yelp about 70 Hz per 10 ms);
+   * noise that crosses the prominence threshold now and then jumps hundreds of Hz. A segment needs
+   * this share of its frame-to-frame steps within coherentStepHz.
+   */
+  coherentStepHz: z.number().positive().default(150),
+  minCoherence: z.number().min(0).max(1).default(0.6),
 });
 export type AudioEventConfig = z.infer<typeof AudioEventConfigSchema>;
 
@@ -222,6 +231,9 @@ export class AudioEventDetector {
     const edge = cfg.fftSize / this.#rate / 4;
     const startS = seg.startS - edge, endS = seg.lastTonalS + edge;
     if (endS - startS < cfg.minEventMs / 1000) return;
+    let smooth = 0;
+    for (let i = 1; i < seg.freqs.length; i++) if (Math.abs(seg.freqs[i]! - seg.freqs[i - 1]!) <= cfg.coherentStepHz) smooth++;
+    if (seg.freqs.length > 1 && smooth / (seg.freqs.length - 1) < cfg.minCoherence) return;
     const sorted = [...seg.freqs].sort((a, b) => a - b);
     const p10 = sorted[Math.floor(sorted.length * 0.1)]!, p90 = sorted[Math.floor(sorted.length * 0.9)]!;
     const toNs = (s: number): bigint => this.#originNs! + BigInt(Math.round(s * 1e9));
