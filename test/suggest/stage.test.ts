@@ -93,6 +93,14 @@ describe("suggest/camera", () => {
     assert.equal(out.find((o) => o.index === 3)!.box.truncated, true);
   });
 
+  it("drops boxes too small to label and boxes outside the image", () => {
+    const far = { box: { x: 200, y: 0, z: 1, yaw: 0, length: 0.6, width: 0.6, height: 1.8 }, vx: 0, vy: 0 }; // ~1 px wide
+    const near = { box: { x: 30, y: 0, z: 1, yaw: 0, length: 0.6, width: 0.6, height: 1.8 }, vx: 0, vy: 0 }; // ~7 px wide
+    const outside = { box: { x: 5, y: 30, z: 1, yaw: 0, length: 4, width: 2, height: 1.5 }, vx: 0, vy: 0 }; // in front, off to the side
+    const out = projectBoxes([far, near, outside], view, 0, { speed: 0, yawRate: 0 });
+    assert.deepEqual(out.map((o) => o.index), [1]);
+  });
+
   it("moves boxes to the camera's capture time (ego motion)", () => {
     const ahead = { box: { x: 12, y: 3, z: 1.5, yaw: 0, length: 4, width: 2, height: 1 }, vx: 0, vy: 0 };
     const now = projectBoxes([ahead], view, 0, { speed: 0, yawRate: 0 })[0]!.box;
