@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { McapIndexedReader } from "@mcap/core";
 import { start } from "../../src/cli/commands/start.js";
 import { runEvalSections } from "../../src/cli/evaluate.js";
@@ -16,6 +18,8 @@ import { runSimulatedDrive } from "../suggest/sim-harness.js";
 import { mcapDecompressHandlers } from "../../src/convert/readers/decompress.js";
 import { simulateDrive } from "../../src/sim/drive.js";
 import { loadRig } from "../../src/sim/rig.js";
+
+const run = promisify(execFile);
 
 describe("npm start (simulated drive → node → MCAP)", function () {
   this.timeout(120_000);
@@ -88,6 +92,18 @@ describe("npm start (simulated drive → node → MCAP)", function () {
     assert.ok(Math.abs(json.camera.medianIoU - live.camera.medianIoU) <= 0.05, `camera median IoU, recording ${json.camera.medianIoU} vs live ${live.camera.medianIoU}`);
     assert.ok(json.lidar["car"]!.truth > 100 && json.lidar["car"]!.recall >= 0.7, `car ${json.lidar["car"]!.recall} of ${json.lidar["car"]!.truth}`);
     assert.ok(json.camera.pairs > 100 && json.camera.medianIoU >= 0.7, `camera ${json.camera.pairs} pairs, median IoU ${json.camera.medianIoU}`);
+    // The command itself: a table by default, one JSON key per section with --json, exit code 2
+    // because a 6 s drive's car recall is under the 0.9 target (the table says so).
+    const cli = [process.execPath, "--import", "tsx", "src/cli/main.ts", "eval", "--truth", result.truthPath, "--warmup", "1", result.mcapPath];
+    const cwd = new URL("../..", import.meta.url).pathname;
+    const asJson = await run(cli[0]!, [...cli.slice(1), "--json"], { cwd }).catch((e: { code: number; stdout: string }) => e);
+    const parsed = JSON.parse(asJson.stdout) as { suggestions: SuggestionEvaluation; alignment: unknown };
+    assert.equal(parsed.suggestions.lidar["car"]!.truth, json.lidar["car"]!.truth);
+    assert.equal(parsed.suggestions.lidar["car"]!.recall, json.lidar["car"]!.recall);
+    assert.ok(parsed.alignment !== null);
+    const asTable = await run(cli[0]!, cli.slice(1), { cwd }).catch((e: { code: number; stdout: string }) => e);
+    assert.equal("code" in asTable ? asTable.code : 0, json.lidar["car"]!.recall >= 0.9 ? 0 : 2);
+    assert.match(asTable.stdout, /car\s.*\d\.\d+/);
     assert.match(scored!.text, /recall/);
   });
 
