@@ -75,6 +75,9 @@ describe("npm start (simulated drive → node → MCAP)", function () {
     assert.equal(report.status.pipeline.stageErrors, 0);
     assert.ok((byTopic.get("/syncbag/suggestions")?.length ?? 0) > 0, "label suggestions recorded");
     assert.ok((byTopic.get("/syncbag/suggestions/scene")?.length ?? 0) > 0, "Foxglove SceneUpdate recorded");
+    for (const camera of loadRig("default").cameras) {
+      assert.ok((byTopic.get(`/syncbag/suggestions/${camera.name}/annotations`)?.length ?? 0) > 0, `Foxglove ImageAnnotations recorded for ${camera.name}`);
+    }
     // `syncbag eval`'s suggestion section, from the recording alone: the suggestions recorded are
     // scored against the truth file, as a table and as JSON. They must score as the same drive
     // scored in-process: the same truth boxes counted, and figures within a box or two (the node
