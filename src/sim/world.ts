@@ -183,7 +183,9 @@ export class World {
     const total = durationS + WORLD_MARGIN_S;
     const n = Math.ceil(total / EGO_DT) + 2;
     this.#n = n;
-    const scripted = sc.events === "random" ? randomEvents(rng, durationS, sc.eventsPerMinute) : [...sc.events].sort((a, b) => a.atS - b.atS);
+    // A scripted event at or after the drive's end does not happen in it (a rig's scenario outlives
+    // a shorter run), so it is not in the truth either.
+    const scripted = sc.events === "random" ? randomEvents(rng, durationS, sc.eventsPerMinute) : sc.events.filter((e) => e.atS < durationS).sort((a, b) => a.atS - b.atS);
 
     // 1. Longitudinal motion (independent of the road's shape).
     const v = new Float64Array(n);

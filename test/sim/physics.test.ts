@@ -107,6 +107,13 @@ describe("sim physics", function () {
     assert.ok(inside / candidates > 0.97, `${inside}/${candidates} actor points inside their boxes`);
   });
 
+  it("leaves out scripted events at or after the drive's end (a rig's scenario outlives a short run)", () => {
+    const base = loadRig("default");
+    const rig = { ...base, scenario: { ...base.scenario, events: [{ kind: "hard_braking" as const, atS: 2 }, { kind: "sharp_turn" as const, atS: 8 }, { kind: "lane_change" as const, atS: 40 }] } };
+    const world = new World({ rig, seed: 1, durationS: 8 });
+    assert.deepEqual(world.events.map((e) => e.kind), ["hard_braking"]);
+  });
+
   it("keeps buildings off the road through sharp turns (the ego never drives into a wall)", () => {
     const base = loadRig("default");
     for (const seed of [1, 3, 7]) {
