@@ -43,6 +43,12 @@ export const LidarProposalConfigSchema = z.strictObject({
   floatingAbove: z.number().positive().default(0.9),
   /** A floating cluster with nothing to join is kept (if vehicle-wide: ≥ 5 cells) when its lowest return is below this (m). */
   floatingKeepBelow: z.number().positive().default(1.3),
+  /**
+   * A floating cluster whose lower part lies in a nearer object's shadow (a car's roof seen over
+   * the car in front) is kept up to this lowest return (m): taller than vans, below the 2.2 m
+   * clearance of road signs' lower edges.
+   */
+  occludedKeepBelow: z.number().positive().default(2.2),
   /** Farthest a floating cluster is joined to the nearer cluster below its bearing (m). */
   mergeDistance: z.number().positive().default(6),
   /** Deskew each point to the sweep start from ego speed and yaw rate (needs the `t` field). */
@@ -87,6 +93,11 @@ export interface Proposal {
   points: number;
   /** Mean firing time of its returns after the sweep start (s): when the object was seen. */
   dtS?: number;
+  /**
+   * Only the object's top was seen (its sides in a nearer object's shadow): the returns lie
+   * somewhere on its roof, so unseen extents are added evenly around them, not away from the sensor.
+   */
+  topOnly?: boolean;
 }
 
 export const CLASS_PRIORS: Record<Exclude<ObjectClass, "unknown">, { length: number; width: number; height: number }> = {
@@ -414,6 +425,7 @@ export class LidarProposer {
       pts[ci] = m;
     }
     const owner = new Int32Array(clusters);
+    const topOnly = new Uint8Array(clusters);
     for (let ci = 0; ci < clusters; ci++) owner[ci] = ci;
     for (let ci = 0; ci < clusters; ci++) {
       if (bottom[ci]! < c.floatingAbove) continue;
@@ -442,7 +454,13 @@ export class LidarProposer {
       // Nothing nearer below it: a far vehicle that only the upper beams reached (the lower
       // ring's returns were taken as ground) stays on its own; only high floating returns
       // (sign gantries, tree crowns) with nothing to join are dropped.
-      owner[ci] = best >= 0 ? best : bottom[ci]! < c.floatingKeepBelow && start[ci + 1]! - start[ci]! >= 5 ? ci : -1;
+      const wide = start[ci + 1]! - start[ci]! >= 5;
+      if (best >= 0) owner[ci] = best;
+      else if (wide && bottom[ci]! < c.floatingKeepBelow) owner[ci] = ci;
+      else if (wide && bottom[ci]! < c.occludedKeepBelow && this.#inShadow(ci, clusters, mx, my, top, bottom, pts, mount.z)) {
+        owner[ci] = ci;
+        topOnly[ci] = 1;
+      } else owner[ci] = -1;
     }
     const shift = hasT && tLast > 0 ? this.#seamMerge(owner, clusters, order, start, seamX, seamY, tLast - tFirst) : null;
     const out: Proposal[] = [];
@@ -467,7 +485,7 @@ export class LidarProposer {
         }
       }
       if (points < c.minPoints) continue;
-      const proposal = fitCluster(cxs, cys, n2, hTop, c.cellSize);
+      const proposal = fitCluster(cxs, cys, n2, hTop, c.cellSize, topOnly[ci] === 1);
       if (proposal === null) continue;
       // Returns above maxHeight: a building, tree or pole, never one of our classes.
       if (hTop > c.maxHeight) {
@@ -479,6 +497,25 @@ export class LidarProposer {
       out.push(proposal);
     }
     return out;
+  }
+
+  /**
+   * Whether a floating cluster's missing lower part is hidden by a nearer grounded cluster on its
+   * bearing: the line from the sensor over that cluster's top passes within a metre (a beam gap or
+   * two at range) of the floating cluster's lowest return, so nothing below it could be seen.
+   */
+  #inShadow(ci: number, clusters: number, mx: Float64Array, my: Float64Array, top: Float32Array, bottom: Float32Array, pts: Int32Array, sensorZ: number): boolean {
+    const r = Math.hypot(mx[ci]!, my[ci]!);
+    for (let cj = 0; cj < clusters; cj++) {
+      if (cj === ci || bottom[cj]! >= this.#cfg.floatingAbove || pts[cj]! < this.#cfg.minPoints) continue;
+      const rj = Math.hypot(mx[cj]!, my[cj]!);
+      if (rj >= r) continue;
+      const cross = Math.abs(mx[ci]! * my[cj]! - my[ci]! * mx[cj]!) / Math.max(r, 1e-6);
+      if (cross >= 1.5) continue;
+      const shadow = sensorZ + ((top[cj]! - sensorZ) * r) / rj;
+      if (shadow >= bottom[ci]! - 1) return true;
+    }
+    return false;
   }
 
   /**
@@ -646,7 +683,7 @@ function sectorOf(x: number, y: number, sectors: number): number {
  * L-shape fit (closeness criterion, Zhang et al. 2017) over headings 0..90°, then extents, class,
  * and completion of the unseen sides from the class prior.
  */
-export function fitCluster(xs: Float64Array, ys: Float64Array, n: number, height: number, cellSize: number): Proposal | null {
+export function fitCluster(xs: Float64Array, ys: Float64Array, n: number, height: number, cellSize: number, topOnly = false): Proposal | null {
   let best = -Infinity, bestSpread = Infinity, bestI = 0;
   const d0 = Math.max(cellSize, 0.05);
   const c1 = new Float64Array(n), c2 = new Float64Array(n);
@@ -724,10 +761,12 @@ export function fitCluster(xs: Float64Array, ys: Float64Array, n: number, height
   let [b0, b1] = across as [number, number];
   if (category !== "unknown") {
     const prior = CLASS_PRIORS[category];
-    // Unseen sides face away from the sensor (at the origin): grow the box away from it.
+    // Unseen sides face away from the sensor (at the origin): grow the box away from it (around
+    // the returns when only the top was seen).
     const grow = (lo: number, hi: number, want: number): [number, number] => {
       const missing = want - (hi - lo);
       if (missing <= 0) return [lo, hi];
+      if (topOnly) return [lo - missing / 2, hi + missing / 2];
       const mid = (lo + hi) / 2;
       return mid >= 0 ? [lo, hi + missing] : [lo - missing, hi];
     };
@@ -751,18 +790,21 @@ export function fitCluster(xs: Float64Array, ys: Float64Array, n: number, height
     category,
     confidence,
     points: 0,
+    ...(topOnly ? { topOnly: true } : {}),
   };
 }
 
 /**
  * Completes a visible box to `prior` in its own axes (length along yaw): each missing extent is
- * added on the side away from the sensor at (sx, sy), since only the sides facing it were seen.
+ * added on the side away from the sensor at (sx, sy), since only the sides facing it were seen;
+ * evenly around the returns when only the top was seen.
  */
-export function growBox(visible: Box3D, prior: { length: number; width: number }, sx: number, sy: number): Box3D {
+export function growBox(visible: Box3D, prior: { length: number; width: number }, sx: number, sy: number, topOnly = false): Box3D {
   const c = Math.cos(visible.yaw), s = Math.sin(visible.yaw);
   const dx = sx - visible.x, dy = sy - visible.y;
   const su = c * dx + s * dy, sv = -s * dx + c * dy;
   const length = Math.max(visible.length, prior.length), width = Math.max(visible.width, prior.width);
+  if (topOnly) return { ...visible, length, width };
   const shiftU = ((length - visible.length) / 2) * (su > 0 ? -1 : 1);
   const shiftV = ((width - visible.width) / 2) * (sv > 0 ? -1 : 1);
   return { ...visible, x: visible.x + c * shiftU - s * shiftV, y: visible.y + s * shiftU + c * shiftV, length, width };

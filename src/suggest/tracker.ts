@@ -39,6 +39,8 @@ export interface Track {
   hits: number;
   misses: number;
   confirmed: boolean;
+  /** Hits that saw more than the object's top: its position along the line of sight is known. */
+  fullViews: number;
   /** Class votes (sum of confidences). */
   votes: Map<ObjectClass, number>;
   /** Kalman state [x, y, vx, vy] and covariance (4×4 row-major). */
@@ -73,7 +75,7 @@ export class Tracker {
       detections.forEach((d, di) => {
         // Compared where the track is predicted at the moment the sweep passed the object.
         const dt = d.dtS ?? 0;
-        const dist = Math.hypot(t.s[0]! + dt * t.s[2]! - d.box.x, t.s[1]! + dt * t.s[3]! - d.box.y);
+        const dist = residual(t.s[0]! + dt * t.s[2]! - d.box.x, t.s[1]! + dt * t.s[3]! - d.box.y, d, sensor, t.fullViews >= ESTABLISHED_HITS ? Math.max(t.box.length, d.box.length) : 0);
         const gate = this.#cfg.gate * (t.category === "pedestrian" || d.category === "pedestrian" ? 0.6 : 1) + Math.min(2, 0.5 * Math.sqrt(t.P[0]! + t.P[5]!));
         const classPenalty = compatible(t.category, d.category) ? 0 : 1.5;
         // Confirmed tracks are served first (a cascade, as in DeepSORT): a tentative track born
@@ -110,7 +112,7 @@ export class Tracker {
       P[10] = 25;
       P[15] = 25;
       this.#tracks.push({
-        id: this.#nextId++, category: d.category, confidence: d.confidence, box: { ...d.box }, vx: 0, vy: 0, hits: 1, misses: 0,
+        id: this.#nextId++, category: d.category, confidence: d.confidence, box: { ...d.box }, vx: 0, vy: 0, hits: 1, misses: 0, fullViews: d.topOnly === true ? 0 : 1,
         confirmed: this.#cfg.confirmHits <= 1, votes: new Map([[d.category, d.confidence]]), s: Float64Array.of(d.box.x, d.box.y, 0, 0), P,
       });
     });
@@ -168,7 +170,7 @@ export class Tracker {
       // An established track's class (votes over many frames, checked against its speed) knows the
       // object's size better than one partial view: the view is completed to that class's size.
       const shape = t.hits >= ESTABLISHED_HITS && t.category !== "unknown" ? t.category : category;
-      const box = shape === "unknown" ? aligned : growBox(aligned, CLASS_PRIORS[shape], this.#sensor.x, this.#sensor.y);
+      const box = shape === "unknown" ? aligned : growBox(aligned, CLASS_PRIORS[shape], this.#sensor.x, this.#sensor.y, input.topOnly === true);
       d = { ...d, box, category, confidence: cls.category === "unknown" ? d.confidence * 0.7 : cls.confidence };
       // An oriented reading is worth more than an unoriented one.
       weight = 3;
@@ -191,11 +193,22 @@ export class Tracker {
         for (let k = 0; k < 4; k++) v += P[row * 4 + k]! * H[m * 4 + k]!;
         PHt[row * 2 + m] = v;
       }
+    // R = r·I, plus, for a view of the top only, the returns' unknown place along the object's
+    // length (uniform: variance L²/12) along the line of sight.
+    const R = [r, 0, 0, r];
+    if (d.topOnly === true) {
+      const ux = (d.box.x - this.#sensor.x) / Math.max(range, 1e-6), uy = (d.box.y - this.#sensor.y) / Math.max(range, 1e-6);
+      const los = Math.max(t.box.length, d.box.length) ** 2 / 12;
+      R[0] += los * ux * ux;
+      R[1] += los * ux * uy;
+      R[2] += los * ux * uy;
+      R[3] += los * uy * uy;
+    }
     const S = [0, 0, 0, 0];
     for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) {
       let v = 0;
       for (let k = 0; k < 4; k++) v += H[a * 4 + k]! * PHt[k * 2 + b]!;
-      S[a * 2 + b] = v + (a === b ? r : 0);
+      S[a * 2 + b] = v + R[a * 2 + b]!;
     }
     const det = S[0]! * S[3]! - S[1]! * S[2]!;
     const i00 = S[3]! / det, i01 = -S[1]! / det, i10 = -S[2]! / det, i11 = S[0]! / det;
@@ -205,7 +218,17 @@ export class Tracker {
       K[row * 2] = p0 * i00 + p1 * i10;
       K[row * 2 + 1] = p0 * i01 + p1 * i11;
     }
-    const y0 = d.box.x - (s[0]! + dt * s[2]!), y1 = d.box.y - (s[1]! + dt * s[3]!);
+    let y0 = d.box.x - (s[0]! + dt * s[2]!), y1 = d.box.y - (s[1]! + dt * s[3]!);
+    if (d.topOnly === true && range > 1e-6 && t.fullViews >= ESTABLISHED_HITS) {
+      // A track whose motion full views established: the returns say where the object is across the line of sight; along it, only that the
+      // object spans them: no pull while the prediction's extent covers them (the same beam
+      // grazes each roof passing through its range, so the error repeats frame after frame).
+      const ux = (d.box.x - this.#sensor.x) / range, uy = (d.box.y - this.#sensor.y) / range;
+      const along = y0 * ux + y1 * uy, across = -y0 * uy + y1 * ux;
+      const excess = Math.sign(along) * Math.max(0, Math.abs(along) - Math.max(t.box.length, d.box.length) / 2);
+      y0 = excess * ux - across * uy;
+      y1 = excess * uy + across * ux;
+    }
     for (let row = 0; row < 4; row++) s[row] = s[row]! + K[row * 2]! * y0 + K[row * 2 + 1]! * y1;
     // P = (I − K H) P.
     const HP = new Float64Array(8);
@@ -221,6 +244,7 @@ export class Tracker {
     t.vx = s[2]!;
     t.vy = s[3]!;
     t.hits++;
+    if (input.topOnly !== true) t.fullViews++;
     t.misses = 0;
     if (t.hits >= this.#cfg.confirmHits) t.confirmed = true;
     t.votes.set(d.category, (t.votes.get(d.category) ?? 0) + weight * d.confidence);
@@ -240,7 +264,7 @@ export class Tracker {
     if (best !== t.category && (t.category === "pedestrian" || t.category === "cyclist") && (best === "car" || best === "truck")) {
       // The fragment was a vehicle: its box takes the vehicle's size, grown away from the sensor.
       const heading = Math.atan2(t.vy, t.vx);
-      const grown = growBox({ ...input.visible, yaw: heading, length: input.visible.length, width: input.visible.width }, CLASS_PRIORS[best], this.#sensor.x, this.#sensor.y);
+      const grown = growBox({ ...input.visible, yaw: heading, length: input.visible.length, width: input.visible.width }, CLASS_PRIORS[best], this.#sensor.x, this.#sensor.y, input.topOnly === true);
       t.box.length = grown.length;
       t.box.width = grown.width;
       t.box.height = Math.max(t.box.height, CLASS_PRIORS[best].height * 0.8);
@@ -323,4 +347,18 @@ function predict(t: Track, dt: number, q: number): void {
   t.P = out;
   t.box.x = s[0]!;
   t.box.y = s[1]!;
+}
+
+/**
+ * Distance from a track's prediction to a detection, off by (ex, ey). A view of the top only lies
+ * somewhere along the object's length on the line of sight: along it, only what exceeds half the
+ * length counts (length 0 for a track whose place along the line of sight is not yet known).
+ */
+function residual(ex: number, ey: number, d: Proposal, sensor: { x: number; y: number }, length: number): number {
+  if (d.topOnly !== true) return Math.hypot(ex, ey);
+  const range = Math.hypot(d.box.x - sensor.x, d.box.y - sensor.y);
+  if (range < 1e-6) return Math.hypot(ex, ey);
+  const ux = (d.box.x - sensor.x) / range, uy = (d.box.y - sensor.y) / range;
+  const along = ex * ux + ey * uy, across = -ex * uy + ey * ux;
+  return Math.hypot(across, Math.max(0, Math.abs(along) - length / 2));
 }

@@ -80,7 +80,7 @@ describe("npm start (simulated drive → node → MCAP)", function () {
     }
     // `syncbag eval`'s suggestion section, from the recording alone: the suggestions recorded are
     // scored against the truth file, as a table and as JSON. They must score as the same drive
-    // scored in-process: the same truth boxes counted, and figures within a box or two (the node
+    // scored in-process: the same truth boxes counted, and counts within two boxes (the node
     // interleaves telemetry with sweeps by wall time, which moves a box by centimetres).
     const [scored] = await runEvalSections(result.mcapPath, [new SuggestionEvalSection(await loadTruth(result.truthPath), { warmupS: 1 })]);
     const json = scored!.json as (SuggestionEvaluation & { malformed: number }) | null;
@@ -89,8 +89,9 @@ describe("npm start (simulated drive → node → MCAP)", function () {
     const live = runSimulatedDrive({ seed: 6, durationS: 6 }).evaluation;
     for (const c of ["car", "truck", "pedestrian", "cyclist"]) {
       assert.equal(json.lidar[c]!.truth, live.lidar[c]!.truth, `${c}: truth boxes, recording vs live`);
-      assert.ok(Math.abs(json.lidar[c]!.recall - live.lidar[c]!.recall) <= 0.02, `${c}: recall, recording ${json.lidar[c]!.recall} vs live ${live.lidar[c]!.recall}`);
-      assert.ok(Math.abs(json.lidar[c]!.precision - live.lidar[c]!.precision) <= 0.02, `${c}: precision, recording ${json.lidar[c]!.precision} vs live ${live.lidar[c]!.precision}`);
+      const [r, l] = [json.lidar[c]!, live.lidar[c]!];
+      assert.ok(Math.abs(r.matched - l.matched) <= 2, `${c}: boxes found, recording ${r.matched} vs live ${l.matched}`);
+      assert.ok(Math.abs(r.predicted - l.predicted) <= 2 && Math.abs(r.correct - l.correct) <= 2, `${c}: boxes suggested / right, recording ${r.predicted}/${r.correct} vs live ${l.predicted}/${l.correct}`);
     }
     assert.ok(Math.abs(json.camera.medianIoU - live.camera.medianIoU) <= 0.05, `camera median IoU, recording ${json.camera.medianIoU} vs live ${live.camera.medianIoU}`);
     assert.ok(json.lidar["car"]!.truth > 100 && json.lidar["car"]!.recall >= 0.7, `car ${json.lidar["car"]!.recall} of ${json.lidar["car"]!.truth}`);

@@ -78,6 +78,33 @@ describe("suggest/lidar: proposals", () => {
     assert.ok(!proposals.some((p) => Math.abs(p.visible.y - 12) < 2), "the sign is not an object");
   });
 
+  it("keeps a car seen only by its roof over the car in front, centred on the roof; drops a sign or a roof line nothing hides", () => {
+    // Sensor 1.9 m up. A car follows 12 m behind; 30 m behind, a second car whose front and sides
+    // are in the first one's shadow (the line over its roof descends to 0.9 m at 30 m): only one
+    // beam grazes its roof, a 1.75 m line of returns at 1.5 m (as on simulated seed 6).
+    const roofOnly = (withNearCar: boolean, height: number): ReturnType<LidarProposer["propose"]> => {
+      const pts: number[] = [];
+      for (let a = -Math.PI; a < Math.PI; a += 0.004) for (let r = 5; r < 45; r += 1.5) pts.push(r * Math.cos(a), r * Math.sin(a), -1.9);
+      if (withNearCar) {
+        for (let h = 0.3; h <= 1.5; h += 0.15) for (let v = -0.95; v <= 0.95; v += 0.1) pts.push(-9.8, v, h - 1.9);
+        for (let u = -14.4; u <= -9.8; u += 0.2) for (let v = -0.95; v <= 0.95; v += 0.2) pts.push(u, v, 1.5 - 1.9);
+      }
+      for (let v = 0.77; v <= 2.53; v += 0.195) pts.push(-30.3, v, height - 1.9);
+      const n = pts.length / 3, data = new Uint8Array(n * 12), view = new DataView(data.buffer);
+      pts.forEach((value, i) => view.setFloat32(i * 4, value, true));
+      return new LidarProposer().propose({ data, pointStep: 12, count: n, offsetX: 0, offsetY: 4, offsetZ: 8, littleEndian: true }, { x: 0, y: 0, z: 1.9, yaw: 0 });
+    };
+    const behind = (list: ReturnType<LidarProposer["propose"]>): typeof list => list.filter((p) => p.visible.x < -25);
+    const [car] = behind(roofOnly(true, 1.5));
+    assert.ok(car !== undefined, "the roof-only car is kept");
+    assert.equal(car.category, "car");
+    assert.equal(car.topOnly, true);
+    // Its returns lie somewhere on its roof: the box is centred on them, not grown away from the sensor.
+    assert.ok(Math.abs(car.box.x + 30.3) < 0.3 && car.box.length > 4, JSON.stringify(car.box));
+    assert.deepEqual(behind(roofOnly(true, 2.6)), [], "a sign 2.6 m up behind a car is not an object");
+    assert.deepEqual(behind(roofOnly(false, 1.5)), [], "returns 1.5 m up with nothing hiding what is below them are not an object");
+  });
+
   it("joins a following truck whose side's rear is seen at the sweep's start and its front at the end", () => {
     // A truck 31 m behind on a curve (heading −0.16 rad) at 12 m/s; the sweep starts straight
     // behind and turns clockwise (as the simulated sensor). Left of the seam the rear part of its

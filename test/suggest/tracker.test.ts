@@ -49,6 +49,30 @@ describe("suggest/tracker", () => {
     assert.equal(ids.size, 1, `ids ${[...ids]}`);
   });
 
+  it("keeps a tracked car's speed while only its roof is seen, the same beam grazing it at one range", () => {
+    // Pulling away at 3 m/s; from 27.75 m to 32.25 m only the beam that reaches the roof's height
+    // at 30 m sees it: every frame puts the returns at 30 m wherever the car is.
+    const view = (x: number, topOnly: boolean): Proposal => {
+      const p = det(x, 0);
+      return topOnly ? { ...p, visible: { ...p.box, length: 0.3, width: 1.8 }, topOnly: true } : { ...p, visible: { ...p.box, length: 4.5, width: 1.8 } };
+    };
+    const tracker = new Tracker();
+    const ids = new Set<number>();
+    let last: ReturnType<Tracker["update"]> = [];
+    for (let k = 0; k < 58; k++) {
+      const x = 15 + 0.3 * k;
+      const topOnly = x >= 27.75 && x <= 32.25;
+      last = tracker.update(k * 0.1, [view(topOnly ? 30 : x, topOnly)]);
+      if (k >= 2) {
+        assert.equal(last.length, 1, `published at ${x.toFixed(2)} m`);
+        ids.add(last[0]!.id);
+      }
+    }
+    const car = last[0]!;
+    assert.equal(ids.size, 1);
+    assert.ok(Math.abs(car.vx - 3) < 0.3 && Math.abs(car.box.x - 32.1) < 0.5, `after the roof-only views: x ${car.box.x}, vx ${car.vx}`);
+  });
+
   it("takes a person-sized object riding at 3.3 m/s (a slow cyclist) for a cyclist seen from behind, and sizes it so", () => {
     const tracker = new Tracker();
     let last: ReturnType<Tracker["update"]> = [];
