@@ -73,6 +73,44 @@ describe("suggest/tracker", () => {
     assert.ok(Math.abs(car.vx - 3) < 0.3 && Math.abs(car.box.x - 32.1) < 0.5, `after the roof-only views: x ${car.box.x}, vx ${car.vx}`);
   });
 
+  it("lets a vehicle's view take over the person-sized track its first returns made (an oncoming car's front)", () => {
+    // Oncoming at 9 m/s: at range only a sliver of its front is seen (person-sized); from 0.6 s on,
+    // the whole car, its box centred 2.25 m behind the front.
+    const tracker = new Tracker();
+    const ids = new Set<number>();
+    let firstCar = -1;
+    for (let k = 0; k < 12; k++) {
+      const front = 35 - 0.9 * k;
+      const whole = k >= 6;
+      const d: Proposal = whole
+        ? { ...det(front + 2.25, 3), visible: { x: front + 2.25, y: 3, z: 0.75, yaw: 0, length: 4.5, width: 1.85, height: 1.5 } }
+        : { ...det(front, 3, "pedestrian"), visible: { x: front, y: 3, z: 0.75, yaw: 0, length: 0.3, width: 0.5, height: 1.3 } };
+      for (const t of tracker.update(k * 0.1, [d])) {
+        ids.add(t.id);
+        if (t.category === "car" && firstCar < 0) firstCar = k;
+      }
+    }
+    assert.equal(firstCar, 6, "the car is published from its first whole view");
+    assert.equal(ids.size, 1, `one id: ${[...ids]}`);
+  });
+
+  it("keeps a person's track when a car first seen beside them covers where they stand", () => {
+    const tracker = new Tracker();
+    let person = -1;
+    for (let k = 0; k < 10; k++) {
+      const walker: Proposal = { ...det(10 + 0.12 * k, 1.95, "pedestrian"), visible: { x: 10 + 0.12 * k, y: 1.95, z: 0.9, yaw: 0, length: 0.5, width: 0.5, height: 1.75 } };
+      // From 0.5 s a car pulls up alongside; its box (with the 0.3 m margin) reaches the person.
+      const dets = k >= 5 ? [walker, det(10.6, 3.1)] : [walker];
+      const out = tracker.update(k * 0.1, dets);
+      const p = out.find((t) => Math.abs(t.box.y - 1.95) < 0.3);
+      if (k === 4) person = p!.id;
+      if (k > 4) {
+        assert.equal(p?.id, person, `frame ${k}: ${JSON.stringify(out.map((t) => [t.id, t.category, t.box.y]))}`);
+        assert.equal(p?.category, "pedestrian");
+      }
+    }
+  });
+
   it("takes a person-sized object riding at 3.3 m/s (a slow cyclist) for a cyclist seen from behind, and sizes it so", () => {
     const tracker = new Tracker();
     let last: ReturnType<Tracker["update"]> = [];
