@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { bevIntersection, bevIoU, evaluateSuggestions, type FrameRecord } from "../../src/suggest/eval.js";
+import type { ObjectSuggestion } from "../../src/suggest/types.js";
+import type { TruthFile } from "../../src/sim/truth.js";
+
+/** A truth file with the ego parked at the origin and actors standing still, 2 s long. */
+function still(actors: { id: number; cls: "car" | "pedestrian"; x: number; y: number; size: [number, number, number] }[]): TruthFile {
+  const pose = (x: number, y: number, tNs: string) => ({ tNs, x, y, z: 0.75, yaw: 0, vx: 0, vy: 0 });
+  const span = (x: number, y: number) => [pose(x, y, "0"), pose(x, y, "2000000000")];
+  return {
+    version: 1, seed: 0, rig: "test", scenario: "still", startNs: "0", endNs: "2000000000", sensors: [], messages: {}, events: [],
+    ego: span(0, 0),
+    actors: actors.map((a) => ({ id: a.id, class: a.cls, size: { x: a.size[0], y: a.size[1], z: a.size[2] }, track: span(a.x, a.y) })),
+  };
+}
+
+function object(trackId: number, category: string, x: number, y: number, length: number, width: number): ObjectSuggestion {
+  return { kind: "object", trackId, category, confidence: 0.9, source: "lidar", frameId: "base_link", box: { x, y, z: 0.75, yaw: 0, length, width, height: 1.5 }, velocity: { x: 0, y: 0, z: 0 }, timeNs: 0n, boxes2d: [] };
+}
+
+describe("suggest/eval: scoring rules", () => {
+  const truth = still([
+    { id: 1, cls: "car", x: 10, y: 0, size: [4.6, 1.9, 1.5] },
+    { id: 2, cls: "car", x: 30, y: 3, size: [4.6, 1.9, 1.5] }, // hidden: 5 returns
+    { id: 3, cls: "pedestrian", x: 8, y: 6, size: [0.6, 0.6, 1.75] },
+  ]);
+  const frames = (objects: (k: number) => ObjectSuggestion[]): FrameRecord[] =>
+    Array.from({ length: 10 }, (_, k) => ({ timeNs: BigInt(1_000_000_000 + k * 100_000_000), objects: objects(k), truthPoints: new Map([[1, 200], [2, 5], [3, 40]]) }));
+
+  it("matches at BEV IoU ≥ 0.5 per class, counts wrong classes against precision, and id switches", () => {
+    const e = evaluateSuggestions(truth, frames((k) => [object(k < 5 ? 7 : 8, "car", 10.3, 0.1, 4.5, 1.85), object(9, "cyclist", 8, 6, 0.6, 0.6), object(10, "car", -20, 0, 4.5, 1.85)]), []);
+    assert.deepEqual([e.lidar["car"]!.truth, e.lidar["car"]!.matched, e.lidar["car"]!.predicted, e.lidar["car"]!.correct], [10, 10, 20, 10]);
+    assert.deepEqual([e.lidar["pedestrian"]!.truth, e.lidar["pedestrian"]!.matched], [10, 0]);
+    assert.deepEqual([e.lidar["cyclist"]!.predicted, e.lidar["cyclist"]!.correct], [10, 0]);
+    assert.equal(e.idSwitches, 1);
+  });
+
+  it("neither credits nor blames a box on an object too few rays reached, however small the box", () => {
+    // A person-sized sliver of the hidden car: IoU with it 0.04, but it lies on it.
+    const sliver = object(11, "pedestrian", 28.4, 2.6, 0.6, 0.6);
+    assert.ok(bevIoU(sliver.box, { x: 30, y: 3, z: 0.75, yaw: 0, length: 4.6, width: 1.9, height: 1.5 }) < 0.1);
+    assert.ok(Math.abs(bevIntersection(sliver.box, sliver.box) - 0.36) < 1e-9);
+    const e = evaluateSuggestions(truth, frames(() => [sliver]), []);
+    assert.equal(e.lidar["pedestrian"]!.predicted, 0);
+    assert.equal(e.lidar["car"]!.truth, 10, "the hidden car is not counted either");
+    // The same box off the hidden car is a false suggestion.
+    const off = evaluateSuggestions(truth, frames(() => [object(11, "pedestrian", 24, 2.6, 0.6, 0.6)]), []);
+    assert.equal(off.lidar["pedestrian"]!.predicted, 10);
+  });
+});
