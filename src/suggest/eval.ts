@@ -284,6 +284,42 @@ function iou2dOf(a: Box2D, b: Box2D): number {
 
 const pct = (x: number): string => (Number.isNaN(x) ? "–" : x.toFixed(3));
 
+/**
+ * The targets a drive's suggestions are held to (the issue's "must show"), each missed one named
+ * with its figure. A figure with nothing to judge (no truth of that kind) is not a miss; a false
+ * alarm rate is judged only past one false alarm, as a short drive cannot show "≤ 1 per 10 min".
+ */
+export function suggestionTargetMisses(e: SuggestionEvaluation): string[] {
+  const misses: string[] = [];
+  const below = (name: string, value: number, min: number): void => {
+    if (!Number.isNaN(value) && value < min) misses.push(`${name} ${value.toFixed(3)} < ${min}`);
+  };
+  const above = (name: string, value: number, max: number, unit = ""): void => {
+    if (!Number.isNaN(value) && value > max) misses.push(`${name} ${value.toFixed(unit === "" ? 2 : 0)}${unit} > ${max}${unit}`);
+  };
+  for (const c of ["car", "truck"]) {
+    const s = e.lidar[c];
+    if (s === undefined) continue;
+    below(`${c} recall`, s.recall, 0.9);
+    below(`${c} precision`, s.precision, 0.85);
+  }
+  for (const c of ["pedestrian", "cyclist"]) if (e.lidar[c] !== undefined) below(`${c} recall`, e.lidar[c]!.recall, 0.7);
+  if (e.trackSeconds > 0) above("id switches per 100 track-s", e.idSwitchesPer100TrackS, 5);
+  if (e.camera.pairs > 0) below("camera median 2D IoU", e.camera.medianIoU, 0.7);
+  if (e.audio.events.length > 0) {
+    below("audio recall", e.audio.recall, 0.95);
+    above("audio onset error", e.audio.maxOnsetErrorMs, 150, " ms");
+  }
+  if (e.audio.falseAlarms > 1) above("audio false alarms per 10 min", e.audio.falseAlarmsPer10Min, 1);
+  if (e.telemetry.events.length > 0) {
+    below("telemetry recall", e.telemetry.recall, 1);
+    above("telemetry onset error", e.telemetry.maxOnsetErrorMs, 100, " ms");
+  }
+  if (e.telemetry.falseEvents > 1) above("telemetry false events per 10 min", e.telemetry.falseEventsPer10Min, 1);
+  if (e.latency.samples > 0) above("latency p99", e.latency.p99Ms, 50, " ms");
+  return misses;
+}
+
 export function formatSuggestionTable(e: SuggestionEvaluation): string {
   const lines = ["suggestions vs truth", "class        truth  recall  predicted  precision"];
   for (const [c, s] of Object.entries(e.lidar)) lines.push(`${c.padEnd(12)} ${String(s.truth).padStart(5)}  ${pct(s.recall).padStart(6)}  ${String(s.predicted).padStart(9)}  ${pct(s.precision).padStart(9)}`);

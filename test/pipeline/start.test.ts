@@ -108,6 +108,7 @@ describe("npm start (simulated drive → node → MCAP)", function () {
     const asTable = await run(cli[0]!, cli.slice(1), { cwd }).catch((e: { code: number; stdout: string }) => e);
     assert.equal("code" in asTable ? asTable.code : 0, json.lidar["car"]!.recall >= 0.9 ? 0 : 2);
     assert.match(asTable.stdout, /car\s.*\d\.\d+/);
+    if (json.lidar["car"]!.recall < 0.9) assert.match(asTable.stdout, /below target: .*car recall 0\.\d+ < 0\.9/);
     assert.match(scored!.text, /recall/);
   });
 

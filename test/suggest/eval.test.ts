@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bevIntersection, bevIoU, evaluateSuggestions, type FrameRecord } from "../../src/suggest/eval.js";
+import { bevIntersection, bevIoU, evaluateSuggestions, suggestionTargetMisses, type FrameRecord } from "../../src/suggest/eval.js";
 import type { ObjectSuggestion } from "../../src/suggest/types.js";
 import type { TruthFile } from "../../src/sim/truth.js";
 
@@ -46,5 +46,12 @@ describe("suggest/eval: scoring rules", () => {
     // The same box off the hidden car is a false suggestion.
     const off = evaluateSuggestions(truth, frames(() => [object(11, "pedestrian", 24, 2.6, 0.6, 0.6)]), []);
     assert.equal(off.lidar["pedestrian"]!.predicted, 10);
+  });
+
+  it("names every target a drive misses, and judges nothing it has no truth for", () => {
+    const good = evaluateSuggestions(truth, frames(() => [object(7, "car", 10.3, 0.1, 4.5, 1.85), object(9, "pedestrian", 8, 6, 0.6, 0.6)]), []);
+    assert.deepEqual(suggestionTargetMisses(good), [], "a perfect drive; no truck, cyclist, camera or event truth to judge");
+    const poor = evaluateSuggestions(truth, frames((k) => [object(k, "car", 10.3, 0.1, 4.5, 1.85), object(50, "car", -20, 0, 4.5, 1.85), ...(k < 5 ? [object(9, "pedestrian", 8, 6, 0.6, 0.6)] : [])]), []);
+    assert.deepEqual(suggestionTargetMisses(poor), ["car precision 0.500 < 0.85", "pedestrian recall 0.500 < 0.7", "id switches per 100 track-s 600.00 > 5"]);
   });
 });
