@@ -226,9 +226,10 @@ export class Tracker {
     }
     let y0 = d.box.x - (s[0]! + dt * s[2]!), y1 = d.box.y - (s[1]! + dt * s[3]!);
     if (d.topOnly === true && range > 1e-6 && t.fullViews >= ESTABLISHED_HITS) {
-      // A track whose motion full views established: the returns say where the object is across the line of sight; along it, only that the
-      // object spans them: no pull while the prediction's extent covers them (the same beam
-      // grazes each roof passing through its range, so the error repeats frame after frame).
+      // A track whose motion full views established: the returns say where the object is across
+      // the line of sight; along it, only that the object spans them. No pull while the
+      // prediction's extent covers them (the same beam grazes each roof passing through its
+      // range, so the error repeats frame after frame and would stop the track).
       const ux = (d.box.x - this.#sensor.x) / range, uy = (d.box.y - this.#sensor.y) / range;
       const along = y0 * ux + y1 * uy, across = -y0 * uy + y1 * ux;
       const excess = Math.sign(along) * Math.max(0, Math.abs(along) - Math.max(t.box.length, d.box.length) / 2);
