@@ -9,25 +9,38 @@ import { readStamp } from "../messages/stamp.js";
 import { normalizeTypeName } from "../messages/catalogue.js";
 import { AlignmentEvalSection, type AlignmentSectionResult, type EvalSection, type EvalSectionResult } from "../align/eval.js";
 import { readMcapRecords } from "../convert/readers/mcap.js";
+import { RecordingError } from "../convert/readers/source.js";
 import type { TruthFile } from "../sim/truth.js";
 import { SuggestionEvalSection } from "../suggest/eval-section.js";
 
 export type { FrameSummary } from "../align/eval.js";
 export type RecordingEvaluation = AlignmentSectionResult;
 
-/** Feeds every message of the MCAP at `path` to each section, then collects their results. */
-export async function runEvalSections(path: string, sections: readonly EvalSection[]): Promise<EvalSectionResult[]> {
+/**
+ * Feeds every message of the MCAP at `path` to each section, then collects their results. A
+ * file that turns out truncated or corrupt part-way throws, unless `onDamage` is given: then the
+ * sections are scored on every message before the damage and `onDamage` is told what was wrong
+ * (a file that yields no message at all still throws).
+ */
+export async function runEvalSections(path: string, sections: readonly EvalSection[], options: { onDamage?: (problem: RecordingError) => void } = {}): Promise<EvalSectionResult[]> {
   const channels = new Map<number, { topic: string; type: string }>();
   const schemas = new Map<number, string>();
-  for await (const record of readMcapRecords(path)) {
-    if (record.type === "Schema") schemas.set(record.id, normalizeTypeName(record.name));
-    else if (record.type === "Channel") channels.set(record.id, { topic: record.topic, type: schemas.get(record.schemaId) ?? "" });
-    else if (record.type === "Message") {
-      const channel = channels.get(record.channelId);
-      if (channel === undefined) continue;
-      const message = { topic: channel.topic, type: channel.type, data: record.data, logTimeNs: record.logTime, publishTimeNs: record.publishTime };
-      for (const section of sections) section.add(message);
+  let messages = 0;
+  try {
+    for await (const record of readMcapRecords(path)) {
+      if (record.type === "Schema") schemas.set(record.id, normalizeTypeName(record.name));
+      else if (record.type === "Channel") channels.set(record.id, { topic: record.topic, type: schemas.get(record.schemaId) ?? "" });
+      else if (record.type === "Message") {
+        const channel = channels.get(record.channelId);
+        if (channel === undefined) continue;
+        messages++;
+        const message = { topic: channel.topic, type: channel.type, data: record.data, logTimeNs: record.logTime, publishTimeNs: record.publishTime };
+        for (const section of sections) section.add(message);
+      }
     }
+  } catch (error) {
+    if (!(error instanceof RecordingError) || options.onDamage === undefined || messages === 0 || error.kind === "unreadable") throw error;
+    options.onDamage(error);
   }
   return sections.map((section) => section.finish());
 }

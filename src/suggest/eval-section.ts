@@ -27,6 +27,8 @@ export class SuggestionEvalSection implements EvalSection {
   readonly #events = new Map<string, EventSuggestion>();
   readonly #points = new Map<bigint, Map<number, number>>();
   #malformed = 0;
+  /** Latest message time seen: where a recording cut short ends. */
+  #lastNs = 0n;
 
   constructor(truth: TruthFile, options: SuggestionEvalOptions = {}) {
     this.#truth = truth;
@@ -34,6 +36,7 @@ export class SuggestionEvalSection implements EvalSection {
   }
 
   add(message: EvalMessage): void {
+    if (message.publishTimeNs > this.#lastNs) this.#lastNs = message.publishTimeNs;
     try {
       if (message.type === "tf2_msgs/TFMessage") this.#tf.add(this.#codec.decode(message.type, message.data));
       else if (message.type === "sensor_msgs/CameraInfo") {
@@ -56,7 +59,7 @@ export class SuggestionEvalSection implements EvalSection {
       f.truthPoints = this.#points.get(f.timeNs) ?? nearest(this.#points, f.timeNs);
       this.#project(f);
     }
-    const evaluation = evaluateSuggestions(this.#truth, this.#frames, [...this.#events.values()], this.#options);
+    const evaluation = evaluateSuggestions(this.#truth, this.#frames, [...this.#events.values()], { ...this.#options, untilNs: this.#lastNs });
     const misses = suggestionTargetMisses(evaluation);
     const verdict = misses.length === 0 ? "targets: all met" : `below target: ${misses.join("; ")}`;
     const text = `${formatSuggestionTable(evaluation)}\n${verdict}${this.#malformed > 0 ? `\nunreadable messages: ${this.#malformed}` : ""}`;

@@ -35,6 +35,11 @@ export interface SuggestionEvalOptions {
   eventToleranceS?: number;
   /** Seconds at the start not scored (trackers and detectors warming up). */
   warmupS?: number;
+  /**
+   * End of what was recorded, when the recording stops before the drive did (a file cut short):
+   * truth events not over by then are not scored, and false-alarm rates are per recorded time.
+   */
+  untilNs?: bigint;
 }
 
 export interface ClassScore {
@@ -256,9 +261,13 @@ export function evaluateSuggestions(truth: TruthFile, frames: readonly FrameReco
     s.recall = s.truth > 0 ? s.matched / s.truth : NaN;
     s.precision = s.predicted > 0 ? s.correct / s.predicted : NaN;
   }
-  const durationMin = Number(endNs - startNs) / 60e9;
-  const audioTruth = truth.events.filter((e) => e.kind in TRUTH_TO_CATEGORY);
-  const teleTruth = truth.events.filter((e) => !(e.kind in TRUTH_TO_CATEGORY));
+  // A recording within a second of the drive's end covers it (its last message is a little
+  // before the truth's end time); one cut earlier is scored up to its end.
+  const untilNs = options.untilNs !== undefined && options.untilNs < endNs - 1_000_000_000n ? options.untilNs : endNs;
+  const durationMin = Number(untilNs - startNs) / 60e9;
+  const recorded = truth.events.filter((e) => BigInt(e.endNs) <= untilNs);
+  const audioTruth = recorded.filter((e) => e.kind in TRUTH_TO_CATEGORY);
+  const teleTruth = recorded.filter((e) => !(e.kind in TRUTH_TO_CATEGORY));
   const audio = scoreEvents(audioTruth, events.filter((e) => e.source === "audio"), tol);
   const tele = scoreEvents(teleTruth, events.filter((e) => e.source === "telemetry" && e.category !== "speeding"), tol);
   const trackSeconds = trackFrames * periodS;

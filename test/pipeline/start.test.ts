@@ -3,7 +3,7 @@
  * recorded, read back with @mcap/core's indexed reader and compared with what was published.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFile } from "node:child_process";
@@ -109,6 +109,20 @@ describe("npm start (simulated drive → node → MCAP)", function () {
     assert.equal("code" in asTable ? asTable.code : 0, json.lidar["car"]!.recall >= 0.9 ? 0 : 2);
     assert.match(asTable.stdout, /car\s.*\d\.\d+/);
     if (json.lidar["car"]!.recall < 0.9) assert.match(asTable.stdout, /below target: .*car recall 0\.\d+ < 0\.9/);
+    // A copy cut in half (a crash, a full disk): eval and export still use every message before the
+    // cut, name the damage, and exit 1.
+    const cut = join(dir, "cut.mcap");
+    await writeFile(cut, bytes.subarray(0, bytes.byteLength >> 1));
+    const cutEval = await run(cli[0]!, [...cli.slice(1, 6), result.truthPath, "--warmup", "1", cut, "--json"], { cwd }).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    assert.equal("code" in cutEval ? cutEval.code : 0, 1);
+    assert.match(cutEval.stderr, /cut\.mcap: truncated: .*scored the messages before it/);
+    const cutScore = (JSON.parse(cutEval.stdout) as { suggestions: SuggestionEvaluation }).suggestions;
+    assert.ok(cutScore.lidar["car"]!.truth > 0 && cutScore.lidar["car"]!.truth < json.lidar["car"]!.truth, `car truth boxes in the first half: ${cutScore.lidar["car"]!.truth}`);
+    const exported = join(dir, "cut.jsonl");
+    const cutExport = await run(process.execPath, ["--import", "tsx", "src/cli/main.ts", "export", cut, "-o", exported, "--format", "jsonl"], { cwd }).catch((e: { code: number; stderr: string }) => e);
+    assert.equal("code" in cutExport ? cutExport.code : 0, 1);
+    assert.match(cutExport.stderr, /truncated: .*exported the suggestions before it/);
+    assert.ok((await readFile(exported, "utf8")).trim().split("\n").length > 10);
     assert.match(scored!.text, /recall/);
   });
 

@@ -54,4 +54,19 @@ describe("suggest/eval: scoring rules", () => {
     const poor = evaluateSuggestions(truth, frames((k) => [object(k, "car", 10.3, 0.1, 4.5, 1.85), object(50, "car", -20, 0, 4.5, 1.85), ...(k < 5 ? [object(9, "pedestrian", 8, 6, 0.6, 0.6)] : [])]), []);
     assert.deepEqual(suggestionTargetMisses(poor), ["car precision 0.500 < 0.85", "pedestrian recall 0.500 < 0.7", "id switches per 100 track-s 600.00 > 5"]);
   });
+
+  it("scores a recording cut short only on the truth events over before its end", () => {
+    const withEvents: TruthFile = { ...truth, endNs: "10000000000", events: [
+      { kind: "hard_braking", startNs: "2000000000", endNs: "3000000000", peak: -5 },
+      { kind: "sharp_turn", startNs: "6000000000", endNs: "8000000000", peak: 0.4 },
+    ] };
+    const braking = { kind: "event" as const, trackId: 1, category: "hard_braking", confidence: 0.9, source: "telemetry" as const, startNs: 2_050_000_000n, endNs: 2_900_000_000n, peakValue: -5 };
+    const whole = evaluateSuggestions(withEvents, [], [braking]);
+    assert.equal(whole.telemetry.recall, 0.5, "the whole drive: the turn was missed");
+    const cut = evaluateSuggestions(withEvents, [], [braking], { untilNs: 5_000_000_000n });
+    assert.equal(cut.telemetry.recall, 1, "cut at 5 s: the turn is not in the recording");
+    assert.ok(Math.abs(cut.telemetry.falseEventsPer10Min) < 1e-9 && cut.telemetry.events.length === 1);
+    // A recording ending within a second of the drive covers it.
+    assert.equal(evaluateSuggestions(withEvents, [], [braking], { untilNs: 9_500_000_000n }).telemetry.recall, 0.5);
+  });
 });

@@ -13,7 +13,7 @@ export function register(program: Command): void {
   program
     .command("eval")
     .description(
-      "Score a recording against the simulator's ground truth: per sensor p50 / p99 / max of |corrected − true capture time| after the warm-up, the time after which each sensor stayed within its bound (2 ms with a known latency, 5 ms calibrated), flagged frame samples and calibrated latencies; then the label-suggestion section (recall, precision, IoU, events). Exit code 2 when any section misses its bounds (a sensor beyond its alignment bound, or suggestions below their targets; each table says which), 1 on an unreadable input.",
+      "Score a recording against the simulator's ground truth: per sensor p50 / p99 / max of |corrected − true capture time| after the warm-up, the time after which each sensor stayed within its bound (2 ms with a known latency, 5 ms calibrated), flagged frame samples and calibrated latencies; then the label-suggestion section (recall, precision, IoU, events). Exit code 2 when any section misses its bounds (a sensor beyond its alignment bound, or suggestions below their targets; each table says which), 1 on an unreadable input or on a damaged one (truncated, corrupt), whose messages before the damage are still scored.",
     )
     .argument("<recording>", "an MCAP written by syncbag (node, start or convert): publish_time = corrected capture time")
     .requiredOption("--truth <file>", "the drive's <drive>.truth.json (written by the simulator beside the recording)")
@@ -26,7 +26,8 @@ export function register(program: Command): void {
         const truth = await loadTruth(options.truth);
         // Evaluation sections, one pass over the file; add a concern with one line here.
         const sections: EvalSection[] = [alignmentSection(truth, { warmupS }), new SuggestionEvalSection(truth, { warmupS })];
-        const results = await runEvalSections(recording, sections);
+        let damage: string | null = null;
+        const results = await runEvalSections(recording, sections, { onDamage: (problem) => (damage = problem.message) });
         if (options.json === true) {
           const json = Object.fromEntries(results.map((r) => [r.name, r.json]));
           console.log(JSON.stringify(json, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2));
@@ -34,6 +35,11 @@ export function register(program: Command): void {
           console.log(results.map((r) => r.text).join("\n\n"));
         }
         if (results.some((r) => !r.ok)) process.exitCode = 2;
+        if (damage !== null) {
+          // The readable part was scored; the damage still fails the run (exit 1), as bad input.
+          console.error(`syncbag eval: ${damage}: scored the messages before it; \`syncbag recover\` rebuilds a readable file`);
+          process.exitCode = 1;
+        }
       } catch (error) {
         reportFailure("eval", error);
       }

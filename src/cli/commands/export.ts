@@ -20,11 +20,16 @@ export function register(program: Command): void {
       try {
         if (options.format !== "jsonl" && options.format !== "openlabel") throw new Error(`--format: expected jsonl or openlabel, got "${options.format}"`);
         const collector = new SuggestionCollector();
-        await runEvalSections(recording, [collector]);
+        let damage: string | null = null;
+        await runEvalSections(recording, [collector], { onDamage: (problem) => (damage = problem.message) });
         const text = options.format === "jsonl" ? toJsonLines(collector).join("\n") + "\n" : JSON.stringify(toOpenLabel(collector, { name: recording }), null, 1);
         await writeFile(options.output, text);
         console.log(`syncbag export: ${collector.frames.length} frames, ${collector.events.size} events → ${options.output}${collector.malformed ? ` (${collector.malformed} unreadable messages skipped)` : ""}`);
         if (collector.frames.length === 0 && collector.events.size === 0) process.exitCode = 2;
+        if (damage !== null) {
+          console.error(`syncbag export: ${damage}: exported the suggestions before it; \`syncbag recover\` rebuilds a readable file`);
+          process.exitCode = 1;
+        }
       } catch (error) {
         reportFailure("export", error);
       }
