@@ -118,6 +118,9 @@ const ANGLE_STEPS = 45;
 const FLOATING_TOUCH = 1.0;
 /** Range (m) beyond which clustering links cells two apart (sparser returns). */
 const FAR_LINK_RANGE = 25;
+/** Cells this many apart along the line of sight (within asin(RADIAL_LINK_SIN) of it) are linked. */
+const RADIAL_LINK = 3;
+const RADIAL_LINK_SIN = 0.34;
 /** A cluster touches the sweep's seam if a cell lies this close (m) to the seam's ray. */
 const SEAM_TOUCH = 1.0;
 /** Cells this close (m) to the seam's ray give a seam part's nearest range. */
@@ -376,11 +379,18 @@ export class LidarProposer {
       // side under one ring): there, cells two apart are linked too, or the side falls apart into
       // scraps that are dropped or joined to the wrong neighbour.
       const cxm = sx[cell]! / cn[cell]!, cym = syy[cell]! / cn[cell]!;
-      if (cxm * cxm + cym * cym < farR2) continue;
-      for (let di = -2; di <= 0; di++) {
-        for (let dj = -2; dj <= 2; dj++) {
+      const r2 = cxm * cxm + cym * cym;
+      // A surface almost along the line of sight (a car's side passed at a shallow angle) leaves
+      // its returns up to three cells apart at any range, spread along the ray: cells that far
+      // apart along the ray (within 20°) are linked too. Two objects on one bearing that close
+      // are one hiding the other, so little is merged that should not be.
+      const inv = 1 / Math.sqrt(Math.max(r2, 1e-9)), rx = cxm * inv, ry = cym * inv;
+      for (let di = -RADIAL_LINK; di <= 0; di++) {
+        for (let dj = -RADIAL_LINK; dj <= RADIAL_LINK; dj++) {
           if (di === 0 && dj >= 0) break;
-          if (di > -2 && dj > -2 && dj < 2 && di === -1) continue; // the 8-neighbourhood, done above
+          if (di >= -1 && dj >= -1 && dj <= 1) continue; // the 8-neighbourhood, done above
+          const far = r2 >= farR2 && di >= -2 && dj >= -2 && dj <= 2;
+          if (!far && Math.abs(di * ry - dj * rx) > RADIAL_LINK_SIN * Math.hypot(di, dj)) continue;
           const nb = cell + di * N + dj;
           if (nb >= 0 && cellStamp[nb] === stamp) union(cell, nb);
         }

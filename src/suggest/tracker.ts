@@ -183,9 +183,10 @@ export class Tracker {
     }
     // A near object is measured more precisely than a far one (denser returns, smaller beam
     // footprint): measurementStd holds at 30 m and scales with range, so near tracks follow a
-    // turning vehicle closely while far ones stay smooth.
+    // turning vehicle closely while far ones stay smooth; one seen with many returns (a truck at
+    // 45 m) is trusted as at 30 m, or it lags through a turn.
     const range = Math.hypot(d.box.x - this.#sensor.x, d.box.y - this.#sensor.y);
-    const r = (this.#cfg.measurementStd * Math.min(1.5, Math.max(0.33, range / 30))) ** 2;
+    const r = (this.#cfg.measurementStd * Math.min(d.points >= WELL_SEEN_POINTS ? 1 : 1.5, Math.max(0.33, range / 30))) ** 2;
     const { s, P } = t;
     // The object was seen dtS after the sweep start: H = [I, dt·I] maps the state (at the sweep
     // start) to where it was then, so moving objects are not smeared by the scan time.
@@ -307,6 +308,8 @@ export class Tracker {
 const MAX_SPEED: Record<ObjectClass, number> = { pedestrian: 3.0, cyclist: 11, car: Infinity, truck: Infinity, unknown: Infinity };
 /** Hits after which a track's class decides the size its partial views are completed to. */
 const ESTABLISHED_HITS = 5;
+/** Returns above which a far object's measurement is trusted as one at 30 m. */
+const WELL_SEEN_POINTS = 40;
 /** Hits before a track's velocity is trusted for class plausibility. */
 const SPEED_TRUSTED_AFTER = 4;
 

@@ -105,6 +105,29 @@ describe("suggest/lidar: proposals", () => {
     assert.deepEqual(behind(roofOnly(false, 1.5)), [], "returns 1.5 m up with nothing hiding what is below them are not an object");
   });
 
+  it("keeps a car passed at a shallow angle whole (its side's returns spread along the line of sight), people side by side apart", () => {
+    // The car ahead-right (as on simulated seed 16): its rear face square-on, its left side seen 8°
+    // off the line of sight, where each ring leaves a return every ~0.5 m (two or three cells).
+    const truth = { x: 13.3, y: -4.2, z: 0.75, yaw: -0.11, length: 4.6, width: 1.9, height: 1.5 };
+    const c = Math.cos(truth.yaw), sn = Math.sin(truth.yaw);
+    const at = (u: number, v: number): [number, number] => [truth.x + c * u - sn * v, truth.y + sn * u + c * v];
+    const pts: number[] = [];
+    for (let a = -Math.PI; a < Math.PI; a += 0.004) for (let r = 4; r < 40; r += 1) pts.push(r * Math.cos(a), r * Math.sin(a), 0);
+    for (let z = 0.15; z <= 1.45; z += 0.13) for (let v = -0.95; v <= 0.95; v += 0.07) pts.push(...at(-2.3, v), z);
+    for (let u = -1.9, k = 0; u <= 2.3; u += 0.52, k++) for (const z of [0.2, 0.5, 0.8, 1.1]) pts.push(...at(u, 0.95), z + 0.07 * k);
+    // Two people side by side across the line of sight, 0.8 m apart.
+    for (const py of [4, 4.8]) for (let z = 0.3; z <= 1.7; z += 0.2) for (const dx of [-0.1, 0.1]) pts.push(12 + dx, py, z);
+    const n = pts.length / 3, data = new Uint8Array(n * 12), view = new DataView(data.buffer);
+    pts.forEach((value, i) => view.setFloat32(i * 4, value, true));
+    const proposals = new LidarProposer().propose({ data, pointStep: 12, count: n, offsetX: 0, offsetY: 4, offsetZ: 8, littleEndian: true }, mount);
+    const onCar = proposals.filter((p) => bevIoU(p.box, truth) > 0 || Math.hypot(p.visible.x - truth.x, p.visible.y - truth.y) < 3);
+    assert.equal(onCar.length, 1, JSON.stringify(onCar.map((p) => [p.category, p.visible])));
+    assert.equal(onCar[0]!.category, "car");
+    assert.ok(bevIoU(onCar[0]!.box, truth) > 0.6, `IoU ${bevIoU(onCar[0]!.box, truth)}`);
+    const people = proposals.filter((p) => Math.abs(p.visible.x - 12) < 1 && p.visible.y > 3);
+    assert.deepEqual(people.map((p) => p.category), ["pedestrian", "pedestrian"]);
+  });
+
   it("joins a following truck whose side's rear is seen at the sweep's start and its front at the end", () => {
     // A truck 31 m behind on a curve (heading −0.16 rad) at 12 m/s; the sweep starts straight
     // behind and turns clockwise (as the simulated sensor). Left of the seam the rear part of its

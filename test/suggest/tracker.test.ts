@@ -111,6 +111,22 @@ describe("suggest/tracker", () => {
     }
   });
 
+  it("follows a well-seen truck turning at 45 m closely (its many returns trusted as near ones)", () => {
+    const tracker = new Tracker();
+    let x = 40, y = -3, yaw = 0, worst = 0;
+    for (let k = 0; k < 50; k++) {
+      if (k > 0) {
+        yaw += (k >= 20 ? 0.35 : 0) * 0.1;
+        x += 10 * Math.cos(yaw) * 0.1;
+        y += 10 * Math.sin(yaw) * 0.1;
+      }
+      const box = { x, y, z: 1.7, yaw, length: 9, width: 2.5, height: 3.4 };
+      const out = tracker.update(k * 0.1, [{ box, visible: { ...box }, category: "truck", confidence: 0.9, points: 60 }], { x: k, y: 0 });
+      if (k >= 25) worst = Math.max(worst, Math.hypot(out[0]!.box.x - x, out[0]!.box.y - y));
+    }
+    assert.ok(worst < 0.5, `worst position error in the turn ${worst.toFixed(2)} m`);
+  });
+
   it("takes a person-sized object riding at 3.3 m/s (a slow cyclist) for a cyclist seen from behind, and sizes it so", () => {
     const tracker = new Tracker();
     let last: ReturnType<Tracker["update"]> = [];
