@@ -19,30 +19,22 @@ import { z } from "zod";
 import type { EventSuggestion } from "./types.js";
 
 export const AudioEventConfigSchema = z.strictObject({
-  fftSize: z.number().int().refine((n) => n >= 256 && (n & (n - 1)) === 0, "a power of two ≥ 256").default(1024),
-  hopMs: z.number().positive().default(10),
-  band: z.tuple([z.number().positive(), z.number().positive()]).default([300, 1800]),
-  /** Peak power over the band's median power for a frame to count as tonal (ratio). */
-  onProminence: z.number().positive().default(8),
-  offProminence: z.number().positive().default(6),
-  onFrames: z.number().int().min(1).default(3),
-  /** Onset backtracking: earlier frames whose peak continues the track (within trackMaxStepHz) at this prominence. */
-  trackProminence: z.number().positive().default(3),
-  trackMaxStepHz: z.number().positive().default(60),
-  offMs: z.number().positive().default(150),
-  minEventMs: z.number().positive().default(250),
-  /** Peak-frequency range (Hz) above which a segment is a siren. */
-  sirenMinSweepHz: z.number().positive().default(200),
-  /** Direction reversals per second above which a siren is a yelp. */
-  yelpReversalsPerS: z.number().positive().default(2),
-  /**
-   * A warning signal's peak moves smoothly from frame to frame (a fast yelp about 70 Hz per 10 ms);
-   * noise that crosses the prominence threshold now and then jumps hundreds of Hz. A segment needs
-   * this share of its frame-to-frame steps within coherentStepHz.
-   */
-  coherentStepHz: z.number().positive().default(150),
-  minCoherence: z.number().min(0).max(1).default(0.6),
-});
+  fftSize: z.number().int().refine((n) => n >= 256 && (n & (n - 1)) === 0, "a power of two ≥ 256").default(1024).describe("STFT window (samples, a power of two)."),
+  hopMs: z.number().positive().default(10).describe("STFT hop (ms)."),
+  bandLowHz: z.number().positive().default(300).describe("Lower edge of the warning-signal band searched for a tonal peak (Hz)."),
+  bandHighHz: z.number().positive().default(1800).describe("Upper edge of the warning-signal band searched for a tonal peak (Hz)."),
+  onProminence: z.number().positive().default(8).describe("Peak power over the band's median power for a frame to count as tonal (ratio)."),
+  offProminence: z.number().positive().default(6).describe("Prominence below which an open segment's frame no longer counts as tonal (ratio)."),
+  onFrames: z.number().int().min(1).default(3).describe("Tonal frames among the last few that open a segment."),
+  trackProminence: z.number().positive().default(3).describe("Onset backtracking: earlier frames whose peak continues the track (within trackMaxStepHz) at this prominence belong to the event."),
+  trackMaxStepHz: z.number().positive().default(60).describe("Largest peak-frequency step between frames for onset backtracking (Hz)."),
+  offMs: z.number().positive().default(150).describe("A segment closes after this long without a tonal frame (ms)."),
+  minEventMs: z.number().positive().default(250).describe("Shortest event reported (ms)."),
+  sirenMinSweepHz: z.number().positive().default(200).describe("Peak-frequency range (Hz) above which a segment is a siren, not a horn."),
+  yelpReversalsPerS: z.number().positive().default(2).describe("Sweep direction reversals per second above which a siren is a yelp, not a wail."),
+  coherentStepHz: z.number().positive().default(150).describe("Frame-to-frame peak step (Hz) counted as a smooth track (a fast yelp moves about 70 Hz per 10 ms)."),
+  minCoherence: z.number().min(0).max(1).default(0.6).describe("Share of a segment's frame-to-frame steps within coherentStepHz it needs (noise crossing the threshold jumps about)."),
+}).refine((c) => c.bandLowHz < c.bandHighHz, { path: ["bandHighHz"], message: "expected above bandLowHz" });
 export type AudioEventConfig = z.infer<typeof AudioEventConfigSchema>;
 
 interface Segment {
@@ -140,8 +132,8 @@ export class AudioEventDetector {
     fft(re, im);
     for (let k = 0; k < n / 2; k++) power[k] = re[k]! * re[k]! + im[k]! * im[k]!;
     const hz = this.#rate / n;
-    const lo = Math.max(1, Math.floor(this.#cfg.band[0] / hz));
-    const hi = Math.min(n / 2 - 2, Math.ceil(this.#cfg.band[1] / hz));
+    const lo = Math.max(1, Math.floor(this.#cfg.bandLowHz / hz));
+    const hi = Math.min(n / 2 - 2, Math.ceil(this.#cfg.bandHighHz / hz));
     const band = Array.from(power.subarray(lo, hi + 1)).sort((a, b) => a - b);
     const median = Math.max(band[band.length >> 1]!, 1e-20);
     // Strongest peak not explained as an engine harmonic.

@@ -10,12 +10,9 @@ import { z } from "zod";
 import type { Box2D, Box3D } from "./types.js";
 
 export const CameraProjectionConfigSchema = z.strictObject({
-  /** Smallest kept box side after clipping (px). */
-  minSidePx: z.number().nonnegative().default(6),
-  /** Nearest depth projected (m). */
-  nearPlane: z.number().positive().default(0.3),
-  /** Farthest box centre projected (m). */
-  maxDepth: z.number().positive().default(120),
+  minSidePx: z.number().nonnegative().default(6).describe("Smallest kept box side after clipping to the image (px)."),
+  nearPlane: z.number().positive().default(0.3).describe("Nearest depth projected (m)."),
+  maxDepth: z.number().positive().default(120).describe("Farthest box centre projected (m)."),
 });
 export type CameraProjectionConfig = z.infer<typeof CameraProjectionConfigSchema>;
 

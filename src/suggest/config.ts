@@ -19,7 +19,12 @@ export const SuggestConfigSchema = z.strictObject({
   audio: AudioEventConfigSchema.prefault({}).describe("Siren and horn detection."),
   telemetry: TelemetryEventConfigSchema.prefault({}).describe("Driving events from CAN telemetry."),
   enable: z
-    .strictObject({ lidar: z.boolean().default(true), camera: z.boolean().default(true), audio: z.boolean().default(true), telemetry: z.boolean().default(true) })
+    .strictObject({
+      lidar: z.boolean().default(true).describe("3D boxes and tracks from the lidar."),
+      camera: z.boolean().default(true).describe("2D boxes projected into every camera."),
+      audio: z.boolean().default(true).describe("Siren and horn events."),
+      telemetry: z.boolean().default(true).describe("Driving events from telemetry."),
+    })
     .prefault({})
     .describe("Turn modalities on or off."),
   /** Publish unconfirmed tracks too (raw proposals), e.g. for debugging. */

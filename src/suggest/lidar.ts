@@ -19,40 +19,29 @@ import { z } from "zod";
 import type { Box3D, ObjectClass } from "./types.js";
 
 export const LidarProposalConfigSchema = z.strictObject({
-  /** Ego vehicle's own returns masked: box in base_link (m). */
   egoBox: z
-    .strictObject({ xMin: z.number(), xMax: z.number(), yMin: z.number(), yMax: z.number() })
-    .default({ xMin: -1.2, xMax: 4.0, yMin: -1.1, yMax: 1.1 }),
-  /** Points further than this (m, horizontal) are ignored. */
-  maxRange: z.number().positive().default(70),
-  /** Polar ground grid: range bin (m) and sectors. */
-  groundBin: z.number().positive().default(1),
-  groundSectors: z.number().int().min(8).max(2048).default(256),
-  /** Largest ground slope followed from one range bin to the next (rise/run). */
-  maxGroundSlope: z.number().positive().default(0.15),
-  /** Largest rise above the extrapolated ground slope accepted as ground across a gap (m). */
-  maxGroundRise: z.number().positive().default(0.15),
-  /** Height above the local ground from which a point is an obstacle (m); above a 15 cm curb. */
-  obstacleHeight: z.number().positive().default(0.25),
-  /** Points higher than this above ground are ignored (overhangs, tree crowns) (m). */
-  maxHeight: z.number().positive().default(5),
-  /** BEV clustering cell (m). */
-  cellSize: z.number().positive().default(0.25),
-  minPoints: z.number().int().min(1).default(4),
-  /** A cluster with nothing below this height (m) is the upper part of a nearer cluster's object. */
-  floatingAbove: z.number().positive().default(0.9),
-  /** A floating cluster with nothing to join is kept (if vehicle-wide: ≥ 5 cells) when its lowest return is below this (m). */
-  floatingKeepBelow: z.number().positive().default(1.3),
-  /**
-   * A floating cluster whose lower part lies in a nearer object's shadow (a car's roof seen over
-   * the car in front) is kept up to this lowest return (m): taller than vans, below the 2.2 m
-   * clearance of road signs' lower edges.
-   */
-  occludedKeepBelow: z.number().positive().default(2.2),
-  /** Farthest a floating cluster is joined to the nearer cluster below its bearing (m). */
-  mergeDistance: z.number().positive().default(6),
-  /** Deskew each point to the sweep start from ego speed and yaw rate (needs the `t` field). */
-  deskew: z.boolean().default(true),
+    .strictObject({
+      xMin: z.number().describe("Ego box rear edge (m, base_link x)."),
+      xMax: z.number().describe("Ego box front edge (m, base_link x)."),
+      yMin: z.number().describe("Ego box right edge (m, base_link y)."),
+      yMax: z.number().describe("Ego box left edge (m, base_link y)."),
+    })
+    .default({ xMin: -1.2, xMax: 4.0, yMin: -1.1, yMax: 1.1 })
+    .describe("Box in base_link (m) whose returns are the ego vehicle's own and are masked."),
+  maxRange: z.number().positive().default(70).describe("Points farther than this (m, horizontal) are ignored."),
+  groundBin: z.number().positive().default(1).describe("Range bin of the polar ground grid (m)."),
+  groundSectors: z.number().int().min(8).max(2048).default(256).describe("Azimuth sectors of the polar ground grid."),
+  maxGroundSlope: z.number().positive().default(0.15).describe("Largest ground slope followed from one range bin to the next (rise/run)."),
+  maxGroundRise: z.number().positive().default(0.15).describe("Largest rise above the extrapolated ground slope accepted as ground across a gap (m)."),
+  obstacleHeight: z.number().positive().default(0.25).describe("Height above the local ground from which a point is an obstacle (m); above a 15 cm curb."),
+  maxHeight: z.number().positive().default(5).describe("Returns higher than this above ground (m) mark structure (buildings, trees, poles), never a road user."),
+  cellSize: z.number().positive().default(0.25).describe("Bird's-eye clustering cell (m)."),
+  minPoints: z.number().int().min(1).default(4).describe("Fewest returns a cluster needs to become a proposal."),
+  floatingAbove: z.number().positive().default(0.9).describe("A cluster with nothing below this height (m) is the upper part of a nearer cluster's object."),
+  floatingKeepBelow: z.number().positive().default(1.3).describe("A floating cluster with nothing to join is kept (if vehicle-wide: at least 5 cells) when its lowest return is below this (m)."),
+  occludedKeepBelow: z.number().positive().default(2.2).describe("A floating cluster whose lower part lies in a nearer object's shadow (a car's roof seen over the car in front) is kept up to this lowest return (m): taller than vans, below road signs' 2.2 m clearance."),
+  mergeDistance: z.number().positive().default(6).describe("Farthest a floating cluster is joined to the nearer cluster below its bearing (m)."),
+  deskew: z.boolean().default(true).describe("Deskew each point to the sweep start from ego speed and yaw rate (needs the t field)."),
 });
 export type LidarProposalConfig = z.infer<typeof LidarProposalConfigSchema>;
 

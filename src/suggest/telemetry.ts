@@ -19,25 +19,19 @@ const CURVE_BASELINE_S = 1;
 const SETTLE_S = 1;
 
 export const TelemetryEventConfigSchema = z.strictObject({
-  /** Hard braking when longitudinal acceleration ≤ −hardBrakingG·g. */
-  hardBrakingG: z.number().positive().max(2).default(0.35),
-  harshAccelerationG: z.number().positive().max(2).default(0.3),
-  /** Sharp turn when |lateral acceleration| ≥ sharpTurnG·g or |yaw rate| ≥ sharpTurnYawRate. */
-  sharpTurnG: z.number().positive().max(2).default(0.3),
-  sharpTurnYawRate: z.number().positive().default(0.3),
-  /** Shortest event (s) for braking, acceleration and turns. */
-  minDurationS: z.number().nonnegative().default(0.25),
-  /** Standstill: speed below this (m/s) for at least stopMinS. */
-  stopSpeed: z.number().positive().default(0.3),
-  stopMinS: z.number().positive().default(1),
-  /** Lane change: two opposite yaw-rate lobes above laneChangeYawRate with a lateral shift ≥ laneChangeMinShift (m). */
-  laneChangeYawRate: z.number().positive().default(0.02),
-  laneChangeMinShift: z.number().positive().default(2),
-  laneChangeMaxS: z.number().positive().default(8),
-  /** Speeding above speedLimit + speedingTolerance (m/s) for speedingMinS; null disables it. */
-  speedLimit: z.number().positive().nullable().default(null),
-  speedingTolerance: z.number().nonnegative().default(1),
-  speedingMinS: z.number().positive().default(3),
+  hardBrakingG: z.number().positive().max(2).default(0.35).describe("Hard braking when longitudinal acceleration ≤ −hardBrakingG·g (naturalistic-driving studies use 0.3–0.45 g)."),
+  harshAccelerationG: z.number().positive().max(2).default(0.3).describe("Harsh acceleration when longitudinal acceleration ≥ harshAccelerationG·g."),
+  sharpTurnG: z.number().positive().max(2).default(0.3).describe("Sharp turn when |lateral acceleration| ≥ sharpTurnG·g (or the yaw-rate criterion)."),
+  sharpTurnYawRate: z.number().positive().default(0.3).describe("Sharp turn when |yaw rate| ≥ this (rad/s) (or the lateral-acceleration criterion)."),
+  minDurationS: z.number().nonnegative().default(0.25).describe("Shortest braking, acceleration or turn event (s)."),
+  stopSpeed: z.number().positive().default(0.3).describe("Standstill below this speed (m/s)."),
+  stopMinS: z.number().positive().default(1).describe("Shortest standstill reported as a stop (s)."),
+  laneChangeYawRate: z.number().positive().default(0.02).describe("Yaw rate (rad/s, relative to the road's curvature) of each of a lane change's two opposite lobes."),
+  laneChangeMinShift: z.number().positive().default(2).describe("Smallest lateral shift of a lane change (m)."),
+  laneChangeMaxS: z.number().positive().default(8).describe("Longest lane change (s)."),
+  speedLimit: z.number().nonnegative().default(0).describe("Speed limit (m/s) for speeding events; 0 disables them (a ROS 2 parameter cannot be null)."),
+  speedingTolerance: z.number().nonnegative().default(1).describe("Speeding above speedLimit + this (m/s)."),
+  speedingMinS: z.number().positive().default(3).describe("Shortest speeding event (s)."),
 });
 export type TelemetryEventConfig = z.infer<typeof TelemetryEventConfigSchema>;
 
@@ -395,7 +389,7 @@ export class TelemetryEventDetector {
 
   #speedingStep(i: number, out: EventSuggestion[]): void {
     const limit = this.#cfg.speedLimit;
-    if (limit === null) return;
+    if (limit === 0) return;
     const s = this.#samples[i]!;
     if (s.speed > limit + this.#cfg.speedingTolerance) this.#speeding.since ??= i;
     else if (this.#speeding.since !== null) this.#closeSpeeding(i, out);

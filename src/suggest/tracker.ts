@@ -10,21 +10,12 @@ import { CLASS_PRIORS, classifyOriented, growBox, normalizeAngle, type Proposal 
 import type { Box3D, ObjectClass } from "./types.js";
 
 export const TrackerConfigSchema = z.strictObject({
-  confirmHits: z.number().int().min(1).default(3),
-  /**
-   * Sweeps a confirmed track coasts unseen before it is retired (1 s at 10 Hz): an object hidden
-   * behind another for a moment, or missed at range, comes back under its own id (cf. SimpleTrack's
-   * finding that longer-lived lost tracks cut id switches). Coasting tracks are not published.
-   */
-  maxMisses: z.number().int().min(1).default(10),
-  /** Association gate on the BEV distance between prediction and detection (m). */
-  gate: z.number().positive().default(2.5),
-  /** Process noise: acceleration spectral density ((m/s²)²·s). */
-  accelNoise: z.number().positive().default(4),
-  /** Measurement noise std of a box centre 30 m away (m); scales with range (×0.33 … ×1.5). */
-  measurementStd: z.number().positive().default(0.3),
-  /** Speed above which the heading follows the velocity (m/s). */
-  headingFromVelocityAbove: z.number().nonnegative().default(1.5),
+  confirmHits: z.number().int().min(1).default(3).describe("Detections a track needs before it is published."),
+  maxMisses: z.number().int().min(1).default(10).describe("Sweeps a confirmed track coasts unseen, unpublished, before it is retired (1 s at 10 Hz): an object hidden for a moment comes back under its own id (SimpleTrack's finding)."),
+  gate: z.number().positive().default(2.5).describe("Association gate on the bird's-eye distance between prediction and detection (m)."),
+  accelNoise: z.number().positive().default(4).describe("Process noise: acceleration spectral density ((m/s²)²·s)."),
+  measurementStd: z.number().positive().default(0.3).describe("Measurement noise std of a box centre 30 m away (m); scales with range (×0.33 … ×1.5)."),
+  headingFromVelocityAbove: z.number().nonnegative().default(1.5).describe("Speed above which the heading follows the velocity (m/s)."),
 });
 export type TrackerConfig = z.infer<typeof TrackerConfigSchema>;
 

@@ -34,6 +34,15 @@ describe("node configuration", () => {
     assert.equal(config.align.sensors[0]!.clock.mode, "estimate");
   });
 
+  it("every label-suggestion setting is a described ROS 2 parameter (the speed limit too)", () => {
+    const { descriptors } = describeParameterSchema(NodeConfigSchema);
+    const suggest = descriptors.filter((d) => d.name.startsWith("suggest.") && !d.name.startsWith("suggest.plugins"));
+    assert.ok(suggest.length > 50, `${suggest.length} suggest parameters`);
+    for (const d of suggest) assert.ok((d.description ?? "").length > 10, `${d.name}: no description`);
+    assert.ok(suggest.some((d) => d.name === "suggest.telemetry.speedLimit" && d.kind === "double"));
+    assert.equal(parseNodeConfig({ suggest: { telemetry: { speedLimit: 13.9 } } }).suggest.telemetry.speedLimit, 13.9);
+  });
+
   it("the README's parameter table is the one generated from the schema", async () => {
     const readme = await readFile(join(packageRoot(), "README.md"), "utf8");
     assert.ok(readme.includes(formatParameterTable(describeParameterSchema(NodeConfigSchema))), "regenerate: npm run -s syncbag -- params --markdown");

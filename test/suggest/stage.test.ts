@@ -54,6 +54,7 @@ describe("suggest/plugin and stage", () => {
   it("validates its configuration with the key, the value and the expectation", () => {
     assert.throws(() => parseSuggestConfig({ telemetry: { hardBrakingG: "x" } }), /suggest\.telemetry\.hardBrakingG: got "x"/);
     assert.equal(parseSuggestConfig({}).telemetry.hardBrakingG, 0.35);
+    assert.throws(() => parseSuggestConfig({ audio: { bandLowHz: 2000 } }), /suggest\.audio\.bandHighHz: .*above bandLowHz/);
   });
 
   it("publishes SceneUpdate and ImageAnnotations as protobuf that decodes with the Foxglove schema", () => {
