@@ -194,13 +194,14 @@ export class Tracker {
     // R = r·I, plus, for a view of the top only, the returns' unknown place along the object's
     // length (uniform: variance L²/12) along the line of sight.
     const R = [r, 0, 0, r];
-    if (d.topOnly === true) {
-      const ux = (d.box.x - this.#sensor.x) / Math.max(range, 1e-6), uy = (d.box.y - this.#sensor.y) / Math.max(range, 1e-6);
-      const los = Math.max(t.box.length, d.box.length) ** 2 / 12;
-      R[0] += los * ux * ux;
-      R[1] += los * ux * uy;
-      R[2] += los * ux * uy;
-      R[3] += los * uy * uy;
+    const span = Math.max(t.box.length, d.box.length);
+    const sight = d.topOnly === true && range > 1e-6 ? { x: (d.box.x - this.#sensor.x) / range, y: (d.box.y - this.#sensor.y) / range } : null;
+    if (sight !== null) {
+      const los = span ** 2 / 12;
+      R[0] += los * sight.x * sight.x;
+      R[1] += los * sight.x * sight.y;
+      R[2] += los * sight.x * sight.y;
+      R[3] += los * sight.y * sight.y;
     }
     const S = [0, 0, 0, 0];
     for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) {
@@ -217,17 +218,11 @@ export class Tracker {
       K[row * 2 + 1] = p0 * i01 + p1 * i11;
     }
     let y0 = d.box.x - (s[0]! + dt * s[2]!), y1 = d.box.y - (s[1]! + dt * s[3]!);
-    if (d.topOnly === true && range > 1e-6 && t.fullViews >= ESTABLISHED_HITS) {
-      // A track whose motion full views established: the returns say where the object is across
-      // the line of sight; along it, only that the object spans them. No pull while the
-      // prediction's extent covers them (the same beam grazes each roof passing through its
-      // range, so the error repeats frame after frame and would stop the track).
-      const ux = (d.box.x - this.#sensor.x) / range, uy = (d.box.y - this.#sensor.y) / range;
-      const along = y0 * ux + y1 * uy, across = -y0 * uy + y1 * ux;
-      const excess = Math.sign(along) * Math.max(0, Math.abs(along) - Math.max(t.box.length, d.box.length) / 2);
-      y0 = excess * ux - across * uy;
-      y1 = excess * uy + across * ux;
-    }
+    // A track whose motion full views established: a top-only view says where the object is
+    // across the line of sight; along it, only that the object spans the returns. No pull while
+    // the prediction's extent covers them (the same beam grazes each roof passing through its
+    // range, so the error repeats frame after frame and would stop the track).
+    if (sight !== null && t.fullViews >= ESTABLISHED_HITS) [y0, y1] = spanResidual(y0, y1, sight, span);
     for (let row = 0; row < 4; row++) s[row] = s[row]! + K[row * 2]! * y0 + K[row * 2 + 1]! * y1;
     // P = (I − K H) P.
     const HP = new Float64Array(8);
@@ -356,10 +351,15 @@ function predict(t: Track, dt: number, q: number): void {
  * length counts (length 0 for a track whose place along the line of sight is not yet known).
  */
 function residual(ex: number, ey: number, d: Proposal, sensor: { x: number; y: number }, length: number): number {
-  if (d.topOnly !== true) return Math.hypot(ex, ey);
   const range = Math.hypot(d.box.x - sensor.x, d.box.y - sensor.y);
-  if (range < 1e-6) return Math.hypot(ex, ey);
-  const ux = (d.box.x - sensor.x) / range, uy = (d.box.y - sensor.y) / range;
-  const along = ex * ux + ey * uy, across = -ex * uy + ey * ux;
-  return Math.hypot(across, Math.max(0, Math.abs(along) - length / 2));
+  if (d.topOnly !== true || range < 1e-6) return Math.hypot(ex, ey);
+  const [a, b] = spanResidual(ex, ey, { x: (d.box.x - sensor.x) / range, y: (d.box.y - sensor.y) / range }, length);
+  return Math.hypot(a, b);
+}
+
+/** The offset (ex, ey) with its component along the unit line of sight `u` reduced by half `span` (to 0 within it). */
+function spanResidual(ex: number, ey: number, u: { x: number; y: number }, span: number): [number, number] {
+  const along = ex * u.x + ey * u.y, across = -ex * u.y + ey * u.x;
+  const excess = Math.sign(along) * Math.max(0, Math.abs(along) - span / 2);
+  return [excess * u.x - across * u.y, excess * u.y + across * u.x];
 }
