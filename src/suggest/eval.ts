@@ -126,8 +126,7 @@ function area(poly: [number, number][]): number {
   return Math.abs(a) / 2;
 }
 
-/** BEV IoU of two oriented boxes (Sutherland–Hodgman clipping of convex quadrilaterals). */
-/** Area (m²) of the overlap of two boxes seen from above. */
+/** Area (m²) of the overlap of two oriented boxes seen from above (Sutherland–Hodgman clipping of convex quadrilaterals). */
 export function bevIntersection(a: Box3D, b: Box3D): number {
   if (Math.hypot(a.x - b.x, a.y - b.y) > (Math.hypot(a.length, a.width) + Math.hypot(b.length, b.width)) / 2) return 0;
   let poly = corners(a);
@@ -150,6 +149,7 @@ export function bevIntersection(a: Box3D, b: Box3D): number {
   return poly.length >= 3 ? area(poly) : 0;
 }
 
+/** BEV IoU of two oriented boxes. */
 export function bevIoU(a: Box3D, b: Box3D): number {
   const inter = bevIntersection(a, b);
   const union = a.length * a.width + b.length * b.width - inter;
@@ -246,9 +246,9 @@ export function evaluateSuggestions(truth: TruthFile, frames: readonly FrameReco
       const score = lidar[p.category];
       if (score === undefined) return;
       // A box on a truth object too few rays reached is neither right nor wrong: one overlapping it
-      // (IoU > 0.1), or lying mostly on it (over half its own area: the ignore-region rule of the
-      // Caltech pedestrian and KITTI DontCare evaluations):
-      // a sliver of a hidden car, person-sized, has an IoU of 0.04 with the car.
+      // (IoU > 0.1), or lying mostly on it (over half its own area, the ignore-region rule of the
+      // Caltech pedestrian and KITTI DontCare evaluations: a person-sized sliver of a hidden car
+      // has an IoU of 0.04 with the car).
       if (!usedP.has(pi) && ignored.some((t) => bevIoU(t.box, p.box) > 0.1 || bevIntersection(t.box, p.box) > 0.5 * p.box.length * p.box.width)) return;
       score.predicted++;
       if (usedP.has(pi)) {
@@ -265,7 +265,7 @@ export function evaluateSuggestions(truth: TruthFile, frames: readonly FrameReco
   // before the truth's end time); one cut earlier is scored up to its end.
   const untilNs = options.untilNs !== undefined && options.untilNs < endNs - 1_000_000_000n ? options.untilNs : endNs;
   const durationMin = Number(untilNs - startNs) / 60e9;
-  const recorded = truth.events.filter((e) => BigInt(e.endNs) <= untilNs);
+  const recorded = untilNs === endNs ? truth.events : truth.events.filter((e) => BigInt(e.endNs) <= untilNs);
   const audioTruth = recorded.filter((e) => e.kind in TRUTH_TO_CATEGORY);
   const teleTruth = recorded.filter((e) => !(e.kind in TRUTH_TO_CATEGORY));
   const audio = scoreEvents(audioTruth, events.filter((e) => e.source === "audio"), tol);
