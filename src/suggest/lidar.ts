@@ -53,8 +53,14 @@ export interface PointCloudView {
   offsetX: number;
   offsetY: number;
   offsetZ: number;
-  /** Offset of a uint32 `t` field (ns since the sweep start), if any. */
+  /** Offset of the per-point time field, if any (see timeType). */
   offsetT?: number;
+  /**
+   * PointField datatype of that field: 6 uint32 (default: Ouster `t`, Livox `offset_time`),
+   * 5 int32, 7 float32 (Velodyne `time`, often negative), 8 float64 (Hesai, RoboSense absolute
+   * `timestamp`). Its unit (s, ms, µs or ns) and origin are read from the sweep itself.
+   */
+  timeType?: number;
   littleEndian: boolean;
 }
 
@@ -206,6 +212,7 @@ export class LidarProposer {
     groundMax.fill(-Infinity);
     const deskew = c.deskew && cloud.offsetT !== undefined && (motion.speed !== 0 || motion.yawRate !== 0);
     const offT = cloud.offsetT ?? 0;
+    const readT = hasT ? timeReader(view, cloud, n) : null;
     // Pass 1: transform, mask, polar ground bins. pcell holds the ground cell (or −1: dropped).
     let kept = 0;
     // The sweep's seam: where its first returns point, and its span (s) — see the seam merge.
@@ -217,7 +224,7 @@ export class LidarProposer {
       if (lx !== lx || ly !== ly || lz !== lz) continue;
       let x = mount.x + cy * lx - sy * ly;
       let y = mount.y + sy * lx + cy * ly;
-      const t = hasT ? view.getUint32(o + offT, le) * 1e-9 : 0;
+      const t = readT !== null ? readT(o + offT) : 0;
       if (deskew) {
         // The point was measured at t after the sweep start; express it in base_link at the start.
         const a = motion.yawRate * t;
@@ -855,6 +862,35 @@ export function normalizeAngle(a: number): number {
 }
 
 /** A PointCloud2 (decoded by the codec; `data` is a view) as a PointCloudView, or null without x/y/z. */
+/** PointField datatypes a per-point time can have, by name in the common drivers. */
+const TIME_FIELDS = ["t", "time", "offset_time", "timestamp", "time_stamp"];
+const TIME_TYPES = new Set([5, 6, 7, 8]);
+
+/**
+ * Per-point time (s after the sweep's first return) from whatever the driver wrote: the field's
+ * raw values are rebased on their minimum (a relative `time` may be negative, a `timestamp`
+ * absolute), and their unit is taken from the sweep's span — a sweep lasts well under a second,
+ * so a span over 1 is in ms, over 1e3 in µs, over 1e6 in ns.
+ */
+function timeReader(view: DataView, cloud: PointCloudView, n: number): (offset: number) => number {
+  const le = cloud.littleEndian, off = cloud.offsetT!, step = cloud.pointStep;
+  const type = cloud.timeType ?? 6;
+  const raw = type === 6 ? (o: number): number => view.getUint32(o, le)
+    : type === 5 ? (o: number): number => view.getInt32(o, le)
+    : type === 7 ? (o: number): number => view.getFloat32(o, le)
+    : (o: number): number => view.getFloat64(o, le);
+  let min = Infinity, max = -Infinity;
+  for (let i = 0, o = off; i < n; i++, o += step) {
+    const v = raw(o);
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (!(max >= min)) return () => 0;
+  const span = max - min;
+  const scale = span <= 1 ? 1 : span <= 1e3 ? 1e-3 : span <= 1e6 ? 1e-6 : 1e-9;
+  return (o) => (raw(o) - min) * scale;
+}
+
 export function pointCloudView(msg: {
   fields: { name: string; offset: number; datatype: number }[];
   is_bigendian: boolean;
@@ -863,10 +899,18 @@ export function pointCloudView(msg: {
   height: number;
   data: Uint8Array;
 }): PointCloudView | null {
-  const f = (name: string): number | undefined => msg.fields.find((x) => x.name === name)?.offset;
+  // Each field read must lie inside a point (a malformed cloud is refused, not read past its end).
+  const fits = (x: { offset: number; datatype: number }): boolean => x.offset >= 0 && x.offset + (x.datatype === 8 ? 8 : 4) <= msg.point_step;
+  const f = (name: string): number | undefined => {
+    const field = msg.fields.find((x) => x.name === name && x.datatype === 7);
+    return field !== undefined && fits(field) ? field.offset : undefined;
+  };
   const ox = f("x"), oy = f("y"), oz = f("z");
   if (ox === undefined || oy === undefined || oz === undefined) return null;
-  const t = msg.fields.find((x) => x.name === "t" && x.datatype === 6);
+  const t = TIME_FIELDS.map((name) => msg.fields.find((x) => x.name === name && TIME_TYPES.has(x.datatype) && fits(x))).find((x) => x !== undefined);
   const count = Math.min(msg.width * msg.height, Math.floor(msg.data.byteLength / Math.max(1, msg.point_step)));
-  return { data: msg.data, pointStep: msg.point_step, count, offsetX: ox, offsetY: oy, offsetZ: oz, offsetT: t?.offset, littleEndian: !msg.is_bigendian };
+  return {
+    data: msg.data, pointStep: msg.point_step, count, offsetX: ox, offsetY: oy, offsetZ: oz, littleEndian: !msg.is_bigendian,
+    ...(t !== undefined ? { offsetT: t.offset, timeType: t.datatype } : {}),
+  };
 }

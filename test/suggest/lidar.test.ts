@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { classify, fitCluster, growBox, LidarProposalConfigSchema, LidarProposer } from "../../src/suggest/lidar.js";
+import { classify, fitCluster, growBox, LidarProposalConfigSchema, LidarProposer, pointCloudView, type PointCloudView } from "../../src/suggest/lidar.js";
 import { bevIoU } from "../../src/suggest/eval.js";
 import { axisError, syntheticCloud } from "./synthetic.js";
 
@@ -221,6 +221,43 @@ describe("suggest/lidar: proposals", () => {
     // Both halves see the front face: the late one moved back by the car's motion exactly.
     assert.ok(Math.abs(seen[0]!.visible.x - front) < 0.1, `front face at ${seen[0]!.visible.x}, not ${front}`);
     assert.ok(seen[0]!.dtS! < 0.02, `timed by the part seen first: ${seen[0]!.dtS}`);
+  });
+
+  it("reads per-point time as the common drivers write it (ns uint32 t, negative float32 s time, absolute float64 s timestamp)", () => {
+    // One cloud, its firing times (0 … 0.1 s by azimuth) written four ways; the ego drives at
+    // 15 m/s, so deskewing moves every box: all three encodings must move them alike.
+    const base = syntheticCloud([{ x: 12, y: -3, yaw: 0.2, length: 4.5, width: 1.8, height: 1.5 }, { x: -8, y: 4, yaw: 0, length: 4.5, width: 1.8, height: 1.5 }], { slope: 0 });
+    const n = base.count, step = 24;
+    const cloudWith = (write: (view: DataView, o: number, tS: number) => void): PointCloudView => {
+      const data = new Uint8Array(n * step), view = new DataView(data.buffer), src = new DataView(base.data.buffer);
+      for (let i = 0; i < n; i++) {
+        for (let k = 0; k < 3; k++) view.setFloat32(i * step + 4 * k, src.getFloat32(i * base.pointStep + 4 * k, true), true);
+        const tS = ((Math.PI - Math.atan2(view.getFloat32(i * step + 4, true), view.getFloat32(i * step, true))) / (2 * Math.PI)) * 0.1;
+        write(view, i * step + 16, tS);
+      }
+      return { data, pointStep: step, count: n, offsetX: 0, offsetY: 4, offsetZ: 8, offsetT: 16, littleEndian: true };
+    };
+    const motion = { speed: 15, yawRate: 0.1 };
+    const propose = (cloud: PointCloudView): string[] => new LidarProposer().propose(cloud, mount, motion).filter((p) => p.category === "car").map((p) => `${p.box.x.toFixed(3)},${p.box.y.toFixed(3)}`).sort();
+    const ns = propose({ ...cloudWith((v, o, t) => v.setUint32(o, Math.round(t * 1e9), true)), timeType: 6 });
+    const velodyne = propose({ ...cloudWith((v, o, t) => v.setFloat32(o, t - 0.1, true)), timeType: 7 });
+    const hesai = propose({ ...cloudWith((v, o, t) => v.setFloat64(o, 1_700_000_000.25 + t, true)), timeType: 8 });
+    const none = propose({ ...cloudWith(() => {}), offsetT: undefined });
+    assert.equal(ns.length, 2, ns.join(" "));
+    assert.deepEqual(velodyne, ns);
+    assert.deepEqual(hesai, ns);
+    assert.notDeepEqual(none, ns, "without times nothing is deskewed (the test can tell)");
+  });
+
+  it("finds the time field by the drivers' names and refuses fields that do not fit a point", () => {
+    const fields = (extra: { name: string; offset: number; datatype: number }[]) => [{ name: "x", offset: 0, datatype: 7 }, { name: "y", offset: 4, datatype: 7 }, { name: "z", offset: 8, datatype: 7 }, ...extra];
+    const msg = (f: { name: string; offset: number; datatype: number }[], step = 24) => ({ fields: f, is_bigendian: false, point_step: step, width: 2, height: 1, data: new Uint8Array(2 * step) });
+    assert.deepEqual([pointCloudView(msg(fields([{ name: "time", offset: 16, datatype: 7 }])))!.offsetT, pointCloudView(msg(fields([{ name: "time", offset: 16, datatype: 7 }])))!.timeType], [16, 7]);
+    assert.equal(pointCloudView(msg(fields([{ name: "timestamp", offset: 16, datatype: 8 }])))!.timeType, 8);
+    assert.equal(pointCloudView(msg(fields([{ name: "offset_time", offset: 12, datatype: 6 }])))!.offsetT, 12);
+    assert.equal(pointCloudView(msg(fields([{ name: "timestamp", offset: 20, datatype: 8 }])))!.offsetT, undefined, "a float64 at 20 overruns a 24-byte point");
+    assert.equal(pointCloudView(msg(fields([]), 8)), null, "z at 8 overruns an 8-byte point");
+    assert.equal(pointCloudView(msg([{ name: "x", offset: 0, datatype: 8 }, { name: "y", offset: 8, datatype: 8 }, { name: "z", offset: 16, datatype: 8 }])), null, "float64 coordinates are refused, not misread");
   });
 
   it("refuses a bad configuration naming the key", () => {
