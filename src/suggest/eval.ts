@@ -349,8 +349,9 @@ export function formatSuggestionTable(e: SuggestionEvaluation): string {
 }
 
 /**
- * Returns per truth actor within 60 m inside its box (grown by 0.8 m: the points are at their firing
- * time, the box at the sweep start), above 0.3 m: whether a ray reached the object at all.
+ * Returns per truth actor within 60 m inside its box (grown by 0.8 m horizontally: the points are
+ * at their firing time, the box at the sweep start), above 0.3 m and below 0.3 m over its top:
+ * whether a ray reached the object at all.
  */
 export function countTruthPoints(truth: TruthFile, view: PointCloudView, mount: LidarMount, tNs: bigint): Map<number, number> {
   const dv = new DataView(view.data.buffer, view.data.byteOffset, view.data.byteLength);
@@ -358,14 +359,17 @@ export function countTruthPoints(truth: TruthFile, view: PointCloudView, mount: 
   const c = Math.cos(mount.yaw), s = Math.sin(mount.yaw);
   const boxes = truthBoxesAt(truth, tNs).filter((t) => Math.hypot(t.box.x, t.box.y) <= 60);
   const counts = new Map<number, number>(boxes.map((b) => [b.actor.id, 0]));
-  const geo = boxes.map((t) => ({ id: t.actor.id, x: t.box.x, y: t.box.y, c: Math.cos(t.box.yaw), s: Math.sin(t.box.yaw), hl: t.box.length / 2 + 0.8, hw: t.box.width / 2 + 0.8 }));
+  // The margin is horizontal only (motion during the sweep); a return above the object's top is
+  // something else's (a pole or a wall beside a person is not the person).
+  const geo = boxes.map((t) => ({ id: t.actor.id, x: t.box.x, y: t.box.y, top: t.box.z + t.box.height / 2 + 0.3, c: Math.cos(t.box.yaw), s: Math.sin(t.box.yaw), hl: t.box.length / 2 + 0.8, hw: t.box.width / 2 + 0.8 }));
   for (let i = 0, o = 0; i < view.count; i++, o += view.pointStep) {
-    if (dv.getFloat32(o + view.offsetZ, le) + mount.z <= 0.3) continue;
+    const z = dv.getFloat32(o + view.offsetZ, le) + mount.z;
+    if (z <= 0.3) continue;
     const lx = dv.getFloat32(o + view.offsetX, le), ly = dv.getFloat32(o + view.offsetY, le);
     const x = mount.x + c * lx - s * ly, y = mount.y + s * lx + c * ly;
     for (const g of geo) {
       const dx = x - g.x, dy = y - g.y;
-      if (Math.abs(dx) > g.hl + g.hw || Math.abs(dy) > g.hl + g.hw) continue;
+      if (z > g.top || Math.abs(dx) > g.hl + g.hw || Math.abs(dy) > g.hl + g.hw) continue;
       const u = g.c * dx + g.s * dy, v = -g.s * dx + g.c * dy;
       if (u > -g.hl && u < g.hl && v > -g.hw && v < g.hw) counts.set(g.id, counts.get(g.id)! + 1);
     }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bevIntersection, bevIoU, evaluateSuggestions, suggestionTargetMisses, type FrameRecord } from "../../src/suggest/eval.js";
+import { bevIntersection, bevIoU, countTruthPoints, evaluateSuggestions, suggestionTargetMisses, type FrameRecord } from "../../src/suggest/eval.js";
 import type { ObjectSuggestion } from "../../src/suggest/types.js";
 import type { TruthFile } from "../../src/sim/truth.js";
 
@@ -68,5 +68,17 @@ describe("suggest/eval: scoring rules", () => {
     assert.ok(Math.abs(cut.telemetry.falseEventsPer10Min) < 1e-9 && cut.telemetry.events.length === 1);
     // A recording ending within a second of the drive covers it.
     assert.equal(evaluateSuggestions(withEvents, [], [braking], { untilNs: 9_500_000_000n }).telemetry.recall, 0.5);
+  });
+
+  it("counts a person's returns, not the pole's beside them (visibility for scoring)", () => {
+    // A person 8 m ahead-left (box top 1.75 m) and a pole 0.5 m beyond them: 5 head-height
+    // returns on the person, 10 on the pole from 2.3 m up, all within the 0.8 m motion margin.
+    const pts: number[] = [];
+    for (let k = 0; k < 5; k++) pts.push(8 - 0.2 + 0.1 * k, 6, 1.5);
+    for (let k = 0; k < 10; k++) pts.push(8.5, 6.3, 2.3 + 0.35 * k);
+    const data = new Uint8Array(pts.length * 4), view = new DataView(data.buffer);
+    pts.forEach((v, i) => view.setFloat32(i * 4, v, true));
+    const counts = countTruthPoints(truth, { data, pointStep: 12, count: pts.length / 3, offsetX: 0, offsetY: 4, offsetZ: 8, littleEndian: true }, { x: 0, y: 0, z: 0, yaw: 0 }, 1_000_000_000n);
+    assert.equal(counts.get(3), 5);
   });
 });
