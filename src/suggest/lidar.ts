@@ -436,12 +436,17 @@ export class LidarProposer {
     for (let ci = 0; ci < clusters; ci++) {
       if (bottom[ci]! < c.floatingAbove) continue;
       const r = Math.hypot(mx[ci]!, my[ci]!);
-      let best = -1, bestGap = Infinity;
+      let best = -1, bestGap = Infinity, shadowed = false;
       for (let cj = 0; cj < clusters; cj++) {
         if (cj === ci || bottom[cj]! >= c.floatingAbove) continue;
         const rj = Math.hypot(mx[cj]!, my[cj]!);
         // A stray return (fewer than minPoints) is no anchor: it would be dropped, and the roof with it.
         if (rj >= r || pts[cj]! < c.minPoints) continue;
+        const cross = Math.abs(mx[ci]! * my[cj]! - my[ci]! * mx[cj]!) / Math.max(r, 1e-6);
+        // Its missing lower part is hidden by this nearer object on its bearing when the line from
+        // the sensor over that object's top passes within a metre (a beam gap or two at range) of
+        // its lowest return: nothing below it could be seen.
+        if (cross < 1.5 && mount.z + ((top[cj]! - mount.z) * r) / rj >= bottom[ci]! - 1) shadowed = true;
         const d = Math.hypot(mx[ci]! - mx[cj]!, my[ci]! - my[cj]!);
         if (d >= c.mergeDistance) continue;
         // Same bearing (within ~1.5 m laterally) and close behind it, or right next to it: of two
@@ -449,7 +454,6 @@ export class LidarProposer {
         // belongs to the one whose cells it touches, not to the one on its bearing.
         // On its bearing but not touching, it must make one vehicle with it: the roof of a car
         // hidden behind a nearer one in the next lane is on the near car's bearing too.
-        const cross = Math.abs(mx[ci]! * my[cj]! - my[ci]! * mx[cj]!) / Math.max(r, 1e-6);
         const gap = cellGap(order, start[ci]!, start[ci + 1]!, start[cj]!, start[cj + 1]!, sx, syy, cn);
         if (gap >= bestGap) continue;
         if (gap < FLOATING_TOUCH || (cross < 1.5 && oneVehicle(order, start[ci]!, start[ci + 1]!, start[cj]!, start[cj + 1]!, sx, syy, cn))) {
@@ -463,7 +467,7 @@ export class LidarProposer {
       const wide = start[ci + 1]! - start[ci]! >= 5;
       if (best >= 0) owner[ci] = best;
       else if (wide && bottom[ci]! < c.floatingKeepBelow) owner[ci] = ci;
-      else if (wide && bottom[ci]! < c.occludedKeepBelow && this.#inShadow(ci, clusters, mx, my, top, bottom, pts, mount.z)) {
+      else if (wide && bottom[ci]! < c.occludedKeepBelow && shadowed) {
         owner[ci] = ci;
         topOnly[ci] = 1;
       } else owner[ci] = -1;
@@ -503,25 +507,6 @@ export class LidarProposer {
       out.push(proposal);
     }
     return out;
-  }
-
-  /**
-   * Whether a floating cluster's missing lower part is hidden by a nearer grounded cluster on its
-   * bearing: the line from the sensor over that cluster's top passes within a metre (a beam gap or
-   * two at range) of the floating cluster's lowest return, so nothing below it could be seen.
-   */
-  #inShadow(ci: number, clusters: number, mx: Float64Array, my: Float64Array, top: Float32Array, bottom: Float32Array, pts: Int32Array, sensorZ: number): boolean {
-    const r = Math.hypot(mx[ci]!, my[ci]!);
-    for (let cj = 0; cj < clusters; cj++) {
-      if (cj === ci || bottom[cj]! >= this.#cfg.floatingAbove || pts[cj]! < this.#cfg.minPoints) continue;
-      const rj = Math.hypot(mx[cj]!, my[cj]!);
-      if (rj >= r) continue;
-      const cross = Math.abs(mx[ci]! * my[cj]! - my[ci]! * mx[cj]!) / Math.max(r, 1e-6);
-      if (cross >= 1.5) continue;
-      const shadow = sensorZ + ((top[cj]! - sensorZ) * r) / rj;
-      if (shadow >= bottom[ci]! - 1) return true;
-    }
-    return false;
   }
 
   /**
