@@ -66,13 +66,13 @@ export class Tracker {
       detections.forEach((d, di) => {
         // Compared where the track is predicted at the moment the sweep passed the object.
         const dt = d.dtS ?? 0;
-        const dist = residual(t.s[0]! + dt * t.s[2]! - d.box.x, t.s[1]! + dt * t.s[3]! - d.box.y, d, sensor, t.fullViews >= ESTABLISHED_HITS ? Math.max(t.box.length, d.box.length) : 0);
+        const px = t.s[0]! + dt * t.s[2]!, py = t.s[1]! + dt * t.s[3]!;
+        const dist = residual(px - d.box.x, py - d.box.y, d, sensor, t.fullViews >= ESTABLISHED_HITS ? Math.max(t.box.length, d.box.length) : 0);
         const gate = this.#cfg.gate * (t.category === "pedestrian" || d.category === "pedestrian" ? 0.6 : 1) + Math.min(2, 0.5 * Math.sqrt(t.P[0]! + t.P[5]!));
         // A person-sized track that a vehicle's box now covers was that vehicle's first returns (the
         // front of an oncoming car at range): no class penalty, the vehicle's view takes it over.
         // A person beside a car keeps their own detection, the cheaper pair. (Requiring the track
         // to move faster than a walk cost seed 3 an id switch in 100 track-s: slow fragments too.)
-        const px = t.s[0]! + dt * t.s[2]!, py = t.s[1]! + dt * t.s[3]!;
         const grownInto = isVru(t.category) && isVehicle(d.category) && insideBox(d.box, d.box.x, d.box.y, px, py, 0.3);
         const classPenalty = compatible(t.category, d.category) || grownInto ? 0 : 1.5;
         // Confirmed tracks are served first (a cascade, as in DeepSORT): a tentative track born
@@ -255,7 +255,7 @@ export class Tracker {
     }
     if (bestV < 0 && speedNow > MAX_SPEED.cyclist) best = t.box.length > 6.5 || t.box.height > 2.6 ? "truck" : "car";
     else if (bestV < 0 && speedNow > MAX_SPEED.pedestrian) best = best === "pedestrian" ? "cyclist" : best;
-    if (best !== t.category && (t.category === "pedestrian" || t.category === "cyclist") && (best === "car" || best === "truck")) {
+    if (best !== t.category && isVru(t.category) && isVehicle(best)) {
       // The fragment was a vehicle: its box takes the vehicle's size, grown away from the sensor.
       const heading = Math.atan2(t.vy, t.vx);
       const grown = growBox({ ...input.visible, yaw: heading, length: input.visible.length, width: input.visible.width }, CLASS_PRIORS[best], this.#sensor.x, this.#sensor.y, input.topOnly === true);
@@ -315,7 +315,7 @@ function insideBox(box: Box3D, cx: number, cy: number, px: number, py: number, m
   return Math.abs(c * dx + s * dy) <= box.length / 2 + margin && Math.abs(-s * dx + c * dy) <= box.width / 2 + margin;
 }
 
-const isVehicle = (c: ObjectClass): boolean => c === "car" || c === "truck";
+const isVehicle = (c: ObjectClass): c is "car" | "truck" => c === "car" || c === "truck";
 const isVru = (c: ObjectClass): boolean => c === "pedestrian" || c === "cyclist";
 
 function compatible(a: ObjectClass, b: ObjectClass): boolean {
