@@ -2,7 +2,7 @@
  * `syncbag eval --truth <drive>.truth.json <recording.mcap> [--json]`: how well a recording's
  * alignment (and any further evaluation section) matches the simulator's truth.
  */
-import { reportFailure } from "../failure.js";
+import { reportDamage, reportFailure } from "../failure.js";
 import type { Command } from "commander";
 import type { EvalSection } from "../../align/eval.js";
 import { loadTruth } from "../../sim/truth.js";
@@ -35,11 +35,7 @@ export function register(program: Command): void {
           console.log(results.map((r) => r.text).join("\n\n"));
         }
         if (results.some((r) => !r.ok)) process.exitCode = 2;
-        if (damage !== null) {
-          // The readable part was scored; the damage still fails the run (exit 1), as bad input.
-          console.error(`syncbag eval: ${damage}: scored the messages before it; \`syncbag recover\` rebuilds a readable file`);
-          process.exitCode = 1;
-        }
+        if (damage !== null) reportDamage("eval", damage, "scored the messages");
       } catch (error) {
         reportFailure("eval", error);
       }

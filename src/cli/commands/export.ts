@@ -3,7 +3,7 @@
  * recording carries on ~/suggestions, for annotation tools (JSON Lines, or ASAM OpenLABEL 1.0 JSON
  * to import as pre-annotations).
  */
-import { reportFailure } from "../failure.js";
+import { reportDamage, reportFailure } from "../failure.js";
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { SuggestionCollector, toJsonLines, toOpenLabel } from "../../suggest/export.js";
@@ -26,10 +26,7 @@ export function register(program: Command): void {
         await writeFile(options.output, text);
         console.log(`syncbag export: ${collector.frames.length} frames, ${collector.events.size} events → ${options.output}${collector.malformed ? ` (${collector.malformed} unreadable messages skipped)` : ""}`);
         if (collector.frames.length === 0 && collector.events.size === 0) process.exitCode = 2;
-        if (damage !== null) {
-          console.error(`syncbag export: ${damage}: exported the suggestions before it; \`syncbag recover\` rebuilds a readable file`);
-          process.exitCode = 1;
-        }
+        if (damage !== null) reportDamage("export", damage, "exported the suggestions");
       } catch (error) {
         reportFailure("export", error);
       }
