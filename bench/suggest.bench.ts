@@ -59,11 +59,14 @@ export default async (): Promise<void> => {
 
 function latency(): void {
   const durationS = 30;
-  const run = runSimulatedDrive({ seed: 3, durationS, scenario: { events: [{ kind: "lane_change", atS: 13 }, { kind: "hard_braking", atS: 19 }, { kind: "sharp_turn", atS: 23 }] } });
+  const scenario = { events: [{ kind: "lane_change" as const, atS: 13 }, { kind: "hard_braking" as const, atS: 19 }, { kind: "sharp_turn" as const, atS: 23 }] };
+  const run = runSimulatedDrive({ seed: 3, durationS, scenario });
   const e = run.evaluation.latency;
   const codec = defaultCodec();
   const decodes: number[] = [];
-  for (const m of simulateDrive({ rig: loadRig("default"), seed: 3, durationS }).messages()) {
+  // The same drive again (same seed and scenario): the same sweeps, decoded alone.
+  const rig = loadRig("default");
+  for (const m of simulateDrive({ rig: { ...rig, scenario: { ...rig.scenario, ...scenario } }, seed: 3, durationS }).messages()) {
     if (m.type !== "sensor_msgs/PointCloud2") continue;
     const start = process.hrtime.bigint();
     codec.decode("sensor_msgs/PointCloud2", m.data);
