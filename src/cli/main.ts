@@ -22,6 +22,8 @@ import { register as registerStart } from "./commands/start.js";
 registerStart(program);
 import { register as registerEval } from "./commands/eval.js";
 registerEval(program);
+import { register as registerEvalLidar } from "./commands/eval-lidar.js";
+registerEvalLidar(program);
 import { register as registerExport } from "./commands/export.js";
 registerExport(program);
 import { register as registerNode } from "./commands/node.js";

@@ -1,0 +1,27 @@
+/**
+ * `syncbag eval-lidar <folder> [--json] [--detail]`: the lidar proposer on real labelled sweeps
+ * (index.json + <dataset>/<frame>/{points.bin,labels.json,meta.json}), scored per dataset and over
+ * all against a grid-clustering baseline in the same run (src/suggest/eval-lidar.ts).
+ */
+import type { Command } from "commander";
+import { evaluateRealSweeps, formatRealEvaluation, loadRealSweeps, realEvaluationJson } from "../../suggest/eval-lidar.js";
+import { reportFailure } from "../failure.js";
+
+export function register(program: Command): void {
+  program
+    .command("eval-lidar")
+    .description(
+      "Score the lidar proposer on real labelled sweeps: per dataset and overall, car recall/precision at BEV IoU ≥ 0.5, all four road-user classes (≥ 0.25 for pedestrians and cyclists), pedestrian+cyclist recall, over labelled boxes with ≥ 10 returns within 50 m (camera view only where the labels cover only it), against a grid-clustering baseline in the same run",
+    )
+    .argument("<folder>", "a folder with index.json and <dataset>/<frame>/{points.bin,labels.json,meta.json} (e.g. ../shared/real-labelled-lidar)")
+    .option("--json", "print JSON (for scripts)")
+    .option("--detail", "list every missed label and false box per sweep, with its size")
+    .action(async (folder: string, options: { json?: boolean; detail?: boolean }) => {
+      try {
+        const e = evaluateRealSweeps(await loadRealSweeps(folder));
+        console.log(options.json === true ? JSON.stringify(realEvaluationJson(e), null, 1) : formatRealEvaluation(e, options.detail === true));
+      } catch (error) {
+        reportFailure("eval-lidar", error);
+      }
+    });
+}

@@ -1,0 +1,391 @@
+/**
+ * Lidar proposals scored on real labelled sweeps (the folder layout of
+ * ../shared/real-labelled-lidar: `index.json`, and per frame `<dataset>/<frame>/points.bin`
+ * float32 x, y, z, intensity; `labels.json`; `meta.json`).
+ *
+ * Each sweep goes through `LidarProposer.propose` as src/suggest/stage.ts calls it: one sweep, no
+ * per-point time, the mount from the data as a rig's /tf_static would give it (the sensor's height
+ * above the ground: `sensor_height_m`, else minus `ground_z_estimate_in_lidar_frame`); the labels
+ * are never shown to it. Scoring follows the KITTI/nuScenes conventions the issue names (#16):
+ * - truth: road users (car; truck ← truck, bus, trailer; pedestrian; cyclist ← cyclist, bicycle,
+ *   motorcycle) with ≥ 10 returns within 50 m (BEV) of the sensor;
+ * - a prediction matches at BEV IoU ≥ 0.5 for vehicles, ≥ 0.25 for pedestrians and cyclists
+ *   (greedy by IoU, one-to-one, any class; a true positive when the classes agree);
+ * - a prediction on a box that is not counted (static_object, other, misc, or a road user with
+ *   fewer returns or farther) is neither right nor wrong (IoU > 0.1, or over half its own area on
+ *   it: the ignore-region rule of eval.ts);
+ * - where the labels cover the camera's view only (KITTI), predictions outside ±45° are ignored.
+ * The same run scores a grid-clustering baseline (`gridBaseline`) so every figure has a ratio.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { bevIntersection, bevIoU } from "./eval.js";
+import { LidarProposer, type LidarMount, type PointCloudView, type Proposal } from "./lidar.js";
+import type { Box3D } from "./types.js";
+
+export const ROAD_CLASSES = ["car", "truck", "pedestrian", "cyclist"] as const;
+export type RoadClass = (typeof ROAD_CLASSES)[number];
+
+/** Dataset class names → the four scored classes; null: not a road user (ignored when matched). */
+const CLASS_MAP: Record<string, RoadClass | null> = {
+  car: "car", van: "car", truck: "truck", bus: "truck", trailer: "truck",
+  pedestrian: "pedestrian", cyclist: "cyclist", bicycle: "cyclist", motorcycle: "cyclist",
+  static_object: null, other: null, misc: null,
+};
+
+export interface RealLabel {
+  category: RoadClass | null;
+  sourceClass: string;
+  /** In base_link (z from the ground). */
+  box: Box3D;
+  points: number;
+}
+
+export interface RealSweep {
+  dataset: string;
+  frame: string;
+  view: PointCloudView;
+  mount: LidarMount;
+  labels: RealLabel[];
+  /** Labels cover only the front camera's view (KITTI). */
+  cameraFovOnly: boolean;
+}
+
+export interface Prediction {
+  category: string;
+  confidence: number;
+  box: Box3D;
+}
+
+export interface SweepOptions {
+  rangeM: number;
+  minTruthPoints: number;
+  /** Half-angle (rad) of the labelled camera view where the labels cover it only. */
+  fovHalfAngle: number;
+}
+
+export const DEFAULT_SWEEP_OPTIONS: SweepOptions = { rangeM: 50, minTruthPoints: 10, fovHalfAngle: Math.PI / 4 };
+
+const IOU_MIN: Record<RoadClass, number> = { car: 0.5, truck: 0.5, pedestrian: 0.25, cyclist: 0.25 };
+
+export interface ClassTally {
+  truth: number;
+  matched: number;
+  predicted: number;
+  correct: number;
+  iouSum: number;
+  /** (confidence, true positive) per counted prediction, for the average precision. */
+  ranked: [number, boolean][];
+}
+
+export interface SweepOutcome {
+  dataset: string;
+  frame: string;
+  tally: Record<RoadClass, ClassTally>;
+  misses: { category: RoadClass; box: Box3D; points: number; bestIoU: number }[];
+  falses: { category: string; confidence: number; box: Box3D }[];
+}
+
+const emptyTally = (): Record<RoadClass, ClassTally> =>
+  Object.fromEntries(ROAD_CLASSES.map((c) => [c, { truth: 0, matched: 0, predicted: 0, correct: 0, iouSum: 0, ranked: [] }])) as unknown as Record<RoadClass, ClassTally>;
+
+function isRoadClass(c: string): c is RoadClass {
+  return (ROAD_CLASSES as readonly string[]).includes(c);
+}
+
+/** One sweep's predictions against its labels. */
+export function scoreSweep(sweep: RealSweep, predictions: readonly Prediction[], options: SweepOptions = DEFAULT_SWEEP_OPTIONS): SweepOutcome {
+  const tally = emptyTally();
+  const inRange = (b: Box3D): boolean => Math.hypot(b.x, b.y) <= options.rangeM;
+  const inView = (b: Box3D): boolean => !sweep.cameraFovOnly || Math.abs(Math.atan2(b.y, b.x)) <= options.fovHalfAngle;
+  const counted = sweep.labels.filter((l) => l.category !== null && l.points >= options.minTruthPoints && inRange(l.box));
+  const ignored = sweep.labels.filter((l) => !counted.includes(l));
+  const preds = predictions.filter((p) => isRoadClass(p.category) && inRange(p.box) && inView(p.box));
+  const pairs: [number, number, number][] = [];
+  counted.forEach((t, ti) =>
+    preds.forEach((p, pi) => {
+      const iou = bevIoU(t.box, p.box);
+      if (iou >= IOU_MIN[t.category!]) pairs.push([iou, ti, pi]);
+    }),
+  );
+  pairs.sort((a, b) => b[0] - a[0]);
+  const truthOf = new Map<number, number>(), iouOf = new Map<number, number>();
+  const usedT = new Set<number>();
+  for (const [iou, ti, pi] of pairs) {
+    if (usedT.has(ti) || truthOf.has(pi)) continue;
+    usedT.add(ti);
+    truthOf.set(pi, ti);
+    iouOf.set(pi, iou);
+  }
+  const matchedTruth = new Set<number>();
+  preds.forEach((p, pi) => {
+    const ti = truthOf.get(pi);
+    if (ti !== undefined && counted[ti]!.category === p.category) matchedTruth.add(ti);
+  });
+  counted.forEach((t, ti) => {
+    const s = tally[t.category!];
+    s.truth++;
+    if (matchedTruth.has(ti)) s.matched++;
+  });
+  const outcome: SweepOutcome = { dataset: sweep.dataset, frame: sweep.frame, tally, misses: [], falses: [] };
+  counted.forEach((t, ti) => {
+    if (matchedTruth.has(ti)) return;
+    const bestIoU = preds.reduce((m, p) => Math.max(m, bevIoU(t.box, p.box)), 0);
+    outcome.misses.push({ category: t.category!, box: t.box, points: t.points, bestIoU });
+  });
+  preds.forEach((p, pi) => {
+    const ti = truthOf.get(pi);
+    if (ti === undefined && ignored.some((t) => bevIoU(t.box, p.box) > 0.1 || bevIntersection(t.box, p.box) > 0.5 * p.box.length * p.box.width)) return;
+    const s = tally[p.category as RoadClass];
+    s.predicted++;
+    const tp = ti !== undefined && counted[ti]!.category === p.category;
+    if (tp) {
+      s.correct++;
+      s.iouSum += iouOf.get(pi)!;
+    } else outcome.falses.push({ category: p.category, confidence: p.confidence, box: p.box });
+    s.ranked.push([p.confidence, tp]);
+  });
+  return outcome;
+}
+
+export interface Figures {
+  carRecall: number;
+  carPrecision: number;
+  allRecall: number;
+  allPrecision: number;
+  vruRecall: number;
+  /** Per class: recall, precision, mean BEV IoU of the true positives, average precision by confidence. */
+  classes: Record<RoadClass, { truth: number; matched: number; predicted: number; correct: number; recall: number; precision: number; meanIoU: number; ap: number }>;
+}
+
+/** Average precision (all-point interpolation, as PASCAL VOC 2010+) of predictions ranked by confidence. */
+function averagePrecision(ranked: [number, boolean][], truth: number): number {
+  if (truth === 0) return NaN;
+  const sorted = [...ranked].sort((a, b) => b[0] - a[0]);
+  const rec: number[] = [], prec: number[] = [];
+  let tp = 0;
+  sorted.forEach(([, ok], i) => {
+    if (ok) tp++;
+    rec.push(tp / truth);
+    prec.push(tp / (i + 1));
+  });
+  for (let i = prec.length - 2; i >= 0; i--) prec[i] = Math.max(prec[i]!, prec[i + 1]!);
+  let ap = 0, prev = 0;
+  for (let i = 0; i < rec.length; i++) {
+    ap += (rec[i]! - prev) * prec[i]!;
+    prev = rec[i]!;
+  }
+  return ap;
+}
+
+const ratio = (a: number, b: number): number => (b > 0 ? a / b : NaN);
+
+export function summarise(outcomes: readonly SweepOutcome[]): Figures {
+  const total = emptyTally();
+  for (const o of outcomes) {
+    for (const c of ROAD_CLASSES) {
+      const t = total[c], s = o.tally[c];
+      t.truth += s.truth;
+      t.matched += s.matched;
+      t.predicted += s.predicted;
+      t.correct += s.correct;
+      t.iouSum += s.iouSum;
+      t.ranked.push(...s.ranked);
+    }
+  }
+  const sum = (cs: readonly RoadClass[], k: "truth" | "matched" | "predicted" | "correct"): number => cs.reduce((a, c) => a + total[c][k], 0);
+  const classes = Object.fromEntries(
+    ROAD_CLASSES.map((c) => {
+      const t = total[c];
+      return [c, { truth: t.truth, matched: t.matched, predicted: t.predicted, correct: t.correct, recall: ratio(t.matched, t.truth), precision: ratio(t.correct, t.predicted), meanIoU: ratio(t.iouSum, t.correct), ap: averagePrecision(t.ranked, t.truth) }];
+    }),
+  ) as Figures["classes"];
+  return {
+    carRecall: ratio(total.car.matched, total.car.truth),
+    carPrecision: ratio(total.car.correct, total.car.predicted),
+    allRecall: ratio(sum(ROAD_CLASSES, "matched"), sum(ROAD_CLASSES, "truth")),
+    allPrecision: ratio(sum(ROAD_CLASSES, "correct"), sum(ROAD_CLASSES, "predicted")),
+    vruRecall: ratio(sum(["pedestrian", "cyclist"], "matched"), sum(["pedestrian", "cyclist"], "truth")),
+    classes,
+  };
+}
+
+interface IndexEntry {
+  dataset: string;
+  frame: string;
+}
+
+function fail(what: string, problem: string): never {
+  throw new Error(`${what}: ${problem}`);
+}
+
+async function readJson(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    fail(path, (error as NodeJS.ErrnoException).code === "ENOENT" ? "not found" : (error as Error).message);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    fail(path, "not valid JSON");
+  }
+}
+
+const num = (v: unknown, what: string): number => (typeof v === "number" && Number.isFinite(v) ? v : fail(what, `expected a number, got ${JSON.stringify(v)}`));
+
+/** Every sweep listed in `<dir>/index.json`, read and checked (one clear error naming the file otherwise). */
+export async function loadRealSweeps(dir: string): Promise<RealSweep[]> {
+  const index = await readJson(join(dir, "index.json"));
+  if (!Array.isArray(index)) fail(join(dir, "index.json"), "expected an array of { dataset, frame }");
+  const sweeps: RealSweep[] = [];
+  for (const [i, e] of (index as unknown[]).entries()) {
+    const entry = e as Partial<IndexEntry> | null;
+    if (entry === null || typeof entry !== "object" || typeof entry.dataset !== "string" || typeof entry.frame !== "string") fail(join(dir, "index.json"), `entry ${i} has no string dataset and frame`);
+    const folder = join(dir, entry.dataset, entry.frame);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(join(folder, "points.bin"));
+    } catch (error) {
+      fail(join(folder, "points.bin"), (error as NodeJS.ErrnoException).code === "ENOENT" ? "not found" : (error as Error).message);
+    }
+    if (bytes.byteLength % 16 !== 0) fail(join(folder, "points.bin"), `${bytes.byteLength} bytes is not a whole number of 16-byte x, y, z, intensity records`);
+    const meta = (await readJson(join(folder, "meta.json"))) as Record<string, unknown> | null;
+    if (meta === null || typeof meta !== "object") fail(join(folder, "meta.json"), "expected an object");
+    // The sensor's height above the road, as a rig's /tf_static gives it; the ground estimate where the rig's is unknown.
+    const height = typeof meta["sensor_height_m"] === "number" ? meta["sensor_height_m"] : -num(meta["ground_z_estimate_in_lidar_frame"], join(folder, "meta.json") + ": ground_z_estimate_in_lidar_frame (no sensor_height_m)");
+    const mount: LidarMount = { x: 0, y: 0, z: height, yaw: 0 };
+    const rawLabels = await readJson(join(folder, "labels.json"));
+    if (!Array.isArray(rawLabels)) fail(join(folder, "labels.json"), "expected an array of boxes");
+    const labels: RealLabel[] = (rawLabels as Record<string, unknown>[]).map((l, k) => {
+      const what = `${join(folder, "labels.json")}: box ${k}`;
+      const cls = typeof l["class"] === "string" ? l["class"] : fail(what, "no class");
+      const category = cls in CLASS_MAP ? CLASS_MAP[cls]! : null;
+      return {
+        category,
+        sourceClass: cls,
+        box: { x: num(l["x"], `${what} x`), y: num(l["y"], `${what} y`), z: num(l["z"], `${what} z`) + height, yaw: num(l["yaw"], `${what} yaw`), length: num(l["l"], `${what} l`), width: num(l["w"], `${what} w`), height: num(l["h"], `${what} h`) },
+        points: num(l["num_points"], `${what} num_points`),
+      };
+    });
+    const cover = typeof meta["labels_cover"] === "string" ? meta["labels_cover"] : "";
+    sweeps.push({
+      dataset: entry.dataset,
+      frame: entry.frame,
+      view: { data: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), pointStep: 16, count: bytes.byteLength / 16, offsetX: 0, offsetY: 4, offsetZ: 8, littleEndian: true },
+      mount,
+      labels,
+      cameraFovOnly: /camera fov/i.test(cover),
+    });
+  }
+  if (sweeps.length === 0) fail(join(dir, "index.json"), "lists no sweeps");
+  return sweeps;
+}
+
+/**
+ * The baseline every figure is compared with: points 0.23–3.5 m above a flat ground at the mount
+ * height, 0.5 m cells, 8-connected components, axis-aligned boxes, class by size.
+ */
+export function gridBaseline(view: PointCloudView, mount: LidarMount): Prediction[] {
+  const dv = new DataView(view.data.buffer, view.data.byteOffset, view.data.byteLength);
+  const cells = new Map<number, { x0: number; x1: number; y0: number; y1: number; z1: number; n: number }>();
+  const key = (i: number, j: number): number => (i + 1000) * 4000 + (j + 1000);
+  for (let k = 0, o = 0; k < view.count; k++, o += view.pointStep) {
+    const x = dv.getFloat32(o + view.offsetX, true), y = dv.getFloat32(o + view.offsetY, true), h = dv.getFloat32(o + view.offsetZ, true) + mount.z;
+    if (!(h >= 0.23 && h <= 3.5) || Math.abs(x) > 70 || Math.abs(y) > 70) continue;
+    const id = key(Math.floor(x / 0.5), Math.floor(y / 0.5));
+    const c = cells.get(id);
+    if (c === undefined) cells.set(id, { x0: x, x1: x, y0: y, y1: y, z1: h, n: 1 });
+    else Object.assign(c, { x0: Math.min(c.x0, x), x1: Math.max(c.x1, x), y0: Math.min(c.y0, y), y1: Math.max(c.y1, y), z1: Math.max(c.z1, h), n: c.n + 1 });
+  }
+  const seen = new Set<number>(), out: Prediction[] = [];
+  for (const start of cells.keys()) {
+    if (seen.has(start)) continue;
+    seen.add(start);
+    const stack = [start], b = { x0: Infinity, x1: -Infinity, y0: Infinity, y1: -Infinity, z1: 0, n: 0 };
+    while (stack.length > 0) {
+      const id = stack.pop()!, c = cells.get(id)!;
+      Object.assign(b, { x0: Math.min(b.x0, c.x0), x1: Math.max(b.x1, c.x1), y0: Math.min(b.y0, c.y0), y1: Math.max(b.y1, c.y1), z1: Math.max(b.z1, c.z1), n: b.n + c.n });
+      for (const d of [-4001, -4000, -3999, -1, 1, 3999, 4000, 4001]) {
+        if (!cells.has(id + d) || seen.has(id + d)) continue;
+        seen.add(id + d);
+        stack.push(id + d);
+      }
+    }
+    if (b.n < 4) continue;
+    const dx = b.x1 - b.x0, dy = b.y1 - b.y0, l = Math.max(dx, dy), w = Math.min(dx, dy);
+    const category = l <= 1.2 && b.z1 >= 1 ? "pedestrian" : l <= 2.2 && w <= 1 && b.z1 >= 1 ? "cyclist" : l <= 6 && w <= 2.5 && b.z1 <= 2.5 ? "car" : l <= 13 && w <= 3.2 ? "truck" : "unknown";
+    out.push({ category, confidence: 0.5, box: { x: (b.x0 + b.x1) / 2, y: (b.y0 + b.y1) / 2, z: b.z1 / 2, yaw: 0, length: Math.max(dx, 0.1), width: Math.max(dy, 0.1), height: b.z1 } });
+  }
+  return out;
+}
+
+export interface RealEvaluation {
+  sweeps: number;
+  /** Per dataset and "all": proposer, baseline. */
+  datasets: Record<string, { proposer: Figures; baseline: Figures }>;
+  outcomes: SweepOutcome[];
+  /** Median wall time of one proposal run per sweep (ms). */
+  medianMs: number;
+}
+
+const fromProposals = (ps: readonly Proposal[]): Prediction[] => ps.map((p) => ({ category: p.category, confidence: p.confidence, box: p.box }));
+
+/** Runs the proposer (a fresh one per sweep, as a node started on that sweep) and the baseline on every sweep. */
+export function evaluateRealSweeps(sweeps: readonly RealSweep[], makeProposer: () => LidarProposer = () => new LidarProposer(), options: SweepOptions = DEFAULT_SWEEP_OPTIONS): RealEvaluation {
+  const outcomes: SweepOutcome[] = [], base: SweepOutcome[] = [], times: number[] = [];
+  for (const s of sweeps) {
+    const proposer = makeProposer();
+    const t0 = process.hrtime.bigint();
+    const proposals = proposer.propose(s.view, s.mount, { speed: 0, yawRate: 0 });
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    outcomes.push(scoreSweep(s, fromProposals(proposals), options));
+    base.push(scoreSweep(s, gridBaseline(s.view, s.mount), options));
+  }
+  const datasets: RealEvaluation["datasets"] = {};
+  for (const d of [...new Set(sweeps.map((s) => s.dataset)), "all"]) {
+    const pick = (o: readonly SweepOutcome[]): SweepOutcome[] => o.filter((x) => d === "all" || x.dataset === d);
+    datasets[d] = { proposer: summarise(pick(outcomes)), baseline: summarise(pick(base)) };
+  }
+  times.sort((a, b) => a - b);
+  return { sweeps: sweeps.length, datasets, outcomes, medianMs: times[Math.floor(times.length / 2)] ?? NaN };
+}
+
+const f3 = (x: number): string => (Number.isNaN(x) ? "–" : x.toFixed(3));
+const fr = (a: number, b: number): string => (b > 0 && !Number.isNaN(a) ? (a / b).toFixed(2) : "–");
+const size = (b: Box3D): string => `${b.length.toFixed(1)}×${b.width.toFixed(1)}×${b.height.toFixed(1)} m at (${b.x.toFixed(1)}, ${b.y.toFixed(1)})`;
+
+/** The tables: per dataset and over all, proposer against baseline; with `detail`, every miss and false box. */
+export function formatRealEvaluation(e: RealEvaluation, detail = false): string {
+  const lines = [`real sweeps: ${e.sweeps}; proposer median ${e.medianMs.toFixed(1)} ms per sweep`, "", "| set | method | car recall | car precision | 4-class recall | 4-class precision | ped+cyc recall |", "| --- | --- | --- | --- | --- | --- | --- |"];
+  for (const [d, { proposer: p, baseline: b }] of Object.entries(e.datasets)) {
+    const row = (name: string, f: Figures): string => `| ${d} | ${name} | ${f3(f.carRecall)} (${f.classes.car.matched}/${f.classes.car.truth}) | ${f3(f.carPrecision)} (${f.classes.car.correct}/${f.classes.car.predicted}) | ${f3(f.allRecall)} | ${f3(f.allPrecision)} | ${f3(f.vruRecall)} |`;
+    lines.push(row("proposer", p), row("grid baseline", b));
+    lines.push(`| ${d} | ratio | ${fr(p.carRecall, b.carRecall)} | ${fr(p.carPrecision, b.carPrecision)} | ${fr(p.allRecall, b.allRecall)} | ${fr(p.allPrecision, b.allPrecision)} | ${fr(p.vruRecall, b.vruRecall)} |`);
+  }
+  const all = e.datasets["all"]!.proposer;
+  lines.push("", "| class (all sweeps) | truth | recall | precision | mean IoU | AP |", "| --- | --- | --- | --- | --- | --- |");
+  for (const c of ROAD_CLASSES) {
+    const s = all.classes[c];
+    lines.push(`| ${c} | ${s.truth} | ${f3(s.recall)} | ${f3(s.precision)} (${s.correct}/${s.predicted}) | ${f3(s.meanIoU)} | ${f3(s.ap)} |`);
+  }
+  if (detail) {
+    for (const o of e.outcomes) {
+      lines.push("", `${o.dataset}/${o.frame}:`);
+      for (const m of o.misses) lines.push(`  miss  ${m.category} ${size(m.box)}, ${m.points} returns, best IoU ${m.bestIoU.toFixed(2)}`);
+      for (const f of o.falses) lines.push(`  false ${f.category} ${size(f.box)}, confidence ${f.confidence.toFixed(2)}`);
+    }
+  }
+  return lines.join("\n");
+}
+
+/** JSON for scripts: the figures per dataset (no per-prediction lists beyond the misses and false boxes). */
+export function realEvaluationJson(e: RealEvaluation): unknown {
+  return {
+    sweeps: e.sweeps,
+    medianMs: e.medianMs,
+    datasets: e.datasets,
+    perSweep: e.outcomes.map((o) => ({ dataset: o.dataset, frame: o.frame, misses: o.misses, falses: o.falses })),
+  };
+}
