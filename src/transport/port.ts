@@ -78,6 +78,9 @@ export interface Transport {
   /** Adapter name, e.g. `inprocess` or `rclnodejs`. */
   readonly name: string;
   readonly clock: NodeClock;
+  /** The node's name and namespace after ROS remapping (`-r __node:=…`), where the adapter knows them. */
+  readonly nodeName?: string;
+  readonly nodeNamespace?: string;
   subscribeRaw(topic: string, type: string, qos: QosProfile, handler: RawMessageHandler): Subscription;
   advertise(topic: string, type: string, qos: QosProfile): RawPublisher;
   /** A std_srvs/Trigger service. */

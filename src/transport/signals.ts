@@ -1,7 +1,9 @@
 /**
  * SIGINT/SIGTERM → a clean transport shutdown (onShutdown callbacks finalise the recording),
- * then exit. A second signal while shutting down exits at once, as ROS users expect from
- * pressing Ctrl-C twice.
+ * then exit. One Ctrl-C usually reaches the node more than once: the terminal signals the whole
+ * process group, and `ros2 launch` (or `ros2 run`) forwards its own SIGINT to the node a few
+ * milliseconds later. Repeats within `repeatGraceMs` of the first are therefore the same
+ * request and ignored; a signal after that is a user insisting, and exits at once.
  */
 import type { Transport } from "./port.js";
 
@@ -20,6 +22,10 @@ export interface ShutdownSignalOptions {
   exit?: boolean;
   /** Progress messages. Default: stderr. */
   log?: (message: string) => void;
+  /** Repeats this soon after the first signal are duplicates, not a request to force (ms). Default 2000. */
+  repeatGraceMs?: number;
+  /** Monotonic milliseconds (tests). */
+  now?: () => number;
 }
 
 const FORCED_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
@@ -30,15 +36,21 @@ export function installShutdownSignals(transport: Pick<Transport, "shutdown">, o
   const signals = options.signals ?? ["SIGINT", "SIGTERM"];
   const exit = options.exit ?? true;
   const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
-  let stopping = false;
+  const grace = options.repeatGraceMs ?? 2000;
+  const now = options.now ?? (() => performance.now());
+  let firstAt: number | null = null;
   const listener = (signal: NodeJS.Signals): void => {
-    if (stopping) {
+    if (firstAt !== null) {
+      if (now() - firstAt < grace) {
+        log(`${signal} again within ${grace} ms: already shutting down`);
+        return;
+      }
       log(`${signal} again: exiting without finishing the shutdown`);
       proc.exit(FORCED_EXIT[signal] ?? 1);
       return;
     }
-    stopping = true;
-    log(`${signal}: shutting down (send it again to force)`);
+    firstAt = now();
+    log(`${signal}: shutting down (send it again after ${grace / 1000} s to force)`);
     transport.shutdown().then(
       () => {
         if (exit) proc.exit(0);

@@ -6,6 +6,7 @@
 import { SimulatedClock } from "../../src/transport/clock.js";
 import { InProcessBus, InProcessTransport } from "../../src/transport/inprocess.js";
 import { detectRosEnvironment, explainRclnodejsFailure, loadDefaultRclnodejsAdapter } from "../../src/transport/select.js";
+import { rclnodejsPreflight } from "../../src/transport/rclnodejs-preflight.js";
 import type { RclnodejsAdapterModule } from "../../src/transport/rclnodejs-options.js";
 import { transportContract } from "./contract.js";
 import { createFakeRclnodejs } from "./fake-rclnodejs.js";
@@ -37,7 +38,10 @@ if (!env.sourced) unavailable = env.detail;
 else {
   try {
     adapter = await loadDefaultRclnodejsAdapter();
-    // Loading the adapter does not load rclnodejs; probe it the way the adapter will.
+    // Loading the adapter does not load rclnodejs; probe it the way the adapter will (the
+    // preflight first: a failed addon load makes rclnodejs rebuild itself).
+    const problem = rclnodejsPreflight();
+    if (problem !== null) throw new Error(problem);
     await import("rclnodejs" as string);
   } catch (error) {
     unavailable = explainRclnodejsFailure(error, env);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { InProcessTransport } from "../../src/transport/inprocess.js";
 import type { RclnodejsAdapterModule, RclnodejsTransportOptions } from "../../src/transport/rclnodejs-options.js";
 import { detectRosEnvironment, openTransport, TransportUnavailableError } from "../../src/transport/select.js";
+import { rclnodejsPreflight } from "../../src/transport/rclnodejs-preflight.js";
 import { installShutdownSignals, type SignalProcess } from "../../src/transport/signals.js";
 
 const SOURCED = { ROS_DISTRO: "jazzy", AMENT_PREFIX_PATH: "/opt/ros/jazzy" };
@@ -101,9 +102,17 @@ describe("transport selection", () => {
     await choice.transport.shutdown();
   });
 
-  it("loads the real adapter module without ROS and reports rclnodejs as missing", async () => {
-    // The adapter file itself loads; rclnodejs (not installed here) is what fails.
-    await assert.rejects(openTransport({ kind: "rclnodejs", env: SOURCED, handleSignals: false }), /rclnodejs package is not installed/);
+  it("loads the real adapter module and says what is missing for rclnodejs, without rebuilding it", async function () {
+    // The adapter file itself loads; rclnodejs is what fails: not installed, not built, or its
+    // ROS 2 libraries not on the library path (checked before the import, which would rebuild it).
+    if (detectRosEnvironment().sourced) {
+      console.log("      (ROS 2 is sourced here: the real rclnodejs loads, so there is nothing missing to report)");
+      this.skip();
+    }
+    await assert.rejects(
+      openTransport({ kind: "rclnodejs", env: SOURCED, handleSignals: false }),
+      /rclnodejs package is not installed|native addon is not built|are not on LD_LIBRARY_PATH/,
+    );
   });
 });
 
@@ -131,7 +140,7 @@ describe("shutdown on signals", () => {
     };
   }
 
-  it("SIGTERM runs the shutdown callbacks, then exits 0; a second signal forces exit", async () => {
+  it("SIGTERM runs the shutdown callbacks, then exits 0; a repeat right away (terminal + launch) is ignored, a later one forces exit", async () => {
     const proc = fakeProcess();
     const t = new InProcessTransport();
     let finalised = false;
@@ -141,11 +150,17 @@ describe("shutdown on signals", () => {
       finalised = true;
     });
     const logs: string[] = [];
-    const remove = installShutdownSignals(t, { process: proc, log: (m) => logs.push(m) });
+    let clock = 0;
+    const remove = installShutdownSignals(t, { process: proc, log: (m) => logs.push(m), now: () => clock, repeatGraceMs: 2000 });
     assert.equal(proc.listeners, 2);
     proc.emit("SIGTERM");
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(proc.exits, [], "waits for the callbacks");
+    clock = 5;
+    proc.emit("SIGINT");
+    proc.emit("SIGINT");
+    assert.deepEqual(proc.exits, [], "duplicates of the same Ctrl-C do not cut the shutdown short");
+    clock = 2500;
     proc.emit("SIGINT");
     assert.deepEqual(proc.exits, [130]);
     release();
@@ -154,6 +169,7 @@ describe("shutdown on signals", () => {
     assert.equal(finalised, true);
     assert.deepEqual(proc.exits, [130, 0]);
     assert.match(logs[0]!, /SIGTERM: shutting down/);
+    assert.match(logs[1]!, /already shutting down/);
     remove();
     assert.equal(proc.listeners, 0);
   });
@@ -171,5 +187,29 @@ describe("shutdown on signals", () => {
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(proc.exits, [1]);
     assert.ok(logs.some((l) => l.includes("shutdown failed")));
+  });
+});
+
+describe("rclnodejs preflight (before the import that would rebuild it)", () => {
+  const pkg = "/x/node_modules/rclnodejs/package.json";
+  const addon = "/x/node_modules/rclnodejs/build/Release/rclnodejs.node";
+  it("not installed: leaves the report to the import", () => {
+    const resolvePackageJson = (): string => {
+      throw Object.assign(new Error("Cannot find module"), { code: "MODULE_NOT_FOUND" });
+    };
+    assert.equal(rclnodejsPreflight({ env: {}, resolvePackageJson }), null);
+  });
+  it("installed but not built: names the missing addon and the command", () => {
+    const problem = rclnodejsPreflight({ env: { LD_LIBRARY_PATH: "/opt/ros/jazzy/lib" }, resolvePackageJson: () => pkg, exists: () => false });
+    assert.match(problem ?? "", /native addon is not built .*rclnodejs\.node.*npm rebuild rclnodejs/);
+  });
+  it("built, but the ROS 2 libraries are not on LD_LIBRARY_PATH", () => {
+    const exists = (p: string): boolean => p === addon;
+    assert.match(rclnodejsPreflight({ env: {}, resolvePackageJson: () => pkg, exists }) ?? "", /librcl\.so.*not on LD_LIBRARY_PATH/);
+    assert.match(rclnodejsPreflight({ env: { LD_LIBRARY_PATH: "/usr/lib" }, resolvePackageJson: () => pkg, exists }) ?? "", /not on LD_LIBRARY_PATH/);
+  });
+  it("built and ROS 2 on the library path: no objection", () => {
+    const exists = (p: string): boolean => p === addon || p === "/opt/ros/jazzy/lib/librcl.so";
+    assert.equal(rclnodejsPreflight({ env: { LD_LIBRARY_PATH: "/ws/lib:/opt/ros/jazzy/lib" }, resolvePackageJson: () => pkg, exists }), null);
   });
 });

@@ -8,9 +8,10 @@ import { reportFailure } from "../failure.js";
 import type { Command } from "commander";
 import { parseNodeConfig, NodeConfigSchema } from "../../pipeline/config.js";
 import { createSyncbagNode } from "../../pipeline/create.js";
-import { readParamsFile } from "../../pipeline/params-file.js";
+import { parseRosArguments, readRosParameterSources } from "../../pipeline/params-file.js";
 import { describeParameterSchema, flattenParameters, unflattenParameters } from "../../transport/parameters.js";
-import { openTransport, TransportKindSchema } from "../../transport/select.js";
+import type { ParameterValue } from "../../transport/port.js";
+import { detectRosEnvironment, openTransport, TransportKindSchema } from "../../transport/select.js";
 
 interface NodeOptions {
   transport: string;
@@ -22,12 +23,6 @@ interface NodeOptions {
 }
 
 const ROLES = ["all", "align", "record", "suggest"] as const;
-
-/** `--params-file <f>` among the ROS arguments after `--` (as ros2 launch passes it). */
-function paramsFileFromRosArgs(args: readonly string[]): string | undefined {
-  const i = args.indexOf("--params-file");
-  return i >= 0 ? args[i + 1] : undefined;
-}
 
 export function register(program: Command): void {
   program
@@ -55,28 +50,41 @@ export function register(program: Command): void {
 async function runNode(options: NodeOptions, rosArgs: string[]): Promise<void> {
   const kind = TransportKindSchema.parse(options.transport);
   if (!(ROLES as readonly string[]).includes(options.role)) throw new Error(`--role: expected one of ${ROLES.join(", ")}, got "${options.role}"`);
-  const paramsFile = options.paramsFile ?? paramsFileFromRosArgs(rosArgs);
-  const fromFile = paramsFile === undefined ? {} : await readParamsFile(paramsFile, options.name, options.namespace);
-  // Fail on a bad file before any transport starts, naming the key.
-  parseNodeConfig({ ...fromFile, ...(options.outputDir === undefined ? {} : { output_dir: options.outputDir }) });
+  // --params-file given to syncbag counts as the first ROS params file; the ROS arguments
+  // (later files, -p) win over it, as in rcl.
+  const argv = options.paramsFile === undefined ? rosArgs : ["--ros-args", "--params-file", options.paramsFile, "--", ...rosArgs];
+  const ros = parseRosArguments(argv);
+  const nodeName = ros.nodeName ?? options.name;
+  const namespace = ros.namespace ?? options.namespace;
+  const cliOverrides = options.outputDir === undefined ? {} : { output_dir: options.outputDir };
+  const rosSourced = detectRosEnvironment().sourced;
+  // Where rclnodejs will run, ROS parses the params files and -p (rcl_yaml_param_parser, as under
+  // `ros2 launch`) and hands syncbag the overrides; syncbag reads them itself only for the
+  // in-process transport. A bad file fails there before any transport starts, naming the key.
+  const ownParse = kind === "inprocess" || (kind === "auto" && !rosSourced);
+  const fromArgs = ownParse ? await readRosParameterSources(ros, nodeName, namespace) : {};
+  if (ownParse) parseNodeConfig({ ...fromArgs, ...cliOverrides });
   const description = describeParameterSchema(NodeConfigSchema);
-  const flat = flattenParameters(fromFile);
   const choice = await openTransport({
     kind,
     nodeName: options.name,
     namespace: options.namespace,
-    parameters: flat,
+    parameters: flattenParameters({ ...fromArgs, ...cliOverrides }),
     parameterDescriptors: description.descriptors,
     dynamicParameterPrefixes: description.dynamic.map((d) => d.prefix),
-    argv: rosArgs,
+    validateParameterChange: (all) => runTimeChangeRefusal(all),
+    argv,
     handleSignals: true,
   });
   console.error(`syncbag node: transport ${choice.kind} (${choice.reason})`);
   const { transport } = choice;
-  const config = parseNodeConfig({
-    ...unflattenParameters(transport.parameters()),
-    ...(options.outputDir === undefined ? {} : { output_dir: options.outputDir }),
-  });
+  let config;
+  try {
+    config = parseNodeConfig({ ...unflattenParameters(transport.parameters()), ...cliOverrides });
+  } catch (error) {
+    await transport.shutdown().catch(() => undefined);
+    throw error;
+  }
   const role = options.role;
   const { node } = await createSyncbagNode({
     transport,
@@ -84,10 +92,24 @@ async function runNode(options: NodeOptions, rosArgs: string[]): Promise<void> {
       ...config,
       record_enabled: config.record_enabled && (role === "all" || role === "record"),
       suggest_enabled: config.suggest_enabled && (role === "all" || role === "suggest"),
-      align: { ...config.align, nodeName: options.name, namespace: options.namespace },
+      align: { ...config.align, nodeName: transport.nodeName ?? nodeName, namespace: transport.nodeNamespace ?? namespace },
     },
   });
   transport.onShutdown(() => node.stop());
   node.start();
   console.error(`syncbag node: running (${role}); ${config.align.sensors.length} sensors; Ctrl-C finalises the recording`);
+}
+
+/**
+ * `ros2 param set` at run time: a value the schema refuses is refused with the schema's message
+ * (key, value, expectation); a valid one is refused too, saying why, because the node builds its
+ * stages from its parameters once at start and would otherwise report a value it does not use.
+ */
+function runTimeChangeRefusal(all: Record<string, ParameterValue>): string {
+  try {
+    parseNodeConfig(unflattenParameters(all));
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  return "syncbag reads its parameters at start: restart the node (or relaunch) with the new value";
 }

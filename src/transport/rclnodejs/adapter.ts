@@ -41,6 +41,7 @@ import type {
 } from "../port.js";
 import { DeliveryQueue } from "../queue.js";
 import type { RclnodejsAdapterModule, RclnodejsTransportOptions } from "../rclnodejs-options.js";
+import { rclnodejsPreflight } from "../rclnodejs-preflight.js";
 import { installShutdownSignals } from "../signals.js";
 
 type RclModule = typeof Rcl;
@@ -64,6 +65,9 @@ export function pickRclnodejs(loaded: unknown): RclModule {
 }
 
 export async function loadRclnodejs(): Promise<RclModule> {
+  // A failed addon load makes rclnodejs rebuild itself at import time: check first.
+  const problem = rclnodejsPreflight();
+  if (problem !== null) throw new Error(problem);
   return pickRclnodejs(await import("rclnodejs"));
 }
 
@@ -132,6 +136,8 @@ export class RclnodejsTransport implements Transport {
   readonly #subscriptions = new Set<QueuedSubscription>();
   readonly #shutdownCallbacks: (() => void | Promise<void>)[] = [];
   readonly #owned = new Set<string>();
+  /** Parameters of the schema that rclnodejs declares itself (use_sim_time): read, not owned. */
+  readonly #adopted = new Set<string>();
   readonly #endpointCounts = new Map<string, number>();
   readonly #dynamicPrefixes: readonly string[];
   #shutdown: Promise<void> | null = null;
@@ -163,6 +169,14 @@ export class RclnodejsTransport implements Transport {
       this.#removeSignals = installShutdownSignals(this);
     }
     this.#node.spin();
+  }
+
+  get nodeName(): string {
+    return this.#node.name();
+  }
+
+  get nodeNamespace(): string {
+    return this.#node.namespace();
   }
 
   get node(): Rcl.Node {
@@ -279,7 +293,7 @@ export class RclnodejsTransport implements Transport {
   parameters(): Record<string, ParameterValue> {
     const out: Record<string, ParameterValue> = {};
     for (const p of this.#node.getParameters()) {
-      if (!this.#isOurs(p.name)) continue;
+      if (!this.#isOurs(p.name) && !this.#adopted.has(p.name)) continue;
       const value = fromRclValue(p.value);
       if (value !== undefined) out[p.name] = value;
     }
@@ -338,8 +352,8 @@ export class RclnodejsTransport implements Transport {
     const merged: Record<string, ParameterValue> = { ...this.#options.parameters };
     const fromOverrides = new Set<string>();
     for (const p of node.getParameterOverrides()) {
-      // Parameters rclnodejs itself declares (use_sim_time) or maps from QoS overrides.
-      if (p.name === "use_sim_time" || p.name.startsWith("qos_overrides.")) continue;
+      // QoS overrides are rclnodejs's own (read-only, applied per endpoint).
+      if (p.name.startsWith("qos_overrides.")) continue;
       const value = fromRclValue(p.value);
       if (value === undefined) continue;
       merged[p.name] = value;
@@ -350,6 +364,13 @@ export class RclnodejsTransport implements Transport {
     const problems: string[] = [];
     for (const [name, value] of Object.entries(resolved)) {
       const spec = byName.get(name);
+      if (node.hasParameter(name)) {
+        // Declared by rclnodejs's Node itself (use_sim_time, start_type_description_service),
+        // from the ROS overrides: syncbag reads it, and sets it only when ROS was given none.
+        if (!fromOverrides.has(name) && name in this.#options.parameters) this.#setOwnValue(name, spec?.kind ?? kindOf(value), value, problems);
+        this.#adopted.add(name);
+        continue;
+      }
       const dynamic = this.#dynamicPrefixes.some((prefix) => name.startsWith(`${prefix}.`));
       if (spec === undefined && !dynamic && fromOverrides.has(name)) {
         this.#warn(`parameter ${name} from the command line or params file is not a syncbag parameter; ignored`);
@@ -365,6 +386,11 @@ export class RclnodejsTransport implements Transport {
       }
     }
     if (problems.length > 0) throw new Error(problems.join("\n"));
+  }
+
+  #setOwnValue(name: string, kind: ParameterKind, value: ParameterValue, problems: string[]): void {
+    const result = this.#node.setParameter(new this.#rcl.Parameter(name, typeId(kind), toRclValue(kind, value)));
+    if (!result.successful) problems.push(`parameter ${name}: value ${String(value)} refused by ROS: ${result.reason}`);
   }
 
   #descriptor(spec: ParameterDescriptorSpec): Rcl.ParameterDescriptor {
