@@ -48,6 +48,8 @@ export interface EngineToneCalibrationOptions {
   minDataS?: number;
   /** Rate the audio is decimated to (Hz). */
   decimatedRateHz?: number;
+  /** Tone frames (100/s) a fit needs; 400 (4 s) live, fewer for a short drive fitted whole. */
+  minFrames?: number;
 }
 
 export interface CalibrationResult {
@@ -100,6 +102,7 @@ export class EngineToneCalibration {
       maxUncertaintyS: 0.0015,
       minDataS: 5,
       decimatedRateHz: 2000,
+      minFrames: 4 * FRAME_RATE_HZ,
       ...options,
     };
     this.#capacity = Math.ceil((this.#o.windowS + 2) * this.#o.decimatedRateHz * 1.1);
@@ -171,33 +174,29 @@ export class EngineToneCalibration {
   }
 
   /** Adds an audio chunk whose first sample is at timeNs (S16LE or F32LE, channels averaged). */
-  addAudio(timeNs: bigint, chunk: { sample_rate: number; channels: number; encoding: string; frames: number; data: Uint8Array }): void {
-    const { sample_rate: rate, channels } = chunk;
-    const bytes = chunk.encoding === "S16LE" ? 2 : chunk.encoding === "F32LE" ? 4 : 0;
-    if (bytes === 0 || !(rate > 0) || channels < 1) return;
-    this.#origin ??= timeNs;
-    const t0 = Number(timeNs - this.#origin) / 1e9;
-    this.#firstAudioS ??= t0;
-    const stride = bytes * channels;
-    const frames = Math.min(chunk.frames, Math.floor(chunk.data.byteLength / stride));
-    const values = samplesOf(chunk.data, bytes, frames * channels);
-    const factor = Math.max(1, Math.round(rate / this.#o.decimatedRateHz));
-    const scale = bytes === 2 ? 1 / (32768 * factor * channels) : 1 / (factor * channels);
-    // Boxcar decimation within the chunk (the remainder of a chunk that is not a multiple is left out).
-    for (let j = 0; j + factor <= frames; j += factor) {
-      let sum = 0;
-      const end = (j + factor) * channels;
-      for (let i = j * channels; i < end; i++) sum += values[i]!;
-      this.#at[this.#head] = t0 + (j + (factor - 1) / 2) / rate;
-      this.#ax[this.#head] = sum * scale;
-      this.#head = (this.#head + 1) % this.#capacity;
-      if (this.#count < this.#capacity) this.#count++;
-    }
-    const endS = t0 + frames / rate;
-    if (endS - this.#firstAudioS >= this.#o.minDataS && endS >= this.#nextFitS) {
+  addAudio(timeNs: bigint, chunk: AudioChunkSamples): void {
+    const decimated = decimateChunk(chunk, this.#o.decimatedRateHz);
+    if (decimated === null) return;
+    const endS = this.addDecimated(timeNs, decimated);
+    if (endS - this.#firstAudioS! >= this.#o.minDataS && endS >= this.#nextFitS) {
       this.#nextFitS = endS + (this.#result?.confident === true ? 30 : 1) * this.#o.everyS;
       this.fit();
     }
+  }
+
+  /** Adds audio decimated by decimateChunk() whose first sample is at timeNs; returns the chunk's end (s from the origin). No fit is scheduled. */
+  addDecimated(timeNs: bigint, chunk: DecimatedAudio): number {
+    this.#origin ??= timeNs;
+    const t0 = Number(timeNs - this.#origin) / 1e9;
+    this.#firstAudioS ??= t0;
+    const { values, firstS, stepS } = chunk;
+    for (let j = 0; j < values.length; j++) {
+      this.#at[this.#head] = t0 + firstS + j * stepS;
+      this.#ax[this.#head] = values[j]!;
+      this.#head = (this.#head + 1) % this.#capacity;
+      if (this.#count < this.#capacity) this.#count++;
+    }
+    return t0 + chunk.durationS;
   }
 
   /** Recomputes the lag from the current window (called on schedule by addAudio; public for tests and end of input). */
@@ -215,7 +214,7 @@ export class EngineToneCalibration {
       frames = this.#track(t, x, tau0);
       tau = this.#bestLag(frames, tau0 - 0.005, tau0 + 0.005);
     }
-    if (frames.length < 4 * FRAME_RATE_HZ) return null;
+    if (frames.length < this.#o.minFrames) return null;
     const stats = this.#statistics(frames, tau);
     // Consistency: the two halves of the window, each fitted alone, must agree within their own
     // uncertainties (a half without RPM changes carries no information and is not held against it).
@@ -433,6 +432,46 @@ export class EngineToneCalibration {
     const variance = squares / inliers;
     return { sigmaS: Math.sqrt((variance * correlated) / slope2), inlierShare: inliers / frames.length };
   }
+}
+
+export interface AudioChunkSamples {
+  sample_rate: number;
+  channels: number;
+  encoding: string;
+  frames: number;
+  data: Uint8Array;
+}
+
+/** Audio reduced to the calibration's rate: sample j at firstS + j·stepS after the chunk's stamp. */
+export interface DecimatedAudio {
+  values: Float32Array;
+  firstS: number;
+  stepS: number;
+  /** The chunk's length (s). */
+  durationS: number;
+}
+
+/**
+ * Boxcar decimation within the chunk (the remainder of a chunk that is not a multiple is left
+ * out), channels averaged, S16 scaled to ±1; null for an encoding or shape it cannot read.
+ */
+export function decimateChunk(chunk: AudioChunkSamples, targetRateHz: number): DecimatedAudio | null {
+  const { sample_rate: rate, channels } = chunk;
+  const bytes = chunk.encoding === "S16LE" ? 2 : chunk.encoding === "F32LE" ? 4 : 0;
+  if (bytes === 0 || !(rate > 0) || channels < 1) return null;
+  const stride = bytes * channels;
+  const frames = Math.min(chunk.frames, Math.floor(chunk.data.byteLength / stride));
+  const input = samplesOf(chunk.data, bytes, frames * channels);
+  const factor = Math.max(1, Math.round(rate / targetRateHz));
+  const scale = bytes === 2 ? 1 / (32768 * factor * channels) : 1 / (factor * channels);
+  const values = new Float32Array(Math.floor(frames / factor));
+  for (let k = 0, j = 0; j + factor <= frames; j += factor, k++) {
+    let sum = 0;
+    const end = (j + factor) * channels;
+    for (let i = j * channels; i < end; i++) sum += input[i]!;
+    values[k] = sum * scale;
+  }
+  return { values, firstS: (factor - 1) / 2 / rate, stepS: factor / rate, durationS: frames / rate };
 }
 
 /** Causal running mean of length `length` (the first length−1 outputs average what exists). */
