@@ -1,7 +1,13 @@
 #!/usr/bin/env node
-// The `syncbag` command for installed copies: runs the TypeScript sources through tsx, so no
-// build step stands between `npm install` and a working CLI.
-import { register } from "tsx/esm/api";
+// The `syncbag` command (npx syncbag, npm install -g, node_modules/.bin): runs the JavaScript
+// built into dist/ (scripts/build.mjs, run by `npm install`/`npm ci` in a checkout and by
+// `npm pack`), so worker threads and `ros2 run` load plain .js like the main thread does.
+// From a checkout, `npm run syncbag -- …` runs the TypeScript sources instead.
+import { existsSync } from "node:fs";
 
-register();
-await import("../src/cli/main.ts");
+const main = new URL("../dist/src/cli/main.js", import.meta.url);
+if (!existsSync(main)) {
+  console.error("syncbag: no build at dist/src/cli/main.js; run `npm run build` (or `npm install`) in the package folder");
+  process.exit(1);
+}
+await import(main.href);

@@ -14,6 +14,7 @@ import { z } from "zod";
 import { ConverterModule } from "./converter.js";
 import { discoverInputs } from "./discover.js";
 import { runDriveTask, type DriveProgress, type DriveTask } from "./drive-job.js";
+import { PING } from "./worker.js";
 import { renderBatchHtml } from "./html.js";
 import { loadIndex, writeJsonAtomic, type BatchIndex, type IndexEntry } from "./index-file.js";
 import { ProgressDisplay, type ProgressOutput } from "./progress.js";
@@ -31,6 +32,8 @@ export const BatchOptions = z.object({
   converter: ConverterModule,
   /** Run drives on the main thread, one at a time (tests, debugging). */
   inProcess: z.boolean().default(false),
+  /** Advanced (tests): the worker thread module as a file URL; default ./worker.js beside this module. */
+  workerModule: z.string().min(1).optional(),
 });
 export type BatchOptions = z.input<typeof BatchOptions>;
 
@@ -107,25 +110,49 @@ export async function runBatch(rawOptions: BatchOptions, io: BatchIo = {}): Prom
       await persist();
     }
   } else if (tasks.length > 0) {
-    const workerFile = new URL(import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js", import.meta.url).href;
+    const workerFile = options.workerModule ?? new URL(import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js", import.meta.url).href;
     const pool = new Piscina({ filename: workerFile, maxThreads: Math.min(options.jobs, tasks.length), minThreads: 1, idleTimeout: 1000 });
+    // A worker that cannot load its module rejects the tasks it was given, but piscina keeps the
+    // others queued for replacement workers that fail the same way, so the batch would never end:
+    // one ping proves the module loads before any drive is queued, and a later pool error
+    // (a replacement worker failing to start) fails every drive still waiting.
+    let broken: (error: unknown) => void = () => undefined;
+    const poolBroken = new Promise<never>((_resolve, reject) => (broken = reject));
+    poolBroken.catch(() => undefined);
+    pool.on("error", (error: unknown) => broken(error));
+    const workerFailed = (task: DriveTask, error: unknown, prefix = ""): IndexEntry => ({
+      drive: task.drive.name,
+      input: task.drive.path,
+      status: "failed",
+      error: { kind: "worker", reason: `${prefix}${oneLine(error)}` },
+      completedAt: new Date().toISOString(),
+    });
     try {
-      await Promise.all(
-        tasks.map(async (task) => {
-          const { port1, port2 } = new MessageChannel();
-          port1.on("message", (p: DriveProgress) => onProgress(p));
-          try {
-            const entry = (await pool.run({ ...task, port: port2 }, { transferList: [port2] })) as IndexEntry;
-            results.set(task.drive.name, entry);
-          } catch (error) {
-            // A worker crash (out of memory, native fault) fails this drive only.
-            results.set(task.drive.name, { drive: task.drive.name, input: task.drive.path, status: "failed", error: { kind: "worker", reason: error instanceof Error ? error.message : String(error) }, completedAt: new Date().toISOString() });
-          } finally {
-            port1.close();
-          }
-          await persist();
-        }),
+      const loadError = await Promise.race([pool.run(PING), poolBroken]).then(
+        (answer: unknown) => (answer === PING ? null : new Error(`${workerFile} is not a syncbag worker (answered ${JSON.stringify(answer)})`)),
+        (error: unknown) => error,
       );
+      if (loadError !== null) {
+        for (const task of tasks) results.set(task.drive.name, workerFailed(task, loadError, "worker thread failed to load: "));
+      } else {
+        await Promise.all(
+          tasks.map(async (task) => {
+            const { port1, port2 } = new MessageChannel();
+            port1.on("message", (p: DriveProgress) => onProgress(p));
+            try {
+              const run = pool.run({ ...task, port: port2 }, { transferList: [port2] }) as Promise<IndexEntry>;
+              run.catch(() => undefined); // settled by the race below; destroy() may reject it later
+              results.set(task.drive.name, await Promise.race([run, poolBroken]));
+            } catch (error) {
+              // A worker crash (out of memory, native fault) fails this drive only.
+              results.set(task.drive.name, workerFailed(task, error));
+            } finally {
+              port1.close();
+            }
+            await persist();
+          }),
+        );
+      }
     } finally {
       await pool.destroy();
     }
@@ -162,6 +189,12 @@ export async function runBatch(rawOptions: BatchOptions, io: BatchIo = {}): Prom
     elapsedS: (performance.now() - started) / 1000,
     exitCode: count("failed") > 0 ? 1 : 0,
   };
+}
+
+/** An error as one line (a worker's load error may carry a multi-line stack or code frame). */
+function oneLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split("\n")[0]!.trim();
 }
 
 async function writeTextAtomic(path: string, text: string): Promise<void> {

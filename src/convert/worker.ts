@@ -3,7 +3,11 @@ import type { MessagePort } from "node:worker_threads";
 import { runDriveTask, type DriveTask } from "./drive-job.js";
 import type { IndexEntry } from "./index-file.js";
 
-export default async function (task: DriveTask & { port: MessagePort }): Promise<IndexEntry> {
+/** The batch's first task: proves the worker module loads before any drive is queued. */
+export const PING = "ping";
+
+export default async function (task: (DriveTask & { port: MessagePort }) | typeof PING): Promise<IndexEntry | typeof PING> {
+  if (task === PING) return PING;
   const { port, ...rest } = task;
   try {
     return await runDriveTask(rest, (p) => port.postMessage(p));
