@@ -16,11 +16,18 @@ import { ClockModel, type ClockState } from "../clock/model.js";
 import { EngineToneCalibration, type CalibrationResult } from "../clock/engine-tone.js";
 import type { RawMessage } from "../transport/port.js";
 import { Aligner, type TimedMessage } from "./aligner.js";
+import type { HindsightAlignment } from "./hindsight.js";
 import { parseAlignmentConfig, type AlignmentConfig, type SensorConfig } from "./config.js";
 import type { AlignedFrameData } from "./types.js";
 
 export interface AlignmentStageOptions {
   config: unknown;
+  /**
+   * Clock models fitted with hindsight over the whole recording (conversion's first pass): every
+   * message gets its corrected time from them instead of from the online models, and the latency
+   * they calibrated; the online calibration does not run.
+   */
+  hindsight?: HindsightAlignment;
 }
 
 export interface SensorHealth {
@@ -63,6 +70,7 @@ export class AlignmentStage {
   readonly #aligner: Aligner;
   readonly #byTopic = new Map<string, SensorRuntime>();
   readonly #calibration: EngineToneCalibration | null;
+  readonly #hindsight: HindsightAlignment | null;
   readonly #topics: { frames: string; clockState: string; diagnostics: string };
   #nextPeriodicNs: bigint | null = null;
   #nowNs = 0n;
@@ -70,6 +78,7 @@ export class AlignmentStage {
 
   constructor(options: AlignmentStageOptions) {
     this.config = parseAlignmentConfig(options.config);
+    this.#hindsight = options.hindsight ?? null;
     this.#aligner = new Aligner(this.config);
     for (const sensor of this.config.sensors) {
       this.#byTopic.set(sensor.topic, {
@@ -92,7 +101,7 @@ export class AlignmentStage {
     const audio = this.config.sensors.find((s) => s.modality === "audio" && s.clock.latencyS === undefined && s.clock.mode === "estimate");
     const telemetry = this.config.sensors.find((s) => s.modality === "telemetry");
     this.#calibration =
-      this.config.calibrateAudioLatency && audio !== undefined && telemetry !== undefined
+      this.#hindsight === null && this.config.calibrateAudioLatency && audio !== undefined && telemetry !== undefined
         ? new EngineToneCalibration({ audioTopic: audio.topic, telemetryTopic: telemetry.topic, cylinders: this.config.engineCylinders })
         : null;
     const base = resolveNodeName(this.config.namespace, this.config.nodeName);
@@ -104,7 +113,7 @@ export class AlignmentStage {
   }
 
   get calibration(): CalibrationResult | null {
-    return this.#calibration?.result ?? null;
+    return this.#hindsight?.calibration ?? this.#calibration?.result ?? null;
   }
 
   ingest(raw: RawMessage): Result {
@@ -129,7 +138,7 @@ export class AlignmentStage {
       return { corrected: null, outputs: this.#periodic(false), frames: [] };
     }
     this.#count(sensor, stampNs, raw.receiveTime);
-    const corrected = sensor.model.observe(stampNs, raw.receiveTime);
+    const corrected = this.#hindsight?.correct(raw.topic, stampNs, raw.receiveTime) ?? sensor.model.observe(stampNs, raw.receiveTime);
     sensor.last = { stampNs, correctedNs: corrected };
     if (this.#calibration !== null) {
       // The calibration measures the whole latency, so it sees audio times without the latency applied so far.
@@ -140,8 +149,10 @@ export class AlignmentStage {
     const timed: TimedMessage = { raw, stampNs, correctedNs: corrected, sampleRate, samples };
     // A sensor whose constant latency is still unknown is off by that latency: not converged either.
     const mode = sensor.model.config.mode;
-    const latencyPending = !sensor.model.latencyKnown && (mode === "estimate" || mode === "arrival");
-    const converged = sensor.model.confidence >= this.config.minConfidence && !latencyPending;
+    const latencyKnown = this.#hindsight?.latencyKnown(raw.topic) ?? sensor.model.latencyKnown;
+    const latencyPending = !latencyKnown && (mode === "estimate" || mode === "arrival");
+    // A hindsight model has seen the whole recording: converged from the first message.
+    const converged = (this.#hindsight !== null || sensor.model.confidence >= this.config.minConfidence) && !latencyPending;
     const frames = this.#aligner.push(sensor.config.name, timed, converged, this.#nowNs);
     const outputs = this.#encodeFrames(frames);
     const changed = this.#applyCalibration() || sensor.model.stepsDetected !== sensor.lastSteps;
@@ -163,7 +174,7 @@ export class AlignmentStage {
 
   /** Current clock model of a sensor (by name). */
   clockState(sensor: string): ClockState | undefined {
-    for (const runtime of this.#byTopic.values()) if (runtime.config.name === sensor) return runtime.model.state();
+    for (const runtime of this.#byTopic.values()) if (runtime.config.name === sensor) return this.#hindsight?.state(runtime.config.topic) ?? runtime.model.state();
     return undefined;
   }
 
@@ -189,7 +200,7 @@ export class AlignmentStage {
         malformed: s.malformed,
         drops: s.drops,
         rateHz: span > 0 ? (s.messages - 1) / span : 0,
-        clock: s.model.state(),
+        clock: this.#hindsight?.state(s.config.topic) ?? s.model.state(),
         samples: counts.samples,
         outOfTolerance: counts.outOfTolerance,
       };

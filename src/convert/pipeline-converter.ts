@@ -7,7 +7,12 @@
  * Sensors come from the recording's topics by message type. Calibration the recording does not
  * carry comes from the simulator's truth file when one sits beside it (which latencies the rig
  * knows — never the clock faults themselves); camera azimuths come from /tf_static in the
- * recording. Messages of other encodings (ROS 1 types without a ROS 2 equivalent) and
+ * recording.
+ *
+ * Two passes (default): the first reads only the sensors' stamp series and fits every clock with
+ * hindsight (hindsight-pass.ts), so the pipeline stamps the first message of a drive with the
+ * same models as the last; `pipelineConverterOnline` is the single pass with the live node's
+ * online models (what a live recording got). Messages of other encodings (ROS 1 types without a ROS 2 equivalent) and
  * undecodable types are carried into the output unchanged, with their own schema.
  */
 import { loadTruth, type TruthFile } from "../sim/truth.js";
@@ -15,6 +20,7 @@ import type { AlignmentConfigInput, Modality } from "../align/config.js";
 
 type SensorInput = NonNullable<AlignmentConfigInput["sensors"]>[number];
 import { AlignmentStage } from "../align/stage.js";
+import type { HindsightAlignment } from "../align/hindsight.js";
 import { SampleFlag, type AlignedFrameData } from "../align/types.js";
 import { defaultCodec } from "../messages/codec.js";
 import type { OutboundMessage } from "../messages/outbound.js";
@@ -25,9 +31,10 @@ import { frameAzimuth, StaticTransforms } from "../pipeline/tf.js";
 import { McapRecorder } from "../record/recorder.js";
 import { defaultSchemaProvider } from "../record/schemas.js";
 import { FileSink } from "../record/sink.js";
-import type { DriveConverter } from "./converter.js";
+import type { DriveConverter, DriveConvertOptions, DriveOutput, ProgressFn } from "./converter.js";
+import { hindsightPass } from "./hindsight-pass.js";
 import { rateAndDrops } from "./copy-converter.js";
-import type { SourceMessage, SourceTopic } from "./readers/source.js";
+import type { RecordingSource, SourceMessage, SourceTopic } from "./readers/source.js";
 import type { DriveReportInput, SyncErrorReport } from "./report.js";
 
 const MODALITY_BY_TYPE: Record<string, Modality> = {
@@ -93,8 +100,16 @@ function stats(series: [number, number][]): SyncErrorReport {
   return { p50: q(0.5), p99: q(0.99), max: sorted[sorted.length - 1] ?? 0, series: thin(series) };
 }
 
-export const pipelineConverter: DriveConverter = async (source, output, options, progress) => {
+export const pipelineConverter: DriveConverter = (source, output, options, progress) => convertDrive(source, output, options, progress, true);
+
+/** The single-pass converter: every message keeps the time the online clock models gave it on arrival. */
+export const pipelineConverterOnline: DriveConverter = (source, output, options, progress) => convertDrive(source, output, options, progress, false);
+
+async function convertDrive(source: RecordingSource, output: DriveOutput, options: DriveConvertOptions, progress: ProgressFn, twoPass: boolean): Promise<DriveReportInput> {
   const truth = options.truthPath === undefined ? null : await loadTruth(options.truthPath);
+  // Pass 1: the sensors' clocks with hindsight (the sensor set and clock settings do not depend on /tf_static).
+  const first = twoPass ? await hindsightPass(source, alignmentConfigForTopics(source.topics, truth, new StaticTransforms()), progress) : null;
+  const hindsight: HindsightAlignment | undefined = first?.hindsight;
   const warnings = [...source.warnings];
   const tf = new StaticTransforms();
   const topicSchemas = new Map(source.topics.map((t) => [t.topic, t]));
@@ -118,7 +133,15 @@ export const pipelineConverter: DriveConverter = async (source, output, options,
       return baseProvider(schemaName, encoding);
     },
     metadata: {
-      "syncbag.conversion": { input: source.path, format: source.metadata.format, drive: options.drive, truth: options.truthPath ?? "" },
+      "syncbag.conversion": {
+        input: source.path,
+        format: source.metadata.format,
+        drive: options.drive,
+        truth: options.truthPath ?? "",
+        // "hindsight": clock models fitted over the whole drive before any message was stamped.
+        clock_models: first === null ? "online" : "hindsight",
+        ...(first === null ? {} : { first_pass_s: first.seconds.toFixed(3), first_pass_series_bytes: String(first.seriesBytes) }),
+      },
     },
   });
   let failure: string | null = null;
@@ -170,7 +193,7 @@ export const pipelineConverter: DriveConverter = async (source, output, options,
   const sensorNames = new Map<string, string>();
   const scored = new Map<string, { stampNs: bigint; correctedNs: bigint }>();
   const build = (): void => {
-    alignment = new AlignmentStage({ config: alignmentConfigForTopics(source.topics, truth, tf) });
+    alignment = new AlignmentStage({ config: alignmentConfigForTopics(source.topics, truth, tf), ...(hindsight === undefined ? {} : { hindsight }) });
     for (const sensor of alignment.config.sensors) sensorNames.set(sensor.topic, sensor.name);
     // Log time stands in for the node clock, as it would have live.
     const suggestions = new SuggestionStage({ now: () => lastNs, log: (line) => warnings.push(line), onSuggestions });
@@ -269,4 +292,4 @@ export const pipelineConverter: DriveConverter = async (source, output, options,
     events,
     warnings,
   } satisfies DriveReportInput;
-};
+}
