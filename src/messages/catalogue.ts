@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import type { MessageDefinition } from "@foxglove/message-definition";
 import { parse } from "@foxglove/rosmsg";
 import { ros2jazzy } from "@foxglove/rosmsg-msgs-common";
+import { foxgloveMsgTexts } from "./foxglove-msgs.js";
 import { concatenateDefinitions, definitionText, dependencyNames, SCHEMA_SEPARATOR, splitConcatenated } from "./ros2msg.js";
 
 export const PACKAGE_NAME = "syncbag";
@@ -49,7 +50,7 @@ export class MessageCatalogue {
   /** Types whose definition is the common Jazzy one, so their source text can be read from the package (lazily). */
   readonly #common = new Set<string>();
 
-  /** Common ROS 2 definitions and this package's msg/. */
+  /** Common ROS 2 definitions, this package's msg/ and the foxglove_msgs overlays syncbag records. */
   static standard(): MessageCatalogue {
     const catalogue = new MessageCatalogue();
     for (const [name, definition] of Object.entries(ros2jazzy)) {
@@ -57,6 +58,7 @@ export class MessageCatalogue {
       catalogue.#common.add(name);
     }
     catalogue.addMsgFolder(join(packageRoot(), "msg"), PACKAGE_NAME);
+    for (const [type, text] of foxgloveMsgTexts()) catalogue.addMsgText(type, text);
     return catalogue;
   }
 

@@ -75,7 +75,10 @@ export async function createSyncbagNode(options: CreateNodeOptions): Promise<Cre
   if (suggestions === undefined && config.suggest_enabled) {
     const ns = alignment.config.namespace;
     const nodeBase = `${ns === "/" || ns === "" ? "" : ns.replace(/\/$/, "")}/${alignment.config.nodeName}`;
-    suggestionStage = await SuggestionStage.create({ config: { ...config.suggest, nodeBase }, now: () => transport.clock.now(), log });
+    // A simulated clock is set by the simulator as it publishes, ahead of messages still queued for
+    // the node: there, outputs are timed by the inputs they derive from (see SuggestionStageOptions.now).
+    const now = transport.clock.kind === "simulated" ? undefined : (): bigint => transport.clock.now();
+    suggestionStage = await SuggestionStage.create({ config: { ...config.suggest, nodeBase }, ...(now === undefined ? {} : { now }), log });
     suggestions = suggestionStage;
   }
   const node = new SyncbagNode({

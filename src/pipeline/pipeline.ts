@@ -132,7 +132,7 @@ export class Pipeline {
     for (const output of outputs) {
       this.#counters.outputs++;
       this.#options.recorder?.write(output);
-      if (output.encoding === "cdr") this.#options.publish?.(output);
+      if (output.encoding === "cdr" && output.publish !== false) this.#options.publish?.(output);
     }
   }
 

@@ -34,7 +34,7 @@ import { FileSink, type RecordSink } from "./sink.js";
 export interface McapRecorderOptions {
   /** Validated with RecorderConfigSchema. */
   config: RecorderConfigInput;
-  /** Schema for a message type; default: the catalogue (ros2msg) and Foxglove protobuf schemas. */
+  /** Schema for a message type; default: the catalogue (ros2msg, foxglove_msgs overlays included). */
   schemaFor?: SchemaProvider;
   /** Metadata records written at the start of every file (rig, alignment parameters, clock models…). */
   metadata?: Record<string, Record<string, string>>;

@@ -1,12 +1,12 @@
 /**
  * Where the recorder gets a channel's schema: ros2msg text (the full concatenated definition,
- * as rosbag2 writes it) for CDR types, a FileDescriptorSet for Foxglove protobuf types.
+ * as rosbag2 writes it) for CDR types — syncbag's own, the common ROS 2 ones and the foxglove_msgs
+ * overlays alike, so every channel a node records is CDR and `ros2 bag play` accepts the file.
  */
 import type { OutboundMessage } from "../messages/outbound.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot, schemaText } from "../messages/catalogue.js";
-import { foxgloveSchema } from "../messages/foxglove.js";
 import type { SchemaInput } from "./mcap-writer.js";
 
 /** Schema for a type and message encoding, or undefined if unknown (recorded schemaless). */
@@ -14,13 +14,10 @@ export type SchemaProvider = (schemaName: string, encoding: OutboundMessage["enc
 
 const textEncoder = new TextEncoder();
 
-/** The default provider: the messages catalogue's `schemaText(type)` for CDR (or `rosSchemaText`), Foxglove schemas for protobuf. */
+/** The default provider: the messages catalogue's `schemaText(type)` for CDR (or `rosSchemaText`). */
 export function defaultSchemaProvider(rosSchemaText?: (type: string) => string | undefined): SchemaProvider {
   return (schemaName, encoding) => {
-    if (encoding === "protobuf") {
-      const schema = foxgloveSchema(schemaName);
-      return schema === undefined ? undefined : { name: schema.name, encoding: "protobuf", data: schema.data };
-    }
+    if (encoding !== "cdr") return undefined;
     let text: string | undefined;
     try {
       text = rosSchemaText !== undefined ? rosSchemaText(schemaName) : schemaText(schemaName);

@@ -29,7 +29,6 @@ export const SuggestConfigSchema = z.strictObject({
     .describe("Turn modalities on or off."),
   /** Publish unconfirmed tracks too (raw proposals), e.g. for debugging. */
   publishTentative: z.boolean().default(false).describe("Also publish tracks not yet confirmed."),
-  sceneLifetimeS: z.number().positive().default(0.2).describe("Lifetime of SceneUpdate entities (s)."),
   plugins: z
     .array(z.strictObject({ module: z.string().min(1), options: z.record(z.string(), z.unknown()).default({}) }))
     .default([])

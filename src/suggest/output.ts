@@ -1,11 +1,11 @@
 /**
- * Suggestions → OutboundMessage: syncbag/LabelSuggestionArray (CDR, transport + recorder),
- * foxglove.SceneUpdate (3D boxes) and foxglove.ImageAnnotations per camera (protobuf, recorder),
+ * Suggestions → OutboundMessage, all CDR: syncbag/LabelSuggestionArray (transport + recorder),
+ * foxglove_msgs/SceneUpdate (3D boxes) and foxglove_msgs/ImageAnnotations per camera (recorder),
  * encoded with the messages layer's Foxglove encoders.
  */
 import type { Color, ImageAnnotations, SceneEntity, SceneUpdate } from "@foxglove/schemas";
 import { defaultCodec } from "../messages/codec.js";
-import { encodeImageAnnotations, encodeSceneUpdate } from "../messages/foxglove.js";
+import { encodeImageAnnotations, encodeSceneUpdate, foxgloveType } from "../messages/foxglove.js";
 import type { OutboundMessage } from "../messages/outbound.js";
 import { fromNs, type RosTime } from "../messages/time.js";
 import type { Box2D, EventSuggestion, ObjectSuggestion, Suggestion } from "./types.js";
@@ -57,22 +57,44 @@ function foxTime(t: RosTime): { sec: number; nsec: number } {
   return { sec: t.sec, nsec: t.nanosec };
 }
 
-export function sceneUpdate(stampNs: bigint, frameId: string, objects: readonly ObjectSuggestion[], lifetimeS: number): SceneUpdate {
-  const timestamp = foxTime(fromNs(stampNs));
-  const lifetime = { sec: Math.floor(lifetimeS), nsec: Math.round((lifetimeS % 1) * 1e9) };
-  const entities: SceneEntity[] = objects.map((o) => ({
-    timestamp, frame_id: frameId, id: `track-${o.trackId}`, lifetime, frame_locked: false,
-    metadata: [{ key: "category", value: o.category }, { key: "confidence", value: o.confidence.toFixed(2) }, { key: "speed", value: Math.hypot(o.velocity.x, o.velocity.y).toFixed(1) }],
-    arrows: [], spheres: [], cylinders: [], lines: [], triangles: [], models: [],
-    cubes: [{ pose: { position: { x: o.box.x, y: o.box.y, z: o.box.z }, orientation: yawQuat(o.box.yaw) }, size: { x: o.box.length, y: o.box.width, z: o.box.height }, color: CLASS_COLORS[o.category] ?? OTHER_COLOR }],
-    texts: [{ pose: { position: { x: o.box.x, y: o.box.y, z: o.box.z + o.box.height / 2 + 0.5 }, orientation: { x: 0, y: 0, z: 0, w: 1 } }, billboard: true, font_size: 14, scale_invariant: true, color: { r: 1, g: 1, b: 1, a: 1 }, text: `${o.category} ${o.trackId}` }],
-  }));
-  return { deletions: [], entities };
+/** Stable entity id of a track: each update replaces the entity of the same track. */
+export function entityId(trackId: number): string {
+  return `track-${trackId}`;
 }
 
-export function imageAnnotations(stampNs: bigint, camera: string, objects: readonly ObjectSuggestion[]): ImageAnnotations {
+/**
+ * The 3D boxes of one sweep. Entities have lifetime 0 (kept until replaced: Foxglove counts a
+ * lifetime from the entity's timestamp, Lichtblick from receipt, so no lifetime is right for both)
+ * and the id of their track, so the next update replaces them; a track shown before and absent now
+ * is deleted by id. Each update holds every box of its sweep, so a viewer that seeks shows the
+ * right set from the last update alone.
+ */
+export function sceneUpdate(stampNs: bigint, frameId: string, objects: readonly ObjectSuggestion[], previousIds: ReadonlySet<string> = new Set()): SceneUpdate {
   const timestamp = foxTime(fromNs(stampNs));
-  const annotations: ImageAnnotations = { timestamp, circles: [], points: [], texts: [] };
+  const lifetime = { sec: 0, nsec: 0 };
+  const entities: SceneEntity[] = objects.map((o) => ({
+    timestamp, frame_id: frameId, id: entityId(o.trackId), lifetime, frame_locked: false,
+    metadata: [
+      { key: "category", value: o.category }, { key: "confidence", value: o.confidence.toFixed(3) }, { key: "track_id", value: String(o.trackId) },
+      { key: "source", value: o.source }, { key: "speed", value: Math.hypot(o.velocity.x, o.velocity.y).toFixed(1) },
+    ],
+    arrows: [], spheres: [], cylinders: [], lines: [], triangles: [], models: [],
+    cubes: [{ pose: { position: { x: o.box.x, y: o.box.y, z: o.box.z }, orientation: yawQuat(o.box.yaw) }, size: { x: o.box.length, y: o.box.width, z: o.box.height }, color: CLASS_COLORS[o.category] ?? OTHER_COLOR }],
+    texts: [{ pose: { position: { x: o.box.x, y: o.box.y, z: o.box.z + o.box.height / 2 + 0.5 }, orientation: { x: 0, y: 0, z: 0, w: 1 } }, billboard: true, font_size: 14, scale_invariant: true, color: { r: 1, g: 1, b: 1, a: 1 }, text: `${o.category} ${o.trackId} ${o.confidence.toFixed(2)}` }],
+  }));
+  const current = new Set(entities.map((e) => e.id));
+  const deletions = [...previousIds].filter((id) => !current.has(id)).map((id) => ({ timestamp, type: 0 /* MATCHING_ID */, id }));
+  return { deletions, entities };
+}
+
+/**
+ * The 2D boxes of one camera image. Every annotation carries the image's own header.stamp, which
+ * is what an image panel's "sync annotations" pairs on; an image without boxes gets one empty
+ * points annotation with that stamp, so it still pairs (and shows no stale boxes).
+ */
+export function imageAnnotations(imageStampNs: bigint, camera: string, objects: readonly ObjectSuggestion[]): ImageAnnotations {
+  const timestamp = foxTime(fromNs(imageStampNs));
+  const annotations: ImageAnnotations = { circles: [], points: [], texts: [] };
   for (const o of objects) {
     for (const b of o.boxes2d) {
       if (b.camera !== camera) continue;
@@ -84,6 +106,9 @@ export function imageAnnotations(stampNs: bigint, camera: string, objects: reado
       });
       annotations.texts.push({ timestamp, position: { x: b.xMin, y: Math.max(0, b.yMin - 4) }, text: `${o.category} ${o.trackId}`, font_size: 12, text_color: { r: 1, g: 1, b: 1, a: 1 }, background_color: { r: 0, g: 0, b: 0, a: 0.5 } });
     }
+  }
+  if (annotations.points.length === 0) {
+    annotations.points.push({ timestamp, type: 1 /* POINTS */, thickness: 0, outline_color: OTHER_COLOR, outline_colors: [], fill_color: OTHER_COLOR, points: [] });
   }
   return annotations;
 }
@@ -100,24 +125,39 @@ export function outputTopics(nodeBase: string): OutputTopics {
   return { suggestions: `${base}/suggestions`, scene: `${base}/suggestions/scene`, annotations: (camera) => `${base}/suggestions/${camera}/annotations` };
 }
 
-/** 3D boxes of one sweep as foxglove.SceneUpdate. */
-export function sceneOutput(topics: OutputTopics, stampNs: bigint, logTime: bigint, frameId: string, objects: readonly ObjectSuggestion[], lifetimeS: number): OutboundMessage {
-  return { topic: topics.scene, schemaName: "foxglove.SceneUpdate", encoding: "protobuf", data: encodeSceneUpdate(sceneUpdate(stampNs, frameId, objects, lifetimeS)), logTime, publishTime: stampNs };
+/**
+ * The overlays are recorded, not published on the ROS graph: foxglove_msgs is often not installed
+ * there (a publisher of an unknown type fails), while the recording carries its own definition.
+ */
+const RECORD_ONLY = { publish: false } as const;
+
+/** 3D boxes of one sweep as foxglove_msgs/SceneUpdate (CDR); `stampNs` is the sweep's corrected time. */
+export function sceneOutput(topics: OutputTopics, stampNs: bigint, logTime: bigint, frameId: string, objects: readonly ObjectSuggestion[], previousIds?: ReadonlySet<string>): OutboundMessage {
+  return { topic: topics.scene, schemaName: foxgloveType("SceneUpdate"), encoding: "cdr", data: encodeSceneUpdate(sceneUpdate(stampNs, frameId, objects, previousIds)), logTime, publishTime: stampNs, ...RECORD_ONLY };
 }
 
-/** One aligned frame: the LabelSuggestionArray (3D + 2D boxes) and ImageAnnotations per camera. */
-export function frameOutputs(topics: OutputTopics, stampNs: bigint, logTime: bigint, frameId: string, objects: readonly ObjectSuggestion[], cameras: readonly string[]): OutboundMessage[] {
-  const out: OutboundMessage[] = [{ topic: topics.suggestions, schemaName: LABEL_SUGGESTION_ARRAY, encoding: "cdr", data: encodeSuggestionArray(stampNs, frameId, objects), logTime, publishTime: stampNs }];
-  for (const camera of cameras) {
-    out.push({ topic: topics.annotations(camera), schemaName: "foxglove.ImageAnnotations", encoding: "protobuf", data: encodeImageAnnotations(imageAnnotations(stampNs, camera, objects)), logTime, publishTime: stampNs });
+/** A camera image of an aligned frame: its sensor name, header.stamp (device clock) and corrected time. */
+export interface AnnotatedImage {
+  camera: string;
+  stampNs: bigint;
+  correctedNs: bigint;
+}
+
+/** One aligned frame: the LabelSuggestionArray (3D + 2D boxes) and ImageAnnotations per camera image. */
+export function frameOutputs(topics: OutputTopics, stampNs: bigint, logTime: (topic: string) => bigint, frameId: string, objects: readonly ObjectSuggestion[], images: readonly AnnotatedImage[]): OutboundMessage[] {
+  const out: OutboundMessage[] = [{ topic: topics.suggestions, schemaName: LABEL_SUGGESTION_ARRAY, encoding: "cdr", data: encodeSuggestionArray(stampNs, frameId, objects), logTime: logTime(topics.suggestions), publishTime: stampNs }];
+  for (const image of images) {
+    const topic = topics.annotations(image.camera);
+    const data = encodeImageAnnotations(imageAnnotations(image.stampNs, image.camera, objects));
+    out.push({ topic, schemaName: foxgloveType("ImageAnnotations"), encoding: "cdr", data, logTime: logTime(topic), publishTime: image.correctedNs, ...RECORD_ONLY });
   }
   return out;
 }
 
-export function eventOutputs(topics: OutputTopics, logTime: bigint, events: readonly EventSuggestion[]): OutboundMessage[] {
+export function eventOutputs(topics: OutputTopics, logTime: (topic: string) => bigint, events: readonly EventSuggestion[]): OutboundMessage[] {
   if (events.length === 0) return [];
   const stamp = events.reduce((a, e) => (e.endNs > a ? e.endNs : a), events[0]!.endNs);
-  return [{ topic: topics.suggestions, schemaName: LABEL_SUGGESTION_ARRAY, encoding: "cdr", data: encodeSuggestionArray(stamp, "", events), logTime, publishTime: stamp }];
+  return [{ topic: topics.suggestions, schemaName: LABEL_SUGGESTION_ARRAY, encoding: "cdr", data: encodeSuggestionArray(stamp, "", events), logTime: logTime(topics.suggestions), publishTime: stamp }];
 }
 
 /** A syncbag/LabelSuggestion as the CDR codec decodes it (for readers of recorded suggestions). */

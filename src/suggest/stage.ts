@@ -19,7 +19,7 @@ import { AudioEventDetector, pcmToMono } from "./audio.js";
 import { cameraView, intrinsicsFromCameraInfo, projectBoxes, StaticTransforms, type CameraIntrinsics, type MovingBox } from "./camera.js";
 import { parseSuggestConfig, type SuggestConfig } from "./config.js";
 import { LidarProposer, pointCloudView, type LidarMount, type Proposal } from "./lidar.js";
-import { eventOutputs, frameOutputs, outputTopics, sceneOutput, type OutputTopics } from "./output.js";
+import { entityId, eventOutputs, frameOutputs, outputTopics, sceneOutput, type OutputTopics } from "./output.js";
 import { loadSuggester, type Suggester, type SuggesterContext } from "./plugin.js";
 import { TelemetryEventDetector } from "./telemetry.js";
 import { Tracker } from "./tracker.js";
@@ -30,7 +30,12 @@ export interface SuggestionStageOptions {
   config?: unknown;
   /** Suggesters in addition to the plugins the configuration names (already built). */
   suggesters?: Suggester[];
-  /** Node clock for log times (default: wall clock). */
+  /**
+   * The node clock, when it runs by itself (system or ROS time): a derived output is logged at
+   * max(now(), the receive time of the newest input it derives from) — when it was produced.
+   * Omit it where time is advanced by the data (a simulated clock set by the simulator, offline
+   * conversion): outputs are then logged at that receive time, as if produced without delay.
+   */
   now?: () => bigint;
   log?: (line: string) => void;
   /** Called with every suggestion as it is emitted (eval, export, tests). */
@@ -72,7 +77,7 @@ export class SuggestionStage {
   readonly #intrinsics = new Map<string, CameraIntrinsics>();
   readonly #suggesters: Suggester[];
   readonly #ctx: SuggesterContext;
-  readonly #now: () => bigint;
+  readonly #now: (() => bigint) | undefined;
   readonly #log: (line: string) => void;
   readonly #onSuggestions: SuggestionStageOptions["onSuggestions"];
   /** Ego motion: odometry poses if any arrive, otherwise telemetry dead reckoning. */
@@ -82,6 +87,12 @@ export class SuggestionStage {
   #lidarTopic: string | null = null;
   /** Objects of sweeps seen in onMessage, until their frame arrives (weak: a dropped frame leaks nothing). */
   readonly #sweeps = new WeakMap<Uint8Array, ObjectSuggestion[]>();
+  /** Newest receive time of any input seen: nothing derived can be produced before it. */
+  #inputNs = 0n;
+  /** Last log time per output topic: each topic is written in time order. */
+  readonly #lastLog = new Map<string, bigint>();
+  /** Entity ids of the last SceneUpdate, to delete tracks that ended. */
+  #sceneIds = new Set<string>();
 
   constructor(options: SuggestionStageOptions = {}) {
     this.config = parseSuggestConfig(options.config ?? {});
@@ -91,8 +102,7 @@ export class SuggestionStage {
     this.#audio = new AudioEventDetector(this.config.audio);
     this.#telemetry = new TelemetryEventDetector(this.config.telemetry);
     this.#suggesters = [...(options.suggesters ?? [])];
-    // Default: wall-clock epoch ns (the node passes its clock, e.g. transport.clock.now).
-    this.#now = options.now ?? (() => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e3)) * 1000n);
+    this.#now = options.now;
     this.#log = options.log ?? ((line) => console.error(line));
     this.#onSuggestions = options.onSuggestions;
     this.#ctx = { codec: this.#codec, boxFrameId: this.config.boxFrameId, options: {}, log: this.#log };
@@ -107,6 +117,7 @@ export class SuggestionStage {
   }
 
   onMessage(raw: RawMessage, correctedNs: bigint): OutboundMessage[] {
+    if (raw.receiveTime > this.#inputNs) this.#inputNs = raw.receiveTime;
     const events: Suggestion[] = [];
     try {
       switch (raw.type) {
@@ -158,9 +169,12 @@ export class SuggestionStage {
       if (s.onFrame === undefined) continue;
       for (const sug of this.#plugin(s, () => s.onFrame!(frame, this.#ctx))) (sug.kind === "object" ? objects : extra).push(sug as ObjectSuggestion);
     }
-    const cameras = frame.samples.filter((s) => IMAGE_TYPES.has(s.type)).map((s) => s.sensor);
-    const logTime = this.#now();
-    const out = frameOutputs(this.topics, frame.referenceNs, logTime, this.config.boxFrameId, objects, cameras);
+    // Each camera image of the frame is annotated under its own header.stamp; a camera whose image
+    // is missing from the frame has nothing to annotate.
+    const images = frame.samples.filter((s) => IMAGE_TYPES.has(s.type) && s.messages.length > 0).map((s) => ({ camera: s.sensor, stampNs: s.stampNs, correctedNs: s.correctedNs }));
+    // Produced once the frame is complete: after every sample it holds, and after the input that completed it.
+    const after = frame.samples.reduce((t, s) => (s.messages.length > 0 && s.receiveNs > t ? s.receiveNs : t), this.#inputNs);
+    const out = frameOutputs(this.topics, frame.referenceNs, (topic) => this.#logTime(topic, after), this.config.boxFrameId, objects, images);
     this.counters.objects += objects.length;
     this.#onSuggestions?.(objects, frame);
     out.push(...this.#emitEvents(extra));
@@ -191,7 +205,21 @@ export class SuggestionStage {
     const evs = events.filter((e): e is EventSuggestion => e.kind === "event");
     this.counters.events += evs.length;
     this.#onSuggestions?.(evs, null);
-    return eventOutputs(this.topics, this.#now(), evs);
+    return eventOutputs(this.topics, (topic) => this.#logTime(topic, this.#inputNs), evs);
+  }
+
+  /**
+   * Log time of an output derived from inputs received up to `inputNs`: when it was produced on the
+   * node clock (if the node has one of its own), never before those inputs, and in time order per topic.
+   */
+  #logTime(topic: string, inputNs: bigint): bigint {
+    let t = inputNs;
+    const now = this.#now?.();
+    if (now !== undefined && now > t) t = now;
+    const last = this.#lastLog.get(topic);
+    if (last !== undefined && last > t) t = last;
+    this.#lastLog.set(topic, t);
+    return t;
   }
 
   #onOdometry(raw: RawMessage, t: bigint): void {
@@ -277,8 +305,11 @@ export class SuggestionStage {
       return [];
     }
     this.#sweeps.set(raw.data, objects);
-    const logTime = this.#now();
-    return [sceneOutput(this.topics, correctedNs, logTime, this.config.boxFrameId, objects, this.config.sceneLifetimeS)];
+    // Logged when this sweep's processing ends (not after later sweeps queued behind it): a viewer
+    // shows the boxes with the sweep they describe.
+    const out = sceneOutput(this.topics, correctedNs, this.#logTime(this.topics.scene, raw.receiveTime), this.config.boxFrameId, objects, this.#sceneIds);
+    this.#sceneIds = new Set(objects.map((o) => entityId(o.trackId)));
+    return [out];
   }
 
   #frameObjects(frame: AlignedFrameData): ObjectSuggestion[] {

@@ -40,7 +40,7 @@ export const TEST_TYPES: Record<string, string> = {
 };
 
 const fallback = defaultSchemaProvider();
-/** Small fixed ros2msg texts for the test types (the catalogue's schemaText may not exist yet); Foxglove protobuf as usual. */
+/** Small fixed ros2msg texts for the test types (the catalogue's schemaText may not exist yet); the catalogue for the rest. */
 export const testSchemas: SchemaProvider = (name, encoding) =>
   encoding === "cdr" && TEST_TYPES[name] !== undefined ? { name, encoding: "ros2msg", data: new TextEncoder().encode(TEST_TYPES[name]) } : fallback(name, encoding);
 

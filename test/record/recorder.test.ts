@@ -84,16 +84,16 @@ describe("record/McapRecorder", () => {
     assert.equal(sameMessages(indexed.messages, messages), null);
   });
 
-  it("records Foxglove protobuf channels with a FileDescriptorSet schema", async () => {
+  it("records the Foxglove overlays as CDR with their foxglove_msgs ros2msg schema", async () => {
     const recorder = new McapRecorder({ config: { outputDir: dir, baseName: "fx" }, schemaFor: testSchemas });
     await recorder.start();
     const data = encodeSceneUpdate({ deletions: [], entities: [] });
-    recorder.write({ topic: "/syncbag/boxes_3d", schemaName: "foxglove.SceneUpdate", encoding: "protobuf", data, logTime: 5n, publishTime: 4n });
+    recorder.write({ topic: "/syncbag/boxes_3d", schemaName: "foxglove_msgs/SceneUpdate", encoding: "cdr", data, logTime: 5n, publishTime: 4n });
     await recorder.close();
     const { reader } = await readIndexed(join(dir, "fx_0.mcap"));
     const channel = [...reader.channelsById.values()][0]!;
-    assert.equal(channel.messageEncoding, "protobuf");
-    assert.equal(reader.schemasById.get(channel.schemaId)!.encoding, "protobuf");
+    assert.equal(channel.messageEncoding, "cdr");
+    assert.equal(reader.schemasById.get(channel.schemaId)!.encoding, "ros2msg");
   });
 
   it("selects topics by list and regex, exclude wins, and counts what it filtered", async () => {

@@ -71,7 +71,7 @@ describe("suggest: simulated drives against truth (3 seeds)", function () {
   it("records every output with the right encoding on the ~/suggestions topics", () => {
     const topics = new Map(runs[0]!.outputs.map((o) => [o.topic, `${o.schemaName}/${o.encoding}`]));
     assert.equal(topics.get("/syncbag/suggestions"), "syncbag/LabelSuggestionArray/cdr");
-    assert.equal(topics.get("/syncbag/suggestions/scene"), "foxglove.SceneUpdate/protobuf");
-    assert.equal(topics.get("/syncbag/suggestions/camera_front/annotations"), "foxglove.ImageAnnotations/protobuf");
+    assert.equal(topics.get("/syncbag/suggestions/scene"), "foxglove_msgs/SceneUpdate/cdr");
+    assert.equal(topics.get("/syncbag/suggestions/camera_front/annotations"), "foxglove_msgs/ImageAnnotations/cdr");
   });
 });

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import type { AlignedFrameData } from "../../src/align/types.js";
 import { defaultCodec } from "../../src/messages/codec.js";
-import { foxgloveSchema } from "../../src/messages/foxglove.js";
 import type { SuggestionPort } from "../../src/pipeline/pipeline.js";
 import { cameraView, intrinsicsFromCameraInfo, projectBoxes, StaticTransforms } from "../../src/suggest/camera.js";
 import { parseSuggestConfig } from "../../src/suggest/config.js";
@@ -57,12 +56,16 @@ describe("suggest/plugin and stage", () => {
     assert.throws(() => parseSuggestConfig({ audio: { bandLowHz: 2000 } }), /suggest\.audio\.bandHighHz: .*above bandLowHz/);
   });
 
-  it("publishes SceneUpdate and ImageAnnotations as protobuf that decodes with the Foxglove schema", () => {
+  it("records ImageAnnotations as foxglove_msgs CDR stamped with the image's header.stamp (not published on the graph)", () => {
     const stage = new SuggestionStage({ now: () => 1n });
-    const out = stage.onFrame({ ...frame, samples: [{ sensor: "camera_front", topic: "/cam/image_raw/compressed", type: "sensor_msgs/CompressedImage", stampNs: 0n, correctedNs: 0n, receiveNs: 0n, residualS: 0, flags: 0, messages: [] }] });
+    const image = { topic: "/cam/image_raw/compressed", type: "sensor_msgs/CompressedImage", data: new Uint8Array(0), receiveTime: 0n };
+    const out = stage.onFrame({ ...frame, samples: [{ sensor: "camera_front", topic: image.topic, type: image.type, stampNs: 7_000_000_123n, correctedNs: 0n, receiveNs: 0n, residualS: 0, flags: 0, messages: [image] }] });
     const ann = out.find((o) => o.topic === "/syncbag/suggestions/camera_front/annotations")!;
-    assert.equal(ann.encoding, "protobuf");
-    assert.ok(foxgloveSchema(ann.schemaName)!.type.decode(ann.data));
+    assert.equal(ann.encoding, "cdr");
+    assert.equal(ann.schemaName, "foxglove_msgs/ImageAnnotations");
+    assert.equal(ann.publish, false);
+    const decoded = defaultCodec().decode<{ points: { timestamp: { sec: number; nanosec: number } }[] }>(ann.schemaName, ann.data);
+    assert.deepEqual(decoded.points.map((p) => p.timestamp), [{ sec: 7, nanosec: 123 }]);
   });
 });
 
