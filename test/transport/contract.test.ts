@@ -8,8 +8,12 @@ import { InProcessBus, InProcessTransport } from "../../src/transport/inprocess.
 import { detectRosEnvironment, explainRclnodejsFailure, loadDefaultRclnodejsAdapter } from "../../src/transport/select.js";
 import { rclnodejsPreflight } from "../../src/transport/rclnodejs-preflight.js";
 import type { RclnodejsAdapterModule } from "../../src/transport/rclnodejs-options.js";
+import { isolateRosGraph } from "../ros2/env.js";
 import { transportContract } from "./contract.js";
 import { createFakeRclnodejs } from "./fake-rclnodejs.js";
+
+// The real rclnodejs run joins DDS: keep it on this host and in a domain of its own.
+isolateRosGraph();
 
 let clock = new SimulatedClock();
 const bus = new InProcessBus();

@@ -13,7 +13,23 @@ export function paramsYamlForRig(rigName: string): string {
   const align = alignmentConfigForRig(loadRig(rigName));
   const { sensors, ...rest } = align;
   const byName = Object.fromEntries((sensors ?? []).map(({ name, ...sensor }) => [name, sensor]));
-  return stringify({ "/**": { ros__parameters: { use_sim_time: false, output_dir: "bags/out", align: { ...rest, sensors: byName } } } });
+  return stringify(withoutEmptyMaps({ "/**": { ros__parameters: { use_sim_time: false, output_dir: "bags/out", align: { ...rest, sensors: byName } } } }));
+}
+
+/**
+ * Drops empty maps (and the maps they leave empty). `yaml` writes them flow-style (`clock: {}`),
+ * which ROS's rcl_yaml_param_parser misreads: it nests the keys that follow under that map. An
+ * empty map sets no parameter anyway, so leaving it out keeps the file's meaning.
+ */
+function withoutEmptyMaps(value: unknown): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value)) {
+    const kept = withoutEmptyMaps(child);
+    if (kept !== null && typeof kept === "object" && !Array.isArray(kept) && Object.keys(kept).length === 0) continue;
+    out[key] = kept;
+  }
+  return out;
 }
 
 export function register(program: Command): void {

@@ -240,12 +240,14 @@ export class RclnodejsTransport implements Transport {
       qosOverridingOptions: this.#qosOverrides("publisher", node.resolveTopicName(topic)),
     });
     const transportClosed = (): boolean => this.#closed;
+    // Read while the node lives: rclnodejs's publisher.topic asks the destroyed native handle.
+    const resolved = node.resolveTopicName(topic, true);
     let closed = false;
     return {
-      topic: node.resolveTopicName(topic, true),
+      topic: resolved,
       type: normalised,
       publish(data: Uint8Array): void {
-        if (closed || transportClosed()) throw new Error(`publish on ${publisher.topic}: the publisher is closed`);
+        if (closed || transportClosed()) throw new Error(`publish on ${resolved}: the publisher is closed`);
         // A Buffer view over the same memory: rclnodejs publishes Buffers as serialized messages.
         publisher.publish(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
       },
