@@ -74,6 +74,9 @@ export class AlignmentStage {
   readonly #topics: { frames: string; clockState: string; diagnostics: string };
   #nextPeriodicNs: bigint | null = null;
   #nowNs = 0n;
+  /** Newest receive time of any input: an aligned frame is logged then (when its data was all in), not at a later tick. */
+  #inputNs = 0n;
+  #lastFrameLogNs = 0n;
   #frames = 0;
 
   constructor(options: AlignmentStageOptions) {
@@ -118,6 +121,7 @@ export class AlignmentStage {
 
   ingest(raw: RawMessage): Result {
     if (raw.receiveTime > this.#nowNs) this.#nowNs = raw.receiveTime;
+    if (raw.receiveTime > this.#inputNs) this.#inputNs = raw.receiveTime;
     const sensor = this.#byTopic.get(raw.topic);
     if (sensor === undefined) return { corrected: null, outputs: this.#periodic(false), frames: [] };
     let stampNs: bigint;
@@ -267,7 +271,12 @@ export class AlignmentStage {
         max_abs_residual: maxAbs,
         out_of_tolerance_count: outOfTolerance,
       });
-      return { topic: this.#topics.frames, schemaName: "syncbag/AlignedFrame", encoding: "cdr", data, logTime: this.#nowNs, publishTime: frame.referenceNs };
+      // A tick's clock may run ahead of inputs still queued (a simulator publishing faster than the
+      // node reads): the frame is logged at the newest input it could be built from, in order.
+      let logTime = frame.samples.reduce((t, s) => (s.messages.length > 0 && s.receiveNs > t ? s.receiveNs : t), this.#inputNs);
+      if (logTime < this.#lastFrameLogNs) logTime = this.#lastFrameLogNs;
+      this.#lastFrameLogNs = logTime;
+      return { topic: this.#topics.frames, schemaName: "syncbag/AlignedFrame", encoding: "cdr", data, logTime, publishTime: frame.referenceNs };
     });
   }
 

@@ -1,0 +1,65 @@
+/**
+ * The recordings a user opens in Foxglove, replayed by the viewer's rules (foxglove-viewer.ts):
+ * the `npm start` recording (its default speed, 2× real time) and a sample drive converted with
+ * the pipeline converter. Every lidar sweep after warm-up must have exactly its boxes in view
+ * until the next sweep (lifetimes read as @foxglove/schemas defines them and as Lichtblick reads
+ * them), every camera image a frame used must carry annotations with its exact header.stamp and be
+ * shown by an image panel in sync mode, and every channel must be CDR with a ros2msg schema.
+ */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { start } from "../../src/cli/commands/start.js";
+import { runBatch } from "../../src/convert/batch.js";
+import { packageRoot } from "../../src/messages/catalogue.js";
+import { annotationSync, readRecording, sceneCoverage, type Recording } from "./foxglove-viewer.js";
+
+const PIPELINE = { module: new URL("../../src/convert/pipeline-converter.js", import.meta.url).href, exportName: "pipelineConverter" };
+const WARMUP_NS = 1_000_000_000n;
+
+function checkRecording(name: string, rec: Recording, lidarTopic: string): void {
+  for (const c of rec.channels) {
+    assert.equal(`${c.messageEncoding}/${c.schemaEncoding}`, "cdr/ros2msg", `${name} ${c.topic} (${c.schemaName}): every channel CDR with a ROS 2 schema`);
+  }
+  for (const rule of ["timestamp", "receive"] as const) {
+    const scene = sceneCoverage(rec, { lidarTopic, sceneTopic: "/syncbag/suggestions/scene", warmupNs: WARMUP_NS, rule });
+    assert.ok(scene.sweeps >= 20 && scene.withBoxes >= scene.sweeps / 2, `${name}: ${scene.sweeps} sweeps checked, ${scene.withBoxes} with boxes`);
+    assert.deepEqual(scene.failures.slice(0, 5), [], `${name} (lifetime from ${rule}): ${scene.failures.length} of ${scene.sweeps} sweeps without exactly their boxes in view`);
+  }
+  const sync = annotationSync(rec, { framesTopic: "/syncbag/frames", annotationTopic: (camera) => `/syncbag/suggestions/${camera}/annotations`, warmupNs: WARMUP_NS });
+  assert.ok(sync.framedImages >= 30, `${name}: ${sync.framedImages} framed images`);
+  assert.deepEqual(sync.failures, [], `${name}: image annotations`);
+  assert.equal(sync.shownInSync, sync.framedImages);
+}
+
+describe("record/Foxglove replay: what a viewer shows", function () {
+  this.timeout(180_000);
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "syncbag-replay-"));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("npm start's recording: boxes of every sweep in view, annotations synced to their images, all CDR", async () => {
+    const result = await start({ rig: "default", seed: "3", duration: "8", speed: "2", out: dir, compression: "zstd", quiet: true });
+    checkRecording("npm start", await readRecording(result.mcapPath), "/sensing/lidar/top/points");
+  });
+
+  it("a converted drive: the same", async function () {
+    const input = join(packageRoot(), "bags", "sample", "drive-compact-s7");
+    if (!existsSync(input)) {
+      console.log(`      skipped: ${input} is absent`);
+      this.skip();
+    }
+    const out = join(dir, "converted");
+    const summary = await runBatch({ inputs: [input], outDir: out, jobs: 1, converter: PIPELINE, inProcess: true }, { progress: null });
+    assert.equal(summary.drives[0]?.status, "converted", JSON.stringify(summary.drives[0]?.error));
+    const rec = await readRecording(join(out, "drive-compact-s7.mcap"));
+    const lidar = rec.channels.find((c) => c.schemaName.endsWith("PointCloud2"))!.topic;
+    checkRecording("converted drive-compact-s7", rec, lidar);
+  });
+});
