@@ -96,9 +96,6 @@ export function smoothClock(t: Float64Array, d: Float64Array, n: number, options
   }
   const filled: number[] = [];
   for (let b = 0; b < blocks; b++) if (floor[b] !== Infinity) filled.push(b);
-  // Median floor of up to `context` filled blocks before (exclusive) / from (inclusive) position p in `filled`.
-  const before = (p: number): number => median(filled.slice(Math.max(0, p - context), p).map((b) => floor[b]!));
-  const from = (p: number): number => median(filled.slice(p, p + context).map((b) => floor[b]!));
   // Scatter of the floors around their neighbourhood (robust: MAD), which sets the threshold.
   const deviations: number[] = [];
   const local: number[] = new Array<number>(filled.length);
@@ -109,20 +106,65 @@ export function smoothClock(t: Float64Array, d: Float64Array, n: number, options
   }
   const sigma = 1.4826 * median(deviations);
   const thresholdS = Math.max(minStepS, 8 * (Number.isFinite(sigma) ? sigma : 0));
-  // Change points: a shift of the median floor beyond the threshold, the largest in its neighbourhood.
-  const score = new Float64Array(filled.length);
-  for (let p = 1; p < filled.length; p++) score[p] = from(p) - before(p);
-  const cuts: number[] = [];
-  for (let p = 1; p < filled.length; p++) {
-    const s = Math.abs(score[p]!);
-    if (s <= thresholdS) continue;
-    let best = true;
-    for (let q = Math.max(1, p - context); q <= Math.min(filled.length - 1, p + context) && best; q++) {
-      const other = Math.abs(score[q]!);
-      if (other > s || (other === s && q < p)) best = false;
+  // Change points, largest first: a shift of the median floor beyond the threshold; once a cut is
+  // taken the medians of the others stop at it, so a second step close to a first is still seen.
+  const shiftAt = (p: number, lo: number, hi: number): number => {
+    const left = filled.slice(Math.max(lo, p - context), p).map((b) => floor[b]!);
+    const right = filled.slice(p, Math.min(hi, p + context)).map((b) => floor[b]!);
+    return left.length === 0 || right.length === 0 ? 0 : Math.abs(median(right) - median(left));
+  };
+  const bounds = (cuts: number[], p: number): [number, number] => {
+    let lo = 0;
+    let hi = filled.length;
+    for (const c of cuts) {
+      if (c < p) lo = Math.max(lo, c);
+      else if (c > p) hi = Math.min(hi, c);
     }
-    if (best) cuts.push(filled[p]!);
+    return [lo, hi];
+  };
+  let taken: number[] = []; // positions in `filled`
+  for (;;) {
+    let bestP = -1;
+    let best = thresholdS;
+    for (let p = 1; p < filled.length; p++) {
+      if (taken.includes(p)) continue;
+      const shift = shiftAt(p, ...bounds(taken, p));
+      if (shift > best) {
+        best = shift;
+        bestP = p;
+      }
+    }
+    if (bestP < 0) break;
+    taken.push(bestP);
   }
+  // A window that straddled a second step misplaces a cut or adds one: each cut moves to its best
+  // place nearby (between its neighbours), and goes if no shift there passes the threshold.
+  taken.sort((a, b) => a - b);
+  for (let round = 0; round < 5; round++) {
+    let changed = false;
+    for (let i = 0; i < taken.length; i++) {
+      const others = taken.filter((_, j) => j !== i);
+      const [lo, hi] = bounds(others, taken[i]!);
+      let bestP = -1;
+      let best = thresholdS;
+      for (let p = Math.max(1, lo + 1, taken[i]! - context); p < Math.min(hi, taken[i]! + context + 1); p++) {
+        const shift = shiftAt(p, lo, hi);
+        if (shift > best) {
+          best = shift;
+          bestP = p;
+        }
+      }
+      if (bestP !== taken[i]) {
+        changed = true;
+        if (bestP < 0) {
+          taken = others;
+          i--;
+        } else taken[i] = bestP;
+      }
+    }
+    if (!changed) break;
+  }
+  const cuts = taken.sort((a, b) => a - b).map((p) => filled[p]!);
   // Glitches: below the local median floor by more than the threshold, where no step is.
   const outlier = new Uint8Array(n);
   let outliers = 0;
@@ -142,7 +184,15 @@ export function smoothClock(t: Float64Array, d: Float64Array, n: number, options
     while (k < cuts.length && blockOf[i]! >= cuts[k]!) k++;
     segmentOf[i] = k;
   }
-  let fit = jointFit(t, d, n, segmentOf, cuts.length + 1, outlier, driftPrior);
+  // The block holding a step holds messages of both sides: the first fit leaves the blocks next
+  // to each cut out, and the split below assigns them.
+  const unsure = Uint8Array.from(outlier);
+  for (let i = 0; i < n; i++) if (cuts.some((c) => blockOf[i] === c || blockOf[i] === c - 1)) unsure[i] = 1;
+  // A segment that would be left with none (two steps a block apart) keeps its own.
+  const sure = new Uint8Array(cuts.length + 1);
+  for (let i = 0; i < n; i++) if (unsure[i] === 0) sure[segmentOf[i]!] = 1;
+  for (let i = 0; i < n; i++) if (sure[segmentOf[i]!] === 0 && outlier[i] === 0) unsure[i] = 0;
+  let fit = jointFit(t, d, n, segmentOf, cuts.length + 1, unsure, driftPrior);
   // 3. Exact split at each change point, then refit; a cut the data do not support is dropped
   // and the rest refitted, until every cut stands.
   for (;;) {
@@ -172,7 +222,8 @@ export function smoothClock(t: Float64Array, d: Float64Array, n: number, options
  * k + 1. The step happened at one instant T of the common clock: before it a message belongs to
  * k and its time on k's line is before T, after it to k + 1 with its time on that line at or
  * after T; and a message lies on or above its segment's line (latency is never negative). T is
- * chosen to break the fewest of these; a message both could hold goes to the smaller residual.
+ * chosen for the least total residual, a residual below a line counting a hundredfold; a message
+ * both sides of T allow goes to the line it costs less on.
  * After a forward step (stamps jump ahead) the two readings of a message fall on the same side of
  * T, so the split is exact whatever the jitter; after a backward one only a message delayed by
  * more than the step itself can be misplaced.
@@ -181,7 +232,6 @@ function splitAt(t: Float64Array, d: Float64Array, n: number, blockOf: Uint32Arr
   const near: number[] = [];
   for (let i = 0; i < n; i++) if (Math.abs(blockOf[i]! - cut) <= reach && (segmentOf[i] === k || segmentOf[i] === k + 1)) near.push(i);
   if (near.length === 0) return;
-  const tol = 2e-4;
   const a = fit.intercepts[k]!;
   const b = fit.intercepts[k + 1]!;
   // Capture times (s, up to a common constant) on each line, and the residuals.
@@ -190,30 +240,29 @@ function splitAt(t: Float64Array, d: Float64Array, n: number, blockOf: Uint32Arr
   const ea = near.map((i) => d[i]! - (a + fit.slope * t[i]!));
   const eb = near.map((i) => d[i]! - (b + fit.slope * t[i]!));
   const candidates = [...ca, ...cb, Infinity].sort((x, y) => x - y);
+  // Cost of a message on a line: its residual (the least-gap criterion), a hundredfold when below
+  // it (a latency shorter than the floor: only the fit's own noise allows a little of that).
+  const cost = (e: number): number => (e >= 0 ? e : -100 * e);
+  // On neither side of T on either line: contradicts T outright.
+  const contradiction = 1;
   let bestT = Infinity;
-  let bestViolations = Infinity;
-  let bestResidual = Infinity;
+  let bestCost = Infinity;
   for (const T of candidates) {
-    let violations = 0;
-    let residual = 0;
+    let total = 0;
     for (let j = 0; j < near.length; j++) {
-      const canA = ca[j]! < T && ea[j]! >= -tol;
-      const canB = cb[j]! >= T && eb[j]! >= -tol;
-      if (canA && canB) residual += Math.min(ea[j]!, eb[j]!);
-      else if (canA) residual += ea[j]!;
-      else if (canB) residual += eb[j]!;
-      else violations++;
+      const canA = ca[j]! < T;
+      const canB = cb[j]! >= T;
+      total += canA && canB ? Math.min(cost(ea[j]!), cost(eb[j]!)) : canA ? cost(ea[j]!) : canB ? cost(eb[j]!) : contradiction;
     }
-    if (violations < bestViolations || (violations === bestViolations && residual < bestResidual)) {
+    if (total < bestCost) {
       bestT = T;
-      bestViolations = violations;
-      bestResidual = residual;
+      bestCost = total;
     }
   }
   for (let j = 0; j < near.length; j++) {
-    const canA = ca[j]! < bestT && ea[j]! >= -tol;
-    const canB = cb[j]! >= bestT && eb[j]! >= -tol;
-    const toA = canA && canB ? ea[j]! <= eb[j]! : canA ? true : canB ? false : ca[j]! < bestT;
+    const canA = ca[j]! < bestT;
+    const canB = cb[j]! >= bestT;
+    const toA = canA && canB ? cost(ea[j]!) <= cost(eb[j]!) : canA ? true : canB ? false : cost(ea[j]!) <= cost(eb[j]!);
     segmentOf[near[j]!] = toA ? k : k + 1;
   }
 }
