@@ -16,7 +16,7 @@
  * undecodable types are carried into the output unchanged, with their own schema.
  */
 import { loadTruth, type TruthFile } from "../sim/truth.js";
-import type { AlignmentConfigInput, Modality } from "../align/config.js";
+import { parseAlignmentConfig, type AlignmentConfig, type AlignmentConfigInput, type Modality } from "../align/config.js";
 
 type SensorInput = NonNullable<AlignmentConfigInput["sensors"]>[number];
 import { AlignmentStage } from "../align/stage.js";
@@ -86,6 +86,25 @@ export function alignmentConfigForTopics(topics: readonly SourceTopic[], truth: 
   return { sensors };
 }
 
+/** The alignment configuration a syncbag recording carries (metadata `syncbag.alignment`), or null. */
+function recordedAlignment(source: RecordingSource, warnings: string[]): AlignmentConfig | null {
+  const text = source.metadata.details["syncbag.alignment"];
+  if (text === undefined) return null;
+  try {
+    return parseAlignmentConfig(JSON.parse(text));
+  } catch (error) {
+    warnings.push(`metadata syncbag.alignment: not a usable configuration (${error instanceof Error ? error.message : String(error)}); sensors taken from the topics`);
+    return null;
+  }
+}
+
+/** Topics the node itself publishes (its `~/` namespace and /diagnostics). */
+function derivedTopics(config: AlignmentConfig): (topic: string) => boolean {
+  const ns = config.namespace === "" || config.namespace === "/" ? "" : `/${config.namespace.replace(/^\/|\/$/g, "")}`;
+  const base = `${ns}/${config.nodeName}/`;
+  return (topic) => topic === "/diagnostics" || topic.startsWith(base);
+}
+
 function thin(series: [number, number][], max = 300): [number, number][] {
   if (series.length <= max) return series;
   const step = series.length / max;
@@ -107,10 +126,17 @@ export const pipelineConverterOnline: DriveConverter = (source, output, options,
 
 async function convertDrive(source: RecordingSource, output: DriveOutput, options: DriveConvertOptions, progress: ProgressFn, twoPass: boolean): Promise<DriveReportInput> {
   const truth = options.truthPath === undefined ? null : await loadTruth(options.truthPath);
-  // Pass 1: the sensors' clocks with hindsight (the sensor set and clock settings do not depend on /tf_static).
-  const first = twoPass ? await hindsightPass(source, alignmentConfigForTopics(source.topics, truth, new StaticTransforms()), progress) : null;
-  const hindsight: HindsightAlignment | undefined = first?.hindsight;
   const warnings = [...source.warnings];
+  // A recording syncbag made live carries the node's alignment configuration (known latencies,
+  // reference, camera azimuths): it is re-aligned with that, and the node's own outputs (frames,
+  // clock states, suggestions, diagnostics) are replaced by the ones made now.
+  const recorded = recordedAlignment(source, warnings);
+  const configFor = (tf: StaticTransforms): AlignmentConfigInput => recorded ?? alignmentConfigForTopics(source.topics, truth, tf);
+  const derived = recorded === null ? null : derivedTopics(recorded);
+  let replaced = 0;
+  // Pass 1: the sensors' clocks with hindsight (the sensor set and clock settings do not depend on /tf_static).
+  const first = twoPass ? await hindsightPass(source, configFor(new StaticTransforms()), progress) : null;
+  const hindsight: HindsightAlignment | undefined = first?.hindsight;
   const tf = new StaticTransforms();
   const topicSchemas = new Map(source.topics.map((t) => [t.topic, t]));
   const baseProvider = defaultSchemaProvider((type) => {
@@ -193,7 +219,7 @@ async function convertDrive(source: RecordingSource, output: DriveOutput, option
   const sensorNames = new Map<string, string>();
   const scored = new Map<string, { stampNs: bigint; correctedNs: bigint }>();
   const build = (): void => {
-    alignment = new AlignmentStage({ config: alignmentConfigForTopics(source.topics, truth, tf), ...(hindsight === undefined ? {} : { hindsight }) });
+    alignment = new AlignmentStage({ config: configFor(tf), ...(hindsight === undefined ? {} : { hindsight }) });
     for (const sensor of alignment.config.sensors) sensorNames.set(sensor.topic, sensor.name);
     // Log time stands in for the node clock, as it would have live.
     const suggestions = new SuggestionStage({ now: () => lastNs, log: (line) => warnings.push(line), onSuggestions });
@@ -201,6 +227,10 @@ async function convertDrive(source: RecordingSource, output: DriveOutput, option
   };
 
   const feed = (m: SourceMessage): void => {
+    if (derived?.(m.topic) === true) {
+      replaced++;
+      return;
+    }
     count++;
     startNs ??= m.logTime;
     lastNs = m.logTime;
@@ -258,6 +288,7 @@ async function convertDrive(source: RecordingSource, output: DriveOutput, option
   await recorder.close();
   if (failure !== null) throw new Error(`recording the output failed: ${failure}`);
 
+  if (replaced > 0) warnings.push(`a syncbag recording: its ${replaced} frames, clock states, suggestions and diagnostics were replaced by ones made with the re-aligned times`);
   const stage = alignment as AlignmentStage | null;
   const health = stage?.health() ?? [];
   const sensors = source.topics.map((t) => {

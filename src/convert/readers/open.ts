@@ -74,6 +74,9 @@ export async function openRecording(path: string, options: OpenRecordingOptions 
       const file = await McapFileReader.open(path, options);
       const details: Record<string, string> = {};
       for (const m of file.metadataRecords) if (m.name === "rosbag2") details.rosbag2 = "serialized_metadata present";
+      // A syncbag recording carries the node's alignment configuration: conversion re-aligns with it.
+      const alignment = file.metadataRecords.find((m) => m.name === "syncbag.alignment")?.metadata.get("config");
+      if (alignment !== undefined) details["syncbag.alignment"] = alignment;
       return new CombinedSource({
         path,
         format: "mcap",
