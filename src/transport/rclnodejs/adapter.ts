@@ -41,7 +41,10 @@ import type {
 } from "../port.js";
 import { DeliveryQueue } from "../queue.js";
 import type { RclnodejsAdapterModule, RclnodejsTransportOptions } from "../rclnodejs-options.js";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { rclnodejsPreflight } from "../rclnodejs-preflight.js";
+import { resolveOverrideSections, type OverrideSection } from "../ros-overrides.js";
 import { installShutdownSignals } from "../signals.js";
 
 type RclModule = typeof Rcl;
@@ -132,7 +135,7 @@ export class RclnodejsTransport implements Transport {
   readonly #rcl: RclModule;
   readonly #context: Rcl.Context;
   readonly #node: Rcl.Node;
-  readonly #options: RclnodejsTransportOptions;
+  readonly #options: RclnodejsTransportOptions & { nativeOverrideSections?: (context: Rcl.Context) => OverrideSection<NativeOverride>[] | null };
   readonly #subscriptions = new Set<QueuedSubscription>();
   readonly #shutdownCallbacks: (() => void | Promise<void>)[] = [];
   readonly #owned = new Set<string>();
@@ -144,7 +147,12 @@ export class RclnodejsTransport implements Transport {
   #closed = false;
   #removeSignals: (() => void) | null = null;
 
-  constructor(rcl: RclModule, context: Rcl.Context, node: Rcl.Node, options: RclnodejsTransportOptions) {
+  constructor(
+    rcl: RclModule,
+    context: Rcl.Context,
+    node: Rcl.Node,
+    options: RclnodejsTransportOptions & { nativeOverrideSections?: (context: Rcl.Context) => OverrideSection<NativeOverride>[] | null },
+  ) {
     this.#rcl = rcl;
     this.#context = context;
     this.#node = node;
@@ -353,7 +361,7 @@ export class RclnodejsTransport implements Transport {
     const byName = new Map(descriptors.map((d) => [d.name, d]));
     const merged: Record<string, ParameterValue> = { ...this.#options.parameters };
     const fromOverrides = new Set<string>();
-    for (const p of node.getParameterOverrides()) {
+    for (const p of this.#parameterOverrides()) {
       // QoS overrides are rclnodejs's own (read-only, applied per endpoint).
       if (p.name.startsWith("qos_overrides.")) continue;
       const value = fromRclValue(p.value);
@@ -369,7 +377,7 @@ export class RclnodejsTransport implements Transport {
       if (node.hasParameter(name)) {
         // Declared by rclnodejs's Node itself (use_sim_time, start_type_description_service),
         // from the ROS overrides: syncbag reads it, and sets it only when ROS was given none.
-        if (!fromOverrides.has(name) && name in this.#options.parameters) this.#setOwnValue(name, spec?.kind ?? kindOf(value), value, problems);
+        if (fromOverrides.has(name) || name in this.#options.parameters) this.#setOwnValue(name, spec?.kind ?? kindOf(value), value, problems);
         this.#adopted.add(name);
         continue;
       }
@@ -388,6 +396,17 @@ export class RclnodejsTransport implements Transport {
       }
     }
     if (problems.length > 0) throw new Error(problems.join("\n"));
+  }
+
+  /**
+   * The ROS overrides for this node by rcl's section rule (see ros-overrides.ts), read from the
+   * native rcl arguments when the loaded rclnodejs exposes them; else rclnodejs's own list.
+   */
+  #parameterOverrides(): Rcl.Parameter[] {
+    const sections = this.#options.nativeOverrideSections?.(this.#context) ?? null;
+    if (sections === null) return this.#node.getParameterOverrides();
+    const resolved = resolveOverrideSections(sections, this.#node.getFullyQualifiedName());
+    return [...resolved.values()].map((p) => new this.#rcl.Parameter(p.name, p.type as Rcl.ParameterType, p.value));
   }
 
   #setOwnValue(name: string, kind: ParameterKind, value: ParameterValue, problems: string[]): void {
@@ -437,8 +456,37 @@ export class RclnodejsTransport implements Transport {
 }
 
 /** Initialises a fresh rclnodejs context, creates the node and starts it. */
+/** A parameter as rcl's arguments hold it (rclnodejs's native getParameterOverrides). */
+interface NativeOverride {
+  name: string;
+  type: number;
+  value: unknown;
+}
+
+/**
+ * rcl's override sections from the native addon rclnodejs loaded (the same module instance:
+ * Node caches addons by path), or null when this rclnodejs does not expose them.
+ */
+function nativeOverrideSections(context: Rcl.Context): OverrideSection<NativeOverride>[] | null {
+  try {
+    const require = createRequire(import.meta.url);
+    const addon = require(join(dirname(require.resolve("rclnodejs/package.json")), "build", "Release", "rclnodejs.node")) as {
+      getParameterOverrides?: (handle: unknown) => unknown;
+    };
+    const handle = (context as unknown as { handle?: unknown }).handle;
+    if (typeof addon.getParameterOverrides !== "function" || handle === undefined) return null;
+    const data = addon.getParameterOverrides(handle);
+    if (data === undefined || data === null) return [];
+    if (!Array.isArray(data)) return null;
+    return (data as { name: string; parameters: NativeOverride[] }[]).map((section) => ({ name: section.name, parameters: section.parameters }));
+  } catch {
+    return null;
+  }
+}
+
 export const openRclnodejsTransport: RclnodejsAdapterModule["openRclnodejsTransport"] = async (options) => {
-  const rcl = options.loadRclnodejs === undefined ? await loadRclnodejs() : pickRclnodejs(await options.loadRclnodejs());
+  const real = options.loadRclnodejs === undefined;
+  const rcl = real ? await loadRclnodejs() : pickRclnodejs(await options.loadRclnodejs!());
   const context = new rcl.Context();
   await rcl.init(context, options.argv ?? process.argv);
   try {
@@ -448,7 +496,7 @@ export const openRclnodejsTransport: RclnodejsAdapterModule["openRclnodejsTransp
       options.useSimTime === undefined ? [] : [new rcl.Parameter("use_sim_time", typeId("bool"), options.useSimTime)];
     nodeOptions.automaticallyDeclareParametersFromOverrides = false;
     const node = new rcl.Node(options.nodeName, options.namespace, context, nodeOptions);
-    const transport = new RclnodejsTransport(rcl, context, node, options);
+    const transport = new RclnodejsTransport(rcl, context, node, real ? { ...options, nativeOverrideSections } : options);
     transport.start();
     return transport;
   } catch (error) {
