@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 /** The `syncbag` command. Each subcommand lives in ./commands/<name>.ts and registers itself here. */
-import { Command } from "commander";
+import { Command, CommanderError } from "commander";
+import { debugStack, EXIT, oneLine, reportUsage, UsageError } from "./failure.js";
 
 const program = new Command();
 program
   .name("syncbag")
   .description("ROS 2 data node for autonomous-driving datasets: align sensors on one clock, record MCAP, suggest labels, convert fleets")
   .version("0.1.0")
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Commander's own errors (unknown option, missing argument) throw here instead of exiting, so
+  // they get the same exit status as every other usage error.
+  .exitOverride();
 
 // Subcommand registrations (one line each).
 import { register as registerSim } from "./commands/sim.js";
@@ -31,4 +35,19 @@ registerNode(program);
 import { register as registerParams } from "./commands/params.js";
 registerParams(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Already printed by commander; --help and --version end with 0.
+    process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else if (error instanceof UsageError) {
+    reportUsage(error);
+  } else {
+    // A subcommand that let an error through: still one line.
+    const command = program.args[0] ?? "";
+    console.error(`syncbag${command === "" ? "" : ` ${command}`}: ${oneLine(error)}`);
+    debugStack(error);
+    process.exitCode = EXIT.failed;
+  }
+}

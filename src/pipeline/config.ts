@@ -7,6 +7,7 @@ import { z } from "zod";
 import { AlignmentConfigSchema } from "../align/config.js";
 import { RecorderConfigSchema } from "../record/config.js";
 import { SuggestConfigSchema } from "../suggest/config.js";
+import { describeConfigIssues } from "./config-issues.js";
 
 export const QosOverrideSchema = z
   .object({
@@ -32,6 +33,13 @@ export type NodeConfigInput = z.input<typeof NodeConfigSchema>;
 
 export class NodeConfigError extends Error {
   override name = "NodeConfigError";
+  /** Every problem found, one line each (`key: what was wrong (got value)`). */
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[] | string) {
+    const list = typeof problems === "string" ? [problems] : problems;
+    super(list.join("; "));
+    this.problems = list;
+  }
 }
 
 /**
@@ -53,10 +61,5 @@ export function parseNodeConfig(raw: unknown): NodeConfig {
   const input = normalizeNodeConfigInput(raw);
   const result = NodeConfigSchema.safeParse(input);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const path = issue.path.join(".");
-  let value: unknown = input;
-  for (const key of issue.path) value = value !== null && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[key] : undefined;
-  const shown = value === undefined ? "" : ` (got ${JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))})`;
-  throw new NodeConfigError(`${path || "(root)"}: ${issue.message}${shown}`);
+  throw new NodeConfigError(describeConfigIssues(NodeConfigSchema, input, result.error.issues));
 }

@@ -1,9 +1,12 @@
 /** `syncbag convert`: batch-convert fleet recordings into aligned MCAP per drive, with index.json and report.html. */
+import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import { runBatch, summaryTable } from "../../convert/batch.js";
 import type { ConverterModule } from "../../convert/converter.js";
+import { cliNumber, EXIT, outputFolderProblem, parseOptions, UsageError } from "../failure.js";
 
 /** The per-drive converter the CLI runs: the live node's pipeline, replayed over each recording. */
 export const CLI_CONVERTER: ConverterModule = {
@@ -12,8 +15,8 @@ export const CLI_CONVERTER: ConverterModule = {
 };
 
 const CliOptions = z.object({
-  out: z.string().min(1),
-  jobs: z.coerce.number().int().min(1).max(256),
+  out: z.string().min(1, "expected an output folder"),
+  jobs: cliNumber.int(1, 256, "a number of worker threads"),
   msgPath: z.array(z.string()),
   dryRun: z.boolean(),
   json: z.boolean(),
@@ -25,13 +28,29 @@ const CliOptions = z.object({
     .optional(),
 });
 
+/** Output-folder problems found before anything is written (each a `-o …` line). */
+function outputProblems(out: string, inputs: readonly string[]): string[] {
+  const problems: string[] = [];
+  const problem = outputFolderProblem(out);
+  if (problem !== null) problems.push(`--out ${out}: ${problem}`);
+  const outDir = resolve(out);
+  // Outputs written into an input folder would be read as input on the next run; a folder
+  // inside an input folder is fine (discovery skips it).
+  for (const input of inputs) {
+    if (resolve(input) === outDir && statSync(outDir, { throwIfNoEntry: false })?.isDirectory() === true) {
+      problems.push(`--out ${out}: is the input folder ${input}; write the outputs elsewhere (a new folder, or one inside it such as ${input.replace(/\/$/, "")}/out)`);
+    }
+  }
+  return problems;
+}
+
 export function register(program: Command): void {
   program
     .command("convert")
     .description("Convert recordings (rosbag2 folders with mcap/sqlite3 storage, .mcap files, ROS 1 .bag files) into one aligned MCAP and report per drive, plus index.json and report.html")
     .argument("<inputs...>", "files, folders (searched for bags) or globs such as './fleet/**/'")
     .requiredOption("-o, --out <dir>", "output folder (receives <drive>.mcap, <drive>.report.json, index.json, report.html)")
-    .option("-j, --jobs <n>", "drives converted in parallel (worker threads)", String(availableParallelism()))
+    .option("-j, --jobs <n>", "drives converted in parallel (worker threads), 1 to 256", String(availableParallelism()))
     .option("--msg-path <dir...>", "folders with ROS packages (<pkg>/msg/*.msg) for types the recordings do not define", [])
     .option("--dry-run", "list what would be converted or skipped; write nothing", false)
     .option("--json", "print the summary as JSON on stdout (progress stays on stderr)", false)
@@ -40,16 +59,19 @@ export function register(program: Command): void {
     .option("--converter <module#export>", "advanced: a module (path or file URL) exporting a DriveConverter, e.g. ./my-converter.js#convert")
     .addHelpText(
       "after",
-      "\nA drive is skipped when index.json records its outputs as complete and its input content hash (sha256) is unchanged.\nOutputs are written to .tmp files and renamed; the exit status is 1 when any input failed.",
+      `\nA drive is skipped when index.json records its outputs as complete and its input content hash (sha256) is unchanged.\nOutputs are written to .tmp files and renamed. Exit status: ${EXIT.ok} all converted or up to date, ${EXIT.failed} an input failed (see the table and index.json), ${EXIT.usage} a bad option (nothing done).`,
     )
     .action(async (inputs: string[], raw: Record<string, unknown>) => {
-      const parsed = CliOptions.safeParse(raw);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        const key = String(issue.path[0] ?? "");
-        throw new Error(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} = ${JSON.stringify(raw[key])}: ${issue.message}`);
+      let problems: string[] = [];
+      let o: z.infer<typeof CliOptions> | undefined;
+      try {
+        o = parseOptions("convert", CliOptions, raw);
+      } catch (error) {
+        if (!(error instanceof UsageError)) throw error;
+        problems = [...error.problems];
       }
-      const o = parsed.data;
+      if (typeof raw.out === "string" && raw.out !== "") problems.push(...outputProblems(raw.out, inputs));
+      if (problems.length > 0 || o === undefined) throw new UsageError("convert", problems);
       const converter = o.converter !== undefined ? { module: new URL(o.converter.split("#")[0]!, `file://${process.cwd()}/`).href, exportName: o.converter.split("#")[1]! } : CLI_CONVERTER;
       const summary = await runBatch({ inputs, outDir: o.out, jobs: o.jobs, msgPaths: o.msgPath, dryRun: o.dryRun, force: o.force, salvage: o.salvage, converter });
       if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");

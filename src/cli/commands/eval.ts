@@ -2,12 +2,19 @@
  * `syncbag eval --truth <drive>.truth.json <recording.mcap> [--json]`: how well a recording's
  * alignment (and any further evaluation section) matches the simulator's truth.
  */
-import { reportDamage, reportFailure } from "../failure.js";
+import { z } from "zod";
+import { cliNumber, EXIT, inputFileProblem, parseOptions, reportDamage, reportFailure } from "../failure.js";
 import type { Command } from "commander";
 import type { EvalSection } from "../../align/eval.js";
 import { loadTruth } from "../../sim/truth.js";
 import { SuggestionEvalSection } from "../../suggest/eval-section.js";
 import { alignmentSection, runEvalSections } from "../evaluate.js";
+
+const EvalOptions = z.object({
+  truth: z.string().min(1),
+  warmup: cliNumber.atLeast(0, false, "seconds"),
+  json: z.boolean().optional(),
+});
 
 export function register(program: Command): void {
   program
@@ -19,10 +26,14 @@ export function register(program: Command): void {
     .requiredOption("--truth <file>", "the drive's <drive>.truth.json (written by the simulator beside the recording)")
     .option("--warmup <s>", "seconds of drive not scored (clock models converging)", "10")
     .option("--json", "print JSON (for scripts): one key per section")
-    .action(async (recording: string, options: { truth: string; warmup: string; json?: boolean }) => {
+    .action(async (recording: string, raw: Record<string, unknown>) => {
       try {
-        const warmupS = Number(options.warmup);
-        if (!(warmupS >= 0)) throw new Error(`--warmup: expected seconds ≥ 0, got "${options.warmup}"`);
+        const options = parseOptions("eval", EvalOptions, raw);
+        const warmupS = options.warmup;
+        for (const [what, path] of [["--truth", options.truth], ["recording", recording]] as const) {
+          const problem = inputFileProblem(path);
+          if (problem !== null) throw new Error(`${what} ${path}: ${problem}`);
+        }
         const truth = await loadTruth(options.truth);
         // Evaluation sections, one pass over the file; add a concern with one line here.
         const sections: EvalSection[] = [alignmentSection(truth, { warmupS }), new SuggestionEvalSection(truth, { warmupS })];
@@ -34,7 +45,7 @@ export function register(program: Command): void {
         } else {
           console.log(results.map((r) => r.text).join("\n\n"));
         }
-        if (results.some((r) => !r.ok)) process.exitCode = 2;
+        if (results.some((r) => !r.ok)) process.exitCode = EXIT.shortOfTarget;
         if (damage !== null) reportDamage("eval", damage, "scored the messages");
       } catch (error) {
         reportFailure("eval", error);

@@ -1,5 +1,5 @@
 /** `syncbag inspect`: what an MCAP file holds, including the alignment summary. */
-import { reportFailure } from "../failure.js";
+import { inputFileProblem, reportFailure } from "../failure.js";
 import type { Command } from "commander";
 import { formatInspectReport, inspectMcap, inspectReportJson } from "../../record/inspect.js";
 
@@ -13,6 +13,8 @@ export function register(program: Command): void {
     .option("--json", "print the report as JSON (times in ns as strings)")
     .action(async (file: string, options: { json?: boolean }) => {
       try {
+        const problem = inputFileProblem(file);
+        if (problem !== null) throw new Error(`${file}: ${problem}`);
         const report = await inspectMcap(file);
         console.log(options.json === true ? inspectReportJson(report) : formatInspectReport(report));
       } catch (error) {

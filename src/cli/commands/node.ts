@@ -4,25 +4,36 @@
  * `--transport` forces one. Parameters: the params file, then ROS parameter overrides, all
  * validated by the node's zod schema. SIGINT/SIGTERM stop input and finalise the recording.
  */
-import { reportFailure } from "../failure.js";
+import { EXIT, outputFolderProblem, parseOptions, reportFailure, UsageError } from "../failure.js";
 import type { Command } from "commander";
-import { parseNodeConfig, NodeConfigSchema } from "../../pipeline/config.js";
+import { z } from "zod";
+import { parseNodeConfig, NodeConfigError, NodeConfigSchema } from "../../pipeline/config.js";
 import { createSyncbagNode } from "../../pipeline/create.js";
 import { parseRosArguments, readRosParameterSources } from "../../pipeline/params-file.js";
 import { describeParameterSchema, flattenParameters, unflattenParameters } from "../../transport/parameters.js";
 import type { ParameterValue } from "../../transport/port.js";
 import { detectRosEnvironment, openTransport, TransportKindSchema } from "../../transport/select.js";
 
-interface NodeOptions {
-  transport: string;
-  role: string;
-  paramsFile?: string;
-  outputDir?: string;
-  name: string;
-  namespace: string;
-}
-
 const ROLES = ["all", "align", "record", "suggest"] as const;
+
+const NodeOptionsSchema = z.object({
+  transport: z.enum(TransportKindSchema.options, { error: `expected one of ${TransportKindSchema.options.join(", ")}` }),
+  role: z.enum(ROLES, { error: `expected one of ${ROLES.join(", ")}` }),
+  paramsFile: z.string().min(1).optional(),
+  outputDir: z
+    .string()
+    .min(1)
+    .refine((dir) => outputFolderProblem(dir) === null, { error: (issue) => outputFolderProblem(String(issue.input)) ?? "not a usable folder" })
+    .optional(),
+  // ROS 2 names: letters, digits, underscores, not starting with a digit (rcl's validation).
+  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected a ROS node name (letters, digits, '_', not starting with a digit)"),
+  namespace: z.string().regex(/^\/([A-Za-z_][A-Za-z0-9_]*(\/[A-Za-z_][A-Za-z0-9_]*)*)?$/, "expected a ROS namespace such as / or /car1"),
+});
+type NodeOptions = z.infer<typeof NodeOptionsSchema>;
+
+/** What a node without sensors would do (subscribe to nothing, record an empty file), refused at start-up like `ros2 bag record` without topics. */
+const NO_SENSORS =
+  "no sensors configured (align.sensors is empty): nothing to subscribe to or record. Give a params file with align.sensors.<name>.{topic,type,modality} (--params-file, or --ros-args --params-file; launch/params/sim_rig.yaml is an example, `syncbag params --rig default` writes one), or set them with -p after --ros-args";
 
 export function register(program: Command): void {
   program
@@ -38,18 +49,21 @@ export function register(program: Command): void {
     .option("--namespace <ns>", "node namespace", "/")
     .allowExcessArguments(true)
     .argument("[rosArgs...]", "ROS arguments (after --), e.g. --ros-args -r __ns:=/car1")
-    .action(async (rosArgs: string[], options: NodeOptions) => {
+    .action(async (rosArgs: string[], raw: Record<string, unknown>) => {
       try {
-        await runNode(options, rosArgs);
+        await runNode(parseOptions("node", NodeOptionsSchema, raw), rosArgs);
       } catch (error) {
-        reportFailure("node", error);
+        // Every parameter problem on its own line, each naming the key and the value.
+        if (error instanceof NodeConfigError) {
+          for (const problem of error.problems) console.error(`syncbag node: ${problem}`);
+          process.exitCode = EXIT.usage;
+        } else reportFailure("node", error);
       }
     });
 }
 
 async function runNode(options: NodeOptions, rosArgs: string[]): Promise<void> {
-  const kind = TransportKindSchema.parse(options.transport);
-  if (!(ROLES as readonly string[]).includes(options.role)) throw new Error(`--role: expected one of ${ROLES.join(", ")}, got "${options.role}"`);
+  const kind = options.transport;
   // --params-file given to syncbag counts as the first ROS params file; the ROS arguments
   // (later files, -p) win over it, as in rcl.
   const argv = options.paramsFile === undefined ? rosArgs : ["--ros-args", "--params-file", options.paramsFile, "--", ...rosArgs];
@@ -86,6 +100,10 @@ async function runNode(options: NodeOptions, rosArgs: string[]): Promise<void> {
     throw error;
   }
   const role = options.role;
+  if (config.align.sensors.length === 0) {
+    await transport.shutdown();
+    throw new UsageError("node", [NO_SENSORS]);
+  }
   const { node } = await createSyncbagNode({
     transport,
     config: {
@@ -96,6 +114,12 @@ async function runNode(options: NodeOptions, rosArgs: string[]): Promise<void> {
     },
   });
   transport.onShutdown(() => node.stop());
+  // The node's own timers do not hold the process (they are unref'd so tests end); on the
+  // in-process transport nothing else would, and the process left after start-up with the
+  // recording unfinalised. This holds it until SIGINT/SIGTERM shut the transport down (the
+  // signal handlers then finalise the recording and exit).
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  transport.onShutdown(() => clearInterval(keepAlive));
   node.start();
   console.error(`syncbag node: running (${role}); ${config.align.sensors.length} sensors; Ctrl-C finalises the recording`);
 }

@@ -6,11 +6,11 @@ import { stringify } from "yaml";
 import { NodeConfigSchema } from "../../pipeline/config.js";
 
 import { alignmentConfigForRig } from "../../pipeline/rig-config.js";
-import { loadRig } from "../../sim/rig.js";
+import { rigOption } from "./rig-option.js";
 
 /** A ROS 2 params file for a simulated rig: sensors as a map by name (ROS parameters hold no list of maps). */
 export function paramsYamlForRig(rigName: string): string {
-  const align = alignmentConfigForRig(loadRig(rigName));
+  const align = alignmentConfigForRig(rigOption("params", rigName));
   const { sensors, ...rest } = align;
   const byName = Object.fromEntries((sensors ?? []).map(({ name, ...sensor }) => [name, sensor]));
   return stringify(withoutEmptyMaps({ "/**": { ros__parameters: { use_sim_time: false, output_dir: "bags/out", align: { ...rest, sensors: byName } } } }));

@@ -5,16 +5,18 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { packageRoot } from "../../messages/catalogue.js";
 import { simulateDrive } from "../../sim/drive.js";
-import { builtinRigNames, loadRig, RigConfigError } from "../../sim/rig.js";
+import { builtinRigNames, loadRig } from "../../sim/rig.js";
+import { cliNumber, outputFolderProblem, parseOptions, reportFailure } from "../failure.js";
+import { rigOption } from "./rig-option.js";
 import { writeRosbag2 } from "../../sim/rosbag2.js";
 
 const SimOptions = z.object({
   rig: z.string().min(1),
-  seed: z.coerce.number().int().min(0).max(0xffffffff),
-  duration: z.coerce.number().positive().max(3600).optional(),
-  out: z.string().min(1),
+  seed: cliNumber.int(0, 0xffffffff, "a whole-number seed"),
+  duration: cliNumber.atLeast(0, true, "seconds").pipe(z.number().max(3600, "expected at most 3600 s")).optional(),
+  out: z.string().min(1).refine((out) => outputFolderProblem(out) === null, { error: (issue) => outputFolderProblem(String(issue.input)) ?? "not a usable folder" }),
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "expected letters, digits, '_', '.', '-'").optional(),
-  compression: z.enum(["none", "zstd", "zstd_small"]),
+  compression: z.enum(["none", "zstd", "zstd_small"], { error: "expected none, zstd or zstd_small" }),
   regenerateSamples: z.boolean().optional(),
   listRigs: z.boolean().optional(),
 });
@@ -66,28 +68,13 @@ export function register(program: Command): void {
         await run(raw);
       } catch (error) {
         // Bad input is reported in one line, not as a stack trace.
-        if (error instanceof RigConfigError || error instanceof SimUsageError) {
-          console.error(`syncbag sim: ${error.message}`);
-          process.exitCode = 2;
-          return;
-        }
-        throw error;
+        reportFailure("sim", error);
       }
     });
 }
 
-class SimUsageError extends Error {
-  override name = "SimUsageError";
-}
-
 async function run(raw: Record<string, unknown>): Promise<void> {
-  const parsed = SimOptions.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const key = issue.path.join(".");
-    throw new SimUsageError(`--${key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}: ${issue.message} (got ${JSON.stringify(raw[key])})`);
-  }
-  const o = parsed.data;
+  const o = parseOptions("sim", SimOptions, raw);
   if (o.listRigs) {
     for (const name of builtinRigNames()) console.log(`${name}: ${loadRig(name).description}`);
     return;
@@ -96,7 +83,7 @@ async function run(raw: Record<string, unknown>): Promise<void> {
     await regenerateSamples();
     return;
   }
-  const rig = loadRig(o.rig);
+  const rig = rigOption("sim", o.rig);
   const name = o.name ?? `sim-${rig.name}-s${o.seed}`;
   const drive = simulateDrive({ rig, seed: o.seed, durationS: o.duration, name });
   const t0 = performance.now();
