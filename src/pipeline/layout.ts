@@ -3,6 +3,16 @@
  * 3D topic only when a layout marks it visible, so without this file the boxes would stay
  * hidden. Built from the node's topics rather than shipped static, because topic names and
  * camera sets differ per rig.
+ *
+ * What a viewer reads from it:
+ * - panel titles under `foxglovePanelTitle` (Foxglove) and `lichtblickPanelTitle` (Lichtblick);
+ * - image panels in "sync annotations" mode: each image with the ImageAnnotations whose timestamp
+ *   equals its header.stamp (syncbag stamps them so);
+ * - plots place a value by its message's log time (`receiveTime`) or header.stamp. syncbag's log
+ *   time is the receive time on the common clock; a header.stamp is the device's own clock (CAN
+ *   runs 0.35 s off on the sim rig), and the corrected capture time (MCAP publish_time) is not
+ *   selectable in either viewer: plots use log time;
+ * - one clock-model series per sensor, by a message path filter on SensorClockState.sensor.
  */
 export interface LayoutInput {
   lidarTopics: string[];
@@ -10,7 +20,19 @@ export interface LayoutInput {
   sceneTopic: string;
   telemetryTopic: string | null;
   clockStateTopic: string;
+  /** Sensor names as configured (SensorClockState.sensor): one clock series each. */
+  clockSensors: string[];
   fixedFrame: string;
+}
+
+/** The title keys Foxglove and Lichtblick read from a panel's config. */
+function titled(title: string): Record<string, string> {
+  return { foxglovePanelTitle: title, lichtblickPanelTitle: title };
+}
+
+/** A message path filter literal: a quoted string. */
+function quoted(value: string): string {
+  return JSON.stringify(value);
 }
 
 type SplitNode = string | { first: SplitNode; second: SplitNode; direction: "row" | "column"; splitPercentage?: number };
@@ -39,8 +61,10 @@ export function foxgloveLayout(input: LayoutInput): Record<string, unknown> {
   const imageIds = input.cameras.map((camera) => {
     const id = `Image!${camera.name}`;
     configById[id] = {
+      ...titled(camera.name),
       imageMode: {
         imageTopic: camera.imageTopic,
+        synchronize: true,
         ...(camera.infoTopic === null ? {} : { calibrationTopic: camera.infoTopic }),
         annotations: visible([camera.annotationTopic]),
       },
@@ -51,18 +75,19 @@ export function foxgloveLayout(input: LayoutInput): Record<string, unknown> {
   if (input.telemetryTopic !== null) {
     const topic = input.telemetryTopic;
     configById["Plot!telemetry"] = {
-      title: "Vehicle telemetry",
+      ...titled("Vehicle telemetry (common clock)"),
       paths: ["speed", "longitudinal_acceleration", "lateral_acceleration", "yaw_rate"].map((field) => ({
         value: `${topic}.${field}`,
+        label: field,
         enabled: true,
-        timestampMethod: "headerStamp",
+        timestampMethod: "receiveTime",
       })),
     };
     plotIds.push("Plot!telemetry");
   }
   configById["Plot!sync"] = {
-    title: "Clock models: offset (s) per sensor",
-    paths: [{ value: `${input.clockStateTopic}.offset`, enabled: true, timestampMethod: "receiveTime" }],
+    ...titled("Clock models: offset (s) per sensor"),
+    paths: input.clockSensors.map((sensor) => ({ value: `${input.clockStateTopic}{sensor==${quoted(sensor)}}.offset`, label: sensor, enabled: true, timestampMethod: "receiveTime" })),
   };
   plotIds.push("Plot!sync");
 

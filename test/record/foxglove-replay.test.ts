@@ -8,13 +8,37 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { start } from "../../src/cli/commands/start.js";
 import { runBatch } from "../../src/convert/batch.js";
 import { packageRoot } from "../../src/messages/catalogue.js";
-import { annotationSync, readRecording, sceneCoverage, type Recording } from "./foxglove-viewer.js";
+import { foxgloveLayout, type LayoutInput } from "../../src/pipeline/layout.js";
+import { annotationSync, layoutProblems, readRecording, sceneCoverage, type Recording } from "./foxglove-viewer.js";
+
+type Layout = Parameters<typeof layoutProblems>[0];
+
+/** The layout a converted drive gets: built from what the recording holds (its frames name the sensors and camera topics). */
+function layoutFor(rec: Recording): Layout {
+  const topics = new Map(rec.channels.map((c) => [c.topic, c.schemaName]));
+  const sensors = new Map<string, string>();
+  for (const f of rec.byTopic("/syncbag/frames")) for (const s of rec.decode<{ samples: { sensor: string; topic: string }[] }>(f).samples) sensors.set(s.sensor, s.topic);
+  const ofType = (re: RegExp): string[] => [...topics].filter(([, schema]) => re.test(schema)).map(([topic]) => topic);
+  const input: LayoutInput = {
+    lidarTopics: ofType(/PointCloud2$/),
+    cameras: [...sensors].filter(([, topic]) => /Image$/.test(topics.get(topic) ?? "")).map(([name, imageTopic]) => {
+      const info = imageTopic.replace(/\/image_raw(\/compressed)?$/, "/camera_info");
+      return { name, imageTopic, infoTopic: topics.has(info) ? info : null, annotationTopic: `/syncbag/suggestions/${name}/annotations` };
+    }),
+    sceneTopic: "/syncbag/suggestions/scene",
+    telemetryTopic: ofType(/VehicleTelemetry$/)[0] ?? null,
+    clockStateTopic: "/syncbag/clock_state",
+    clockSensors: [...sensors.keys()],
+    fixedFrame: "base_link",
+  };
+  return foxgloveLayout(input) as Layout;
+}
 
 const PIPELINE = { module: new URL("../../src/convert/pipeline-converter.js", import.meta.url).href, exportName: "pipelineConverter" };
 const WARMUP_NS = 1_000_000_000n;
@@ -46,7 +70,16 @@ describe("record/Foxglove replay: what a viewer shows", function () {
 
   it("npm start's recording: boxes of every sweep in view, annotations synced to their images, all CDR", async () => {
     const result = await start({ rig: "default", seed: "3", duration: "8", speed: "2", out: dir, compression: "zstd", quiet: true });
-    checkRecording("npm start", await readRecording(result.mcapPath), "/sensing/lidar/top/points");
+    const rec = await readRecording(result.mcapPath);
+    checkRecording("npm start", rec, "/sensing/lidar/top/points");
+    // The layout npm start writes beside it, and the one shipped for the sim rig (the same rig).
+    const written = JSON.parse(await readFile(join(dir, "default-seed3.layout.json"), "utf8")) as Layout;
+    assert.deepEqual(layoutProblems(written, rec), []);
+    const shipped = JSON.parse(await readFile(join(packageRoot(), "launch", "foxglove", "sim_rig.layout.json"), "utf8")) as Layout;
+    assert.deepEqual(layoutProblems(shipped, rec), []);
+    assert.deepEqual(shipped, written, "launch/foxglove/sim_rig.layout.json: regenerate it from npm start's layout (default rig)");
+    const clockPaths = (written.configById["Plot!sync"]!.paths as { value: string }[]).map((p) => p.value);
+    assert.equal(clockPaths.length, 9, "one clock series per sensor of the rig");
   });
 
   it("a converted drive: the same", async function () {
@@ -61,5 +94,6 @@ describe("record/Foxglove replay: what a viewer shows", function () {
     const rec = await readRecording(join(out, "drive-compact-s7.mcap"));
     const lidar = rec.channels.find((c) => c.schemaName.endsWith("PointCloud2"))!.topic;
     checkRecording("converted drive-compact-s7", rec, lidar);
+    assert.deepEqual(layoutProblems(layoutFor(rec), rec), []);
   });
 });

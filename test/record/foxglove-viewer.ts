@@ -256,3 +256,96 @@ export function annotationSync(rec: Recording, options: { framesTopic: string; a
   }
   return { framedImages, shownInSync, failures };
 }
+
+const NUMERIC = new Set(["float64", "float32", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "bool"]);
+const IMAGE_SCHEMAS = /^sensor_msgs\/(msg\/)?(Image|CompressedImage)$/;
+const ANNOTATION_SCHEMAS = /^foxglove_msgs\/(msg\/)?ImageAnnotations$/;
+/** A Plot message path: `/topic{field==literal}.field.sub` (Foxglove's message path syntax, the subset a layout of ours uses). */
+const PLOT_PATH = /^(\/[^{.]+)(?:\{([A-Za-z_][A-Za-z0-9_]*)==("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?)\})?\.([A-Za-z_][A-Za-z0-9_.]*)$/;
+
+/** The type of a dotted field path in a channel's schema, or undefined if a name is not there. */
+function fieldType(schemaText: string, path: string): string | undefined {
+  const definitions = parse(schemaText, { ros2: true });
+  type Field = { name: string; type: string; isArray?: boolean; isComplex?: boolean; isConstant?: boolean };
+  let fields: readonly Field[] | undefined = definitions[0]?.definitions;
+  let type: string | undefined;
+  for (const name of path.split(".")) {
+    const field: Field | undefined = fields?.find((f) => f.name === name && f.isConstant !== true);
+    if (field === undefined) return undefined;
+    type = field.isArray === true ? `${field.type}[]` : field.type;
+    fields = field.isComplex === true ? definitions.find((d) => d.name === field.type)?.definitions : undefined;
+  }
+  return type;
+}
+
+function valueAt(message: unknown, path: string): unknown {
+  let value = message;
+  for (const name of path.split(".")) value = value !== null && typeof value === "object" ? (value as Record<string, unknown>)[name] : undefined;
+  return value;
+}
+
+/**
+ * Everything a layout refers to, checked against a recording: each panel's topics exist with the
+ * schema the panel needs; each plot path's topic, field and filter field exist in the topic's
+ * schema, its filter value occurs in the recorded messages and the plotted value is a number;
+ * titles sit in the keys Foxglove and Lichtblick read; image panels sync annotations; every
+ * panel is placed in the layout tree. Returns one line per problem.
+ */
+export function layoutProblems(layout: { configById: Record<string, Record<string, unknown>>; layout: unknown }, rec: Recording): string[] {
+  const problems: string[] = [];
+  const channel = new Map(rec.channels.map((c) => [c.topic, c]));
+  const need = (panel: string, topic: string, schema?: RegExp): void => {
+    const c = channel.get(topic);
+    if (c === undefined) problems.push(`${panel}: topic ${topic} is not in the recording`);
+    else if (schema !== undefined && !schema.test(c.schemaName)) problems.push(`${panel}: ${topic} has schema ${c.schemaName}, not ${schema.source}`);
+  };
+  const placed = new Set<string>();
+  const walk = (node: unknown): void => {
+    if (typeof node === "string") placed.add(node);
+    else if (node !== null && typeof node === "object") for (const key of ["first", "second"]) walk((node as Record<string, unknown>)[key]);
+  };
+  walk(layout.layout);
+  for (const [id, config] of Object.entries(layout.configById)) {
+    if (!placed.has(id)) problems.push(`${id}: not placed in the layout tree`);
+    const kind = id.split("!")[0];
+    if (kind === "3D") {
+      for (const [topic, settings] of Object.entries((config.topics ?? {}) as Record<string, { visible?: boolean }>)) if (settings.visible === true) need(id, topic);
+    } else if (kind === "Image") {
+      const mode = config.imageMode as { imageTopic?: string; calibrationTopic?: string; synchronize?: boolean; annotations?: Record<string, { visible?: boolean }> };
+      if (mode.imageTopic === undefined) problems.push(`${id}: no imageTopic`);
+      else need(id, mode.imageTopic, IMAGE_SCHEMAS);
+      if (mode.calibrationTopic !== undefined) need(id, mode.calibrationTopic, /CameraInfo$/);
+      for (const [topic, settings] of Object.entries(mode.annotations ?? {})) if (settings.visible === true) need(id, topic, ANNOTATION_SCHEMAS);
+      if (mode.synchronize !== true) problems.push(`${id}: annotations not synchronized with their images`);
+    } else if (kind === "Plot") {
+      if ("title" in config) problems.push(`${id}: a "title" key, which neither viewer reads`);
+      if (typeof config.foxglovePanelTitle !== "string" || typeof config.lichtblickPanelTitle !== "string") problems.push(`${id}: no foxglovePanelTitle/lichtblickPanelTitle`);
+      for (const path of (config.paths ?? []) as { value: string; timestampMethod?: string }[]) {
+        const m = PLOT_PATH.exec(path.value);
+        if (m === null) {
+          problems.push(`${id}: message path ${path.value} not understood`);
+          continue;
+        }
+        const [, topic, filterField, literal, field] = m as unknown as [string, string, string | undefined, string | undefined, string];
+        const c = channel.get(topic);
+        if (c === undefined) {
+          problems.push(`${id}: ${path.value}: topic ${topic} is not in the recording`);
+          continue;
+        }
+        const type = fieldType(c.schemaText, field);
+        if (type === undefined || !NUMERIC.has(type)) problems.push(`${id}: ${path.value}: ${c.schemaName} has no numeric field ${field} (${type ?? "absent"})`);
+        if (path.timestampMethod !== "receiveTime" && path.timestampMethod !== "headerStamp") problems.push(`${id}: ${path.value}: timestampMethod ${path.timestampMethod}`);
+        if (path.timestampMethod === "headerStamp" && fieldType(c.schemaText, "header.stamp") === undefined) problems.push(`${id}: ${path.value}: headerStamp on a type without header`);
+        const messages = rec.byTopic(topic).map((m2) => rec.decode<unknown>(m2));
+        let selected = messages;
+        if (filterField !== undefined && literal !== undefined) {
+          if (fieldType(c.schemaText, filterField) === undefined) problems.push(`${id}: ${path.value}: ${c.schemaName} has no field ${filterField} to filter on`);
+          const wanted: unknown = JSON.parse(literal);
+          selected = messages.filter((msg) => valueAt(msg, filterField) === wanted);
+        }
+        if (!selected.some((msg) => typeof valueAt(msg, field) === "number")) problems.push(`${id}: ${path.value}: no recorded message gives a value (${selected.length} of ${messages.length} pass the filter)`);
+      }
+    }
+  }
+  return problems;
+}
