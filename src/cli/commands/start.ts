@@ -4,14 +4,15 @@
  * clock, with latency and jitter); the node subscribes, aligns, suggests and records; then the
  * recording is evaluated against the simulator's truth and a report is written beside it.
  */
-import { reportFailure } from "../failure.js";
+import { cliNumber, outputFolderProblem, parseOptions, reportFailure } from "../failure.js";
+import { z } from "zod";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { simulateDrive } from "../../sim/drive.js";
 import { runLive } from "../../sim/live.js";
-import { loadRig } from "../../sim/rig.js";
+import { rigOption } from "./rig-option.js";
 import { InProcessTransport } from "../../transport/inprocess.js";
 import { SimulatedClock } from "../../transport/clock.js";
 import { parseNodeConfig } from "../../pipeline/config.js";
@@ -35,11 +36,16 @@ export interface StartOptions {
   quiet?: boolean;
 }
 
-function positive(name: string, text: string): number {
-  const value = text === "max" ? Infinity : Number(text);
-  if (!(value > 0)) throw new Error(`--${name}: expected a positive number, got "${text}"`);
-  return value;
-}
+/** The options as commander passes them (strings), checked at the boundary: every problem at once. */
+const StartSchema = z.object({
+  rig: z.string().min(1),
+  seed: cliNumber.int(0, 0xffffffff, "a whole-number seed"),
+  duration: cliNumber.atLeast(0, true, "seconds"),
+  speed: z.union([z.literal("max").transform(() => Infinity), cliNumber.atLeast(0, true, "`max` or a speed factor")]),
+  out: z.string().min(1).refine((out) => outputFolderProblem(out) === null, { error: (issue) => outputFolderProblem(String(issue.input)) ?? "not a usable folder" }),
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "expected letters, digits, '_', '.', '-'").optional(),
+  compression: z.enum(["zstd", "lz4", "none"], { error: "expected zstd, lz4 or none" }),
+});
 
 export function register(program: Command): void {
   program
@@ -65,11 +71,9 @@ export function register(program: Command): void {
 
 export async function start(options: StartOptions): Promise<{ mcapPath: string; reportPath: string; truthPath: string }> {
   const console = options.quiet === true ? { log: (_line: string): void => undefined } : globalThis.console;
-  const seed = Number(options.seed);
-  if (!Number.isInteger(seed)) throw new Error(`--seed: expected an integer, got "${options.seed}"`);
-  const durationS = positive("duration", options.duration);
-  const speed = positive("speed", options.speed);
-  const rig = loadRig(options.rig);
+  const o = parseOptions("start", StartSchema, { ...options });
+  const { seed, duration: durationS, speed } = o;
+  const rig = rigOption("start", options.rig);
   const name = options.name ?? `${rig.name}-seed${seed}`;
   const outDir = resolve(options.out);
   await mkdir(outDir, { recursive: true });
@@ -82,7 +86,7 @@ export async function start(options: StartOptions): Promise<{ mcapPath: string; 
   const config = parseNodeConfig({
     output_dir: outDir,
     align: alignmentConfigForRig(rig),
-    record: { baseName: name, compression: options.compression },
+    record: { baseName: name, compression: o.compression },
     // Faster than real time the simulator publishes in bursts between event-loop turns; a deep
     // queue keeps the embedded run lossless (a live ROS graph paces drivers in real time).
     sensor_qos: { depth: 5000 },
