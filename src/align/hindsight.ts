@@ -144,6 +144,13 @@ export class HindsightSurvey {
     return total;
   }
 
+  /** Bytes of decimated audio held for the calibration (bounded by toneWindows × toneWindowS). */
+  get calibrationBytes(): number {
+    let total = 0;
+    for (const window of [...this.#kept, ...(this.#current === null ? [] : [this.#current])]) for (const c of window.chunks) total += c.audio.values.byteLength;
+    return total;
+  }
+
   /** Fits every sensor's clock with the whole record, then calibrates the audio latency on hindsight times. */
   finish(): HindsightAlignment {
     if (this.#current !== null) this.#closeWindow();
