@@ -22,6 +22,7 @@ const CliOptions = z.object({
   json: z.boolean(),
   force: z.boolean(),
   salvage: z.boolean(),
+  onlineTimes: z.boolean(),
   converter: z
     .string()
     .regex(/^.+#[A-Za-z_$][\w$]*$/, "expected <module>#<export>")
@@ -56,6 +57,11 @@ export function register(program: Command): void {
     .option("--json", "print the summary as JSON on stdout (progress stays on stderr)", false)
     .option("--force", "convert every drive even if its outputs are up to date", false)
     .option("--salvage", "convert what truncated/corrupt recordings still hold (with a warning) instead of failing them", false)
+    .option(
+      "--online-times",
+      "one pass: every message keeps the time the node's online clock models would have given it on arrival (default: two passes, the clocks fitted over the whole drive first); with --force to redo converted drives",
+      false,
+    )
     .option("--converter <module#export>", "advanced: a module (path or file URL) exporting a DriveConverter, e.g. ./my-converter.js#convert")
     .addHelpText(
       "after",
@@ -72,7 +78,12 @@ export function register(program: Command): void {
       }
       if (typeof raw.out === "string" && raw.out !== "") problems.push(...outputProblems(raw.out, inputs));
       if (problems.length > 0 || o === undefined) throw new UsageError("convert", problems);
-      const converter = o.converter !== undefined ? { module: new URL(o.converter.split("#")[0]!, `file://${process.cwd()}/`).href, exportName: o.converter.split("#")[1]! } : CLI_CONVERTER;
+      const converter =
+        o.converter !== undefined
+          ? { module: new URL(o.converter.split("#")[0]!, `file://${process.cwd()}/`).href, exportName: o.converter.split("#")[1]! }
+          : o.onlineTimes
+            ? { ...CLI_CONVERTER, exportName: "pipelineConverterOnline" }
+            : CLI_CONVERTER;
       const summary = await runBatch({ inputs, outDir: o.out, jobs: o.jobs, msgPaths: o.msgPath, dryRun: o.dryRun, force: o.force, salvage: o.salvage, converter });
       if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
       else process.stdout.write("\n" + summaryTable(summary) + (summary.htmlPath ? `report: ${summary.htmlPath}\n` : ""));
