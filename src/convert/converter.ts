@@ -34,7 +34,7 @@ export interface ConvertProgress {
 export type ProgressFn = (progress: ConvertProgress) => void;
 
 /**
- * Converts one recording. Must read `source.messages()` once, in order; must write only to
+ * Converts one recording. Reads `source.messages()` in order, once or more (each call starts over: the pipeline converter reads the stamps first); must write only to
  * `output.mcapPath`; throws on failure (the batch reports the message and discards the outputs).
  */
 export type DriveConverter = (source: RecordingSource, output: DriveOutput, options: DriveConvertOptions, progress: ProgressFn) => Promise<DriveReportInput>;
