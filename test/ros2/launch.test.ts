@@ -8,7 +8,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { asDelivered, digestsByTopic, indexedMessageCount, mcapFiles, readMcap, type McapContents } from "./mcap.js";
 import { isolateRosGraph, rosUnavailable } from "./env.js";
-import { killAll, start, stillRunning, type Proc } from "./procs.js";
+import { groupExited, killAll, start, stillRunning, type Proc } from "./procs.js";
 import { NODE_ENV, peerResult, sampleBag, startPeer, tempDir, writeParamsFile, type PeerResult } from "./rig.js";
 
 isolateRosGraph();
@@ -37,6 +37,8 @@ async function stopAndRead(proc: Proc, signal: NodeJS.Signals, group: boolean, d
   if (group) proc.signalGroup(signal);
   else proc.signal(signal);
   const code = await proc.exited;
+  // The nodes too: ros2 launch/run may exit before them (SIGTERM), which must still finalise.
+  await groupExited(proc, 30_000);
   const files = mcapFiles(dir);
   assert.equal(files.length, 1, `one MCAP in ${dir}: ${readdirSync(dir).join(", ")}\n${proc.output().slice(-3000)}`);
   const contents = readMcap(files[0]!);
@@ -62,7 +64,9 @@ describe(`ROS 2: syncbag started by ros2 launch / ros2 run, rclpy peers over DDS
   const workDir = (name: string): { dir: string; out: string; params: string } => {
     const { dir, cleanup } = tempDir(name);
     temps.push(cleanup);
-    return { dir, out: join(dir, "out"), params: writeParamsFile(dir) };
+    // A reader history deep enough for the whole drive: DDS drops what the node has not taken
+    // when the history is full, and these tests count every message (a 2-core CI box stalls).
+    return { dir, out: join(dir, "out"), params: writeParamsFile(dir, "sensor_qos:\n  depth: 5000") };
   };
 
   it("syncbag.launch.py: every message (reliable and best-effort publishers, /tf_static latched before start) byte-identical, corrected times, frames, suggestions; Ctrl-C to the process group finalises the file", async () => {
@@ -89,5 +93,42 @@ describe(`ROS 2: syncbag started by ros2 launch / ros2 run, rclpy peers over DDS
     const counts = countsByTopic(contents);
     assert.ok((counts["/syncbag/frames"] ?? 0) >= 30, `aligned frames recorded: ${counts["/syncbag/frames"] ?? 0}`);
     assert.ok((counts["/syncbag/suggestions"] ?? 0) > 0, `suggestions recorded: ${JSON.stringify(counts)}`);
+  });
+  it("syncbag.launch.xml with split_nodes:=true: three nodes, the recorder keeps every sensor message; SIGTERM to ros2 launch finalises the file", async () => {
+    const { out, params } = workDir("launch-xml");
+    const peer = startPeer();
+    const launch = start("ros2 launch (xml)", "ros2", ["launch", "syncbag", "syncbag.launch.xml", `params_file:=${params}`, `output_dir:=${out}`, "split_nodes:=true"], { env: NODE_ENV });
+    for (const role of ["align", "record", "suggest"]) await launch.waitFor(new RegExp(`syncbag node: running \\(${role}\\)`), 60_000);
+    const { published } = await peerResult(peer);
+    // ros2 launch itself exits 143 on SIGTERM without stopping its nodes; they notice the orphaning.
+    const { contents } = await stopAndRead(launch, "SIGTERM", false, out);
+    assertRecordedExactly(contents, published);
+  });
+
+  it("ros2 run: a publisher dying mid-run does not stop the recording (a second one is recorded after it); SIGTERM to ros2 run finalises", async () => {
+    const { out, params } = workDir("run-term");
+    const node = start("ros2 run", "ros2", ["run", "syncbag", "syncbag_node", "--ros-args", "--params-file", params, "-p", `output_dir:=${out}`], { env: NODE_ENV });
+    await node.waitFor(/syncbag node: running/, 60_000);
+    const dying = await peerResult(startPeer(["--die-after", "1.5", "--node-name", "dying_peer"]));
+    assert.equal(dying.died, true);
+    const { published } = await peerResult(startPeer(["--node-name", "second_peer"]));
+    // ros2 run dies on SIGTERM (exit 143) without passing it on; the node notices the orphaning.
+    const { contents } = await stopAndRead(node, "SIGTERM", false, out);
+    assert.match(node.output(), /parent process \d+ exited without stopping this node/);
+    const counts = countsByTopic(contents);
+    for (const [topic, n] of Object.entries(published)) {
+      if (topic === "/tf_static") continue;
+      assert.equal(counts[topic], n + (dying.published[topic] ?? 0), `${topic}: both publishers' messages recorded`);
+    }
+  });
+
+  it("ros2 run: Ctrl-C to the process group (SIGINT reaching ros2 run and the node) finalises the file", async () => {
+    const { out, params } = workDir("run-int");
+    const node = start("ros2 run", "ros2", ["run", "syncbag", "syncbag_node", "--ros-args", "--params-file", params, "-p", `output_dir:=${out}`], { env: NODE_ENV });
+    await node.waitFor(/syncbag node: running/, 60_000);
+    const { published } = await peerResult(startPeer());
+    const { contents } = await stopAndRead(node, "SIGINT", true, out);
+    assert.doesNotMatch(node.output(), /exiting without finishing/);
+    assertRecordedExactly(contents, published);
   });
 });

@@ -25,6 +25,8 @@ export interface Proc {
 }
 
 const running = new Set<Proc>();
+/** Every process group started, kept after its leader exits: launch's children outlive it when launch is killed. */
+const groups = new Set<number>();
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 
 export function start(name: string, command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Proc {
@@ -86,6 +88,7 @@ export function start(name: string, command: string, args: readonly string[], op
     },
   };
   running.add(proc);
+  if (child.pid !== undefined) groups.add(child.pid);
   void exited.then(() => running.delete(proc));
   return proc;
 }
@@ -99,14 +102,46 @@ export async function run(name: string, command: string, args: readonly string[]
   return { code, output: proc.output() };
 }
 
-/** Kills every process group still running (SIGKILL), and waits for them: for `after` hooks. */
-export async function killAll(): Promise<void> {
-  const procs = [...running];
-  for (const p of procs) p.signalGroup("SIGKILL");
-  await Promise.all(procs.map((p) => p.exited));
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-/** Process groups this module started that are still running (a test can assert none leaked). */
+/** Kills every process group this module started (SIGKILL), and waits until they are gone: for `after` hooks. */
+export async function killAll(): Promise<void> {
+  const procs = [...running];
+  for (const pgid of groups) {
+    try {
+      process.kill(-pgid, "SIGKILL");
+    } catch {
+      // the group is gone
+    }
+  }
+  await Promise.all(procs.map((p) => p.exited));
+  const deadline = Date.now() + 5000;
+  while ([...groups].some(groupAlive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  for (const pgid of [...groups]) if (!groupAlive(pgid)) groups.delete(pgid);
+}
+
+/** Process groups this module started that still have a live process (a test can assert none leaked). */
 export function stillRunning(): string[] {
-  return [...running].map((p) => p.name);
+  return [...groups].filter(groupAlive).map(String);
+}
+
+/** Whether any process of the group `proc` started is still alive (children that outlived it included). */
+export function groupRunning(proc: Proc): boolean {
+  return proc.child.pid !== undefined && groupAlive(proc.child.pid);
+}
+
+/** Waits until every process in `proc`'s group has exited, or fails after `timeoutMs`. */
+export async function groupExited(proc: Proc, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (groupRunning(proc)) {
+    if (Date.now() > deadline) throw new Error(`${proc.name}: processes of its group still running after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

@@ -174,6 +174,24 @@ describe("shutdown on signals", () => {
     assert.equal(proc.listeners, 0);
   });
 
+  it("shuts down when its parent dies without signalling it (ros2 run/launch killed by SIGTERM)", async () => {
+    const proc = Object.assign(fakeProcess(), { ppid: 4242 });
+    const t = new InProcessTransport();
+    let finalised = false;
+    t.onShutdown(() => void (finalised = true));
+    const logs: string[] = [];
+    const remove = installShutdownSignals(t, { process: proc, log: (m) => logs.push(m), parentPollMs: 5 });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.equal(finalised, false, "the parent is alive: nothing happens");
+    proc.ppid = 1;
+    const deadline = Date.now() + 2000;
+    while (proc.exits.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(finalised, true);
+    assert.deepEqual(proc.exits, [0]);
+    assert.match(logs[0]!, /parent process 4242 exited/);
+    remove();
+  });
+
   it("exits 1 when a shutdown callback fails", async () => {
     const proc = fakeProcess();
     const t = new InProcessTransport();

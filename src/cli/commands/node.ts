@@ -63,6 +63,9 @@ export function register(program: Command): void {
 }
 
 async function runNode(options: NodeOptions, rosArgs: string[]): Promise<void> {
+  // Under ros2 launch, stdout/stderr are pipes to launch; if launch dies first, a log line must
+  // not crash the node (EPIPE) while it finalises the recording.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
   const kind = options.transport;
   // --params-file given to syncbag counts as the first ROS params file; the ROS arguments
   // (later files, -p) win over it, as in rcl.
