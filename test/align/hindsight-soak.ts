@@ -1,0 +1,83 @@
+/**
+ * Two-pass conversion soak (not a mocha test — minutes of CPU): long simulated drives with drift
+ * and clock steps, written as rosbag2, converted by the pipeline converter in a child process of
+ * its own (so its peak RSS is the conversion's alone), and scored over the whole drive (warm-up 0).
+ *
+ *   npx tsx test/align/hindsight-soak.ts [durationS …=120 600] [--seed N=71]
+ *
+ * The rig is sample-step's with steps on four sensors at times scaled to the drive (the simulator
+ * has one step per sensor; test/clock/smoother.test.ts covers two per sensor on stamp series).
+ * Prints per drive: conversion time, first-pass time and its share, peak RSS, and per sensor the
+ * whole-drive p50 / p99 / max; exits 1 when a sensor's p99 misses its bound.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { evaluateRecording } from "../../src/cli/evaluate.js";
+import { pipelineConverter } from "../../src/convert/pipeline-converter.js";
+import { openRecording } from "../../src/convert/readers/open.js";
+import { readMcapRecords } from "../../src/convert/readers/mcap.js";
+import { simulateDrive } from "../../src/sim/drive.js";
+import { loadRig, type RigConfig } from "../../src/sim/rig.js";
+import { writeRosbag2 } from "../../src/sim/rosbag2.js";
+import { loadTruth } from "../../src/sim/truth.js";
+
+function rigFor(durationS: number): RigConfig {
+  const rig = structuredClone(loadRig("sample-step"));
+  rig.durationS = durationS;
+  rig.cameras[0]!.clock.step = { atS: 0.31 * durationS, stepS: 0.35 };
+  rig.cameras[2]!.clock.step = { atS: 0.77 * durationS, stepS: -0.12 };
+  rig.telemetry!.clock.step = { atS: 0.52 * durationS, stepS: -0.2 };
+  rig.imu!.clock.step = { atS: 0.13 * durationS, stepS: 0.045 };
+  rig.audio!.clock.driftPpm = 180;
+  return rig;
+}
+
+async function convertChild(bag: string, truthPath: string, out: string): Promise<void> {
+  const started = performance.now();
+  const source = await openRecording(bag);
+  await pipelineConverter(source, { mcapPath: out, reportPath: `${out}.json` }, { drive: "soak", msgPaths: [], truthPath }, () => undefined);
+  await source.close();
+  const seconds = (performance.now() - started) / 1000;
+  let firstPassS = NaN;
+  for await (const record of readMcapRecords(out)) if (record.type === "Metadata" && record.name === "syncbag.conversion") firstPassS = Number(record.metadata.get("first_pass_s"));
+  process.stdout.write(JSON.stringify({ seconds, firstPassS, maxRssMB: process.resourceUsage().maxRSS / 1024 }) + "\n");
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args[0] === "--convert") return convertChild(args[1]!, args[2]!, args[3]!);
+  const seedAt = args.indexOf("--seed");
+  const seed = seedAt >= 0 ? Number(args[seedAt + 1]) : 71;
+  const durations = args.filter((a, i) => a !== "--seed" && i !== seedAt + 1).map(Number);
+  let failures = 0;
+  for (const durationS of durations.length > 0 ? durations : [120, 600]) {
+    const dir = mkdtempSync(join(tmpdir(), "syncbag-soak-"));
+    try {
+      const rig = rigFor(durationS);
+      const drive = simulateDrive({ rig, seed, durationS });
+      const bag = await writeRosbag2(drive, { outDir: dir, name: "soak", compression: "zstd" });
+      const truthPath = bag.truthPath;
+      const out = join(dir, "converted.mcap");
+      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--convert", join(dir, "soak"), truthPath, out], { encoding: "utf8", maxBuffer: 1 << 24 });
+      if (child.status !== 0) throw new Error(`conversion failed: ${child.stderr}`);
+      const figures = JSON.parse(child.stdout.trim().split("\n").pop()!) as { seconds: number; firstPassS: number; maxRssMB: number };
+      const evaluation = await evaluateRecording(out, await loadTruth(truthPath), { warmupS: 0 });
+      console.log(
+        `${durationS} s drive (seed ${seed}, ${bag.messageCount} messages, ${(bag.bytes / 1e6).toFixed(0)} MB): conversion ${figures.seconds.toFixed(1)} s, first pass ${figures.firstPassS.toFixed(2)} s (${((100 * figures.firstPassS) / figures.seconds).toFixed(1)} %), peak RSS ${figures.maxRssMB.toFixed(0)} MB`,
+      );
+      for (const s of evaluation.alignment.sensors) {
+        const ok = s.whole.p99Ms <= s.boundMs;
+        if (!ok) failures++;
+        console.log(`  ${s.sensor.padEnd(20)} n ${String(s.whole.compared).padStart(6)}  p50 ${s.whole.p50Ms.toFixed(3)}  p99 ${s.whole.p99Ms.toFixed(3)}  max ${s.whole.maxMs.toFixed(3)} ms  >bound ${s.whole.outsideBound}${ok ? "" : "  MISSED"}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  process.exitCode = failures > 0 ? 1 : 0;
+}
+
+await main();
