@@ -83,7 +83,19 @@ export async function runBatch(rawOptions: BatchOptions, io: BatchIo = {}): Prom
   const bytes = new Map<string, number>();
   for (const d of discovery.drives) bytes.set(d.name, await sizeOf(d.path));
   const display = io.progress === null ? undefined : new ProgressDisplay({ out: io.progress ?? process.stderr, bytes });
-  const onProgress = (p: DriveProgress): void => display?.update(p);
+  const lastProgress = new Map<string, DriveProgress>();
+  const onProgress = (p: DriveProgress): void => {
+    lastProgress.set(p.drive, p);
+    display?.update(p);
+  };
+  // A worker's last progress message can arrive after its result (another channel), or never
+  // (closed port): the result itself ends the drive's line.
+  const finished = (entry: IndexEntry): void => {
+    const last = lastProgress.get(entry.drive);
+    if (last?.state === "done" || last?.state === "failed") return;
+    if (entry.status === "failed") onProgress({ drive: entry.drive, state: "failed", fraction: last?.fraction ?? 0, messages: last?.messages ?? 0 });
+    else onProgress({ drive: entry.drive, state: "done", fraction: 1, messages: entry.messageCount ?? 0 });
+  };
 
   const results = new Map<string, IndexEntry>();
   // Drives of earlier runs not part of this one stay in the index.
@@ -133,19 +145,30 @@ export async function runBatch(rawOptions: BatchOptions, io: BatchIo = {}): Prom
         (error: unknown) => error,
       );
       if (loadError !== null) {
-        for (const task of tasks) results.set(task.drive.name, workerFailed(task, loadError, "worker thread failed to load: "));
+        for (const task of tasks) {
+          const entry = workerFailed(task, loadError, "worker thread failed to load: ");
+          results.set(task.drive.name, entry);
+          finished(entry);
+        }
       } else {
         await Promise.all(
           tasks.map(async (task) => {
             const { port1, port2 } = new MessageChannel();
-            port1.on("message", (p: DriveProgress) => onProgress(p));
+            // Messages after the drive's result are stale (the result already ended its line).
+            port1.on("message", (p: DriveProgress) => {
+              if (!results.has(task.drive.name)) onProgress(p);
+            });
             try {
               const run = pool.run({ ...task, port: port2 }, { transferList: [port2] }) as Promise<IndexEntry>;
               run.catch(() => undefined); // settled by the race below; destroy() may reject it later
-              results.set(task.drive.name, await Promise.race([run, poolBroken]));
+              const entry = await Promise.race([run, poolBroken]);
+              results.set(task.drive.name, entry);
+              finished(entry);
             } catch (error) {
               // A worker crash (out of memory, native fault) fails this drive only.
-              results.set(task.drive.name, workerFailed(task, error));
+              const entry = workerFailed(task, error);
+              results.set(task.drive.name, entry);
+              finished(entry);
             } finally {
               port1.close();
             }

@@ -30,7 +30,8 @@ export interface DriveTask {
 
 export interface DriveProgress extends ConvertProgress {
   drive: string;
-  state: "hashing" | "converting" | "done";
+  /** "failed" ends a drive that failed (its fraction is how far it got, never shown as 100 %). */
+  state: "hashing" | "converting" | "done" | "failed";
 }
 
 export function outputPaths(outDir: string, drive: string): { mcap: string; report: string } {
@@ -97,15 +98,23 @@ export async function runDriveTask(task: DriveTask, onProgress: (p: DriveProgres
   const { drive } = task;
   const paths = outputPaths(task.outDir, drive.name);
   const base = { drive: drive.name, input: drive.path };
-  const failed = (kind: string, reason: string, extra: Partial<IndexEntry> = {}): IndexEntry => ({
-    ...base,
-    ...extra,
-    status: "failed",
-    error: { kind, reason },
-    elapsedS: (performance.now() - started) / 1000,
-    completedAt: new Date().toISOString(),
-  });
-  onProgress({ drive: drive.name, state: "hashing", fraction: 0, messages: 0 });
+  let reached: DriveProgress = { drive: drive.name, state: "hashing", fraction: 0, messages: 0 };
+  const progress = (p: DriveProgress): void => {
+    reached = p;
+    onProgress(p);
+  };
+  const failed = (kind: string, reason: string, extra: Partial<IndexEntry> = {}): IndexEntry => {
+    onProgress({ ...reached, state: "failed" });
+    return {
+      ...base,
+      ...extra,
+      status: "failed",
+      error: { kind, reason },
+      elapsedS: (performance.now() - started) / 1000,
+      completedAt: new Date().toISOString(),
+    };
+  };
+  progress({ drive: drive.name, state: "hashing", fraction: 0, messages: 0 });
   let input: { hash: string; bytes: number };
   try {
     input = await sha256Input(drive.path);
@@ -136,11 +145,11 @@ export async function runDriveTask(task: DriveTask, onProgress: (p: DriveProgres
   try {
     source = await openRecording(drive.path, { msgPaths: task.msgPaths, salvage: task.salvage });
     const converter = await loadConverter(task.converter);
-    onProgress({ drive: drive.name, state: "converting", fraction: 0, messages: 0 });
+    progress({ drive: drive.name, state: "converting", fraction: 0, messages: 0 });
     const truth = `${drive.path.replace(/\/$/, "").replace(/\.(mcap|bag|db3)$/, "")}.truth.json`;
-    const tracked = withProgress(source, (p) => onProgress({ drive: drive.name, state: "converting", ...p }));
+    const tracked = withProgress(source, (p) => progress({ drive: drive.name, state: "converting", ...p }));
     const raw = await converter(tracked, tmp, { drive: drive.name, msgPaths: task.msgPaths, ...(existsSync(truth) ? { truthPath: truth } : {}) }, (p) => {
-      if (Number.isFinite(p.fraction)) onProgress({ drive: drive.name, state: "converting", ...p });
+      if (Number.isFinite(p.fraction)) progress({ drive: drive.name, state: "converting", ...p });
     });
     const report = parseDriveReport(raw, drive.name);
     for (const w of source.warnings) if (!report.warnings.includes(w)) report.warnings.push(w);
@@ -169,7 +178,6 @@ export async function runDriveTask(task: DriveTask, onProgress: (p: DriveProgres
     await rm(tmp.reportPath, { force: true });
     const kind = error instanceof RecordingError ? error.kind : "conversion";
     const reason = error instanceof RecordingError ? (error.path === drive.path ? error.reason : `${error.path}: ${error.reason}`) : errorText(error);
-    onProgress({ drive: drive.name, state: "done", fraction: 1, messages: 0 });
     return failed(kind, reason, { inputHash: input.hash, inputBytes: input.bytes });
   } finally {
     await source?.close().catch(() => undefined);

@@ -48,8 +48,9 @@ export class ProgressDisplay {
     for (const [drive, bytes] of this.#options.bytes) {
       all += bytes;
       const p = this.#state.get(drive);
-      if (p?.state === "done") finished++;
-      done += bytes * (p?.state === "done" ? 1 : (p?.fraction ?? 0));
+      const over = p?.state === "done" || p?.state === "failed";
+      if (over) finished++;
+      done += bytes * (over ? 1 : (p?.fraction ?? 0));
     }
     const fraction = all > 0 ? done / all : 0;
     const elapsed = (this.#now() - this.#started) / 1000;
@@ -65,7 +66,8 @@ export class ProgressDisplay {
       if (before !== p.state || now - this.#lastPlain >= (this.#options.intervalMs ?? 5000)) {
         this.#lastPlain = now;
         const t = this.total();
-        this.#options.out.write(`[${(t.fraction * 100).toFixed(0).padStart(3)}% ETA ${fmtDuration(t.etaS)}] ${p.drive}: ${p.state} ${(p.fraction * 100).toFixed(0)}% ${p.messages} msgs\n`);
+        const where = p.state === "failed" ? `at ${(p.fraction * 100).toFixed(0)}%` : `${(p.fraction * 100).toFixed(0)}%`;
+        this.#options.out.write(`[${(t.fraction * 100).toFixed(0).padStart(3)}% ETA ${fmtDuration(t.etaS)}] ${p.drive}: ${p.state} ${where} ${p.messages} msgs\n`);
       }
     }
   }
@@ -73,7 +75,7 @@ export class ProgressDisplay {
   #redraw(): void {
     const lines: string[] = [];
     for (const p of this.#state.values()) {
-      if (p.state === "done") continue;
+      if (p.state === "done" || p.state === "failed") continue;
       const width = 24;
       const filled = Math.round(p.fraction * width);
       lines.push(`  ${p.drive.padEnd(28).slice(0, 28)} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${(p.fraction * 100).toFixed(0).padStart(3)}% ${p.state} ${p.messages} msgs`);
