@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { start } from "../../src/cli/commands/start.js";
 import { runBatch } from "../../src/convert/batch.js";
+import { parseAlignmentConfig } from "../../src/align/config.js";
 import { packageRoot } from "../../src/messages/catalogue.js";
 import { foxgloveLayout, type LayoutInput } from "../../src/pipeline/layout.js";
 import { annotationSync, layoutProblems, readRecording, sceneCoverage, type Recording } from "./foxglove-viewer.js";
@@ -52,6 +53,17 @@ function checkRecording(name: string, rec: Recording, lidarTopic: string): void 
     assert.ok(scene.sweeps >= 20 && scene.withBoxes >= scene.sweeps / 2, `${name}: ${scene.sweeps} sweeps checked, ${scene.withBoxes} with boxes`);
     assert.deepEqual(scene.failures.slice(0, 5), [], `${name} (lifetime from ${rule}): ${scene.failures.length} of ${scene.sweeps} sweeps without exactly their boxes in view`);
   }
+  // ~/frames: logged once their sweep is in and no later than the aligner's wait for late sensors
+  // allows: the node time passes referenceNs + maxWaitS at the first input after it.
+  const inputs = rec.messages.filter((m) => !m.topic.startsWith("/syncbag/") && m.topic !== "/diagnostics");
+  let gap = 0n;
+  for (let i = 1; i < inputs.length; i++) if (inputs[i]!.logTime - inputs[i - 1]!.logTime > gap) gap = inputs[i]!.logTime - inputs[i - 1]!.logTime;
+  const maxWaitNs = BigInt(Math.round(parseAlignmentConfig({}).maxWaitS * 1e9));
+  const sweepLog = new Map(rec.byTopic(lidarTopic).map((m) => [m.publishTime, m.logTime]));
+  const frames = rec.byTopic("/syncbag/frames");
+  const late = frames.filter((f) => f.logTime < (sweepLog.get(f.publishTime) ?? 0n) || f.logTime - f.publishTime > maxWaitNs + gap);
+  assert.ok(frames.length >= 20, `${name}: ${frames.length} frames`);
+  assert.deepEqual(late.slice(0, 3).map((f) => `frame for ${f.publishTime} logged at ${f.logTime}`), [], `${name}: ${late.length} of ${frames.length} frames logged before their sweep or after the aligner's wait (${maxWaitNs} ns + largest input gap ${gap} ns)`);
   const sync = annotationSync(rec, { framesTopic: "/syncbag/frames", annotationTopic: (camera) => `/syncbag/suggestions/${camera}/annotations`, warmupNs: WARMUP_NS });
   assert.ok(sync.framedImages >= 30, `${name}: ${sync.framedImages} framed images`);
   assert.deepEqual(sync.failures, [], `${name}: image annotations`);
