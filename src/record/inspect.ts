@@ -383,10 +383,25 @@ export function formatInspectReport(report: InspectReport): string {
   lines.push("alignment:");
   if (report.alignment.metadata.length === 0 && report.alignment.clocks.length === 0) lines.push("  (no alignment metadata or clock states in this file)");
   for (const m of report.alignment.metadata) lines.push(`  ${m.name}: ${Object.keys(m.entries).length} entries`);
-  for (const c of report.alignment.clocks)
-    lines.push(
-      `  ${c.sensor.padEnd(16)} ${c.mode.padEnd(12)} offset ${(c.offsetS * 1e3).toFixed(3)} ms  drift ${c.driftPpm.toFixed(2)} ppm  latency ${(c.latencyS * 1e3).toFixed(3)} ms (${c.latencySource})  confidence ${c.confidence.toFixed(2)}  samples ${c.samplesUsed}  steps ${c.stepsDetected}`,
-    );
+  if (report.alignment.clocks.length > 0) {
+    // Columns as wide as their longest cell (sensor names vary from "can" to long driver names).
+    const header = ["sensor", "mode", "offset ms", "drift ppm", "latency ms", "latency from", "confidence", "samples", "steps"];
+    const rows = report.alignment.clocks.map((c) => [
+      c.sensor,
+      c.mode,
+      (c.offsetS * 1e3).toFixed(3),
+      c.driftPpm.toFixed(2),
+      (c.latencyS * 1e3).toFixed(3),
+      c.latencySource,
+      c.confidence.toFixed(2),
+      String(c.samplesUsed),
+      String(c.stepsDetected),
+    ]);
+    const numeric = [false, false, true, true, true, false, true, true, true];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    const row = (cells: string[]): string => `  ${cells.map((cell, i) => (numeric[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join("  ")}`.trimEnd();
+    lines.push(row(header), ...rows.map(row));
+  }
   return lines.join("\n");
 }
 

@@ -86,7 +86,7 @@ describe("record/recover and inspect", function () {
     assert.equal(json.startTime, messages[0]!.logTime.toString());
     assert.equal(json.alignment.clocks[1]!.stamp, "1700000003000000000");
     const text = formatInspectReport(report);
-    assert.match(text, /lidar_top +estimate +offset 750\.000 ms/);
+    assert.match(text, /lidar_top +estimate +750\.000 /);
   });
 
   it("the clock-state channel carries the catalogue's full concatenated ros2msg definition", async () => {
