@@ -31,6 +31,18 @@ export function allFigures(): readonly BenchFigure[] {
   return figures;
 }
 
+/**
+ * The closing line of `npm run bench` and its exit status: 2 (the CLI's "ran, but short of
+ * target") when any figure misses its target, so CI and scripts see it, else 0.
+ */
+export function benchSummary(list: readonly BenchFigure[] = figures): { line: string; exitCode: number } {
+  const missed = list.filter((f) => f.target && !f.target.met);
+  return {
+    line: `${list.length} figures, ${missed.length} below target${missed.length ? ": " + missed.map((f) => `${f.name} (${f.target!.text})`).join("; ") : ""}`,
+    exitCode: missed.length > 0 ? 2 : 0,
+  };
+}
+
 function fmt(n: number): string {
   if (!Number.isFinite(n)) return String(n);
   const abs = Math.abs(n);

@@ -2,7 +2,7 @@
 import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { allFigures } from "./harness.js";
+import { benchSummary } from "./harness.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const wanted = process.argv.slice(2);
@@ -15,5 +15,6 @@ for (const file of files) {
   const mod = (await import(pathToFileURL(join(here, file)).href)) as { default: () => Promise<void> };
   await mod.default();
 }
-const missed = allFigures().filter((f) => f.target && !f.target.met);
-console.log(`\n${allFigures().length} figures, ${missed.length} below target${missed.length ? ": " + missed.map((f) => f.name).join("; ") : ""}`);
+const summary = benchSummary();
+console.log(`\n${summary.line}`);
+process.exitCode = summary.exitCode;
