@@ -64,9 +64,7 @@ describe(`ROS 2: syncbag started by ros2 launch / ros2 run, rclpy peers over DDS
   const workDir = (name: string): { dir: string; out: string; params: string } => {
     const { dir, cleanup } = tempDir(name);
     temps.push(cleanup);
-    // A reader history deep enough for the whole drive: DDS drops what the node has not taken
-    // when the history is full, and these tests count every message (a 2-core CI box stalls).
-    return { dir, out: join(dir, "out"), params: writeParamsFile(dir, "sensor_qos:\n  depth: 5000") };
+    return { dir, out: join(dir, "out"), params: writeParamsFile(dir) };
   };
 
   it("syncbag.launch.py: every message (reliable and best-effort publishers, /tf_static latched before start) byte-identical, corrected times, frames, suggestions; Ctrl-C to the process group finalises the file", async () => {

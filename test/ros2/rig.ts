@@ -35,8 +35,14 @@ export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * A reader history deep enough for the whole drive: DDS drops what the node has not taken yet
+ * once the history is full, and the suites count every message (a 2-core CI box stalls).
+ */
+export const DEEP_SENSOR_QOS = "sensor_qos:\n  depth: 5000";
+
 /** The generated params file for the sample rig, plus `extra` lines under ros__parameters (block style). */
-export function writeParamsFile(dir: string, extra = ""): string {
+export function writeParamsFile(dir: string, extra = DEEP_SENSOR_QOS): string {
   const path = join(dir, "params.yaml");
   let text = paramsYamlForRig(SAMPLE_RIG);
   if (extra !== "") text = text.replace("  ros__parameters:\n", `  ros__parameters:\n${extra.replace(/^/gm, "    ")}\n`);
