@@ -1,0 +1,106 @@
+/**
+ * Interoperability with rosbag2, both ways: syncbag's recording read by `ros2 bag info` and
+ * replayed by `ros2 bag play` to an rclpy subscriber; `ros2 bag record` recordings (mcap and
+ * sqlite3 storage) converted by `syncbag convert` with every message kept.
+ */
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { isolateRosGraph, rosUnavailable } from "./env.js";
+import { digestsByTopic, mcapFiles, readMcap } from "./mcap.js";
+import { groupExited, killAll, PEERS, REPO, run, start, stillRunning } from "./procs.js";
+import { NODE_ENV, peerResult, sampleBag, startPeer, tempDir, writeParamsFile } from "./rig.js";
+
+isolateRosGraph();
+const unavailable = rosUnavailable();
+
+function bagTypes(): Map<string, string> {
+  const bag = readMcap(join(REPO, "bags", "sample", "drive-compact-s7", "drive-compact-s7_0.mcap"));
+  return new Map([...bag.channels].map(([topic, c]) => [topic, c.schemaName]));
+}
+
+describe(`ROS 2: rosbag2 interoperability${unavailable === null ? "" : ` — skipped: ${unavailable}`}`, function () {
+  this.timeout(120_000);
+  const temps: (() => void)[] = [];
+  before(function () {
+    if (unavailable !== null) this.skip();
+  });
+  afterEach(async () => {
+    await killAll();
+  });
+  after(async () => {
+    await killAll();
+    for (const cleanup of temps.splice(0)) cleanup();
+    assert.deepEqual(stillRunning(), []);
+  });
+  const work = (name: string): string => {
+    const { dir, cleanup } = tempDir(name);
+    temps.push(cleanup);
+    return dir;
+  };
+
+  it("syncbag's MCAP: ros2 bag info reads it; ros2 bag play replays its sensor topics byte-identical to an rclpy subscriber", async () => {
+    const dir = work("play");
+    const out = join(dir, "out");
+    const node = start("ros2 run", "ros2", ["run", "syncbag", "syncbag_node", "--ros-args", "--params-file", writeParamsFile(dir), "-p", `output_dir:=${out}`], { env: NODE_ENV });
+    await node.waitFor(/syncbag node: running/, 60_000);
+    await peerResult(startPeer(["--rate", "2"]));
+    node.signalGroup("SIGINT");
+    await node.exited;
+    await groupExited(node, 30_000);
+    const file = mcapFiles(out)[0]!;
+    const recorded = readMcap(file);
+    const sensors = sampleBag().sensorTopics;
+    const counts = new Map(sensors.map((t) => [t, recorded.messages.filter((m) => m.topic === t).length]));
+
+    const info = await run("ros2 bag info", "ros2", ["bag", "info", file]);
+    assert.equal(info.code, 0, info.output);
+    for (const topic of sensors) assert.match(info.output, new RegExp(`Topic: ${topic} \\| Type: [^|]+ \\| Count: ${counts.get(topic)} \\|`), `ros2 bag info lists ${topic}`);
+
+    const types = bagTypes();
+    const receiver = start("receive_raw.py", "python3", [join(PEERS, "receive_raw.py"), "--timeout", "60", ...sensors.flatMap((t) => ["--topic", `${t}:${types.get(t)}:${counts.get(t)}`])]);
+    await receiver.waitFor(/receive_raw: subscribed/);
+    const play = await run("ros2 bag play", "ros2", ["bag", "play", file, "--rate", "2", "--delay", "1", "--topics", ...sensors], { timeoutMs: 60_000 });
+    assert.equal(play.code, 0, play.output);
+    await receiver.exited;
+    const line = receiver.output().split("\n").find((l) => l.startsWith("{"));
+    assert.ok(line !== undefined, receiver.output());
+    const received = new Map(Object.entries((JSON.parse(line) as { received: Record<string, string[]> }).received).map(([t, list]) => [t, [...list].sort()]));
+    const expected = digestsByTopic(recorded.messages, new Set(sensors));
+    for (const topic of sensors) assert.deepEqual(received.get(topic), expected.get(topic), `${topic}: replayed bytes equal the recorded ones`);
+  });
+
+  it("ros2 bag record -s mcap and -s sqlite3 of the rig, converted by syncbag convert with every message kept", async () => {
+    const dir = work("record");
+    const sensors = sampleBag().sensorTopics;
+    const topics = ["/tf_static", ...sensors];
+    const recorders = ["mcap", "sqlite3"].map((storage) => {
+      const p = start(`ros2 bag record -s ${storage}`, "ros2", ["bag", "record", "-s", storage, "-o", join(dir, `rec_${storage}`), ...topics]);
+      return p;
+    });
+    for (const r of recorders) await r.waitFor(/Recording\.\.\.|Listening for topics/, 30_000);
+    // Each recorder subscribes to every topic before the drive starts.
+    const { published } = await peerResult(startPeer(["--rate", "2", "--settle", "3"]));
+    for (const r of recorders) r.signalGroup("SIGINT");
+    for (const r of recorders) {
+      await r.exited;
+      await groupExited(r, 30_000);
+    }
+    const conv = join(dir, "converted");
+    const convert = await run("syncbag convert", process.execPath, ["--import", "tsx", join(REPO, "src", "cli", "main.ts"), "convert", join(dir, "rec_mcap"), join(dir, "rec_sqlite3"), "-o", conv], { timeoutMs: 90_000 });
+    assert.equal(convert.code, 0, convert.output);
+    const outputs = readdirSync(conv).filter((f) => f.endsWith(".mcap"));
+    assert.equal(outputs.length, 2, `one converted MCAP per recording: ${outputs.join(", ")}`);
+    // What rosbag2 stored (the mcap recording read directly) is what both conversions hold, byte for byte.
+    const stored = digestsByTopic(readMcap(mcapFiles(join(dir, "rec_mcap"))[0]!).messages, new Set(sensors));
+    for (const name of outputs) {
+      const contents = readMcap(join(conv, name));
+      for (const topic of sensors) {
+        const n = contents.messages.filter((m) => m.topic === topic).length;
+        assert.equal(n, published[topic], `${name} ${topic}: ${n} of ${published[topic]} published messages kept`);
+      }
+      const converted = digestsByTopic(contents.messages, new Set(sensors));
+      for (const topic of sensors) assert.deepEqual(converted.get(topic), stored.get(topic), `${name} ${topic}: the recorded bytes, unchanged`);
+    }
+  });
+});
