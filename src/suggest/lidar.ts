@@ -93,6 +93,25 @@ export interface Proposal {
    * somewhere on its roof, so unseen extents are added evenly around them, not away from the sensor.
    */
   topOnly?: boolean;
+  /** What the classifier read from the returns (see clusterFeatures). */
+  features?: ClusterFeatures;
+}
+
+/** Per-cluster features (heights above the local ground). */
+export interface ClusterFeatures {
+  points: number;
+  /** Horizontal range of the centroid (m). */
+  range: number;
+  top: number;
+  bottom: number;
+  /** Eigenvalue features of the 3D covariance of the returns, λ1 ≥ λ2 ≥ λ3 (Weinmann et al. 2015; Demantké et al. 2011). */
+  linearity: number;
+  planarity: number;
+  scattering: number;
+  /** |z| of the principal axis: 1 for a pole or a standing person, 0 for a horizontal line. */
+  verticality: number;
+  /** Mean distance (m) of the returns (cell centroids) from the nearest edge of the fitted rectangle: ~0 on a vehicle's faces, large in foliage. */
+  edgeResidual: number;
 }
 
 export const CLASS_PRIORS: Record<Exclude<ObjectClass, "unknown">, { length: number; width: number; height: number }> = {
@@ -104,6 +123,86 @@ export const CLASS_PRIORS: Record<Exclude<ObjectClass, "unknown">, { length: num
 
 /** A cell next to structure this high (m) is structure too: higher than people and cars. */
 const STRUCTURE_NEIGHBOUR_HEIGHT = 2.5;
+
+/** Height slice (m) of a cell's column of returns; 32 slices cover the obstacle band. */
+const SLICE = 0.2;
+/** A vertical gap in a cell wider than max(VGAP_MIN, VGAP_SLOPE · range) (m) separates two objects (about 2° of elevation). */
+const VGAP_MIN = 0.6;
+const VGAP_SLOPE = 0.035;
+/** Runs reaching this high (m) are the cores of an oversize cluster's re-segmentation: cabins and bodies, not bumpers or bonnets. */
+const CORE_HEIGHT = 1.2;
+/**
+ * A cluster longer than a car (m) or wider than any road user is re-segmented on its cores; a
+ * truck's body is one core and stays whole.
+ */
+const OVERSIZE_LENGTH = 6.5;
+const OVERSIZE_WIDTH = 3.0;
+
+/** Eigenvalues (descending) and the principal eigenvector of a symmetric 3×3 matrix (Smith 1961, trigonometric). */
+function eigen3(a: number, b: number, c: number, d: number, e: number, f: number): { l1: number; l2: number; l3: number; vz: number } {
+  // Matrix [[a, d, e], [d, b, f], [e, f, c]].
+  const p1 = d * d + e * e + f * f;
+  const q = (a + b + c) / 3;
+  const p2 = (a - q) ** 2 + (b - q) ** 2 + (c - q) ** 2 + 2 * p1;
+  const p = Math.sqrt(p2 / 6);
+  if (p < 1e-12) return { l1: q, l2: q, l3: q, vz: 0 };
+  const b11 = (a - q) / p, b22 = (b - q) / p, b33 = (c - q) / p, b12 = d / p, b13 = e / p, b23 = f / p;
+  const r = (b11 * (b22 * b33 - b23 * b23) - b12 * (b12 * b33 - b23 * b13) + b13 * (b12 * b23 - b22 * b13)) / 2;
+  const phi = r <= -1 ? Math.PI / 3 : r >= 1 ? 0 : Math.acos(r) / 3;
+  const l1 = q + 2 * p * Math.cos(phi), l3 = q + 2 * p * Math.cos(phi + (2 * Math.PI) / 3), l2 = 3 * q - l1 - l3;
+  // Principal eigenvector: a cross product of two rows of (M − l1 I).
+  const r1 = [a - l1, d, e], r2 = [d, b - l1, f];
+  let vx = r1[1]! * r2[2]! - r1[2]! * r2[1]!, vy = r1[2]! * r2[0]! - r1[0]! * r2[2]!, vz = r1[0]! * r2[1]! - r1[1]! * r2[0]!;
+  let norm = Math.hypot(vx, vy, vz);
+  if (norm < 1e-12) {
+    const r3 = [e, f, c - l1];
+    vx = r1[1]! * r3[2]! - r1[2]! * r3[1]!;
+    vy = r1[2]! * r3[0]! - r1[0]! * r3[2]!;
+    vz = r1[0]! * r3[1]! - r1[1]! * r3[0]!;
+    norm = Math.hypot(vx, vy, vz);
+  }
+  return { l1, l2, l3, vz: norm > 1e-12 ? Math.abs(vz) / norm : 0 };
+}
+
+/** Bits set in a 32-bit word. */
+function popcount(v: number): number {
+  v = v - ((v >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+/** Principal-axis extents of a set of nodes' centroids: can one road user fill them? */
+function oversize(list: readonly number[], sx: Float64Array, sy: Float64Array, n: Int32Array): boolean {
+  let mx = 0, my = 0;
+  for (const v of list) {
+    mx += sx[v]! / n[v]!;
+    my += sy[v]! / n[v]!;
+  }
+  mx /= list.length;
+  my /= list.length;
+  let cxx = 0, cxy = 0, cyy = 0;
+  for (const v of list) {
+    const dx = sx[v]! / n[v]! - mx, dy = sy[v]! / n[v]! - my;
+    cxx += dx * dx;
+    cxy += dx * dy;
+    cyy += dy * dy;
+  }
+  const t = 0.5 * Math.atan2(2 * cxy, cxx - cyy), ca = Math.cos(t), sa = Math.sin(t);
+  let u0 = Infinity, u1 = -Infinity, v0 = Infinity, v1 = -Infinity;
+  for (const v of list) {
+    const x = sx[v]! / n[v]!, y = sy[v]! / n[v]!;
+    const u = ca * x + sa * y, w = -sa * x + ca * y;
+    if (u < u0) u0 = u;
+    if (u > u1) u1 = u;
+    if (w < v0) v0 = w;
+    if (w > v1) v1 = w;
+  }
+  const long = Math.max(u1 - u0, v1 - v0), short = Math.min(u1 - u0, v1 - v0);
+  return long > OVERSIZE_LENGTH || short > OVERSIZE_WIDTH;
+}
+
+/** A run less than this (m) below a structure run of its cell belongs to the structure. */
+const STRUCTURE_CLEARANCE = 1.0;
 
 /** A ground cell whose returns spread higher than this (m) holds a vertical face. */
 const VERTICAL_FACE = 0.4;
@@ -148,17 +247,46 @@ export class LidarProposer {
   readonly #groundMin: Float32Array;
   readonly #groundMax: Float32Array;
   readonly #ground: Float32Array;
-  readonly #cellParent: Int32Array;
   readonly #cellStamp: Uint32Array;
-  /** Frame stamp of cells with returns above maxHeight (structure). */
-  readonly #cellTall: Uint32Array;
-  readonly #cellZMax: Float32Array;
-  readonly #cellZMin: Float32Array;
-  readonly #cellSx: Float32Array;
-  readonly #cellSy: Float32Array;
-  readonly #cellN: Int32Array;
-  /** Sum of firing times (s after the sweep start) per cell. */
-  readonly #cellSt: Float32Array;
+  /** Per cell: bit s set when a return lies in height slice s (SLICE m each). */
+  readonly #cellMask: Uint32Array;
+  /** Per cell: bit s set where a vertical run (node) starts. */
+  readonly #runStarts: Uint32Array;
+  /** Per cell: index of its first node. */
+  readonly #cellNode0: Int32Array;
+  /** Per cell: its number of nodes. */
+  readonly #cellNodes: Uint8Array;
+  #obsPoint = new Int32Array(0);
+  #obsCell = new Int32Array(0);
+  // Per node (a vertical run of one cell): returns, sums for centroid and covariance, heights, time.
+  #nN = new Int32Array(0);
+  #nSx = new Float64Array(0);
+  #nSy = new Float64Array(0);
+  #nSz = new Float64Array(0);
+  #nSxx = new Float64Array(0);
+  #nSxy = new Float64Array(0);
+  #nSyy = new Float64Array(0);
+  #nSxz = new Float64Array(0);
+  #nSyz = new Float64Array(0);
+  #nSzz = new Float64Array(0);
+  #nZmin = new Float32Array(0);
+  #nZmax = new Float32Array(0);
+  /** Sum of firing times (s after the sweep start) per node. */
+  #nSt = new Float64Array(0);
+  #nCell = new Int32Array(0);
+  /** 1 live, 0 removed (structure), 2 structure while marking. */
+  #nAlive = new Uint8Array(0);
+  #nParent = new Int32Array(0);
+  #nMark = new Uint8Array(0);
+  /** 1 for a run that touches structure (see the flood fill). */
+  #nStruct = new Uint8Array(0);
+  // Per root node: the axis-aligned extent of its cluster's runs.
+  #bx0 = new Float32Array(0);
+  #bx1 = new Float32Array(0);
+  #by0 = new Float32Array(0);
+  #by1 = new Float32Array(0);
+  /** Per node: the vertical gap (m) that still links it to a neighbour's run. */
+  #nGap = new Float32Array(0);
   #occupied = new Int32Array(1024);
   #frame = 0;
 
@@ -171,19 +299,43 @@ export class LidarProposer {
     this.#ground = new Float32Array(this.#groundRanges * c.groundSectors);
     this.#gridN = Math.ceil((2 * c.maxRange) / c.cellSize) + 2;
     const cells = this.#gridN * this.#gridN;
-    this.#cellParent = new Int32Array(cells);
     this.#cellStamp = new Uint32Array(cells);
-    this.#cellTall = new Uint32Array(cells);
-    this.#cellZMax = new Float32Array(cells);
-    this.#cellZMin = new Float32Array(cells);
-    this.#cellSx = new Float32Array(cells);
-    this.#cellSy = new Float32Array(cells);
-    this.#cellN = new Int32Array(cells);
-    this.#cellSt = new Float32Array(cells);
+    this.#cellMask = new Uint32Array(cells);
+    this.#runStarts = new Uint32Array(cells);
+    this.#cellNode0 = new Int32Array(cells);
+    this.#cellNodes = new Uint8Array(cells);
   }
 
   get config(): LidarProposalConfig {
     return this.#cfg;
+  }
+
+  #ensureNodes(n: number): void {
+    if (this.#nN.length >= n) return;
+    const size = Math.max(n, 2 * this.#nN.length);
+    this.#nN = new Int32Array(size);
+    this.#nSx = new Float64Array(size);
+    this.#nSy = new Float64Array(size);
+    this.#nSz = new Float64Array(size);
+    this.#nSxx = new Float64Array(size);
+    this.#nSxy = new Float64Array(size);
+    this.#nSyy = new Float64Array(size);
+    this.#nSxz = new Float64Array(size);
+    this.#nSyz = new Float64Array(size);
+    this.#nSzz = new Float64Array(size);
+    this.#nZmin = new Float32Array(size);
+    this.#nZmax = new Float32Array(size);
+    this.#nSt = new Float64Array(size);
+    this.#nCell = new Int32Array(size);
+    this.#nAlive = new Uint8Array(size);
+    this.#nParent = new Int32Array(size);
+    this.#nMark = new Uint8Array(size);
+    this.#nStruct = new Uint8Array(size);
+    this.#nGap = new Float32Array(size);
+    this.#bx0 = new Float32Array(size);
+    this.#bx1 = new Float32Array(size);
+    this.#by0 = new Float32Array(size);
+    this.#by1 = new Float32Array(size);
   }
 
   propose(cloud: PointCloudView, mount: LidarMount, motion: EgoMotion = { speed: 0, yawRate: 0 }): Proposal[] {
@@ -291,29 +443,30 @@ export class LidarProposer {
         }
       }
     }
-    // Pass 2: obstacle points into the BEV grid.
+    // Pass 2: obstacle points into BEV cells; each cell's column of returns is split into vertical
+    // runs wherever it has a gap wider than the sensor's beam spacing can leave on one surface
+    // (2.5D segmentation, as in the elevation-map segmentation of Douillard et al. 2011): a car
+    // under a tree crown, a person under a sign or awning are separate runs of one cell.
     const N = this.#gridN;
     const inv = 1 / c.cellSize;
     const half = (N / 2) | 0;
     const stamp = ++this.#frame;
-    const cellStamp = this.#cellStamp, zmax = this.#cellZMax, zmin = this.#cellZMin, sx = this.#cellSx, syy = this.#cellSy, cn = this.#cellN, st = this.#cellSt;
+    const cellStamp = this.#cellStamp, cellMask = this.#cellMask, runStarts = this.#runStarts, cellNode0 = this.#cellNode0;
+    if (this.#obsPoint.length < kept) {
+      this.#obsPoint = new Int32Array(kept);
+      this.#obsCell = new Int32Array(kept);
+    }
+    const obsPoint = this.#obsPoint, obsCell = this.#obsCell;
     let occ = this.#occupied;
-    let occN = 0;
+    let occN = 0, obsN = 0;
     for (let i = 0; i < kept; i++) {
-      const gz = ground[pcell[i]!]!;
-      const h = pz[i]! - gz;
+      const h = pz[i]! - ground[pcell[i]!]!;
       if (h < c.obstacleHeight || h > c.maxHeight + 1) continue;
       const x = px[i]!, y = py[i]!;
       const cell = (((x * inv + half) | 0) * N + ((y * inv + half) | 0)) | 0;
       if (cellStamp[cell] !== stamp) {
         cellStamp[cell] = stamp;
-        zmax[cell] = h;
-        zmin[cell] = h;
-        sx[cell] = x;
-        st[cell] = pt[i]!;
-        syy[cell] = y;
-        cn[cell] = 1;
-        this.#cellParent[cell] = cell;
+        cellMask[cell] = 0;
         if (occN === occ.length) {
           const grown = new Int32Array(occ.length * 2);
           grown.set(occ);
@@ -321,39 +474,114 @@ export class LidarProposer {
           this.#occupied = occ;
         }
         occ[occN++] = cell;
-      } else {
-        if (h > zmax[cell]!) zmax[cell] = h;
-        if (h < zmin[cell]!) zmin[cell] = h;
-        sx[cell] = sx[cell]! + x;
-        st[cell] = st[cell]! + pt[i]!;
-        syy[cell] = syy[cell]! + y;
-        cn[cell] = cn[cell]! + 1;
       }
+      cellMask[cell] = cellMask[cell]! | (1 << Math.min(31, (h / SLICE) | 0));
+      obsPoint[obsN] = i;
+      obsCell[obsN++] = cell;
     }
-    // Cells with returns above maxHeight are structure (poles, walls, trees): none of our classes is
-    // that tall. They are taken out before clustering, so a pedestrian passing a pole or a car in
-    // front of one stays its own cluster instead of being swallowed into an "unknown" one.
-    // A wall straddling a cell boundary leaves cells with only some of its beams: a cell next to a
-    // structure cell that is itself higher than any road user but a truck goes with it.
+    // Runs → nodes (the units clustered from here on). A gap is a break when wider than
+    // max(VGAP_MIN, VGAP_SLOPE · range): ~2° of elevation, the widest beam spacing of common
+    // sensors in the band that sees road users (HDL-64 0.4°, VLP-32C up to ~2.5°, Pandar64 1–6°).
+    let nodes = 0;
+    for (let k = 0; k < occN; k++) {
+      const cell = occ[k]!;
+      const m = cellMask[cell]!;
+      const cx = ((cell / N) | 0) - half + 0.5, cy = (cell % N) - half + 0.5;
+      const gapSlices = Math.ceil(Math.max(VGAP_MIN, VGAP_SLOPE * Math.hypot(cx, cy) * c.cellSize) / SLICE);
+      let starts = 0, last = -100;
+      cellNode0[cell] = nodes;
+      for (let s = 0; s < 32; s++) {
+        if (((m >>> s) & 1) === 0) continue;
+        if (s - last > gapSlices) {
+          starts |= 1 << s;
+          nodes++;
+        }
+        last = s;
+      }
+      runStarts[cell] = starts;
+    }
+    this.#ensureNodes(nodes);
+    const nN = this.#nN, nSx = this.#nSx, nSy = this.#nSy, nSz = this.#nSz, nSxx = this.#nSxx, nSxy = this.#nSxy, nSyy = this.#nSyy, nSxz = this.#nSxz, nSyz = this.#nSyz, nSzz = this.#nSzz;
+    const nZmin = this.#nZmin, nZmax = this.#nZmax, nSt = this.#nSt, nCell = this.#nCell, nAlive = this.#nAlive;
+    nN.fill(0, 0, nodes);
+    for (const a of [nSx, nSy, nSz, nSxx, nSxy, nSyy, nSxz, nSyz, nSzz, nSt]) a.fill(0, 0, nodes);
+    nZmin.fill(Infinity, 0, nodes);
+    nZmax.fill(-Infinity, 0, nodes);
+    for (let k = 0; k < obsN; k++) {
+      const i = obsPoint[k]!, cell = obsCell[k]!;
+      const h = pz[i]! - ground[pcell[i]!]!;
+      const s = Math.min(31, (h / SLICE) | 0);
+      const below = s === 31 ? runStarts[cell]! : runStarts[cell]! & ((1 << (s + 1)) - 1);
+      const node = cellNode0[cell]! + popcount(below) - 1;
+      const x = px[i]!, y = py[i]!;
+      nCell[node] = cell;
+      nN[node] = nN[node]! + 1;
+      nSx[node] = nSx[node]! + x;
+      nSy[node] = nSy[node]! + y;
+      nSz[node] = nSz[node]! + h;
+      nSxx[node] = nSxx[node]! + x * x;
+      nSxy[node] = nSxy[node]! + x * y;
+      nSyy[node] = nSyy[node]! + y * y;
+      nSxz[node] = nSxz[node]! + x * h;
+      nSyz[node] = nSyz[node]! + y * h;
+      nSzz[node] = nSzz[node]! + h * h;
+      nSt[node] = nSt[node]! + pt[i]!;
+      if (h < nZmin[node]!) nZmin[node] = h;
+      if (h > nZmax[node]!) nZmax[node] = h;
+    }
+    const cellNodes = this.#cellNodes, nGap = this.#nGap;
+    for (let k = 0; k < occN; k++) cellNodes[occ[k]!] = popcount(runStarts[occ[k]!]!);
+    for (let v = 0; v < nodes; v++) nGap[v] = Math.max(VGAP_MIN, VGAP_SLOPE * Math.hypot(nSx[v]! / nN[v]!, nSy[v]! / nN[v]!));
+    /** First node of a cell and one past its last (an empty range for an empty cell). */
+    const first = (cell: number): number => (cell >= 0 && cellStamp[cell] === stamp ? cellNode0[cell]! : 0);
+    const past = (cell: number): number => (cell >= 0 && cellStamp[cell] === stamp ? cellNode0[cell]! + cellNodes[cell]! : 0);
+    // Two runs of neighbouring cells are one surface when their height ranges overlap (within the beam gap).
+    const touch = (a: number, b: number): boolean => {
+      const g = nGap[a]!;
+      return nZmin[a]! - g <= nZmax[b]! && nZmin[b]! - g <= nZmax[a]!;
+    };
+    // Runs reaching above maxHeight are structure (poles, walls, trees): none of our classes is
+    // that tall. They go before clustering, so a pedestrian passing a pole or a car in front of
+    // one stays its own cluster; a run next to one and itself higher than any road user but a
+    // truck, and touching it, goes with it (a wall straddling a cell boundary).
+    for (let v = 0; v < nodes; v++) nAlive[v] = nZmax[v]! > c.maxHeight ? 2 : 1;
+    // A run under a structure run of its own cell, less than STRUCTURE_CLEARANCE below it, is that
+    // structure's foot (a trunk under its crown, a post under its sign); a car parked under a crown
+    // has more clearance.
+    for (let v = 0; v < nodes; v++) {
+      if (nAlive[v] !== 2) continue;
+      for (let b = first(nCell[v]!); b < v; b++) if (nAlive[b] === 1 && nZmin[v]! - nZmax[b]! < STRUCTURE_CLEARANCE) nAlive[b] = 2;
+    }
+    const NB8 = [-N - 1, -N, -N + 1, -1, 1, N - 1, N, N + 1];
+    // Flood fill from the structure runs over touching runs higher than any road user but a
+    // truck: a crown or a building's lower parts go with it, not only the runs that reach maxHeight.
     {
-      const tall = this.#cellTall;
-      for (let k = 0; k < occN; k++) if (zmax[occ[k]!]! > c.maxHeight) tall[occ[k]!] = stamp;
-      let keptCells = 0;
-      for (let k = 0; k < occN; k++) {
-        const cell = occ[k]!;
-        let structure = tall[cell] === stamp;
-        if (!structure && zmax[cell]! > STRUCTURE_NEIGHBOUR_HEIGHT) {
-          for (const nb of [cell - N - 1, cell - N, cell - N + 1, cell - 1, cell + 1, cell + N - 1, cell + N, cell + N + 1]) {
-            if (nb >= 0 && tall[nb] === stamp) structure = true;
+      const queue: number[] = [];
+      for (let v = 0; v < nodes; v++) if (nAlive[v] === 2) queue.push(v);
+      const direct = queue.length;
+      for (let q = 0; q < queue.length; q++) {
+        const v = queue[q]!;
+        for (const d of NB8) {
+          const nb = nCell[v]! + d, b1 = past(nb);
+          for (let b = first(nb); b < b1; b++) {
+            if (nAlive[b] !== 1 || nZmax[b]! <= STRUCTURE_NEIGHBOUR_HEIGHT || !touch(v, b)) continue;
+            // The first ring goes (a wall straddling a cell boundary); farther runs stay, marked,
+            // so what they touch is kept together and named `unknown`, not left as road-user-sized scraps.
+            nAlive[b] = q < direct ? 2 : 3;
+            queue.push(b);
           }
         }
-        if (structure) cellStamp[cell] = 0;
-        else occ[keptCells++] = cell;
       }
-      occN = keptCells;
     }
-    // Union–find over occupied cells, 8-connected (the 4 "earlier" neighbours suffice).
-    const parent = this.#cellParent;
+    const nStruct = this.#nStruct;
+    for (let v = 0; v < nodes; v++) {
+      nStruct[v] = nAlive[v] === 3 ? 1 : 0;
+      if (nAlive[v] === 2) nAlive[v] = 0;
+      else if (nAlive[v] === 3) nAlive[v] = 1;
+    }
+    // Union–find over runs: 8-connected cells (the 4 "earlier" neighbours suffice), runs touching in height.
+    const parent = this.#nParent;
+    for (let v = 0; v < nodes; v++) parent[v] = v;
     const find = (a: number): number => {
       while (parent[a] !== a) {
         const p = parent[a]!;
@@ -367,36 +595,109 @@ export class LidarProposer {
       if (ra !== rb) parent[ra < rb ? rb : ra] = ra < rb ? ra : rb;
     };
     const farR2 = FAR_LINK_RANGE * FAR_LINK_RANGE;
-    for (let k = 0; k < occN; k++) {
-      const cell = occ[k]!;
-      const neighbours = [cell - N - 1, cell - N, cell - N + 1, cell - 1];
-      for (const nb of neighbours) if (nb >= 0 && cellStamp[nb] === stamp) union(cell, nb);
-      // Far away a surface seen obliquely leaves its returns more than a cell apart (a vehicle's
-      // side under one ring): there, cells two apart are linked too, or the side falls apart into
-      // scraps that are dropped or joined to the wrong neighbour.
-      const cxm = sx[cell]! / cn[cell]!, cym = syy[cell]! / cn[cell]!;
-      const r2 = cxm * cxm + cym * cym;
-      // A surface almost along the line of sight (a car's side passed at a shallow angle) leaves
-      // its returns up to three cells apart at any range, spread along the ray: cells that far
-      // apart along the ray (within 20°) are linked too. Two objects on one bearing that close
-      // are one hiding the other, so little is merged that should not be.
-      const inv = 1 / Math.sqrt(Math.max(r2, 1e-9)), rx = cxm * inv, ry = cym * inv;
-      for (let di = -RADIAL_LINK; di <= 0; di++) {
-        for (let dj = -RADIAL_LINK; dj <= RADIAL_LINK; dj++) {
-          if (di === 0 && dj >= 0) break;
-          if (di >= -1 && dj >= -1 && dj <= 1) continue; // the 8-neighbourhood, done above
-          const far = r2 >= farR2 && di >= -2 && dj >= -2 && dj <= 2;
-          if (!far && Math.abs(di * ry - dj * rx) > RADIAL_LINK_SIN * Math.hypot(di, dj)) continue;
-          const nb = cell + di * N + dj;
-          if (nb >= 0 && cellStamp[nb] === stamp) union(cell, nb);
+    // accept(v): the runs taking part (all live runs; in a re-segmentation, one cluster's cores).
+    // Runs taking part: mode 0 every live run; in a re-segmentation, mode 2 one cluster's cores, mode 1 its low runs.
+    const mark = this.#nMark;
+    const linkAll = (cellsToVisit: Int32Array, count: number, mode: number): void => {
+      const linkCells = (cell: number, nb: number): void => {
+        if (nb < 0 || cellStamp[nb] !== stamp) return;
+        const a1 = past(cell), b0 = first(nb), b1 = past(nb);
+        for (let a = first(cell); a < a1; a++) {
+          if (mode === 0 ? nAlive[a] !== 1 : mark[a] !== mode) continue;
+          for (let b = b0; b < b1; b++) if ((mode === 0 ? nAlive[b] === 1 : mark[b] === mode) && touch(a, b)) union(a, b);
+        }
+      };
+      for (let k = 0; k < count; k++) {
+        const cell = cellsToVisit[k]!;
+        for (const nb of [cell - N - 1, cell - N, cell - N + 1, cell - 1]) linkCells(cell, nb);
+        // Far away a surface seen obliquely leaves its returns more than a cell apart (a vehicle's
+        // side under one ring): there, cells two apart are linked too. A surface almost along the
+        // line of sight (a side passed at a shallow angle) leaves its returns up to three cells
+        // apart at any range, spread along the ray: cells that far apart along the ray (within
+        // 20°) are linked too.
+        const cxm = ((cell / N) | 0) - half + 0.5, cym = (cell % N) - half + 0.5;
+        const r2 = (cxm * cxm + cym * cym) * c.cellSize * c.cellSize;
+        const rinv = 1 / Math.sqrt(Math.max(cxm * cxm + cym * cym, 1e-9)), rx = cxm * rinv, ry = cym * rinv;
+        for (let di = -RADIAL_LINK; di <= 0; di++) {
+          for (let dj = -RADIAL_LINK; dj <= RADIAL_LINK; dj++) {
+            if (di === 0 && dj >= 0) break;
+            if (di >= -1 && dj >= -1 && dj <= 1) continue; // the 8-neighbourhood, done above
+            const far = r2 >= farR2 && di >= -2 && dj >= -2 && dj <= 2;
+            if (!far && Math.abs(di * ry - dj * rx) > RADIAL_LINK_SIN * Math.hypot(di, dj)) continue;
+            linkCells(cell, cell + di * N + dj);
+          }
         }
       }
+    };
+    linkAll(occ, occN, 0);
+    // A cluster no road user could fill (longer than a car and wider than any vehicle, or longer
+    // than a truck) is several objects that touch: a parked row bumper to bumper, a car against a
+    // hedge. It is re-segmented on its cores (runs reaching CORE_HEIGHT: cabins, bodies, people;
+    // bumpers, bonnets and boots are lower), linked as before; the low runs are then grown out
+    // from the cores they touch (a marker-based watershed on the height map, Beucher & Meyer 1993).
+    {
+      // Candidates first by the axis-aligned extent of their runs (a rectangle longer than
+      // OVERSIZE_LENGTH or wider than OVERSIZE_WIDTH has a diagonal longer than 3√2 m), then by
+      // their principal axes.
+      const bx0 = this.#bx0, bx1 = this.#bx1, by0 = this.#by0, by1 = this.#by1;
+      for (let v = 0; v < nodes; v++) {
+        if (nAlive[v] !== 1) continue;
+        const r = find(v), x = nSx[v]! / nN[v]!, y = nSy[v]! / nN[v]!;
+        // A root is its cluster's smallest index (union keeps the smaller), so it comes first.
+        if (r === v) {
+          bx0[r] = bx1[r] = x;
+          by0[r] = by1[r] = y;
+          continue;
+        }
+        if (x < bx0[r]!) bx0[r] = x;
+        if (x > bx1[r]!) bx1[r] = x;
+        if (y < by0[r]!) by0[r] = y;
+        if (y > by1[r]!) by1[r] = y;
+      }
+      const members = new Map<number, number[]>();
+      for (let v = 0; v < nodes; v++) {
+        if (nAlive[v] !== 1) continue;
+        const r = find(v);
+        if ((bx1[r]! - bx0[r]!) ** 2 + (by1[r]! - by0[r]!) ** 2 < 18) continue;
+        let list = members.get(r);
+        if (list === undefined) members.set(r, (list = []));
+        list.push(v);
+      }
+      for (const list of members.values()) {
+        if (list.length < 8 || !oversize(list, nSx, nSy, nN)) continue;
+        for (const v of list) {
+          parent[v] = v;
+          mark[v] = nZmax[v]! >= CORE_HEIGHT ? 2 : 1;
+        }
+        const cells = Int32Array.from(new Set(list.map((v) => nCell[v]!)));
+        linkAll(cells, cells.length, 2);
+        // Grow the cores over the low runs they touch, breadth first (each low run joins the core that reaches it first).
+        const queue = list.filter((v) => mark[v] === 2);
+        for (let q = 0; q < queue.length; q++) {
+          const v = queue[q]!;
+          for (const d of NB8) {
+            const nb = nCell[v]! + d, b1 = past(nb);
+            for (let b = first(nb); b < b1; b++) {
+              if (mark[b] !== 1 || !touch(v, b)) continue;
+              union(v, b);
+              mark[b] = 3;
+              queue.push(b);
+            }
+          }
+        }
+        // Low runs no core reaches stay together as they were linked.
+        linkAll(cells, cells.length, 1);
+        for (const v of list) mark[v] = 0;
+      }
     }
-    // Group cells by root (counting sort over cluster index).
+    // Group runs by root (counting sort over cluster index).
     const rootIndex = new Map<number, number>();
-    const clusterOf = new Int32Array(occN);
-    for (let k = 0; k < occN; k++) {
-      const root = find(occ[k]!);
+    const live = new Int32Array(nodes);
+    let liveN = 0;
+    for (let v = 0; v < nodes; v++) if (nAlive[v] === 1) live[liveN++] = v;
+    const clusterOf = new Int32Array(liveN);
+    for (let k = 0; k < liveN; k++) {
+      const root = find(live[k]!);
       let idx = rootIndex.get(root);
       if (idx === undefined) {
         idx = rootIndex.size;
@@ -406,11 +707,12 @@ export class LidarProposer {
     }
     const clusters = rootIndex.size;
     const start = new Int32Array(clusters + 1);
-    for (let k = 0; k < occN; k++) start[clusterOf[k]! + 1]!++;
+    for (let k = 0; k < liveN; k++) start[clusterOf[k]! + 1]!++;
     for (let i = 0; i < clusters; i++) start[i + 1] = start[i + 1]! + start[i]!;
     const fill = start.slice(0, clusters);
-    const order = new Int32Array(occN);
-    for (let k = 0; k < occN; k++) order[fill[clusterOf[k]!]!++] = occ[k]!;
+    const order = new Int32Array(liveN);
+    for (let k = 0; k < liveN; k++) order[fill[clusterOf[k]!]!++] = live[k]!;
+    const sx = nSx, syy = nSy, cn = nN, st = nSt, zmax = nZmax, zmin = nZmin;
     // Cluster statistics; a "floating" cluster (nothing below floatingAbove m) is the roof or
     // upper part of an object whose lower returns formed a nearer cluster (sparse beams leave a
     // gap between a vehicle's rear face and its roof): it joins that cluster.
@@ -454,6 +756,8 @@ export class LidarProposer {
         // belongs to the one whose cells it touches, not to the one on its bearing.
         // On its bearing but not touching, it must make one vehicle with it: the roof of a car
         // hidden behind a nearer one in the next lane is on the near car's bearing too.
+        // Above it by more than a beam gap (a crown over a parked car), it is not that object's top.
+        if (bottom[ci]! - top[cj]! > Math.max(VGAP_MIN, VGAP_SLOPE * r)) continue;
         const gap = cellGap(order, start[ci]!, start[ci + 1]!, start[cj]!, start[cj + 1]!, sx, syy, cn);
         if (gap >= bestGap) continue;
         if (gap < FLOATING_TOUCH || (cross < 1.5 && oneVehicle(order, start[ci]!, start[ci + 1]!, start[cj]!, start[cj + 1]!, sx, syy, cn))) {
@@ -467,14 +771,15 @@ export class LidarProposer {
       const wide = start[ci + 1]! - start[ci]! >= 5;
       if (best >= 0) owner[ci] = best;
       else if (wide && bottom[ci]! < c.floatingKeepBelow) owner[ci] = ci;
-      else if (wide && bottom[ci]! < c.occludedKeepBelow && shadowed) {
+      // A roof seen by the beam grazing it is a thin band (a crown or a sign is not).
+      else if (wide && bottom[ci]! < c.occludedKeepBelow && shadowed && top[ci]! - bottom[ci]! < 0.6) {
         owner[ci] = ci;
         topOnly[ci] = 1;
       } else owner[ci] = -1;
     }
     const shift = hasT && tLast > 0 ? this.#seamMerge(owner, clusters, order, start, seamX, seamY, tLast - tFirst) : null;
     const out: Proposal[] = [];
-    const cxs = new Float64Array(occN), cys = new Float64Array(occN);
+    const cxs = new Float64Array(liveN), cys = new Float64Array(liveN);
     for (let ci = 0; ci < clusters; ci++) {
       if (owner[ci] !== ci) continue;
       let n2 = 0, points = 0, hTop = top[ci]!, tSum = 0, tPoints = 0;
@@ -497,13 +802,52 @@ export class LidarProposer {
       if (points < c.minPoints) continue;
       const proposal = fitCluster(cxs, cys, n2, hTop, c.cellSize, topOnly[ci] === 1);
       if (proposal === null) continue;
-      // Returns above maxHeight: a building, tree or pole, never one of our classes.
-      if (hTop > c.maxHeight) {
+      // Returns above maxHeight, or joined to a structure: a building, tree or pole, never one of our classes.
+      let structure = false;
+      for (let cj = 0; cj < clusters && !structure; cj++) {
+        if (owner[cj] !== ci) continue;
+        for (let k = start[cj]!; k < start[cj + 1]!; k++) if (this.#nStruct[order[k]!] === 1) structure = true;
+      }
+      if (hTop > c.maxHeight || structure) {
+        proposal.box = { ...proposal.visible };
         proposal.category = "unknown";
         proposal.confidence = 0.9;
       }
       proposal.points = points;
       proposal.dtS = tSum / Math.max(1, tPoints);
+      // Covariance of the returns from the runs' sums (the carried seam part at its own place: close enough for shape).
+      let n3 = 0, ax = 0, ay = 0, az = 0, axx = 0, axy = 0, ayy = 0, axz = 0, ayz = 0, azz = 0, low = Infinity;
+      for (let cj = 0; cj < clusters; cj++) {
+        if (owner[cj] !== ci) continue;
+        if (bottom[cj]! < low) low = bottom[cj]!;
+        for (let k = start[cj]!; k < start[cj + 1]!; k++) {
+          const v = order[k]!;
+          n3 += nN[v]!;
+          ax += nSx[v]!;
+          ay += nSy[v]!;
+          az += nSz[v]!;
+          axx += nSxx[v]!;
+          axy += nSxy[v]!;
+          ayy += nSyy[v]!;
+          axz += nSxz[v]!;
+          ayz += nSyz[v]!;
+          azz += nSzz[v]!;
+        }
+      }
+      const mxx = ax / n3, myy = ay / n3, mzz = az / n3;
+      const ev = eigen3(axx / n3 - mxx * mxx, ayy / n3 - myy * myy, azz / n3 - mzz * mzz, axy / n3 - mxx * myy, axz / n3 - mxx * mzz, ayz / n3 - myy * mzz);
+      const l1 = Math.max(ev.l1, 1e-9);
+      proposal.features = {
+        ...proposal.features!,
+        points,
+        range: Math.hypot(mxx, myy),
+        bottom: low,
+        linearity: (ev.l1 - ev.l2) / l1,
+        planarity: (ev.l2 - ev.l3) / l1,
+        scattering: Math.max(0, ev.l3) / l1,
+        verticality: ev.vz,
+      };
+      vetClass(proposal);
       out.push(proposal);
     }
     return out;
@@ -524,7 +868,7 @@ export class LidarProposer {
     const sr = Math.hypot(seamX, seamY);
     if (sr < 1e-6) return null;
     const ux = seamX / sr, uy = seamY / sr;
-    const sx = this.#cellSx, sy = this.#cellSy, cn = this.#cellN, st = this.#cellSt;
+    const sx = this.#nSx, sy = this.#nSy, cn = this.#nN, st = this.#nSt;
     const early: number[] = [], late: number[] = [];
     const nearest = new Float64Array(clusters);
     const near = new Map<number, number[]>();
@@ -615,7 +959,7 @@ const VEHICLE_MAX_WIDTH = 3.0;
 const VEHICLE_MAX_LENGTH = 13;
 
 /** Do the cells of two clusters fit in one vehicle's footprint (the minimum-area rectangle's sides)? */
-function oneVehicle(order: Int32Array, a0: number, a1: number, b0: number, b1: number, sx: Float32Array, sy: Float32Array, n: Int32Array): boolean {
+function oneVehicle(order: Int32Array, a0: number, a1: number, b0: number, b1: number, sx: Float64Array, sy: Float64Array, n: Int32Array): boolean {
   let bestArea = Infinity, short = 0, long = 0;
   for (let k = 0; k < ANGLE_STEPS; k++) {
     const c = COS[k]!, s = SIN[k]!;
@@ -647,7 +991,7 @@ interface SeamShift {
 }
 
 /** Horizontal gap (m) between two clusters: the least distance between their cells' centroids. */
-function cellGap(order: Int32Array, a0: number, a1: number, b0: number, b1: number, sx: Float32Array, sy: Float32Array, n: Int32Array): number {
+function cellGap(order: Int32Array, a0: number, a1: number, b0: number, b1: number, sx: Float64Array, sy: Float64Array, n: Int32Array): number {
   let best = Infinity;
   for (let i = a0; i < a1; i++) {
     const ca = order[i]!, ax = sx[ca]! / n[ca]!, ay = sy[ca]! / n[ca]!;
@@ -782,7 +1126,57 @@ export function fitCluster(xs: Float64Array, ys: Float64Array, n: number, height
     confidence,
     points: 0,
     ...(topOnly ? { topOnly: true } : {}),
+    features: { points: 0, range: 0, top: height, bottom: 0, linearity: 0, planarity: 0, scattering: 0, verticality: 0, edgeResidual: bestSpread / Math.max(1, n) },
   };
+}
+
+/** Lowest return (m above the local ground) of a road user seen whole: wheels and feet reach the ground band. */
+const GROUND_CONTACT = 0.5;
+/** Fewest returns a road-user suggestion needs (the labelling convention's visibility floor: fewer cannot be checked by an annotator either). */
+const MIN_EVIDENCE = 5;
+/** Tallest car or van (m), with a margin for ground-height error. */
+const CAR_MAX_TOP = 2.05;
+/** A truck is told from a wall or hedge by showing more than a car can: longer than any car, or a rear face of a truck's width and height. */
+const TRUCK_MIN_LENGTH = 5.2;
+
+/**
+ * The shape tests that keep walls, hedges, trees, poles, cones and barriers out of the road-user
+ * classes. Each is a physical property of the class, not a fitted value:
+ * - a road user stands on the ground: its lowest return lies within GROUND_CONTACT of it (unless
+ *   only its top was seen over a nearer object), so foliage, awnings and signs are refused;
+ * - MIN_EVIDENCE returns at least;
+ * - a car is no taller than CAR_MAX_TOP;
+ * - a truck shows more than a car could: a visible length over TRUCK_MIN_LENGTH with two faces
+ *   (an L: width ≥ 1.8 m), or one flat face of a truck's width (2.1–2.9 m) seen square-on;
+ *   foliage (scattering — the smallest covariance eigenvalue over the largest — above 0.2) is not a truck;
+ * - a pedestrian stands upright (the returns' principal axis within ~45° of vertical) and is
+ *   thicker than a pole (visible length ≥ 0.3 m);
+ * - a cyclist is an upright or along-track pattern 0.9–2.1 m high.
+ * What fails becomes `unknown` with its visible box (never grown to a prior it failed), and the
+ * confidence of what passes is scaled by how well the evidence fits (see the README).
+ */
+export function vetClass(p: Proposal): void {
+  const f = p.features;
+  if (f === undefined || p.category === "unknown") return;
+  const long = Math.max(p.visible.length, p.visible.width), short = Math.min(p.visible.length, p.visible.width);
+  let ok = f.points >= MIN_EVIDENCE && (p.topOnly === true || f.bottom <= Math.max(GROUND_CONTACT, 0.25 + VGAP_SLOPE * f.range));
+  if (p.category === "car") ok &&= f.top <= CAR_MAX_TOP;
+  if (p.category === "truck") {
+    const lShape = long <= 13 && ((long >= TRUCK_MIN_LENGTH && (short >= 1.8 || f.top >= 2.8)) || (short >= 1.8 && f.top >= 2.8));
+    const rearFace = short < 0.8 && long >= 2.1 && long <= 2.9 && f.planarity + f.linearity > 0.9;
+    ok &&= (lShape || rearFace) && f.scattering < 0.2;
+  }
+  if (p.category === "pedestrian") ok &&= f.verticality >= 0.7 && long >= 0.3;
+  if (p.category === "cyclist") ok &&= f.top >= 0.9 && f.top <= 2.1;
+  if (!ok) {
+    p.category = "unknown";
+    p.box = { ...p.visible };
+    p.confidence = 0.5;
+    return;
+  }
+  // Evidence: returns (saturating at 4× the floor) and ground contact.
+  const evidence = Math.min(1, 0.6 + (0.4 * (f.points - MIN_EVIDENCE)) / (3 * MIN_EVIDENCE));
+  p.confidence = Math.max(0.01, Math.min(0.99, p.confidence * evidence));
 }
 
 /**
