@@ -1,0 +1,121 @@
+/**
+ * Throughput over real DDS: a separate rclpy process (bench/ros2/flood_pointcloud.py) offers
+ * 1 MiB sensor_msgs/PointCloud2 on two reliable topics at each rate; syncbag (`ros2 run
+ * syncbag syncbag_node`, recording uncompressed) and `ros2 bag record -s mcap` subscribe in the
+ * same run. Prints, per rate, the share of offered messages each one recorded, and what syncbag
+ * itself counted as dropped.
+ *
+ *   source ~/syncbag_ws/env.sh && npx tsx bench/ros2-throughput.ts [rates MiB/s, default 50,100,200] [seconds, default 20]
+ *
+ * Needs ROS 2 sourced with syncbag built (scripts/ci-ros2.sh). Not part of `npm run bench`.
+ */
+import { writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { McapIndexedReader, type IReadable } from "@mcap/core";
+import { stringify } from "yaml";
+import { isolateRosGraph, rosUnavailable } from "../test/ros2/env.js";
+import { mcapFiles } from "../test/ros2/mcap.js";
+import { groupExited, killAll, run, start } from "../test/ros2/procs.js";
+import { tempDir } from "../test/ros2/rig.js";
+
+const FLOOD = fileURLToPath(new URL("./ros2/flood_pointcloud.py", import.meta.url));
+const TOPICS = ["/bench/points_a", "/bench/points_b"];
+
+async function messageCounts(path: string): Promise<Map<string, number>> {
+  const handle = await open(path, "r");
+  try {
+    const readable: IReadable = {
+      size: async () => BigInt((await handle.stat()).size),
+      read: async (offset, length) => {
+        const buffer = new Uint8Array(Number(length));
+        await handle.read(buffer, 0, Number(length), Number(offset));
+        return buffer;
+      },
+    };
+    const reader = await McapIndexedReader.Initialize({ readable });
+    const out = new Map<string, number>();
+    for (const [id, n] of reader.statistics?.channelMessageCounts ?? []) {
+      const topic = reader.channelsById.get(id)?.topic;
+      if (topic !== undefined) out.set(topic, (out.get(topic) ?? 0) + Number(n));
+    }
+    return out;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function recorded(dir: string): Promise<number> {
+  let n = 0;
+  for (const file of mcapFiles(dir)) for (const [topic, count] of await messageCounts(file)) if (TOPICS.includes(topic)) n += count;
+  return n;
+}
+
+async function runRate(mibPerS: number, seconds: number): Promise<string> {
+  const { dir, cleanup } = tempDir(`bench-${mibPerS}`);
+  try {
+    const params = join(dir, "params.yaml");
+    const sensors = Object.fromEntries(TOPICS.map((topic, i) => [`bench_${i}`, { topic, type: "sensor_msgs/PointCloud2", modality: "lidar", frameId: "bench" }]));
+    writeFileSync(
+      params,
+      stringify({
+        "/**": {
+          ros__parameters: {
+            output_dir: join(dir, "syncbag"),
+            suggest_enabled: false,
+            sensor_qos: { reliability: "reliable", depth: 100 },
+            record: { compression: "none" },
+            align: { sensors },
+          },
+        },
+      }),
+    );
+    const node = start("syncbag", "ros2", ["run", "syncbag", "syncbag_node", "--ros-args", "--params-file", params], { env: { SYNCBAG_FROM_SOURCE: "1" } });
+    const rosbag = start("ros2 bag record", "ros2", ["bag", "record", "-s", "mcap", "-o", join(dir, "rosbag2"), ...TOPICS]);
+    await node.waitFor(/syncbag node: running/, 60_000);
+    await rosbag.waitFor(/Recording\.\.\.|Listening for topics/, 60_000);
+    const flood = start("flood", "python3", [FLOOD, "--mbps", String(mibPerS), "--seconds", String(seconds), "--subscribers", "2"]);
+    const code = await flood.exited;
+    const line = flood.output().split("\n").find((l) => l.startsWith("{"));
+    if (code !== 0 || line === undefined) throw new Error(`publisher failed (${code}):\n${flood.output().slice(-2000)}`);
+    const result = JSON.parse(line) as { offered: Record<string, number>; seconds: number; late: number };
+    const offered = Object.values(result.offered).reduce((a, b) => a + b, 0);
+    // syncbag's own count of what it dropped (its queues), from ~/status.
+    const echo = await run("ros2 topic echo", "ros2", ["topic", "echo", "--once", "--full-length", "/syncbag/status", "std_msgs/msg/String"], { timeoutMs: 20_000 });
+    const status = JSON.parse(/data: '(.*)'\s*\n---/.exec(echo.output)?.[1] ?? "null") as {
+      subscriptions: { topic: string; delivered: number; dropped: number }[];
+      recorder: { droppedQueueFull: number } | null;
+    } | null;
+    const drops =
+      status === null
+        ? "?"
+        : `${status.subscriptions.filter((s) => TOPICS.includes(s.topic)).reduce((a, s) => a + s.dropped, 0)} in delivery queues, ${status.recorder?.droppedQueueFull ?? 0} at the write queue`;
+    for (const p of [node, rosbag]) p.signalGroup("SIGINT");
+    for (const p of [node, rosbag]) {
+      await p.exited;
+      await groupExited(p, 60_000);
+    }
+    const ours = await recorded(join(dir, "syncbag"));
+    const theirs = await recorded(join(dir, "rosbag2"));
+    const achieved = offered / result.seconds;
+    return (
+      `${mibPerS} MiB/s offered (achieved ${achieved.toFixed(0)} MiB/s, ${offered} msgs, ${result.late} sent late): ` +
+      `syncbag recorded ${((100 * ours) / offered).toFixed(1)}% (${ours}; dropped by its own count: ${drops}), ` +
+      `ros2 bag record -s mcap ${((100 * theirs) / offered).toFixed(1)}% (${theirs})`
+    );
+  } finally {
+    await killAll();
+    cleanup();
+  }
+}
+
+isolateRosGraph();
+const unavailable = rosUnavailable();
+if (unavailable !== null) {
+  console.error(`ros2-throughput: ${unavailable}`);
+  process.exit(1);
+}
+const rates = (process.argv[2] ?? "50,100,200").split(",").map(Number);
+const seconds = Number(process.argv[3] ?? "20");
+for (const rate of rates) console.log(await runRate(rate, seconds));
