@@ -151,6 +151,9 @@ export async function runDriveTask(task: DriveTask, onProgress: (p: DriveProgres
     const raw = await converter(tracked, tmp, { drive: drive.name, msgPaths: task.msgPaths, ...(existsSync(truth) ? { truthPath: truth } : {}) }, (p) => {
       if (Number.isFinite(p.fraction)) progress({ drive: drive.name, state: "converting", ...p });
     });
+    const salvaged = source.warnings.filter((w) => w.startsWith("salvaged: ")).map((w) => w.slice("salvaged: ".length));
+    // Nothing intact at all: a drive of zero messages would be a report of nonsense times.
+    if (raw.messageCount === 0 && salvaged.length > 0) throw new RecordingError("corrupt", drive.path, `nothing intact to salvage (${salvaged.join("; ")})`);
     const report = parseDriveReport(raw, drive.name);
     for (const w of source.warnings) if (!report.warnings.includes(w)) report.warnings.push(w);
     await writeFile(tmp.reportPath, JSON.stringify(report, null, 2) + "\n");
@@ -170,6 +173,7 @@ export async function runDriveTask(task: DriveTask, onProgress: (p: DriveProgres
       messageCount: report.messageCount,
       sensors: report.sensors,
       quality: qualityOf(report),
+      ...(salvaged.length > 0 ? { salvaged } : {}),
       elapsedS: (performance.now() - started) / 1000,
       completedAt: new Date().toISOString(),
     };
@@ -177,7 +181,9 @@ export async function runDriveTask(task: DriveTask, onProgress: (p: DriveProgres
     await rm(tmp.mcapPath, { force: true });
     await rm(tmp.reportPath, { force: true });
     const kind = error instanceof RecordingError ? error.kind : "conversion";
-    const reason = error instanceof RecordingError ? (error.path === drive.path ? error.reason : `${error.path}: ${error.reason}`) : errorText(error);
+    let reason = error instanceof RecordingError ? (error.path === drive.path ? error.reason : `${error.path}: ${error.reason}`) : errorText(error);
+    // A damaged input: say what can still be done with it.
+    if (!task.salvage && (kind === "truncated" || kind === "corrupt")) reason += "; `convert --salvage` keeps every intact part, `syncbag recover` rebuilds an MCAP";
     return failed(kind, reason, { inputHash: input.hash, inputBytes: input.bytes });
   } finally {
     await source?.close().catch(() => undefined);

@@ -24,6 +24,10 @@ export const IndexEntry = z.object({
     .object({ syncErrorP99MaxS: z.number().nullable(), dropRate: z.number(), suggestions: z.number().int(), warnings: z.number().int() })
     .optional(),
   error: z.object({ kind: z.string(), reason: z.string() }).optional(),
+  /** What `--salvage` skipped in a damaged input (the drive converted from the rest). */
+  salvaged: z.array(z.string()).optional(),
+  /** The queue worker (host:pid) that converted the drive (`convert --queue`). */
+  worker: z.string().optional(),
   /** Wall time of the conversion (s). */
   elapsedS: z.number().optional(),
   completedAt: z.string().optional(),

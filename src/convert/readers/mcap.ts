@@ -6,7 +6,7 @@
  */
 import { createReadStream } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import { McapIndexedReader, McapStreamReader, type McapTypes } from "@mcap/core";
+import { McapIndexedReader, McapRecordBuilder, McapStreamReader, type McapTypes } from "@mcap/core";
 import { mcapDecompressHandlers } from "./decompress.js";
 import type { TopicDescription } from "./definitions.js";
 import type { FileMessage, StorageFileReader } from "./file-reader.js";
@@ -137,6 +137,7 @@ export class McapFileReader implements StorageFileReader {
   readonly metadataRecords: { name: string; metadata: Map<string, string> }[];
   readonly #channels: ReadonlyMap<number, Channel>;
   readonly #indexed: McapIndexedReader | undefined;
+  readonly #readable: FileReadable | undefined;
   readonly #handle: FileHandle | undefined;
   readonly #scan: ScanResult | undefined;
   readonly #options: McapFileOptions;
@@ -146,6 +147,7 @@ export class McapFileReader implements StorageFileReader {
     readonly bytes: number,
     init: {
       indexed?: McapIndexedReader;
+      readable?: FileReadable;
       handle?: FileHandle;
       scan?: ScanResult;
       options: McapFileOptions;
@@ -153,6 +155,7 @@ export class McapFileReader implements StorageFileReader {
     },
   ) {
     this.#indexed = init.indexed;
+    this.#readable = init.readable;
     this.#handle = init.handle;
     this.#scan = init.scan;
     this.#options = init.options;
@@ -188,8 +191,9 @@ export class McapFileReader implements StorageFileReader {
       await handle.read(magic, 0, 8, 0);
       if (bytes < 8 || !magic.every((b, i) => b === MCAP_MAGIC[i])) throw new RecordingError("corrupt", path, "not an MCAP file (bad magic)");
       let indexed: McapIndexedReader | undefined;
+      const readable = new FileReadable(handle, BigInt(bytes));
       try {
-        indexed = await McapIndexedReader.Initialize({ readable: new FileReadable(handle, BigInt(bytes)), decompressHandlers: mcapDecompressHandlers() });
+        indexed = await McapIndexedReader.Initialize({ readable, decompressHandlers: mcapDecompressHandlers() });
       } catch {
         indexed = undefined; // no footer/summary, or an unusable one: the streaming scan finds out why
       }
@@ -200,7 +204,7 @@ export class McapFileReader implements StorageFileReader {
         } catch {
           // Metadata is informational; its loss never blocks the messages.
         }
-        return new McapFileReader(path, bytes, { indexed, handle, options, metadataRecords });
+        return new McapFileReader(path, bytes, { indexed, readable, handle, options, metadataRecords });
       }
       await handle.close();
       const scan = await McapFileReader.#scanFile(path);
@@ -251,7 +255,57 @@ export class McapFileReader implements StorageFileReader {
     return scan;
   }
 
+  /**
+   * Salvage through the index: every chunk the summary lists is read on its own (CRC checked),
+   * a damaged one is skipped and named with its byte offset, and the intact ones, including
+   * those after the damage, are merged in log-time order (a chunk is opened once the earliest
+   * message held is not before its start, as the indexed reader does).
+   */
+  async *#salvageIndexed(indexed: McapIndexedReader, readable: FileReadable, warnings: string[]): AsyncGenerator<FileMessage> {
+    const chunks = [...indexed.chunkIndexes].sort((a, b) => (a.messageStartTime < b.messageStartTime ? -1 : a.messageStartTime > b.messageStartTime ? 1 : Number(a.chunkStartOffset - b.chunkStartOffset)));
+    // Schemas and channels from the summary go ahead of each chunk, so the streaming parser
+    // knows every channel a chunk's messages refer to.
+    const prelude = new McapRecordBuilder();
+    prelude.writeMagic();
+    for (const schema of indexed.schemasById.values()) prelude.writeSchema(schema);
+    for (const channel of indexed.channelsById.values()) prelude.writeChannel(channel);
+    const preludeBytes = prelude.buffer.slice();
+    const heap = new MinHeap<FileMessage>();
+    const damaged: string[] = [];
+    let kept = 0;
+    const load = async (chunk: McapTypes.TypedMcapRecords["ChunkIndex"]): Promise<void> => {
+      const messages: FileMessage[] = [];
+      try {
+        const parser = new McapStreamReader({ decompressHandlers: mcapDecompressHandlers(), validateCrcs: true });
+        parser.append(preludeBytes);
+        parser.append(await readable.read(chunk.chunkStartOffset, chunk.chunkLength));
+        for (let record = parser.nextRecord(); record !== undefined; record = parser.nextRecord()) {
+          if (record.type !== "Message") continue;
+          const channel = this.#channels.get(record.channelId);
+          if (channel === undefined) throw new Error(`message on unknown channel ${record.channelId}`);
+          messages.push({ topic: channel.topic, logTime: record.logTime, publishTime: record.publishTime, data: record.data });
+        }
+      } catch (error) {
+        damaged.push(`chunk at byte ${chunk.chunkStartOffset} (${chunk.chunkLength} bytes): ${errorText(error)}`);
+        return;
+      }
+      kept++;
+      for (const m of messages) heap.push(m.logTime, m);
+    };
+    let next = 0;
+    while (next < chunks.length || heap.size > 0) {
+      while (next < chunks.length && (heap.size === 0 || chunks[next]!.messageStartTime <= heap.peekKey()!)) await load(chunks[next++]!);
+      const m = heap.pop();
+      if (m !== undefined) yield m;
+    }
+    if (damaged.length > 0) warnings.push(`salvaged: ${this.path}: ${damaged.length} of ${chunks.length} chunks damaged and skipped (${damaged.join("; ")}); the ${kept} intact chunks are kept, also those after the damage`);
+  }
+
   async *messages(warnings: string[]): AsyncGenerator<FileMessage> {
+    if (this.#indexed !== undefined && this.#readable !== undefined && (this.#options.salvage ?? false)) {
+      yield* this.#salvageIndexed(this.#indexed, this.#readable, warnings);
+      return;
+    }
     if (this.#indexed !== undefined) {
       try {
         for await (const m of this.#indexed.readMessages({ validateCrcs: true })) {
