@@ -1,0 +1,161 @@
+/**
+ * The cloud every packet decoder fills: points in nebula's PointXYZIRCAEDT layout (the one
+ * tier4/nebula publishes), 32 bytes each, little-endian:
+ *   x, y, z float32 at 0, 4, 8 · intensity uint8 at 12 · return_type uint8 at 13 · channel uint16
+ *   at 14 · azimuth float32 (rad) at 16 · elevation float32 at 20 · distance float32 (m) at 24 ·
+ *   time_stamp uint32 at 28 (ns after header.stamp; src/suggest/lidar.ts reads it as the point time).
+ * Points are written straight into one growable buffer so that a sweep becomes a PointCloud2
+ * with a single copy.
+ */
+export const POINT_STEP = 32;
+const FLOAT32 = 7;
+const UINT8 = 2;
+const UINT16 = 4;
+const UINT32 = 6;
+export const CLOUD_FIELDS = [
+  { name: "x", offset: 0, datatype: FLOAT32, count: 1 },
+  { name: "y", offset: 4, datatype: FLOAT32, count: 1 },
+  { name: "z", offset: 8, datatype: FLOAT32, count: 1 },
+  { name: "intensity", offset: 12, datatype: UINT8, count: 1 },
+  { name: "return_type", offset: 13, datatype: UINT8, count: 1 },
+  { name: "channel", offset: 14, datatype: UINT16, count: 1 },
+  { name: "azimuth", offset: 16, datatype: FLOAT32, count: 1 },
+  { name: "elevation", offset: 20, datatype: FLOAT32, count: 1 },
+  { name: "distance", offset: 24, datatype: FLOAT32, count: 1 },
+  { name: "time_stamp", offset: 28, datatype: UINT32, count: 1 },
+];
+
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error("lidar-packets: a little-endian host is required");
+
+/** nebula's ReturnType values (nebula_core_common/nebula_common.hpp). */
+export const ReturnType = {
+  UNKNOWN: 0, LAST: 1, FIRST: 2, STRONGEST: 3, FIRST_WEAK: 4, LAST_WEAK: 5, IDENTICAL: 6,
+  SECOND: 7, SECONDSTRONGEST: 8, FIRST_STRONGEST: 9, LAST_STRONGEST: 10,
+} as const;
+
+export class PointBuffer {
+  #bytes: Uint8Array;
+  #f32: Float32Array;
+  #u32: Uint32Array;
+  #u16: Uint16Array;
+  size = 0;
+
+  constructor(capacity = 1024) {
+    this.#bytes = new Uint8Array(capacity * POINT_STEP);
+    this.#f32 = new Float32Array(this.#bytes.buffer);
+    this.#u32 = new Uint32Array(this.#bytes.buffer);
+    this.#u16 = new Uint16Array(this.#bytes.buffer);
+  }
+
+  #grow(): void {
+    const next = new Uint8Array(this.#bytes.length * 2);
+    next.set(this.#bytes);
+    this.#bytes = next;
+    this.#f32 = new Float32Array(next.buffer);
+    this.#u32 = new Uint32Array(next.buffer);
+    this.#u16 = new Uint16Array(next.buffer);
+  }
+
+  push(x: number, y: number, z: number, intensity: number, returnType: number, channel: number, azimuth: number, elevation: number, distance: number, timeNs: number): void {
+    if ((this.size + 1) * POINT_STEP > this.#bytes.length) this.#grow();
+    const w = this.size * 8;
+    const f = this.#f32;
+    f[w] = x;
+    f[w + 1] = y;
+    f[w + 2] = z;
+    this.#bytes[w * 4 + 12] = intensity;
+    this.#bytes[w * 4 + 13] = returnType;
+    this.#u16[w * 2 + 7] = channel;
+    f[w + 4] = azimuth;
+    f[w + 5] = elevation;
+    f[w + 6] = distance;
+    this.#u32[w + 7] = timeNs >>> 0;
+    this.size++;
+  }
+
+  /** Appends point i of `from` (raw copy). */
+  pushFrom(from: PointBuffer, i: number): void {
+    if ((this.size + 1) * POINT_STEP > this.#bytes.length) this.#grow();
+    this.#bytes.set(from.#bytes.subarray(i * POINT_STEP, (i + 1) * POINT_STEP), this.size * POINT_STEP);
+    this.size++;
+  }
+
+  pop(): void {
+    if (this.size > 0) this.size--;
+  }
+
+  clear(): void {
+    this.size = 0;
+  }
+
+  azimuth(i: number): number {
+    return this.#f32[i * 8 + 4]!;
+  }
+
+  timeNs(i: number): number {
+    return this.#u32[i * 8 + 7]!;
+  }
+
+  setTimeNs(i: number, ns: number): void {
+    this.#u32[i * 8 + 7] = ns >>> 0;
+  }
+
+  x(i: number): number {
+    return this.#f32[i * 8]!;
+  }
+
+  /** A copy of the points, POINT_STEP bytes each. */
+  bytes(): Uint8Array {
+    return this.#bytes.slice(0, this.size * POINT_STEP);
+  }
+}
+
+/** One decoded sweep. `stampNs` is the time the driver stamps it with (see each decoder). */
+export interface DecodedCloud {
+  stampNs: bigint;
+  frameId: string;
+  points: number;
+  /** POINT_STEP bytes per point, CLOUD_FIELDS layout. */
+  data: Uint8Array;
+}
+
+/** The cloud as a sensor_msgs/PointCloud2 message value (encode it with the codec). */
+export function pointCloud2(cloud: DecodedCloud): Record<string, unknown> {
+  const sec = cloud.stampNs / 1_000_000_000n;
+  return {
+    header: { stamp: { sec: Number(sec), nanosec: Number(cloud.stampNs - sec * 1_000_000_000n) }, frame_id: cloud.frameId },
+    height: 1,
+    width: cloud.points,
+    fields: CLOUD_FIELDS,
+    is_bigendian: false,
+    point_step: POINT_STEP,
+    row_step: cloud.points * POINT_STEP,
+    data: cloud.data,
+    is_dense: true,
+  };
+}
+
+/**
+ * Problems with the input, counted by kind; the first occurrence of each keeps its one-line
+ * description (the input and what was wrong), so a report can name it without flooding.
+ */
+export class PacketProblems {
+  readonly counts = new Map<string, number>();
+  readonly first = new Map<string, string>();
+
+  add(kind: string, line: string): void {
+    this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
+    if (!this.first.has(kind)) this.first.set(kind, line);
+  }
+
+  get total(): number {
+    let n = 0;
+    for (const v of this.counts.values()) n += v;
+    return n;
+  }
+
+  /** One line per kind: "<count>× <first description>". */
+  lines(): string[] {
+    return [...this.counts].map(([kind, n]) => `${n}× ${this.first.get(kind) ?? kind}`);
+  }
+}

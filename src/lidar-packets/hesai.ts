@@ -1,0 +1,503 @@
+/**
+ * Hesai Pandar40P, Pandar64 and PandarQT128 (C2X) raw packets into sweeps.
+ *
+ * Packet layouts and firing times from the Hesai user manuals (Pandar40P §3.1 and Appendix B
+ * "absolute time of point cloud data"; Pandar64 §3.1 and Appendix B; PandarQT128 §3.1.2 and
+ * Appendix C, firing loops 1/2), and, for everything the manuals leave to the driver, tier4/nebula's
+ * nebula_hesai_decoders (hesai_decoder.hpp, hesai_sensor.hpp, pandar_40/64/qt128.hpp,
+ * angle_corrector_calibration_based.hpp, nebula_core_decoders/scan_cutter.hpp at 606ac41):
+ * angle correction file (CSV: laser id, elevation °, azimuth offset °), float32 arithmetic in the
+ * same order and glibc sinf/cosf tables, so that x, y, z equal nebula's exactly; return groups of
+ * n_returns blocks, identical returns kept once (the last), returns closer than
+ * dual_return_distance_threshold to another of the group dropped (the last kept); per-channel
+ * scan cutting at cut_angle (each channel's point joins the sweep on its side of the cut, so a
+ * block straddling the cut is split), FoV cloud_min_angle..cloud_max_angle, min/max range.
+ *
+ * Stamp: header.stamp = the time of the earliest firing in the block group that started the sweep
+ * (packet time + the smallest firing offset, nebula's scan_timestamp_ns, kept in ns);
+ * time_stamp = ns after it.
+ */
+import { PacketProblems, PointBuffer, ReturnType, type DecodedCloud } from "./cloud.js";
+import { cosf, sinf } from "./libm-f32.js";
+import { LidarConfigError } from "./velodyne.js";
+
+const fr = Math.fround;
+const TWO_PI_F = fr(2 * fr(Math.PI));
+
+export interface HesaiCalibration {
+  /** Per channel, float32 degrees as the CSV gives them. */
+  elevationDeg: Float32Array;
+  azimuthOffsetDeg: Float32Array;
+}
+
+/** The angle correction CSV ("Laser id,Elevation,Azimuth"); lines that are not three numbers are skipped, as the driver does. */
+export function parseHesaiCalibration(text: string, source: string): HesaiCalibration {
+  const rows = new Map<number, [number, number]>();
+  for (const line of text.split(/\r?\n/)) {
+    const cols = line.split(",").filter((c) => c !== "");
+    if (cols.length !== 3) continue;
+    const id = Number.parseInt(cols[0]!, 10), el = Number(cols[1]), az = Number(cols[2]);
+    if (!Number.isInteger(id) || !Number.isFinite(el) || !Number.isFinite(az) || cols[0]!.trim() === "") continue;
+    if (id < 1) throw new LidarConfigError(`${source}: laser id ${id} (ids start at 1)`);
+    rows.set(id - 1, [fr(el), fr(az)]);
+  }
+  const n = rows.size;
+  if (n === 0) throw new LidarConfigError(`${source}: no 'laser id,elevation,azimuth' rows (not a Hesai angle correction CSV)`);
+  const elevationDeg = new Float32Array(n), azimuthOffsetDeg = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = rows.get(i);
+    if (r === undefined) throw new LidarConfigError(`${source}: laser id ${i + 1} is missing (ids must run 1..${n})`);
+    elevationDeg[i] = r[0];
+    azimuthOffsetDeg[i] = r[1];
+  }
+  return { elevationDeg, azimuthOffsetDeg };
+}
+
+/** What differs between Hesai models: packet layout, range limits, firing times. */
+interface HesaiModelSpec {
+  name: HesaiModel;
+  channels: number;
+  blocks: number;
+  /** Bytes nebula's packet struct takes (the packet may be longer: optional fields). */
+  packetBytes: number;
+  firstBlock: number;
+  blockBytes: number;
+  /** Offset of the azimuth in a block; units follow it. */
+  azimuthAt: number;
+  unitBytes: number;
+  /** Fixed distance unit (m) or the header byte holding it in mm. */
+  disUnit: number | { at: number };
+  /** Header bytes that must hold the model's laser and block counts (none for 40P, which has no header). */
+  laserNumAt?: number;
+  blockNumAt?: number;
+  returnModeAt: number;
+  timestampAt: number;
+  dateTimeAt: number;
+  yearOffset: number;
+  modeFlagAt?: number;
+  minRange: number;
+  maxRange: number;
+  /** Firing time of (block, channel) relative to the packet time (ns). */
+  firingOffsetNs(block: number, channel: number, nReturns: number, modeFlag: number): number;
+}
+
+export type HesaiModel = "Pandar40P" | "Pandar64" | "PandarQT128";
+
+const P40_FIRING = [
+  -42220, -28470, -16040, -3620, -45490, -31740, -47460, -54670, -20620, -33710, -40910, -8190, -20620, -27160, -50730, -8190, -14740, -36980, -45490, -52700,
+  -23890, -31740, -38950, -11470, -18650, -25190, -48760, -6230, -12770, -35010, -21920, -9500, -43520, -29770, -17350, -4920, -42220, -28470, -16040, -3620,
+];
+const P64_FIRING = [
+  -23180, -21876, -20572, -19268, -17964, -16660, -11444, -46796, -7532, -36956, -50732, -54668, -40892, -44828, -31052, -34988, -48764, -52700, -38924, -42860,
+  -29084, -33020, -46796, -25148, -36956, -50732, -27116, -40892, -44828, -31052, -34988, -48764, -25148, -38924, -42860, -29084, -33020, -52700, -6228, -54668,
+  -15356, -27116, -10140, -23180, -4924, -21876, -14052, -17964, -8836, -19268, -3620, -20572, -12748, -16660, -7532, -11444, -6228, -15356, -10140, -4924,
+  -3620, -14052, -8836, -12748,
+];
+// PandarQT128 manual Appendix C: firing time of each channel in loop 1 and loop 2 (ns).
+const QT_LOOP1 = [
+  ...new Array<number>(32).fill(0),
+  27656, 53000, 2312, 78344, 81512, 5480, 56168, 30824, 33992, 59336, 8648, 84680, 87848, 11816, 62504, 37160, 40328, 65672, 14984, 91016, 94184, 18152, 68840, 43496,
+  46664, 72008, 21320, 97352, 100520, 24488, 75176, 49832, 1456, 77488, 26800, 52144, 55312, 29968, 80656, 4624, 7792, 83824, 33136, 58480, 61648, 36304, 86992, 10960,
+  14128, 90160, 39472, 64816, 67984, 42640, 93328, 17296, 20464, 96496, 45808, 71152, 74320, 48976, 99664, 23632, 25944, 51288, 600, 76632, 79800, 3768, 54456, 29112,
+  32280, 57624, 6936, 82968, 86136, 10104, 60792, 35448, 38616, 63960, 13272, 89304, 92472, 16440, 67128, 41784, 44952, 70296, 19608, 95640, 98808, 22776, 73464, 48120,
+];
+const QT_LOOP2 = [
+  2312, 78344, 27656, 53000, 56168, 30824, 81512, 5480, 8648, 84680, 33992, 59336, 62504, 37160, 87848, 11816, 14984, 91016, 40328, 65672, 68840, 43496, 94184, 18152,
+  21320, 97352, 46664, 72008, 75176, 49832, 100520, 24488, ...new Array<number>(32).fill(0),
+  600, 76632, 25944, 51288, 54456, 29112, 79800, 3768, 6936, 82968, 32280, 57624, 60792, 35448, 86136, 10104, 13272, 89304, 38616, 63960, 67128, 41784, 92472, 16440,
+  19608, 95640, 44952, 70296, 73464, 48120, 98808, 22776, 26800, 52144, 1456, 77488, 80656, 4624, 55312, 29968, 33136, 58480, 7792, 83824, 86992, 10960, 61648, 36304,
+  39472, 64816, 14128, 90160, 93328, 17296, 67984, 42640, 45808, 71152, 20464, 96496, 99664, 23632, 74320, 48976,
+];
+
+export const HESAI_MODELS: Record<HesaiModel, HesaiModelSpec> = {
+  Pandar40P: {
+    name: "Pandar40P", channels: 40, blocks: 10, packetBytes: 1262, firstBlock: 0, blockBytes: 124, azimuthAt: 2, unitBytes: 3, disUnit: 0.004,
+    returnModeAt: 1254, timestampAt: 1250, dateTimeAt: 1256, yearOffset: 2000, minRange: fr(0.3), maxRange: 200,
+    firingOffsetNs: (block, channel, nReturns) => -28580 - 55560 * Math.trunc((10 - block - 1) / nReturns) + P40_FIRING[channel]!,
+  },
+  Pandar64: {
+    name: "Pandar64", channels: 64, blocks: 6, packetBytes: 1194, firstBlock: 8, blockBytes: 194, azimuthAt: 0, unitBytes: 3, disUnit: { at: 5 },
+    laserNumAt: 2, blockNumAt: 3, returnModeAt: 1186, timestampAt: 1182, dateTimeAt: 1188, yearOffset: 2000, minRange: fr(0.3), maxRange: 200,
+    firingOffsetNs: (block, channel, nReturns) => -42580 - 55560 * Math.trunc((6 - block - 1) / nReturns) + P64_FIRING[channel]!,
+  },
+  PandarQT128: {
+    name: "PandarQT128", channels: 128, blocks: 2, packetBytes: 1095, firstBlock: 12, blockBytes: 514, azimuthAt: 0, unitBytes: 4, disUnit: { at: 9 },
+    laserNumAt: 6, blockNumAt: 7, returnModeAt: 1073, timestampAt: 1082, dateTimeAt: 1076, yearOffset: 1900, modeFlagAt: 1066, minRange: fr(0.05), maxRange: 50,
+    firingOffsetNs: (block, channel, nReturns, modeFlag) =>
+      9000 + Math.trunc((111110 * (2 - block - 1)) / nReturns) + (nReturns === 1 ? (block % 2 === 0 ? QT_LOOP1 : QT_LOOP2) : modeFlag & 1 ? QT_LOOP1 : QT_LOOP2)[channel]!,
+  },
+};
+
+/** Returns per block group for each return-mode byte (hesai_packet.hpp). */
+const RETURNS: Record<number, number> = { 0x33: 1, 0x34: 1, 0x37: 1, 0x38: 1, 0x39: 2, 0x3a: 2, 0x3b: 2, 0x3c: 2, 0x3e: 2, 0x3d: 3 };
+const RETURN_MODE_NAMES: Record<string, number[]> = {
+  Dual: [0x39, 0x3a, 0x3b, 0x3c, 0x3e],
+  LastStrongest: [0x39],
+  Strongest: [0x37],
+  Last: [0x38],
+  First: [0x33],
+  DualFirstLast: [0x3b],
+  DualFirstStrongest: [0x3c],
+  DualFirstSecond: [0x3a],
+};
+
+export interface HesaiConfig {
+  model: HesaiModel;
+  /** Expected return mode (packets in another mode are counted): Dual, LastStrongest, Strongest, Last, First, … */
+  returnMode: string;
+  frameId: string;
+  calibration: HesaiCalibration;
+  /** Degrees; defaults as nebula's: cut 0, FoV 0..360, range 0.3..300 (clipped to the model's), threshold 0.1 m. */
+  cutAngle?: number;
+  cloudMinAngle?: number;
+  cloudMaxAngle?: number;
+  minRange?: number;
+  maxRange?: number;
+  dualReturnDistanceThreshold?: number;
+}
+
+function angleIsBetween(start: number, end: number, angle: number, startInclusive = true, endInclusive = true): boolean {
+  if (start === end && start === angle) return startInclusive || endInclusive;
+  if (start === end) return true;
+  if (!startInclusive && angle === start) return false;
+  if (!endInclusive && angle === end) return false;
+  if (end < start) return angle <= end || start <= angle;
+  return start <= angle && angle <= end;
+}
+/** nebula normalize_angle with float32 result. */
+function normalizeF(angle: number, max: number): number {
+  return fr(angle - Math.floor(angle / max) * max);
+}
+
+interface Frame {
+  points: PointBuffer;
+  stampNs: bigint;
+}
+
+export class HesaiDecoder {
+  readonly problems = new PacketProblems();
+  readonly spec: HesaiModelSpec;
+  readonly #frameId: string;
+  readonly #elevRad: Float32Array;
+  readonly #cosEl: Float32Array;
+  readonly #sinEl: Float32Array;
+  readonly #azOffRad: Float32Array;
+  readonly #blockAzRad = new Float32Array(36000);
+  /** Lazily filled [azimuth × channel] cos/sin of the spatial azimuth (NaN = not yet). */
+  readonly #azCos: Float32Array;
+  readonly #azSin: Float32Array;
+  readonly #minCorr: number;
+  readonly #maxCorr: number;
+  readonly #minRange: number;
+  readonly #maxRange: number;
+  readonly #threshold: number;
+  readonly #allowedModes: Set<number>;
+  readonly #returnMode: string;
+  // scan cutter (nebula ScanCutter with FsmCutInFov / FsmCutAtFovEnd)
+  readonly #cut: number;
+  readonly #fovStart: number;
+  readonly #fovEnd: number;
+  #initialized = false;
+  #currentBuffer = 0;
+  readonly #lastAz: Float32Array;
+  readonly #inFov: Uint8Array;
+  readonly #bufferOf: Uint8Array;
+  #bufferState = 0; // 0 or 1 = all in that buffer, 2 = different
+  #fovState = 0; // 0 = all out, 1 = all in, 2 = different
+  readonly #frames: [Frame, Frame] = [{ points: new PointBuffer(65536), stampNs: 0n }, { points: new PointBuffer(65536), stampNs: 0n }];
+  readonly #az: Float32Array;
+  #completed: DecodedCloud[] = [];
+  #lastPacketNs = -1n;
+
+  constructor(config: HesaiConfig) {
+    const spec = HESAI_MODELS[config.model];
+    if (spec === undefined) throw new LidarConfigError(`unknown Hesai model '${String(config.model)}' (supported: ${Object.keys(HESAI_MODELS).join(", ")})`);
+    this.spec = spec;
+    const n = spec.channels;
+    if (config.calibration.elevationDeg.length !== n) {
+      throw new LidarConfigError(`calibration has ${config.calibration.elevationDeg.length} lasers but a ${spec.name} has ${n} (calibration for another model?)`);
+    }
+    const modes = RETURN_MODE_NAMES[config.returnMode];
+    if (modes === undefined) throw new LidarConfigError(`unknown return mode '${config.returnMode}' (known: ${Object.keys(RETURN_MODE_NAMES).join(", ")})`);
+    this.#allowedModes = new Set(modes);
+    this.#returnMode = config.returnMode;
+    this.#frameId = config.frameId;
+    this.#minRange = config.minRange ?? 0.3;
+    this.#maxRange = config.maxRange ?? 300;
+    this.#threshold = config.dualReturnDistanceThreshold ?? 0.1;
+    const deg2radF = fr(Math.PI / 180.0);
+    this.#elevRad = new Float32Array(n);
+    this.#azOffRad = new Float32Array(n);
+    this.#cosEl = new Float32Array(n);
+    this.#sinEl = new Float32Array(n);
+    for (let c = 0; c < n; c++) {
+      this.#elevRad[c] = fr(config.calibration.elevationDeg[c]! * deg2radF);
+      this.#azOffRad[c] = fr(config.calibration.azimuthOffsetDeg[c]! * deg2radF);
+      this.#cosEl[c] = cosf(this.#elevRad[c]!);
+      this.#sinEl[c] = sinf(this.#elevRad[c]!);
+    }
+    for (let a = 0; a < 36000; a++) this.#blockAzRad[a] = (a / 100) * (Math.PI / 180.0);
+    this.#azCos = new Float32Array(36000 * n).fill(NaN);
+    this.#azSin = new Float32Array(36000 * n).fill(NaN);
+    let minI = 0, maxI = 0;
+    for (let c = 1; c < n; c++) {
+      if (this.#azOffRad[c]! < this.#azOffRad[minI]!) minI = c;
+      if (this.#azOffRad[c]! > this.#azOffRad[maxI]!) maxI = c;
+    }
+    this.#minCorr = minI;
+    this.#maxCorr = maxI;
+    const rad = (deg: number): number => fr(deg * (Math.PI / 180.0));
+    this.#cut = normalizeF(rad(config.cutAngle ?? 0), TWO_PI_F);
+    this.#fovStart = normalizeF(rad(config.cloudMinAngle ?? 0), TWO_PI_F);
+    this.#fovEnd = normalizeF(rad(config.cloudMaxAngle ?? 360), TWO_PI_F);
+    const has360 = this.#fovStart === this.#fovEnd;
+    if (!has360 && !angleIsBetween(this.#fovStart, this.#fovEnd, this.#cut)) throw new LidarConfigError(`cut_angle ${config.cutAngle ?? 0}° is outside the FoV ${config.cloudMinAngle ?? 0}°..${config.cloudMaxAngle ?? 360}°`);
+    if (!has360 && this.#cut === this.#fovStart) throw new LidarConfigError(`cut_angle ${config.cutAngle ?? 0}° cannot be the FoV start`);
+    this.#lastAz = new Float32Array(n);
+    this.#inFov = new Uint8Array(n);
+    this.#bufferOf = new Uint8Array(n);
+    this.#az = new Float32Array(n);
+  }
+
+  #trig(azimuth: number, channel: number): number {
+    const i = azimuth * this.spec.channels + channel;
+    if (Number.isNaN(this.#azCos[i]!)) {
+      const spatial = fr(this.#blockAzRad[azimuth]! + this.#azOffRad[channel]!);
+      this.#azCos[i] = cosf(spatial);
+      this.#azSin[i] = sinf(spatial);
+    }
+    return i;
+  }
+
+  /** Decodes one packet (`size` bytes valid); returns the sweeps it completes (usually none or one). */
+  decode(p: Uint8Array): DecodedCloud[] {
+    const spec = this.spec;
+    if (p.length < spec.packetBytes) {
+      this.problems.add("truncated", `${spec.name} packet of ${p.length} bytes (at least ${spec.packetBytes} expected): skipped`);
+      return [];
+    }
+    if (spec.laserNumAt !== undefined && (p[spec.laserNumAt] !== spec.channels || p[spec.blockNumAt!] !== spec.blocks)) {
+      this.problems.add("model", `packet header says ${p[spec.laserNumAt]} lasers × ${p[spec.blockNumAt!]} blocks, a ${spec.name} sends ${spec.channels} × ${spec.blocks} (packets of another model?): skipped`);
+      return [];
+    }
+    if (spec.firstBlock === 0 && (p[0] !== 0xff || p[1] !== 0xee)) {
+      this.problems.add("model", `${spec.name} packet does not start with a 0xFFEE block (packets of another model?): skipped`);
+      return [];
+    }
+    const mode = p[spec.returnModeAt]!;
+    const nReturns = RETURNS[mode];
+    if (nReturns === undefined) {
+      this.problems.add("return-mode", `${spec.name} packet with unknown return mode 0x${mode.toString(16)}: skipped`);
+      return [];
+    }
+    if (!this.#allowedModes.has(mode)) {
+      this.problems.add("return-mode-mismatch", `${spec.name} packet in return mode 0x${mode.toString(16)}, configured ${this.#returnMode}: decoded as the packet says`);
+    }
+    const view = new DataView(p.buffer, p.byteOffset, p.byteLength);
+    for (let b = 0; b < spec.blocks; b++) {
+      const az = view.getUint16(spec.firstBlock + b * spec.blockBytes + spec.azimuthAt, true);
+      if (az >= 36000) {
+        this.problems.add("azimuth", `${spec.name} packet block ${b} has azimuth ${az / 100}° (beyond 360°): packet skipped`);
+        return [];
+      }
+    }
+    const dt = spec.dateTimeAt;
+    const seconds = Date.UTC(p[dt]! + spec.yearOffset, p[dt + 1]! - 1, p[dt + 2]!, p[dt + 3]!, p[dt + 4]!, p[dt + 5]!) / 1000;
+    const packetNs = BigInt(seconds) * 1_000_000_000n + BigInt(view.getUint32(spec.timestampAt, true)) * 1000n;
+    if (packetNs < this.#lastPacketNs) {
+      this.problems.add("out-of-order", `${spec.name} packet time ${packetNs} ns is before the previous packet's ${this.#lastPacketNs} ns (out of order): decoded where it arrived`);
+    }
+    this.#lastPacketNs = packetNs;
+    const disUnit = typeof spec.disUnit === "number" ? spec.disUnit : p[spec.disUnit.at]! / 1000;
+    const modeFlag = spec.modeFlagAt !== undefined ? p[spec.modeFlagAt]! : 0;
+    this.#completed = [];
+    for (let block = 0; block < spec.blocks; block += nReturns) {
+      const blockAz = view.getUint16(spec.firstBlock + block * spec.blockBytes + spec.azimuthAt, true);
+      const base = this.#blockAzRad[blockAz]!;
+      for (let c = 0; c < spec.channels; c++) this.#az[c] = normalizeF(fr(base + this.#azOffRad[c]!), TWO_PI_F);
+      this.#step(packetNs, block, nReturns, modeFlag);
+      if (this.#fovState !== 0) this.#convert(p, view, block, nReturns, blockAz, packetNs, disUnit, modeFlag);
+    }
+    return this.#completed;
+  }
+
+  #earliestOffset(start: number, nReturns: number, modeFlag: number): number {
+    let min = 0x7fffffff;
+    for (let b = start; b < start + nReturns; b++) for (let c = 0; c < this.spec.channels; c++) min = Math.min(min, this.spec.firingOffsetNs(b, c, nReturns, modeFlag));
+    return min;
+  }
+
+  #setTimestamp(buffer: number, packetNs: bigint, block: number, nReturns: number, modeFlag: number): void {
+    this.#frames[buffer]!.stampNs = packetNs + BigInt(this.#earliestOffset(block, nReturns, modeFlag));
+  }
+
+  #emit(buffer: number): void {
+    const f = this.#frames[buffer]!;
+    this.#completed.push({ stampNs: f.stampNs, frameId: this.#frameId, points: f.points.size, data: f.points.bytes() });
+    f.points.clear();
+  }
+
+  #insideFov(a: number): boolean {
+    return this.#fovStart === this.#fovEnd || angleIsBetween(this.#fovStart, this.#fovEnd, a);
+  }
+
+  #afterCut(a: number): boolean {
+    return angleIsBetween(this.#cut, normalizeF(this.#cut + TWO_PI_F / 2, TWO_PI_F), a, false, true);
+  }
+
+  #step(packetNs: bigint, block: number, nReturns: number, modeFlag: number): void {
+    const az = this.#az, n = this.spec.channels;
+    const setTs = (b: number): void => this.#setTimestamp(b, packetNs, block, nReturns, modeFlag);
+    const minAz = az[this.#minCorr]!, maxAz = az[this.#maxCorr]!;
+    if (!this.#initialized) {
+      this.#initialized = true;
+      this.#currentBuffer = 0;
+      this.#lastAz.set(az);
+      for (let c = 0; c < n; c++) this.#inFov[c] = this.#insideFov(az[c]!) ? 1 : 0;
+      const regionStart = normalizeF(this.#cut - TWO_PI_F / 4, TWO_PI_F), regionEnd = normalizeF(this.#cut + TWO_PI_F / 4, TWO_PI_F);
+      let intersectsCut = false;
+      if (angleIsBetween(regionStart, regionEnd, minAz) && angleIsBetween(regionStart, regionEnd, maxAz)) {
+        const beyond = (this.#afterCut(minAz) ? 1 : 0) + (this.#afterCut(maxAz) ? 1 : 0);
+        intersectsCut = beyond === 1;
+      }
+      if (!intersectsCut) {
+        this.#bufferOf.fill(0);
+        if (this.#insideFov(minAz) || this.#insideFov(maxAz)) setTs(0);
+      } else {
+        let fov0 = false, fov1 = false;
+        for (let c = 0; c < n; c++) {
+          this.#bufferOf[c] = this.#afterCut(az[c]!) ? 1 : 0;
+          if (this.#inFov[c]) {
+            if (this.#bufferOf[c] === 0) fov0 = true;
+            else fov1 = true;
+          }
+        }
+        if (fov0) setTs(0);
+        if (fov1) setTs(1);
+      }
+      const b0 = this.#bufferOf[0]!;
+      this.#bufferState = this.#bufferOf.every((b) => b === b0) ? b0 : 2;
+      const f0 = this.#inFov[0]!;
+      this.#fovState = this.#inFov.every((f) => f === f0) ? f0 : 2;
+      return;
+    }
+    const has360 = this.#fovStart === this.#fovEnd;
+    const cutsAtFovEnd = this.#cut === this.#fovEnd && !has360;
+    const bufferBefore = this.#bufferState, fovBefore = this.#fovState;
+    for (let c = 0; c < n; c++) {
+      const a = az[c]!;
+      this.#inFov[c] = this.#insideFov(a) ? 1 : 0;
+      // Crossed the cut: last <= cut < current (the cut itself belongs to the previous sweep).
+      if (angleIsBetween(this.#lastAz[c]!, a, this.#cut, true, false)) this.#bufferOf[c] = (this.#bufferOf[c]! + 1) % 2;
+      this.#lastAz[c] = a;
+    }
+    const bMin = this.#bufferOf[this.#minCorr]!, bMax = this.#bufferOf[this.#maxCorr]!;
+    this.#bufferState = bMin === bMax ? bMin : 2;
+    const fMin = this.#inFov[this.#minCorr]!, fMax = this.#inFov[this.#maxCorr]!;
+    this.#fovState = fMin === fMax ? fMin : 2;
+    const actions = cutsAtFovEnd
+      ? fsmCutAtFovEnd(stateAtFovEnd(bufferBefore, fovBefore, this.#currentBuffer), stateAtFovEnd(this.#bufferState, this.#fovState, this.#currentBuffer))
+      : fsmCutInFov(stateInFov(bufferBefore, this.#currentBuffer), stateInFov(this.#bufferState, this.#currentBuffer));
+    if (actions === "invalid") {
+      this.problems.add("cut", `${this.spec.name}: the sweep cut went backwards (packets out of order or azimuth jumping): cut state reset`);
+      this.#initialized = false;
+      return;
+    }
+    if (actions.ts !== undefined) setTs(actions.ts);
+    if (actions.emit !== undefined) {
+      this.#emit(actions.emit);
+      this.#currentBuffer = (this.#currentBuffer + 1) % 2;
+    }
+  }
+
+  #convert(p: Uint8Array, view: DataView, start: number, nReturns: number, blockAz: number, packetNs: bigint, disUnit: number, modeFlag: number): void {
+    const spec = this.spec;
+    const minR = this.#minRange, maxR = this.#maxRange, thr = this.#threshold;
+    const units = spec.firstBlock + start * spec.blockBytes + spec.azimuthAt + 2;
+    const dist = new Array<number>(nReturns), raw = new Array<number>(nReturns), refl = new Array<number>(nReturns);
+    const mode = p[spec.returnModeAt]!;
+    for (let c = 0; c < spec.channels; c++) {
+      for (let r = 0; r < nReturns; r++) {
+        const o = units + r * spec.blockBytes + c * spec.unitBytes;
+        raw[r] = view.getUint16(o, true);
+        refl[r] = p[o + 2]!;
+        dist[r] = fr(raw[r]! * disUnit);
+      }
+      for (let r = 0; r < nReturns; r++) {
+        const distance = dist[r]!;
+        if (raw[r] === 0) continue;
+        if (distance < spec.minRange || spec.maxRange < distance || distance < minR || maxR < distance) continue;
+        let identical = false;
+        for (let q = 0; q < nReturns; q++) if (q !== r && raw[q] === raw[r] && refl[q] === refl[r]) identical = true;
+        if (identical && r !== nReturns - 1) continue;
+        if (r !== nReturns - 1) {
+          let close = false;
+          for (let q = 0; q < nReturns; q++) if (q !== r && Math.abs(fr(dist[q]! - distance)) < thr) close = true;
+          if (close) continue;
+        }
+        if (!this.#inFov[c]) continue;
+        const t = this.#trig(blockAz, c);
+        const frame = this.#frames[this.#bufferOf[c]!]!;
+        const xy = fr(distance * this.#cosEl[c]!);
+        const x = fr(xy * this.#azSin[t]!);
+        const y = fr(xy * this.#azCos[t]!);
+        const z = fr(distance * this.#sinEl[c]!);
+        const azimuth = normalizeF(fr(this.#blockAzRad[blockAz]! + this.#azOffRad[c]!), TWO_PI_F);
+        const timeNs = (Number(packetNs - frame.stampNs) + spec.firingOffsetNs(start + r, c, nReturns, modeFlag)) >>> 0;
+        frame.points.push(x, y, z, refl[r]!, identical ? ReturnType.IDENTICAL : returnType(mode, r, refl), c, azimuth, this.#elevRad[c]!, distance, timeNs);
+      }
+    }
+  }
+}
+
+function returnType(mode: number, r: number, refl: number[]): number {
+  const strongest = refl.every((v, i) => i === r || refl[r]! >= v);
+  switch (mode) {
+    case 0x33: return ReturnType.FIRST;
+    case 0x34: return ReturnType.SECOND;
+    case 0x37: return ReturnType.STRONGEST;
+    case 0x38: return ReturnType.LAST;
+    case 0x39: return strongest ? (r === 0 ? ReturnType.LAST_STRONGEST : ReturnType.STRONGEST) : r === 0 ? ReturnType.LAST : ReturnType.SECONDSTRONGEST;
+    case 0x3a: return r === 0 ? ReturnType.FIRST : ReturnType.SECOND;
+    case 0x3b: return r === 0 ? ReturnType.FIRST : ReturnType.LAST;
+    case 0x3c: return strongest ? (r === 0 ? ReturnType.FIRST_STRONGEST : ReturnType.STRONGEST) : r === 0 ? ReturnType.FIRST : ReturnType.SECONDSTRONGEST;
+    case 0x3e: return r === 0 ? ReturnType.STRONGEST : ReturnType.SECONDSTRONGEST;
+    case 0x3d: return r === 0 ? ReturnType.FIRST : r === 1 ? ReturnType.LAST : ReturnType.STRONGEST;
+    default: return ReturnType.UNKNOWN;
+  }
+}
+
+// ---- scan-cut state machines (nebula scan_cutter/fsm_cut_in_fov.hpp, fsm_cut_at_fov_end.hpp) ----
+type Actions = { ts?: number; emit?: number } | "invalid";
+
+/** In-FoV cut: F0 = 0, C0_1 = 1, F1 = 2, C1_0 = 3. */
+function stateInFov(buffer: number, current: number): number {
+  if (buffer !== 2) return buffer === 0 ? 0 : 2;
+  return current === 0 ? 1 : 3;
+}
+function fsmCutInFov(before: number, after: number): Actions {
+  if (before === after) return {};
+  switch (before) {
+    case 0: return after === 1 ? { ts: 1 } : after === 2 ? { ts: 1, emit: 0 } : {};
+    case 1: return after === 2 ? { emit: 0 } : after === 3 ? "invalid" : {};
+    case 2: return after === 3 ? { ts: 0 } : after === 0 ? { ts: 0, emit: 1 } : {};
+    default: return after === 0 ? { emit: 1 } : after === 1 ? "invalid" : {};
+  }
+}
+/** Cut at the FoV end: O0 = 0, F0 = 1, C0_1 = 2, O1 = 3, F1 = 4, C1_0 = 5. */
+function stateAtFovEnd(buffer: number, fov: number, current: number): number {
+  if (buffer === 2) return current === 0 ? 2 : 5;
+  const any = fov !== 0;
+  return buffer === 0 ? (any ? 1 : 0) : any ? 4 : 3;
+}
+function fsmCutAtFovEnd(before: number, after: number): Actions {
+  if (before === after) return {};
+  switch (before) {
+    case 0: return after === 1 || after === 2 ? { ts: 0 } : after === 3 ? { ts: 1, emit: 0 } : {};
+    case 1: return after === 3 ? { emit: 0 } : after === 4 ? { ts: 1, emit: 0 } : {};
+    case 2: return after === 3 ? { emit: 0 } : after === 4 ? { ts: 1, emit: 0 } : after === 5 ? "invalid" : {};
+    case 3: return after === 4 || after === 5 ? { ts: 1 } : after === 0 ? { ts: 0, emit: 1 } : {};
+    case 4: return after === 0 ? { emit: 1 } : after === 1 ? { ts: 0, emit: 1 } : {};
+    default: return after === 0 ? { emit: 1 } : after === 1 ? { ts: 0, emit: 1 } : after === 2 ? "invalid" : {};
+  }
+}
