@@ -34,6 +34,10 @@ import { register as registerNode } from "./commands/node.js";
 registerNode(program);
 import { register as registerParams } from "./commands/params.js";
 registerParams(program);
+import { register as registerWorker } from "./commands/worker.js";
+registerWorker(program);
+import { register as registerQueue } from "./commands/queue.js";
+registerQueue(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -4,8 +4,10 @@ import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
-import { runBatch, summaryTable } from "../../convert/batch.js";
+import { runBatch, summaryTable, type BatchSummary } from "../../convert/batch.js";
 import type { ConverterModule } from "../../convert/converter.js";
+import { DEFAULT_QUEUE_NAME, QueueUrlError, redisOptions } from "../../convert/queue/connection.js";
+import { runQueuedBatch } from "../../convert/queue/producer.js";
 import { cliNumber, EXIT, outputFolderProblem, parseOptions, UsageError } from "../failure.js";
 
 /** The per-drive converter the CLI runs: the live node's pipeline, replayed over each recording. */
@@ -27,6 +29,8 @@ const CliOptions = z.object({
     .string()
     .regex(/^.+#[A-Za-z_$][\w$]*$/, "expected <module>#<export>")
     .optional(),
+  queue: z.string().min(1).optional(),
+  queueName: z.string().regex(/^[^:]+$/, "a queue name without ':'"),
 });
 
 /** Output-folder problems found before anything is written (each a `-o …` line). */
@@ -62,6 +66,8 @@ export function register(program: Command): void {
       "one pass: every message keeps the time the node's online clock models would have given it on arrival (default: two passes, the clocks fitted over the whole drive first); with --force to redo converted drives",
       false,
     )
+    .option("--queue <url>", "convert on a fleet: enqueue one job per drive on this Redis (redis://host:port) for `syncbag worker`s and follow them")
+    .option("--queue-name <name>", "BullMQ queue name (with --queue)", DEFAULT_QUEUE_NAME)
     .option("--converter <module#export>", "advanced: a module (path or file URL) exporting a DriveConverter, e.g. ./my-converter.js#convert")
     .addHelpText(
       "after",
@@ -77,6 +83,14 @@ export function register(program: Command): void {
         problems = [...error.problems];
       }
       if (typeof raw.out === "string" && raw.out !== "") problems.push(...outputProblems(raw.out, inputs));
+      if (typeof raw.queue === "string") {
+        try {
+          redisOptions(raw.queue);
+        } catch (error) {
+          if (!(error instanceof QueueUrlError)) throw error;
+          problems.push(`--queue: ${error.message}`);
+        }
+      }
       if (problems.length > 0 || o === undefined) throw new UsageError("convert", problems);
       const converter =
         o.converter !== undefined
@@ -84,7 +98,14 @@ export function register(program: Command): void {
           : o.onlineTimes
             ? { ...CLI_CONVERTER, exportName: "pipelineConverterOnline" }
             : CLI_CONVERTER;
-      const summary = await runBatch({ inputs, outDir: o.out, jobs: o.jobs, msgPaths: o.msgPath, dryRun: o.dryRun, force: o.force, salvage: o.salvage, converter });
+      let summary: BatchSummary;
+      if (o.queue !== undefined) {
+        // Workers resolve the pipeline in their own installation; an explicit module must exist on each.
+        const jobConverter = o.converter !== undefined ? converter : o.onlineTimes ? "pipeline-online" : "pipeline";
+        summary = await runQueuedBatch({ inputs, outDir: o.out, url: o.queue, queueName: o.queueName, msgPaths: o.msgPath, dryRun: o.dryRun, force: o.force, salvage: o.salvage, converter: jobConverter }).catch((error: unknown) => {
+          throw new Error(`--queue ${o!.queue}: ${error instanceof Error ? error.message : String(error)}`);
+        });
+      } else summary = await runBatch({ inputs, outDir: o.out, jobs: o.jobs, msgPaths: o.msgPath, dryRun: o.dryRun, force: o.force, salvage: o.salvage, converter });
       if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
       else process.stdout.write("\n" + summaryTable(summary) + (summary.htmlPath ? `report: ${summary.htmlPath}\n` : ""));
       process.exitCode = summary.exitCode;
