@@ -33,7 +33,7 @@ import { defaultSchemaProvider } from "../record/schemas.js";
 import { FileSink } from "../record/sink.js";
 import type { DriveConverter, DriveConvertOptions, DriveOutput, ProgressFn } from "./converter.js";
 import { hindsightPass } from "./hindsight-pass.js";
-import { rateAndDrops } from "./copy-converter.js";
+import { ErrorSummary, TopicTimes } from "./bounded-stats.js";
 import type { RecordingSource, SourceMessage, SourceTopic } from "./readers/source.js";
 import type { DriveReportInput, SyncErrorReport } from "./report.js";
 
@@ -105,20 +105,6 @@ function derivedTopics(config: AlignmentConfig): (topic: string) => boolean {
   return (topic) => topic === "/diagnostics" || topic.startsWith(base);
 }
 
-function thin(series: [number, number][], max = 300): [number, number][] {
-  if (series.length <= max) return series;
-  const step = series.length / max;
-  const out: [number, number][] = [];
-  for (let i = 0; i < max; i++) out.push(series[Math.floor(i * step)]!);
-  return out;
-}
-
-function stats(series: [number, number][]): SyncErrorReport {
-  const sorted = series.map(([, e]) => e).sort((a, b) => a - b);
-  const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
-  return { p50: q(0.5), p99: q(0.99), max: sorted[sorted.length - 1] ?? 0, series: thin(series) };
-}
-
 export const pipelineConverter: DriveConverter = (source, output, options, progress) => convertDrive(source, output, options, progress, true);
 
 /** The single-pass converter: every message keeps the time the online clock models gave it on arrival. */
@@ -180,7 +166,8 @@ async function convertDrive(source: RecordingSource, output: DriveOutput, option
   let pipeline: Pipeline | null = null;
   let alignment: AlignmentStage | null = null;
   const held: SourceMessage[] = [];
-  const times = new Map<string, bigint[]>();
+  // Report figures in bounded memory (a drive's length must not grow the converter).
+  const times = new Map<string, TopicTimes>();
   const truthCapture = new Map<string, Map<bigint, bigint>>();
   if (truth !== null) {
     for (const [topic, m] of Object.entries(truth.messages)) {
@@ -189,8 +176,8 @@ async function convertDrive(source: RecordingSource, output: DriveOutput, option
       truthCapture.set(topic, byStamp);
     }
   }
-  const errorSeries = new Map<string, [number, number][]>();
-  const residualSeries = new Map<string, [number, number][]>();
+  const errorSeries = new Map<string, ErrorSummary>();
+  const residualSeries = new Map<string, ErrorSummary>();
   let startNs: bigint | null = null;
   let lastNs = 0n;
   let count = 0;
@@ -201,9 +188,9 @@ async function convertDrive(source: RecordingSource, output: DriveOutput, option
     const t = Number(frame.referenceNs - (startNs ?? frame.referenceNs)) / 1e9;
     for (const sample of frame.samples) {
       if ((sample.flags & SampleFlag.MISSING) !== 0) continue;
-      let list = residualSeries.get(sample.sensor);
-      if (list === undefined) residualSeries.set(sample.sensor, (list = []));
-      list.push([t, Math.abs(sample.residualS)]);
+      let summary = residualSeries.get(sample.sensor);
+      if (summary === undefined) residualSeries.set(sample.sensor, (summary = new ErrorSummary()));
+      summary.add(t, sample.residualS);
     }
   };
 
@@ -234,9 +221,9 @@ async function convertDrive(source: RecordingSource, output: DriveOutput, option
     count++;
     startNs ??= m.logTime;
     lastNs = m.logTime;
-    let list = times.get(m.topic);
-    if (list === undefined) times.set(m.topic, (list = []));
-    list.push(m.logTime);
+    let topicTimes = times.get(m.topic);
+    if (topicTimes === undefined) times.set(m.topic, (topicTimes = new TopicTimes()));
+    topicTimes.add(m.logTime);
     if (m.encoding !== "cdr") {
       const carried: OutboundMessage = { topic: m.topic, schemaName: m.schema.name !== "" ? m.schema.name : m.type, encoding: "ros1", data: m.data, logTime: m.logTime, publishTime: m.publishTime ?? m.logTime };
       recorder.write(carried);
@@ -253,8 +240,8 @@ async function convertDrive(source: RecordingSource, output: DriveOutput, option
     const capture = byStamp.get(last.stampNs);
     if (capture === undefined) return;
     let series = errorSeries.get(name);
-    if (series === undefined) errorSeries.set(name, (series = []));
-    series.push([Number(capture - (startNs ?? capture)) / 1e9, Math.abs(Number(last.correctedNs - capture)) / 1e9]);
+    if (series === undefined) errorSeries.set(name, (series = new ErrorSummary()));
+    series.add(Number(capture - (startNs ?? capture)) / 1e9, Number(last.correctedNs - capture) / 1e9);
   };
 
   for await (const m of source.messages()) {
@@ -293,11 +280,12 @@ async function convertDrive(source: RecordingSource, output: DriveOutput, option
   const health = stage?.health() ?? [];
   const sensors = source.topics.map((t) => {
     const h = health.find((x) => x.topic === t.topic);
-    const fromTimes = rateAndDrops(times.get(t.topic) ?? []);
-    return { name: h?.sensor ?? t.topic, topic: t.topic, type: t.type, count: (times.get(t.topic) ?? []).length, rateHz: fromTimes.rateHz, drops: h?.drops ?? fromTimes.drops };
+    const topicTimes = times.get(t.topic) ?? new TopicTimes();
+    const fromTimes = topicTimes.result();
+    return { name: h?.sensor ?? t.topic, topic: t.topic, type: t.type, count: topicTimes.count, rateHz: fromTimes.rateHz, drops: h?.drops ?? fromTimes.drops };
   });
   const syncError: Record<string, SyncErrorReport> = {};
-  for (const [name, series] of truth !== null ? errorSeries : residualSeries) syncError[name] = stats(series);
+  for (const [name, series] of truth !== null ? errorSeries : residualSeries) syncError[name] = series.report();
   if (truth === null && residualSeries.size > 0) warnings.push("no truth file beside the recording: sync error is the residual of each sample to its frame's reference time");
   const start = startNs ?? source.metadata.startTime ?? 0n;
   return {
