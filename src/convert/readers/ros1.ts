@@ -14,6 +14,7 @@ import { MessageReader as Ros1Reader } from "@foxglove/rosmsg-serialization";
 import type { MessageCatalogue } from "../../messages/catalogue.js";
 import { MessageCodec } from "../../messages/codec.js";
 import { ros1DecompressHandlers } from "./decompress.js";
+import { MinHeap } from "./heap.js";
 import { canDecode, catalogueWith, ros2MsgSchemaText, ros2SchemaName } from "./definitions.js";
 import { errorText, openRecordingFile, RecordingError, type OpenRecordingOptions, type RecordingMetadata, type RecordingSource, type SourceMessage, type SourceTopic } from "./source.js";
 
@@ -105,6 +106,8 @@ class FileLike {
   }
 }
 
+type Ros1Decompress = Awaited<ReturnType<typeof ros1DecompressHandlers>>;
+
 interface TopicPlan {
   topic: SourceTopic;
   /** Set when converted: ROS 1 reader and target type. */
@@ -121,6 +124,7 @@ export class Ros1BagSource implements RecordingSource {
   readonly #plans = new Map<string, TopicPlan>();
   readonly #codec: MessageCodec;
   readonly #salvage: boolean;
+  readonly #decompress: Ros1Decompress;
 
   private constructor(
     readonly path: string,
@@ -129,7 +133,9 @@ export class Ros1BagSource implements RecordingSource {
     handle: FileHandle,
     bytes: number,
     salvage: boolean,
+    decompress: Ros1Decompress,
   ) {
+    this.#decompress = decompress;
     this.#bag = bag;
     this.#handle = handle;
     this.#salvage = salvage;
@@ -197,7 +203,8 @@ export class Ros1BagSource implements RecordingSource {
       const head = new Uint8Array(ROS1_MAGIC.length);
       await handle.read(head, 0, head.byteLength, 0);
       if (new TextDecoder().decode(head) !== ROS1_MAGIC) throw new RecordingError("corrupt", path, "not a ROS 1 bag v2.0 (bad magic)");
-      const bag = new Bag(new FileLike(handle, bytes), { decompress: await ros1DecompressHandlers(), parse: false });
+      const decompress = await ros1DecompressHandlers();
+      const bag = new Bag(new FileLike(handle, bytes), { decompress, parse: false });
       try {
         await bag.open();
       } catch (error) {
@@ -208,7 +215,7 @@ export class Ros1BagSource implements RecordingSource {
         );
       }
       if (bag.header !== undefined && bag.header.indexPosition === 0) throw new RecordingError("truncated", path, "bag has no index (recording was interrupted): run `rosbag reindex`");
-      return new Ros1BagSource(path, catalogueWith(options.msgPaths), bag, handle, bytes, options.salvage ?? false);
+      return new Ros1BagSource(path, catalogueWith(options.msgPaths), bag, handle, bytes, options.salvage ?? false, decompress);
     } catch (error) {
       await handle.close().catch(() => undefined);
       throw error;
@@ -219,9 +226,51 @@ export class Ros1BagSource implements RecordingSource {
     return this.#warnings;
   }
 
+  /**
+   * The bag's messages in log-time order, read chunk by chunk through its chunk records (not
+   * @foxglove/rosbag's iterator): messages sharing a log time keep their order in the file (the
+   * merge is stable: chunk order, then each connection's index order), and a damaged chunk is
+   * named by its byte offset; with salvage it is skipped and every intact chunk, also those
+   * after it, is kept.
+   */
+  async *#events(): AsyncGenerator<{ topic: string; timestamp: { sec: number; nsec: number }; data: Uint8Array }> {
+    const ns = (t: { sec: number; nsec: number }): bigint => BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
+    const chunks = [...this.#bag.chunkInfos].sort((a, b) => {
+      const d = ns(a.startTime) - ns(b.startTime);
+      return d < 0n ? -1 : d > 0n ? 1 : a.chunkPosition - b.chunkPosition;
+    });
+    const heap = new MinHeap<{ topic: string; timestamp: { sec: number; nsec: number }; data: Uint8Array }>();
+    const damaged: string[] = [];
+    let kept = 0;
+    const load = async (chunk: (typeof chunks)[number]): Promise<void> => {
+      let messages;
+      try {
+        messages = await this.#bag.reader.readChunkMessages(chunk, chunk.connections.map((c) => c.conn), chunk.startTime, chunk.endTime, this.#decompress);
+      } catch (error) {
+        const problem = new RecordingError("corrupt", this.path, `chunk at byte ${chunk.chunkPosition} (${chunk.count} messages): ${errorText(error)}`);
+        if (!this.#salvage) throw problem;
+        damaged.push(problem.reason);
+        return;
+      }
+      kept++;
+      for (const m of messages) {
+        const connection = this.#bag.connections.get(m.conn);
+        if (connection === undefined || m.data === undefined) throw new RecordingError("corrupt", this.path, `chunk at byte ${chunk.chunkPosition}: message on undeclared connection ${m.conn}`);
+        heap.push(ns(m.time), { topic: connection.topic, timestamp: m.time, data: m.data });
+      }
+    };
+    let next = 0;
+    while (next < chunks.length || heap.size > 0) {
+      while (next < chunks.length && (heap.size === 0 || ns(chunks[next]!.startTime) <= heap.peekKey()!)) await load(chunks[next++]!);
+      const m = heap.pop();
+      if (m !== undefined) yield m;
+    }
+    if (damaged.length > 0) this.#warnings.push(`salvaged: ${damaged.length} of ${chunks.length} chunks damaged and skipped (${damaged.join("; ")}); the ${kept} intact chunks are kept, also those after the damage`);
+  }
+
   async *messages(): AsyncIterable<SourceMessage> {
     try {
-      for await (const event of this.#bag.messageIterator()) {
+      for await (const event of this.#events()) {
         const plan = this.#plans.get(event.topic);
         if (plan === undefined) throw new RecordingError("corrupt", this.path, `message on undeclared topic ${event.topic}`);
         const logTime = BigInt(event.timestamp.sec) * 1_000_000_000n + BigInt(event.timestamp.nsec);
