@@ -141,6 +141,19 @@ describe(`ROS 2: parameters, services and status of a running syncbag node${unav
     assert.equal(imuRecorded, published["/sensing/imu/imu_raw"], `while paused (${pausedPeer.published["/sensing/imu/imu_raw"]} more sent) nothing is recorded`);
   });
 
+  it("a bad value given through ROS (-p) refuses the start with one line naming the key and value, and the node exits", async () => {
+    const dir = work();
+    const { code, output } = await run(
+      "ros2 run",
+      "ros2",
+      ["run", "syncbag", "syncbag_node", "--ros-args", "--params-file", writeParamsFile(dir), "-p", "record.compression:=bogus", "-p", `output_dir:=${join(dir, "out")}`],
+      { env: NODE_ENV, timeoutMs: 60_000 },
+    );
+    assert.notEqual(code, 0);
+    assert.match(output, /^syncbag node: record\.compression: Invalid option: expected one of "zstd"\|"lz4"\|"none" \(got "bogus"\)$/m);
+    assert.doesNotMatch(output, /\n\s+at /, "no stack trace");
+  });
+
   it("use_sim_time:=true follows /clock: log times are the publisher's simulated time", async () => {
     const dir = work();
     const out = join(dir, "out");
