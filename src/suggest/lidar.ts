@@ -260,6 +260,7 @@ export class LidarProposer {
   #obsCell = new Int32Array(0);
   // Per node (a vertical run of one cell): returns, sums for centroid and covariance, heights, time.
   #nN = new Int32Array(0);
+  #acc = new Float64Array(0);
   #nSx = new Float64Array(0);
   #nSy = new Float64Array(0);
   #nSz = new Float64Array(0);
@@ -501,33 +502,56 @@ export class LidarProposer {
       runStarts[cell] = starts;
     }
     this.#ensureNodes(nodes);
-    const nN = this.#nN, nSx = this.#nSx, nSy = this.#nSy, nSz = this.#nSz, nSxx = this.#nSxx, nSxy = this.#nSxy, nSyy = this.#nSyy, nSxz = this.#nSxz, nSyz = this.#nSyz, nSzz = this.#nSzz;
-    const nZmin = this.#nZmin, nZmax = this.#nZmax, nSt = this.#nSt, nCell = this.#nCell, nAlive = this.#nAlive;
+    const nN = this.#nN;
     nN.fill(0, 0, nodes);
-    for (const a of [nSx, nSy, nSz, nSxx, nSxy, nSyy, nSxz, nSyz, nSzz, nSt]) a.fill(0, 0, nodes);
-    nZmin.fill(Infinity, 0, nodes);
-    nZmax.fill(-Infinity, 0, nodes);
+    const nSx = this.#nSx, nSy = this.#nSy, nSz = this.#nSz, nSxx = this.#nSxx, nSxy = this.#nSxy, nSyy = this.#nSyy, nSxz = this.#nSxz, nSyz = this.#nSyz, nSzz = this.#nSzz;
+    const nZmin = this.#nZmin, nZmax = this.#nZmax, nSt = this.#nSt, nCell = this.#nCell, nAlive = this.#nAlive;
+    // Accumulated interleaved (one cache line per run, not thirteen arrays), then spread out per run.
+    const ACC = 12;
+    if (this.#acc.length < nodes * ACC) this.#acc = new Float64Array(Math.max(nodes * ACC, 2 * this.#acc.length));
+    const acc = this.#acc;
+    acc.fill(0, 0, nodes * ACC);
+    for (let v = 0; v < nodes; v++) {
+      acc[v * ACC + 10] = Infinity;
+      acc[v * ACC + 11] = -Infinity;
+    }
     for (let k = 0; k < obsN; k++) {
       const i = obsPoint[k]!, cell = obsCell[k]!;
       const h = pz[i]! - ground[pcell[i]!]!;
       const s = Math.min(31, (h / SLICE) | 0);
-      const below = s === 31 ? runStarts[cell]! : runStarts[cell]! & ((1 << (s + 1)) - 1);
+      const starts = runStarts[cell]!;
+      const below = s === 31 ? starts : starts & ((1 << (s + 1)) - 1);
       const node = cellNode0[cell]! + popcount(below) - 1;
-      const x = px[i]!, y = py[i]!;
+      const x = px[i]!, y = py[i]!, o = node * ACC;
       nCell[node] = cell;
-      nN[node] = nN[node]! + 1;
-      nSx[node] = nSx[node]! + x;
-      nSy[node] = nSy[node]! + y;
-      nSz[node] = nSz[node]! + h;
-      nSxx[node] = nSxx[node]! + x * x;
-      nSxy[node] = nSxy[node]! + x * y;
-      nSyy[node] = nSyy[node]! + y * y;
-      nSxz[node] = nSxz[node]! + x * h;
-      nSyz[node] = nSyz[node]! + y * h;
-      nSzz[node] = nSzz[node]! + h * h;
-      nSt[node] = nSt[node]! + pt[i]!;
-      if (h < nZmin[node]!) nZmin[node] = h;
-      if (h > nZmax[node]!) nZmax[node] = h;
+      acc[o] += x;
+      acc[o + 1] += y;
+      acc[o + 2] += h;
+      acc[o + 3] += x * x;
+      acc[o + 4] += x * y;
+      acc[o + 5] += y * y;
+      acc[o + 6] += x * h;
+      acc[o + 7] += y * h;
+      acc[o + 8] += h * h;
+      acc[o + 9] += pt[i]!;
+      if (h < acc[o + 10]!) acc[o + 10] = h;
+      if (h > acc[o + 11]!) acc[o + 11] = h;
+      nN[node] = (nN[node]! + 1) | 0;
+    }
+    for (let v = 0; v < nodes; v++) {
+      const o = v * ACC;
+      nSx[v] = acc[o]!;
+      nSy[v] = acc[o + 1]!;
+      nSz[v] = acc[o + 2]!;
+      nSxx[v] = acc[o + 3]!;
+      nSxy[v] = acc[o + 4]!;
+      nSyy[v] = acc[o + 5]!;
+      nSxz[v] = acc[o + 6]!;
+      nSyz[v] = acc[o + 7]!;
+      nSzz[v] = acc[o + 8]!;
+      nSt[v] = acc[o + 9]!;
+      nZmin[v] = acc[o + 10]!;
+      nZmax[v] = acc[o + 11]!;
     }
     const cellNodes = this.#cellNodes, nGap = this.#nGap;
     for (let k = 0; k < occN; k++) cellNodes[occ[k]!] = popcount(runStarts[occ[k]!]!);
