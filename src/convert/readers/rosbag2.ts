@@ -30,7 +30,8 @@ const int = z.union([z.bigint(), z.number().int()]).transform((v) => BigInt(v));
 const TopicMetadata = z.object({
   name: z.string(),
   type: z.string(),
-  serialization_format: z.string().default("cdr"),
+  // rosbag2 records the rmw's serialization, CDR on every ROS 2 middleware; some writers leave it empty.
+  serialization_format: z.string().default("cdr").transform((f) => (f === "" ? "cdr" : f)),
   offered_qos_profiles: z.unknown().optional(),
   type_description_hash: z.string().optional(),
 });
@@ -91,6 +92,8 @@ const SQLITE_MAGIC = "SQLite format 3\0";
 
 export class Sqlite3FileReader implements StorageFileReader {
   readonly topics: TopicDescription[];
+  /** Topics whose serialization_format was empty (read as CDR). */
+  readonly emptyFormats: string[] = [];
   readonly startTime?: bigint;
   readonly endTime?: bigint;
   readonly messageCount: number;
@@ -121,7 +124,10 @@ export class Sqlite3FileReader implements StorageFileReader {
     for (const row of db.exec(`SELECT ${select} FROM topics ORDER BY id`)[0]?.values ?? []) {
       const id = Number(row[0]);
       this.#topicNames.set(id, String(row[1]));
-      this.topics.push({ topic: String(row[1]), type: String(row[2]), encoding: String(row[3]), messageCount: counts.get(id) ?? 0, ...(row[4] ? { qos: String(row[4]) } : {}) });
+      // An empty serialization_format (some drivers' bags, e.g. nebula's) is rosbag2's default: CDR.
+      const format = String(row[3] ?? "");
+      if (format === "") this.emptyFormats.push(String(row[1]));
+      this.topics.push({ topic: String(row[1]), type: String(row[2]), encoding: format === "" ? "cdr" : format, messageCount: counts.get(id) ?? 0, ...(row[4] ? { qos: String(row[4]) } : {}) });
     }
     // Iron+ stores the definitions the publishers offered; older bags have none (catalogue/--msg-path then).
     if (tables.has("message_definitions")) {
@@ -277,6 +283,7 @@ export async function openRosbag2(folder: string, options: OpenRecordingOptions 
         storage === "sqlite3"
           ? await Sqlite3FileReader.open(path, catalogue, compression === "zstd" && mode === "MESSAGE")
           : await McapFileReader.open(path, { ...(options.salvage !== undefined ? { salvage: options.salvage } : {}), ...(options.reorderBufferBytes !== undefined ? { reorderBufferBytes: options.reorderBufferBytes } : {}) });
+      if (reader instanceof Sqlite3FileReader && reader.emptyFormats.length > 0) warnings.push(`${relative}: empty serialization_format for ${reader.emptyFormats.join(", ")}: read as CDR (rosbag2's default)`);
       readers.push(Object.assign(reader, { bytes: originalBytes }) as StorageFileReader);
     }
   } catch (error) {
