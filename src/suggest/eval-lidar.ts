@@ -389,3 +389,54 @@ export function realEvaluationJson(e: RealEvaluation): unknown {
     perSweep: e.outcomes.map((o) => ({ dataset: o.dataset, frame: o.frame, misses: o.misses, falses: o.falses })),
   };
 }
+
+export interface LodoResult {
+  parameter: string;
+  grid: number[];
+  /** Per held-out dataset: the value chosen on the others, and the held-out figures with it. */
+  folds: { heldOut: string; chosen: number; carRecall: number; carPrecision: number; allPrecision: number }[];
+  /** Pooled held-out figures (each dataset scored with the value fitted without it). */
+  heldOut: Figures;
+  /** In-sample: the default value on every dataset. */
+  inSample: Figures;
+  defaultValue: number;
+}
+
+/** Car F1 (the criterion a value is chosen by). */
+const carF1 = (f: Figures): number => (f.carRecall + f.carPrecision > 0 ? (2 * f.carRecall * f.carPrecision) / (f.carRecall + f.carPrecision) : 0);
+
+/**
+ * Leave-one-dataset-out check of the one threshold read off real data, `carMaxTop`: for each
+ * rig, the value of `grid` with the best car F1 on the other rigs is applied to it; the held-out
+ * figures, pooled, say what to expect on a rig not seen.
+ */
+export function leaveOneDatasetOut(sweeps: readonly RealSweep[], grid: readonly number[] = [1.9, 2.0, 2.05, 2.1, 2.2, 2.3, 2.5], defaultValue = 2.05): LodoResult {
+  const runs = new Map<number, SweepOutcome[]>();
+  for (const v of new Set([...grid, defaultValue])) runs.set(v, evaluateRealSweeps(sweeps, () => new LidarProposer({ carMaxTop: v })).outcomes);
+  const datasets = [...new Set(sweeps.map((s) => s.dataset))];
+  const folds: LodoResult["folds"] = [];
+  const pooled: SweepOutcome[] = [];
+  for (const d of datasets) {
+    let chosen = grid[0]!, best = -1;
+    for (const v of grid) {
+      const f1 = carF1(summarise(runs.get(v)!.filter((o) => o.dataset !== d)));
+      if (f1 > best) {
+        best = f1;
+        chosen = v;
+      }
+    }
+    const held = runs.get(chosen)!.filter((o) => o.dataset === d);
+    pooled.push(...held);
+    const f = summarise(held);
+    folds.push({ heldOut: d, chosen, carRecall: f.carRecall, carPrecision: f.carPrecision, allPrecision: f.allPrecision });
+  }
+  return { parameter: "carMaxTop", grid: [...grid], folds, heldOut: summarise(pooled), inSample: summarise(runs.get(defaultValue)!), defaultValue };
+}
+
+export function formatLodo(r: LodoResult): string {
+  const lines = [`leave-one-dataset-out: ${r.parameter} chosen from [${r.grid.join(", ")}] by car F1 on the other rigs`, "", "| held out | chosen | car recall | car precision | 4-class precision |", "| --- | --- | --- | --- | --- |"];
+  for (const f of r.folds) lines.push(`| ${f.heldOut} | ${f.chosen} | ${f3(f.carRecall)} | ${f3(f.carPrecision)} | ${f3(f.allPrecision)} |`);
+  lines.push(`| all, held-out | | ${f3(r.heldOut.carRecall)} | ${f3(r.heldOut.carPrecision)} | ${f3(r.heldOut.allPrecision)} |`);
+  lines.push(`| all, in-sample (default ${r.defaultValue}) | | ${f3(r.inSample.carRecall)} | ${f3(r.inSample.carPrecision)} | ${f3(r.inSample.allPrecision)} |`);
+  return lines.join("\n");
+}

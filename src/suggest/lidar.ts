@@ -41,6 +41,7 @@ export const LidarProposalConfigSchema = z.strictObject({
   floatingKeepBelow: z.number().positive().default(1.3).describe("A floating cluster with nothing to join is kept (if vehicle-wide: at least 5 cells) when its lowest return is below this (m)."),
   occludedKeepBelow: z.number().positive().default(2.2).describe("A floating cluster whose lower part lies in a nearer object's shadow (a car's roof seen over the car in front) is kept up to this lowest return (m): taller than vans, below road signs' 2.2 m clearance."),
   mergeDistance: z.number().positive().default(6).describe("Farthest a floating cluster is joined to the nearer cluster below its bearing (m)."),
+  carMaxTop: z.number().positive().default(2.05).describe("Tallest car or van (m above the local ground, highest return): taller car-sized clusters are hedges, walls or shelters (`unknown`). Set from the class prior and checked leave-one-dataset-out on the real sweeps (src/suggest/README.md)."),
   deskew: z.boolean().default(true).describe("Deskew each point to the sweep start from ego speed and yaw rate (needs the t field)."),
 });
 export type LidarProposalConfig = z.infer<typeof LidarProposalConfigSchema>;
@@ -871,7 +872,7 @@ export class LidarProposer {
         scattering: Math.max(0, ev.l3) / l1,
         verticality: ev.vz,
       };
-      vetClass(proposal);
+      vetClass(proposal, c.carMaxTop);
       out.push(proposal);
     }
     return out;
@@ -1158,8 +1159,6 @@ export function fitCluster(xs: Float64Array, ys: Float64Array, n: number, height
 const GROUND_CONTACT = 0.5;
 /** Fewest returns a road-user suggestion needs (the labelling convention's visibility floor: fewer cannot be checked by an annotator either). */
 const MIN_EVIDENCE = 5;
-/** Tallest car or van (m), with a margin for ground-height error. */
-const CAR_MAX_TOP = 2.05;
 /** A truck is told from a wall or hedge by showing more than a car can: longer than any car, or a rear face of a truck's width and height. */
 const TRUCK_MIN_LENGTH = 5.2;
 
@@ -1169,7 +1168,7 @@ const TRUCK_MIN_LENGTH = 5.2;
  * - a road user stands on the ground: its lowest return lies within GROUND_CONTACT of it (unless
  *   only its top was seen over a nearer object), so foliage, awnings and signs are refused;
  * - MIN_EVIDENCE returns at least;
- * - a car is no taller than CAR_MAX_TOP;
+ * - a car is no taller than carMaxTop (config);
  * - a truck shows more than a car could: a visible length over TRUCK_MIN_LENGTH with two faces
  *   (an L: width ≥ 1.8 m), or one flat face of a truck's width (2.1–2.9 m) seen square-on;
  *   foliage (scattering — the smallest covariance eigenvalue over the largest — above 0.2) is not a truck;
@@ -1179,12 +1178,12 @@ const TRUCK_MIN_LENGTH = 5.2;
  * What fails becomes `unknown` with its visible box (never grown to a prior it failed), and the
  * confidence of what passes is scaled by how well the evidence fits (see the README).
  */
-export function vetClass(p: Proposal): void {
+export function vetClass(p: Proposal, carMaxTop = 2.05): void {
   const f = p.features;
   if (f === undefined || p.category === "unknown") return;
   const long = Math.max(p.visible.length, p.visible.width), short = Math.min(p.visible.length, p.visible.width);
   let ok = f.points >= MIN_EVIDENCE && (p.topOnly === true || f.bottom <= Math.max(GROUND_CONTACT, 0.25 + VGAP_SLOPE * f.range));
-  if (p.category === "car") ok &&= f.top <= CAR_MAX_TOP;
+  if (p.category === "car") ok &&= f.top <= carMaxTop;
   if (p.category === "truck") {
     const lShape = long <= 13 && ((long >= TRUCK_MIN_LENGTH && (short >= 1.8 || f.top >= 2.8)) || (short >= 1.8 && f.top >= 2.8));
     const rearFace = short < 0.8 && long >= 2.1 && long <= 2.9 && f.planarity + f.linearity > 0.9;

@@ -4,7 +4,7 @@
  * all against a grid-clustering baseline in the same run (src/suggest/eval-lidar.ts).
  */
 import type { Command } from "commander";
-import { evaluateRealSweeps, formatRealEvaluation, loadRealSweeps, realEvaluationJson } from "../../suggest/eval-lidar.js";
+import { evaluateRealSweeps, formatLodo, formatRealEvaluation, leaveOneDatasetOut, loadRealSweeps, realEvaluationJson } from "../../suggest/eval-lidar.js";
 import { reportFailure } from "../failure.js";
 
 export function register(program: Command): void {
@@ -16,10 +16,14 @@ export function register(program: Command): void {
     .argument("<folder>", "a folder with index.json and <dataset>/<frame>/{points.bin,labels.json,meta.json} (e.g. ../shared/real-labelled-lidar)")
     .option("--json", "print JSON (for scripts)")
     .option("--detail", "list every missed label and false box per sweep, with its size")
-    .action(async (folder: string, options: { json?: boolean; detail?: boolean }) => {
+    .option("--lodo", "also check the threshold read off real data (suggest.lidar.carMaxTop) leave-one-dataset-out")
+    .action(async (folder: string, options: { json?: boolean; detail?: boolean; lodo?: boolean }) => {
       try {
-        const e = evaluateRealSweeps(await loadRealSweeps(folder));
-        console.log(options.json === true ? JSON.stringify(realEvaluationJson(e), null, 1) : formatRealEvaluation(e, options.detail === true));
+        const sweeps = await loadRealSweeps(folder);
+        const e = evaluateRealSweeps(sweeps);
+        const lodo = options.lodo === true ? leaveOneDatasetOut(sweeps) : null;
+        if (options.json === true) console.log(JSON.stringify({ ...(realEvaluationJson(e) as object), ...(lodo !== null ? { leaveOneDatasetOut: lodo } : {}) }, null, 1));
+        else console.log(formatRealEvaluation(e, options.detail === true) + (lodo !== null ? `\n\n${formatLodo(lodo)}` : ""));
       } catch (error) {
         reportFailure("eval-lidar", error);
       }
