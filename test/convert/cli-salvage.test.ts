@@ -68,10 +68,12 @@ describe("convert/cli-salvage: salvage keeps every intact chunk", function () {
     assert.doesNotMatch(entry.error!.reason, /durationS|\n/);
   });
 
-  it("without --salvage a damaged file fails, pointing to --salvage and recover", async () => {
+  it("without --salvage a damaged file fails naming the chunk's offset, pointing to --salvage and recover", async () => {
     const summary = await runBatch({ inputs: [join(dir, "damaged.mcap")], outDir: join(dir, "out3"), jobs: 1, converter: COPY_DOUBLE, inProcess: true }, { progress: null });
     const entry = summary.drives[0]!;
     assert.equal(entry.status, "failed");
     assert.match(entry.error!.reason, /`convert --salvage` keeps every intact part, `syncbag recover` rebuilds an MCAP$/);
+    // Item 10: the corruption is located, by the chunk's byte offset.
+    assert.match(entry.error!.reason, new RegExp(`^chunk at byte ${damagedChunk.offset} \\(\\d+ bytes\\): `));
   });
 });

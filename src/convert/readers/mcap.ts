@@ -256,12 +256,13 @@ export class McapFileReader implements StorageFileReader {
   }
 
   /**
-   * Salvage through the index: every chunk the summary lists is read on its own (CRC checked),
-   * a damaged one is skipped and named with its byte offset, and the intact ones, including
-   * those after the damage, are merged in log-time order (a chunk is opened once the earliest
-   * message held is not before its start, as the indexed reader does).
+   * Reading through the index: every chunk the summary lists is read on its own (CRC checked)
+   * and the chunks are merged in log-time order (a chunk is opened once the earliest message
+   * held is not before its start, as the indexed reader does; ties keep chunk and file order).
+   * A damaged chunk is named by its byte offset; with salvage it is skipped and the intact
+   * ones, including those after the damage, are kept.
    */
-  async *#salvageIndexed(indexed: McapIndexedReader, readable: FileReadable, warnings: string[]): AsyncGenerator<FileMessage> {
+  async *#readIndexed(indexed: McapIndexedReader, readable: FileReadable, warnings: string[], salvage: boolean): AsyncGenerator<FileMessage> {
     const chunks = [...indexed.chunkIndexes].sort((a, b) => (a.messageStartTime < b.messageStartTime ? -1 : a.messageStartTime > b.messageStartTime ? 1 : Number(a.chunkStartOffset - b.chunkStartOffset)));
     // Schemas and channels from the summary go ahead of each chunk, so the streaming parser
     // knows every channel a chunk's messages refer to.
@@ -286,7 +287,9 @@ export class McapFileReader implements StorageFileReader {
           messages.push({ topic: channel.topic, logTime: record.logTime, publishTime: record.publishTime, data: record.data });
         }
       } catch (error) {
-        damaged.push(`chunk at byte ${chunk.chunkStartOffset} (${chunk.chunkLength} bytes): ${errorText(error)}`);
+        const where = `chunk at byte ${chunk.chunkStartOffset} (${chunk.chunkLength} bytes): ${errorText(error)}`;
+        if (!salvage) throw new RecordingError("corrupt", this.path, where);
+        damaged.push(where);
         return;
       }
       kept++;
@@ -302,22 +305,8 @@ export class McapFileReader implements StorageFileReader {
   }
 
   async *messages(warnings: string[]): AsyncGenerator<FileMessage> {
-    if (this.#indexed !== undefined && this.#readable !== undefined && (this.#options.salvage ?? false)) {
-      yield* this.#salvageIndexed(this.#indexed, this.#readable, warnings);
-      return;
-    }
-    if (this.#indexed !== undefined) {
-      try {
-        for await (const m of this.#indexed.readMessages({ validateCrcs: true })) {
-          const channel = this.#channels.get(m.channelId);
-          if (channel === undefined) throw new Error(`message on unknown channel ${m.channelId}`);
-          yield { topic: channel.topic, logTime: m.logTime, publishTime: m.publishTime, data: m.data };
-        }
-      } catch (error) {
-        const problem = error instanceof RecordingError ? error : new RecordingError("corrupt", this.path, errorText(error));
-        if (!(this.#options.salvage ?? false)) throw problem;
-        warnings.push(`salvaged: ${problem.message}`);
-      }
+    if (this.#indexed !== undefined && this.#readable !== undefined) {
+      yield* this.#readIndexed(this.#indexed, this.#readable, warnings, this.#options.salvage ?? false);
       return;
     }
     const scan = this.#scan!;
