@@ -14,6 +14,8 @@
  *   selectable in either viewer: plots use log time;
  * - one clock-model series per sensor, by a message path filter on SensorClockState.sensor.
  */
+import { cameraInfoTopic } from "../transport/names.js";
+
 export interface LayoutInput {
   lidarTopics: string[];
   cameras: { name: string; imageTopic: string; infoTopic: string | null; annotationTopic: string }[];
@@ -33,6 +35,36 @@ function titled(title: string): Record<string, string> {
 /** A message path filter literal: a quoted string. */
 function quoted(value: string): string {
   return JSON.stringify(value);
+}
+
+/**
+ * The layout input for an existing recording (a converted drive, a node's file): from its channels
+ * (topic and schema name) and its aligned sensors (name and topic, as ~/frames samples or the
+ * syncbag.rig metadata name them). Overlay topics follow the node's `~/suggestions/…` names.
+ */
+export function layoutInputForRecording(
+  channels: readonly { topic: string; schemaName: string }[],
+  sensors: readonly { name: string; topic: string }[],
+  nodeBase = "/syncbag",
+  fixedFrame = "base_link",
+): LayoutInput {
+  const schemaOf = new Map(channels.map((c) => [c.topic, c.schemaName]));
+  const ofType = (type: RegExp): string[] => channels.filter((c) => type.test(c.schemaName)).map((c) => c.topic);
+  const cameras = sensors
+    .filter((s) => /\/(Image|CompressedImage)$/.test(schemaOf.get(s.topic) ?? ""))
+    .map((s) => {
+      const info = cameraInfoTopic(s.topic);
+      return { name: s.name, imageTopic: s.topic, infoTopic: schemaOf.has(info) ? info : null, annotationTopic: `${nodeBase}/suggestions/${s.name}/annotations` };
+    });
+  return {
+    lidarTopics: ofType(/\/PointCloud2$/),
+    cameras,
+    sceneTopic: `${nodeBase}/suggestions/scene`,
+    telemetryTopic: ofType(/\/VehicleTelemetry$/)[0] ?? null,
+    clockStateTopic: `${nodeBase}/clock_state`,
+    clockSensors: sensors.map((s) => s.name),
+    fixedFrame,
+  };
 }
 
 type SplitNode = string | { first: SplitNode; second: SplitNode; direction: "row" | "column"; splitPercentage?: number };

@@ -15,30 +15,16 @@ import { start } from "../../src/cli/commands/start.js";
 import { runBatch } from "../../src/convert/batch.js";
 import { parseAlignmentConfig } from "../../src/align/config.js";
 import { packageRoot } from "../../src/messages/catalogue.js";
-import { foxgloveLayout, type LayoutInput } from "../../src/pipeline/layout.js";
+import { foxgloveLayout, layoutInputForRecording } from "../../src/pipeline/layout.js";
 import { annotationSync, layoutProblems, readRecording, sceneCoverage, type Recording } from "./foxglove-viewer.js";
 
 type Layout = Parameters<typeof layoutProblems>[0];
 
-/** The layout a converted drive gets: built from what the recording holds (its frames name the sensors and camera topics). */
+/** The layout a converted drive gets: built from what the recording holds (its frames name the sensors and their topics). */
 function layoutFor(rec: Recording): Layout {
-  const topics = new Map(rec.channels.map((c) => [c.topic, c.schemaName]));
   const sensors = new Map<string, string>();
   for (const f of rec.byTopic("/syncbag/frames")) for (const s of rec.decode<{ samples: { sensor: string; topic: string }[] }>(f).samples) sensors.set(s.sensor, s.topic);
-  const ofType = (re: RegExp): string[] => [...topics].filter(([, schema]) => re.test(schema)).map(([topic]) => topic);
-  const input: LayoutInput = {
-    lidarTopics: ofType(/PointCloud2$/),
-    cameras: [...sensors].filter(([, topic]) => /Image$/.test(topics.get(topic) ?? "")).map(([name, imageTopic]) => {
-      const info = imageTopic.replace(/\/image_raw(\/compressed)?$/, "/camera_info");
-      return { name, imageTopic, infoTopic: topics.has(info) ? info : null, annotationTopic: `/syncbag/suggestions/${name}/annotations` };
-    }),
-    sceneTopic: "/syncbag/suggestions/scene",
-    telemetryTopic: ofType(/VehicleTelemetry$/)[0] ?? null,
-    clockStateTopic: "/syncbag/clock_state",
-    clockSensors: [...sensors.keys()],
-    fixedFrame: "base_link",
-  };
-  return foxgloveLayout(input) as Layout;
+  return foxgloveLayout(layoutInputForRecording(rec.channels, [...sensors].map(([name, topic]) => ({ name, topic })))) as Layout;
 }
 
 const PIPELINE = { module: new URL("../../src/convert/pipeline-converter.js", import.meta.url).href, exportName: "pipelineConverter" };
