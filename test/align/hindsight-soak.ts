@@ -3,7 +3,10 @@
  * and clock steps, written as rosbag2, converted by the pipeline converter in a child process of
  * its own (so its peak RSS is the conversion's alone), and scored over the whole drive (warm-up 0).
  *
- *   npx tsx test/align/hindsight-soak.ts [durationS …=120 600] [--seed N=71]
+ *   npx tsx test/align/hindsight-soak.ts [durationS …=120 600] [--seed N=71] [--rss]
+ *
+ * --rss: convert without the truth file (a fleet recording has none; the truth and its per-message
+ * lookup grow with the drive and are not the converter's) and print the peak RSS only.
  *
  * The rig is sample-step's with steps on four sensors at times scaled to the drive (the simulator
  * has one step per sensor; test/clock/smoother.test.ts covers two per sensor on stamp series).
@@ -38,7 +41,7 @@ function rigFor(durationS: number): RigConfig {
 async function convertChild(bag: string, truthPath: string, out: string): Promise<void> {
   const started = performance.now();
   const source = await openRecording(bag);
-  await pipelineConverter(source, { mcapPath: out, reportPath: `${out}.json` }, { drive: "soak", msgPaths: [], truthPath }, () => undefined);
+  await pipelineConverter(source, { mcapPath: out, reportPath: `${out}.json` }, { drive: "soak", msgPaths: [], ...(truthPath === "-" ? {} : { truthPath }) }, () => undefined);
   await source.close();
   const seconds = (performance.now() - started) / 1000;
   let firstPassS = NaN;
@@ -51,7 +54,8 @@ async function main(): Promise<void> {
   if (args[0] === "--convert") return convertChild(args[1]!, args[2]!, args[3]!);
   const seedAt = args.indexOf("--seed");
   const seed = seedAt >= 0 ? Number(args[seedAt + 1]) : 71;
-  const durations = args.filter((a, i) => a !== "--seed" && i !== seedAt + 1).map(Number);
+  const rssOnly = args.includes("--rss");
+  const durations = args.filter((a, i) => !a.startsWith("--") && (seedAt < 0 || i !== seedAt + 1)).map(Number);
   let failures = 0;
   for (const durationS of durations.length > 0 ? durations : [120, 600]) {
     const dir = mkdtempSync(join(tmpdir(), "syncbag-soak-"));
@@ -61,9 +65,13 @@ async function main(): Promise<void> {
       const bag = await writeRosbag2(drive, { outDir: dir, name: "soak", compression: "zstd" });
       const truthPath = bag.truthPath;
       const out = join(dir, "converted.mcap");
-      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--convert", join(dir, "soak"), truthPath, out], { encoding: "utf8", maxBuffer: 1 << 24 });
+      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--convert", join(dir, "soak"), rssOnly ? "-" : truthPath, out], { encoding: "utf8", maxBuffer: 1 << 24 });
       if (child.status !== 0) throw new Error(`conversion failed: ${child.stderr}`);
       const figures = JSON.parse(child.stdout.trim().split("\n").pop()!) as { seconds: number; firstPassS: number; maxRssMB: number };
+      if (rssOnly) {
+        console.log(`${durationS} s drive (seed ${seed}, ${bag.messageCount} messages, ${(bag.bytes / 1e6).toFixed(0)} MB), no truth: conversion ${figures.seconds.toFixed(1)} s, first pass ${figures.firstPassS.toFixed(2)} s, peak RSS ${figures.maxRssMB.toFixed(0)} MB`);
+        continue;
+      }
       const evaluation = await evaluateRecording(out, await loadTruth(truthPath), { warmupS: 0 });
       console.log(
         `${durationS} s drive (seed ${seed}, ${bag.messageCount} messages, ${(bag.bytes / 1e6).toFixed(0)} MB): conversion ${figures.seconds.toFixed(1)} s, first pass ${figures.firstPassS.toFixed(2)} s (${((100 * figures.firstPassS) / figures.seconds).toFixed(1)} %), peak RSS ${figures.maxRssMB.toFixed(0)} MB`,
