@@ -5,7 +5,7 @@
  * pass streams messages through a bounded reorder buffer. CRCs are always checked.
  */
 import { createReadStream } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 import { McapIndexedReader, McapRecordBuilder, McapStreamReader, type McapTypes } from "@mcap/core";
 import { mcapDecompressHandlers } from "./decompress.js";
 import type { TopicDescription } from "./definitions.js";
@@ -79,6 +79,98 @@ export async function* readMcapRecords(path: string, options: { validateCrcs?: b
   }
 }
 
+/**
+ * `--salvage` for an MCAP without a usable index: its records in file order, each parsed on its
+ * own (CRCs checked). A record that does not parse is skipped with the damaged bytes up to the
+ * next record that does (found by scanning for a known opcode whose length fits and whose record
+ * parses: a chunk after a damaged one is found again), so every intact chunk is kept. Each
+ * skipped region is reported through `onDamage` with its byte offsets.
+ */
+export async function* salvageMcapRecords(path: string, onDamage: (where: string) => void): AsyncGenerator<TypedMcapRecord> {
+  const handle = await open(path, "r");
+  try {
+    const size = (await handle.stat()).size;
+    const read = async (at: number, length: number): Promise<Uint8Array> => {
+      const buffer = new Uint8Array(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, at);
+      return buffer.subarray(0, bytesRead);
+    };
+    const schemas = new Map<number, Schema>();
+    const channels = new Map<number, Channel>();
+    /** The record at `at` parsed with the schemas and channels known so far, or the reason it does not parse. */
+    const parseAt = async (at: number): Promise<{ records: TypedMcapRecord[]; end: number; opcode: number } | { error: string; declaredEnd?: number }> => {
+      const head = await read(at, 9);
+      if (head.byteLength < 9) return { error: `truncated: the file ends inside a record header at byte ${at}` };
+      const opcode = head[0]!;
+      const length = new DataView(head.buffer, head.byteOffset, 9).getBigUint64(1, true);
+      if (opcode < 0x01 || opcode > 0x0f) return { error: `unknown opcode 0x${opcode.toString(16)} at byte ${at}` };
+      if (length > BigInt(size - at - 9)) return { error: `truncated: record at byte ${at} (opcode 0x${opcode.toString(16)}) needs ${9n + length} bytes, the file ends ${size - at} bytes after its start` };
+      const bytes = await read(at, 9 + Number(length));
+      const prelude = new McapRecordBuilder();
+      prelude.writeMagic();
+      for (const schema of schemas.values()) prelude.writeSchema(schema);
+      for (const channel of channels.values()) prelude.writeChannel(channel);
+      const skip = schemas.size + channels.size;
+      try {
+        const parser = new McapStreamReader({ decompressHandlers: mcapDecompressHandlers(), validateCrcs: true });
+        parser.append(prelude.buffer);
+        parser.append(bytes);
+        const records: TypedMcapRecord[] = [];
+        for (let r = parser.nextRecord(), i = 0; r !== undefined; r = parser.nextRecord(), i++) if (i >= skip) records.push(r);
+        return { records, end: at + 9 + Number(length), opcode };
+      } catch (error) {
+        return { error: `record at byte ${at} (opcode 0x${opcode.toString(16)}): ${errorText(error)}`, declaredEnd: at + 9 + Number(length) };
+      }
+    };
+    let sawChunk = false;
+    /**
+     * Where reading resumes after a damaged record at `at`: its declared end when a record parses
+     * there (the damage was inside it), else the next offset where a record parses, or the file's
+     * end. Once the file has shown chunks, only a chunk (CRC-protected) is taken as a resumption
+     * point: an uncompressed damaged chunk holds message records that would parse on their own.
+     */
+    const resync = async (at: number, declaredEnd: number | undefined): Promise<number> => {
+      if (declaredEnd !== undefined && declaredEnd < size && "records" in (await parseAt(declaredEnd))) return declaredEnd;
+      const from = at + 1;
+      const window = 1 << 20;
+      for (let base = from; base < size; base += window) {
+        const bytes = await read(base, Math.min(window, size - base));
+        for (let i = 0; i < bytes.byteLength; i++) {
+          const opcode = bytes[i]!;
+          // Only records that start a data-section run: a chunk, or what unchunked files hold.
+          if (opcode !== 0x06 && (sawChunk || (opcode !== 0x05 && opcode !== 0x03 && opcode !== 0x04 && opcode !== 0x0c))) continue;
+          const at = base + i;
+          const parsed = await parseAt(at);
+          if ("records" in parsed) return at;
+        }
+      }
+      return size;
+    };
+    let at = 8;
+    while (at < size) {
+      const parsed = await parseAt(at);
+      if ("error" in parsed) {
+        const next = await resync(at, parsed.declaredEnd);
+        onDamage(next < size ? `bytes ${at}–${next} skipped (${parsed.error})` : `bytes ${at}–${size} (the end) skipped (${parsed.error})`);
+        at = next;
+        continue;
+      }
+      if (parsed.opcode === 0x06) sawChunk = true;
+      at = parsed.end;
+      let ended = false;
+      for (const record of parsed.records) {
+        if (record.type === "Schema") schemas.set(record.id, record);
+        else if (record.type === "Channel") channels.set(record.id, record);
+        else if (record.type === "DataEnd" || record.type === "Footer") ended = true;
+        if (record.type !== "MessageIndex") yield record;
+      }
+      if (ended) break;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
 export interface McapFileOptions {
   reorderBufferBytes?: number;
   /** Keep what a truncated/corrupt file yields (warning) instead of throwing. */
@@ -96,6 +188,9 @@ interface ScanResult {
   header?: McapTypes.TypedMcapRecords["Header"];
   metadata: McapTypes.TypedMcapRecords["Metadata"][];
   problem?: RecordingError;
+  /** With salvage: the damaged byte ranges skipped (the records around them are kept). */
+  damage: string[];
+  salvage: boolean;
 }
 
 function describeChannels(channels: ReadonlyMap<number, Channel>, schemas: ReadonlyMap<number, Schema>, counts: ReadonlyMap<number, number>): TopicDescription[] {
@@ -207,7 +302,7 @@ export class McapFileReader implements StorageFileReader {
         return new McapFileReader(path, bytes, { indexed, readable, handle, options, metadataRecords });
       }
       await handle.close();
-      const scan = await McapFileReader.#scanFile(path);
+      const scan = await McapFileReader.#scanFile(path, options.salvage ?? false);
       if (scan.problem !== undefined && !(options.salvage ?? false)) throw scan.problem;
       return new McapFileReader(path, bytes, { scan, options, metadataRecords: scan.metadata.map((m) => ({ name: m.name, metadata: m.metadata })) });
     } catch (error) {
@@ -216,11 +311,11 @@ export class McapFileReader implements StorageFileReader {
     }
   }
 
-  static async #scanFile(path: string): Promise<ScanResult> {
-    const scan: ScanResult = { schemas: new Map(), channels: new Map(), counts: new Map(), count: 0, sorted: true, metadata: [] };
+  static async #scanFile(path: string, salvage: boolean): Promise<ScanResult> {
+    const scan: ScanResult = { schemas: new Map(), channels: new Map(), counts: new Map(), count: 0, sorted: true, metadata: [], damage: [], salvage };
     let last: bigint | undefined;
     try {
-      for await (const record of readMcapRecords(path)) {
+      for await (const record of salvage ? salvageMcapRecords(path, (where) => scan.damage.push(where)) : readMcapRecords(path)) {
         switch (record.type) {
           case "Header":
             scan.header = record;
@@ -311,6 +406,7 @@ export class McapFileReader implements StorageFileReader {
     }
     const scan = this.#scan!;
     if (scan.problem !== undefined) warnings.push(`salvaged: ${scan.problem.message}; messages up to that point are kept`);
+    if (scan.damage.length > 0) warnings.push(`salvaged: ${this.path} (no usable index): ${scan.damage.length} damaged region${scan.damage.length === 1 ? "" : "s"} skipped (${scan.damage.join("; ")}); every intact record around them is kept`);
     const limit = this.#options.reorderBufferBytes ?? 64 << 20;
     const heap = new MinHeap<FileMessage>();
     let held = 0;
@@ -323,7 +419,7 @@ export class McapFileReader implements StorageFileReader {
     };
     let seen = 0;
     try {
-      for await (const record of readMcapRecords(this.path)) {
+      for await (const record of scan.salvage ? salvageMcapRecords(this.path, () => undefined) : readMcapRecords(this.path)) {
         if (record.type !== "Message") continue;
         if (scan.problem !== undefined && seen >= scan.count) break;
         seen++;
