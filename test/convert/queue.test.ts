@@ -1,0 +1,280 @@
+/**
+ * Distributed conversion against a real redis-server (started here on a free loopback port, no
+ * persistence, stopped after): the installed command (`node bin/syncbag.js`, the built dist) as
+ * producer and worker processes, as an operator would run them.
+ */
+import assert from "node:assert/strict";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { hostname, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Queue } from "bullmq";
+import { runBatch } from "../../src/convert/batch.js";
+import { BatchIndex } from "../../src/convert/index-file.js";
+import { writeMcap, fixtureMessages } from "./fixtures.js";
+
+const REPO = resolve(import.meta.dirname, "..", "..");
+const BIN = join(REPO, "bin", "syncbag.js");
+const SAMPLE = join(REPO, "bags", "sample");
+const COPY = `${join(REPO, "dist", "src", "convert", "copy-converter.js")}#copyOnlyConverter`;
+
+function hasRedis(): boolean {
+  try {
+    execFileSync("redis-server", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => done(port));
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Proc {
+  child: ChildProcess;
+  stderr: () => string;
+  stdout: () => string;
+  exited: Promise<number | null>;
+}
+
+function start(args: string[]): Proc {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
+  return { child, stderr: () => err, stdout: () => out, exited };
+}
+
+async function within<T>(what: string, ms: number, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_r, fail) => (timer = setTimeout(() => fail(new Error(`${what}: not within ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function sha256(path: string): Promise<string> {
+  return createHash("sha256").update(await readFile(path)).digest("hex");
+}
+
+/** Every file under the output folder (names relative to it), hidden ones included. */
+async function listAll(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) out.push(...(await listAll(join(dir, e.name))).map((f) => `${e.name}/${f}`));
+    else out.push(e.name);
+  }
+  return out.sort();
+}
+
+describe("convert/queue: fleet conversion on BullMQ (needs redis-server)", function () {
+  this.timeout(180_000);
+  let redis: ChildProcess | undefined;
+  let url = "";
+  let dir = "";
+  const procs: Proc[] = [];
+  const run = (args: string[]): Proc => {
+    const p = start(args);
+    procs.push(p);
+    return p;
+  };
+
+  before(async function () {
+    if (!hasRedis()) {
+      console.log("    (skipped: redis-server is not installed; apt-get install redis-server)");
+      this.skip();
+    }
+    if (!existsSync(join(REPO, "dist", "src", "convert", "queue", "worker.js"))) throw new Error("no build of the queue modules in dist/: run `npm run build` first (npm test does)");
+    const port = await freePort();
+    redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    url = `redis://127.0.0.1:${port}`;
+    for (let i = 0; ; i++) {
+      const probe = new Queue("probe", { connection: { host: "127.0.0.1", port, maxRetriesPerRequest: null, retryStrategy: () => null } });
+      probe.on("error", () => undefined);
+      const ok = await probe.getJobCounts().then(
+        () => true,
+        () => false,
+      );
+      await probe.close().catch(() => undefined);
+      if (ok) break;
+      if (i > 50) throw new Error(`redis-server did not start on port ${port}`);
+      await sleep(100);
+    }
+    dir = await mkdtemp(join(tmpdir(), "syncbag-queue-"));
+  });
+
+  afterEach(async () => {
+    for (const p of procs.splice(0)) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+  });
+
+  after(async () => {
+    redis?.kill("SIGTERM");
+    if (dir !== "") await rm(dir, { recursive: true, force: true });
+  });
+
+  function queueOf(name: string): Queue {
+    const q = new Queue(name, { connection: { ...parseUrl(url), maxRetriesPerRequest: null } });
+    q.on("error", () => undefined);
+    return q;
+  }
+
+  it("two worker processes convert the sample fleet once each, byte-identical to a single-machine run; a second enqueue converts nothing", async () => {
+    const out = join(dir, "fleet");
+    const qn = "fleet";
+    const w1 = run(["worker", "--queue", url, "--queue-name", qn, "--jobs", "1"]);
+    const w2 = run(["worker", "--queue", url, "--queue-name", qn, "--jobs", "1"]);
+    const producer = run(["convert", SAMPLE, "-o", out, "--queue", url, "--queue-name", qn, "--converter", COPY, "--json"]);
+    assert.equal(await within("producer", 120_000, producer.exited), 0, producer.stderr());
+    const summary = JSON.parse(producer.stdout()) as { converted: number; failed: number };
+    assert.equal(summary.converted, 3);
+    assert.equal(summary.failed, 0);
+
+    // Each drive taken exactly once over both workers.
+    const taken = (w1.stderr() + w2.stderr()).match(/^syncbag worker: (\S+): converting/gm) ?? [];
+    assert.deepEqual(taken.map((l) => l.split(" ")[2]!.replace(/:$/, "")).sort(), ["drive-compact-s7", "drive-faulty-s11", "drive-step-s23"]);
+    const index = BatchIndex.parse(JSON.parse(await readFile(join(out, "index.json"), "utf8")));
+    for (const e of index.drives) assert.match(e.worker ?? "", /^.+:\d+$/, `${e.drive} names its worker`);
+
+    // The same converter on one machine (in-process) writes the same bytes.
+    const single = join(dir, "single");
+    const copy = { module: new URL(`file://${COPY.split("#")[0]}`).href, exportName: "copyOnlyConverter" };
+    const local = await runBatch({ inputs: [SAMPLE], outDir: single, converter: copy, inProcess: true }, { progress: null });
+    assert.equal(local.converted, 3);
+    for (const d of ["drive-compact-s7", "drive-faulty-s11", "drive-step-s23"]) assert.equal(await sha256(join(out, `${d}.mcap`)), await sha256(join(single, `${d}.mcap`)), d);
+    assert.deepEqual(await listAll(out), ["drive-compact-s7.mcap", "drive-compact-s7.report.json", "drive-faulty-s11.mcap", "drive-faulty-s11.report.json", "drive-step-s23.mcap", "drive-step-s23.report.json", "index.json", "report.html"]);
+
+    // Resume: the same inputs again enqueue nothing (3 jobs on the queue, as before).
+    const again = run(["convert", SAMPLE, "-o", out, "--queue", url, "--queue-name", qn, "--converter", COPY, "--json"]);
+    assert.equal(await within("second producer", 60_000, again.exited), 0, again.stderr());
+    const second = JSON.parse(again.stdout()) as { converted: number; skipped: number };
+    assert.deepEqual([second.converted, second.skipped], [0, 3]);
+    const q = queueOf(qn);
+    try {
+      const { completed, waiting, active, failed } = await q.getJobCounts("completed", "waiting", "active", "failed");
+      assert.deepEqual({ completed, waiting, active, failed }, { completed: 3, waiting: 0, active: 0, failed: 0 });
+    } finally {
+      await q.close();
+    }
+    w1.child.kill("SIGTERM");
+    w2.child.kill("SIGTERM");
+    assert.deepEqual(await within("workers drain", 20_000, Promise.all([w1.exited, w2.exited])), [0, 0]);
+  });
+
+  it("kill -9 of a worker mid-drive: the drive goes to another worker and is published once, never partially", async () => {
+    const out = join(dir, "killed");
+    const qn = "killed";
+    const drive = join(SAMPLE, "drive-compact-s7");
+    const first = run(["worker", "--queue", url, "--queue-name", qn, "--jobs", "1", "--lock-ms", "2000"]);
+    const producer = run(["convert", drive, "-o", out, "--queue", url, "--queue-name", qn, "--json"]);
+    const q = queueOf(qn);
+    try {
+      // Wait until the pipeline is inside the drive, then kill the worker without warning.
+      let fraction = 0;
+      for (let i = 0; fraction <= 0.05; i++) {
+        if (i > 1200) throw new Error(`the drive never got going:\n${first.stderr()}`);
+        await sleep(50);
+        const [job] = await q.getActive();
+        const p = job?.progress as { fraction?: number; state?: string } | undefined;
+        fraction = p?.state === "converting" ? (p.fraction ?? 0) : 0;
+      }
+      first.child.kill("SIGKILL");
+      await first.exited;
+      assert.equal(existsSync(join(out, "drive-compact-s7.mcap")), false, "no output published by the killed worker");
+      assert.ok(!(await listAll(out).catch(() => [] as string[])).some((f) => f.endsWith(".mcap") && !f.startsWith(".syncbag-staging/")), "nothing partial outside staging");
+
+      const second = run(["worker", "--queue", url, "--queue-name", qn, "--jobs", "1", "--lock-ms", "2000"]);
+      assert.equal(await within("producer", 150_000, producer.exited), 0, producer.stderr() + second.stderr());
+      assert.match(second.stderr(), /drive-compact-s7: converting \(job \S+, attempt 1\)/); // a stall is not a failed attempt
+      const index = BatchIndex.parse(JSON.parse(await readFile(join(out, "index.json"), "utf8")));
+      assert.equal(index.drives.length, 1);
+      const entry = index.drives[0]!;
+      assert.equal(entry.status, "converted");
+      assert.equal(entry.worker, `${hostname()}:${second.child.pid}`);
+      // Published once and complete: exactly the two outputs, the MCAP the one the index describes.
+      assert.deepEqual(await listAll(out), ["drive-compact-s7.mcap", "drive-compact-s7.report.json", "index.json", "report.html"]);
+      assert.equal(await sha256(entry.output!.mcap), entry.output!.mcapHash);
+      const { completed, failed, waiting, active } = await q.getJobCounts("completed", "failed", "waiting", "active");
+      assert.deepEqual({ completed, failed, waiting, active }, { completed: 1, failed: 0, waiting: 0, active: 0 });
+      second.child.kill("SIGTERM");
+      assert.equal(await within("second worker drains", 20_000, second.exited), 0);
+    } finally {
+      await q.close();
+    }
+  });
+
+  it("a corrupt input lands in the failed list with its reason at once (no retries) and the batch ends; the others complete", async () => {
+    const inputs = join(dir, "mixed");
+    await mkdir(inputs, { recursive: true });
+    await writeMcap(join(inputs, "good.mcap"), fixtureMessages(1));
+    // MCAP magic, then garbage: recognised as MCAP, unreadable as one.
+    await writeFile(join(inputs, "broken.mcap"), Buffer.concat([Buffer.from([0x89, 0x4d, 0x43, 0x41, 0x50, 0x30, 0x0d, 0x0a]), Buffer.alloc(4000, 0x5a)]));
+    const out = join(dir, "mixed-out");
+    const qn = "mixed";
+    const worker = run(["worker", "--queue", url, "--queue-name", qn, "--jobs", "2"]);
+    const producer = run(["convert", inputs, "-o", out, "--queue", url, "--queue-name", qn, "--converter", COPY, "--json"]);
+    assert.equal(await within("producer", 60_000, producer.exited), 1, producer.stderr());
+    const summary = JSON.parse(producer.stdout()) as { converted: number; failed: number; drives: { drive: string; status: string; error?: { kind: string; reason: string } }[] };
+    assert.equal(summary.converted, 1);
+    const broken = summary.drives.find((d) => d.drive === "broken");
+    assert.equal(broken?.status, "failed");
+    assert.ok(broken.error !== undefined && broken.error.kind !== "worker" && broken.error.reason.length > 0, JSON.stringify(broken.error));
+
+    const status = start(["queue", "status", "--queue", url, "--queue-name", qn, "--json"]);
+    assert.equal(await status.exited, 0, status.stderr());
+    const s = JSON.parse(status.stdout()) as { failed: { drive: string; kind: string; reason: string; attempts: number }[]; counts: { completed: number } };
+    assert.equal(s.counts.completed, 1);
+    assert.equal(s.failed.length, 1);
+    assert.deepEqual([s.failed[0]!.drive, s.failed[0]!.kind, s.failed[0]!.reason, s.failed[0]!.attempts], ["broken", broken.error.kind, broken.error.reason, 1]);
+    assert.equal(existsSync(join(out, "broken.mcap")), false);
+    worker.child.kill("SIGTERM");
+    assert.equal(await within("worker drains", 20_000, worker.exited), 0);
+  });
+
+  it("SIGTERM drains: the running drive is finished and published, no further drive is taken, exit 0", async () => {
+    const out = join(dir, "drain");
+    const qn = "drain";
+    const worker = run(["worker", "--queue", url, "--queue-name", qn, "--jobs", "1"]);
+    const producer = run(["convert", join(SAMPLE, "drive-compact-s7"), join(SAMPLE, "drive-step-s23"), "-o", out, "--queue", url, "--queue-name", qn]);
+    const q = queueOf(qn);
+    try {
+      let active: string | undefined;
+      for (let i = 0; active === undefined; i++) {
+        if (i > 1200) throw new Error(`no drive started:\n${worker.stderr()}`);
+        await sleep(50);
+        const [job] = await q.getActive();
+        if ((job?.progress as { state?: string } | undefined)?.state === "converting") active = (job!.data as { drive: { name: string } }).drive.name;
+      }
+      worker.child.kill("SIGTERM");
+      assert.equal(await within("worker drains", 120_000, worker.exited), 0, worker.stderr());
+      assert.match(worker.stderr(), /stopped: 1 converted, 0 failed/);
+      assert.ok(existsSync(join(out, `${active}.mcap`)), `${active} finished and published`);
+      const c = await q.getJobCounts("completed", "waiting", "active");
+      assert.deepEqual({ completed: c.completed, waiting: c.waiting, active: c.active }, { completed: 1, waiting: 1, active: 0 }, "the other drive was left for another worker");
+    } finally {
+      await q.close();
+      producer.child.kill("SIGTERM");
+    }
+  });
+});
+
+function parseUrl(url: string): { host: string; port: number } {
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port) };
+}
