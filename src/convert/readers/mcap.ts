@@ -97,6 +97,7 @@ export async function* salvageMcapRecords(path: string, onDamage: (where: string
     };
     const schemas = new Map<number, Schema>();
     const channels = new Map<number, Channel>();
+    let prelude: Uint8Array | undefined;
     /** The record at `at` parsed with the schemas and channels known so far, or the reason it does not parse. */
     const parseAt = async (at: number): Promise<{ records: TypedMcapRecord[]; end: number; opcode: number } | { error: string; declaredEnd?: number }> => {
       const head = await read(at, 9);
@@ -106,14 +107,18 @@ export async function* salvageMcapRecords(path: string, onDamage: (where: string
       if (opcode < 0x01 || opcode > 0x0f) return { error: `unknown opcode 0x${opcode.toString(16)} at byte ${at}` };
       if (length > BigInt(size - at - 9)) return { error: `truncated: record at byte ${at} (opcode 0x${opcode.toString(16)}) needs ${9n + length} bytes, the file ends ${size - at} bytes after its start` };
       const bytes = await read(at, 9 + Number(length));
-      const prelude = new McapRecordBuilder();
-      prelude.writeMagic();
-      for (const schema of schemas.values()) prelude.writeSchema(schema);
-      for (const channel of channels.values()) prelude.writeChannel(channel);
+      // Rebuilt only when a schema or channel was added (unchunked files: one record per message).
+      if (prelude === undefined) {
+        const builder = new McapRecordBuilder();
+        builder.writeMagic();
+        for (const schema of schemas.values()) builder.writeSchema(schema);
+        for (const channel of channels.values()) builder.writeChannel(channel);
+        prelude = builder.buffer.slice();
+      }
       const skip = schemas.size + channels.size;
       try {
         const parser = new McapStreamReader({ decompressHandlers: mcapDecompressHandlers(), validateCrcs: true });
-        parser.append(prelude.buffer);
+        parser.append(prelude);
         parser.append(bytes);
         const records: TypedMcapRecord[] = [];
         for (let r = parser.nextRecord(), i = 0; r !== undefined; r = parser.nextRecord(), i++) if (i >= skip) records.push(r);
@@ -159,9 +164,13 @@ export async function* salvageMcapRecords(path: string, onDamage: (where: string
       at = parsed.end;
       let ended = false;
       for (const record of parsed.records) {
-        if (record.type === "Schema") schemas.set(record.id, record);
-        else if (record.type === "Channel") channels.set(record.id, record);
-        else if (record.type === "DataEnd" || record.type === "Footer") ended = true;
+        if (record.type === "Schema") {
+          schemas.set(record.id, record);
+          prelude = undefined;
+        } else if (record.type === "Channel") {
+          channels.set(record.id, record);
+          prelude = undefined;
+        } else if (record.type === "DataEnd" || record.type === "Footer") ended = true;
         if (record.type !== "MessageIndex") yield record;
       }
       if (ended) break;
