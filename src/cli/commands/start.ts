@@ -151,6 +151,8 @@ export async function start(options: StartOptions): Promise<{ mcapPath: string; 
   console.log(`  report:    ${rel(reportPaths.markdown)} (and ${rel(reportPaths.json)})`);
   console.log(`  truth:     ${rel(truthPath)}`);
   console.log(`Open it in Foxglove: File → Open local file → ${rel(mcapPath)}; then Layouts → Import from file → ${rel(layoutPath)}.`);
-  console.log(`Inspect it here: npm run syncbag -- inspect ${rel(mcapPath)}   ·   score it: npm run syncbag -- eval --truth ${rel(truthPath)} ${rel(mcapPath)}`);
+  // The installed command runs the built JavaScript; from a checkout's sources it is the npm script.
+  const cli = import.meta.url.endsWith(".ts") ? "npm run syncbag --" : "syncbag";
+  console.log(`Inspect it here: ${cli} inspect ${rel(mcapPath)}   ·   score it: ${cli} eval --truth ${rel(truthPath)} ${rel(mcapPath)}`);
   return { mcapPath, reportPath: reportPaths.json, truthPath };
 }
