@@ -183,9 +183,8 @@ export class HesaiDecoder {
   readonly #sinEl: Float32Array;
   readonly #azOffRad: Float32Array;
   readonly #blockAzRad = new Float32Array(36000);
-  /** Lazily filled [azimuth × channel] cos/sin of the spatial azimuth (NaN = not yet). */
-  readonly #azCos: Float32Array;
-  readonly #azSin: Float32Array;
+  /** cos/sin of the spatial azimuth per block azimuth: a row [cos × channels, sin × channels], filled on first use. */
+  readonly #trigRows: (Float32Array | undefined)[] = new Array<Float32Array | undefined>(36000);
   readonly #minCorr: number;
   readonly #maxCorr: number;
   readonly #minRange: number;
@@ -207,6 +206,11 @@ export class HesaiDecoder {
   readonly #frames: [Frame, Frame] = [{ points: new PointBuffer(65536), stampNs: 0n }, { points: new PointBuffer(65536), stampNs: 0n }];
   readonly #az: Float32Array;
   #completed: DecodedCloud[] = [];
+  /** Firing offsets (ns) by [block * channels + channel], per (returns, mode-flag bit 0). */
+  readonly #offsets = new Map<number, Int32Array>();
+  readonly #dist = new Float64Array(3);
+  readonly #raw = new Uint16Array(3);
+  readonly #refl = [0, 0, 0];
   #lastPacketNs = -1n;
 
   constructor(config: HesaiConfig) {
@@ -237,8 +241,6 @@ export class HesaiDecoder {
       this.#sinEl[c] = sinf(this.#elevRad[c]!);
     }
     for (let a = 0; a < 36000; a++) this.#blockAzRad[a] = (a / 100) * (Math.PI / 180.0);
-    this.#azCos = new Float32Array(36000 * n).fill(NaN);
-    this.#azSin = new Float32Array(36000 * n).fill(NaN);
     let minI = 0, maxI = 0;
     for (let c = 1; c < n; c++) {
       if (this.#azOffRad[c]! < this.#azOffRad[minI]!) minI = c;
@@ -259,14 +261,20 @@ export class HesaiDecoder {
     this.#az = new Float32Array(n);
   }
 
-  #trig(azimuth: number, channel: number): number {
-    const i = azimuth * this.spec.channels + channel;
-    if (Number.isNaN(this.#azCos[i]!)) {
-      const spatial = fr(this.#blockAzRad[azimuth]! + this.#azOffRad[channel]!);
-      this.#azCos[i] = cosf(spatial);
-      this.#azSin[i] = sinf(spatial);
+  #trigRow(azimuth: number): Float32Array {
+    let row = this.#trigRows[azimuth];
+    if (row === undefined) {
+      const n = this.spec.channels;
+      row = new Float32Array(2 * n);
+      for (let c = 0; c < n; c++) {
+        // nebula's table: float32 sum of block azimuth and offset, then glibc cosf/sinf.
+        const spatial = fr(this.#blockAzRad[azimuth]! + this.#azOffRad[c]!);
+        row[c] = cosf(spatial);
+        row[n + c] = sinf(spatial);
+      }
+      this.#trigRows[azimuth] = row;
     }
-    return i;
+    return row;
   }
 
   /** Decodes one packet (`size` bytes valid); returns the sweeps it completes (usually none or one). */
@@ -321,9 +329,22 @@ export class HesaiDecoder {
     return this.#completed;
   }
 
+  #offsetTable(nReturns: number, modeFlag: number): Int32Array {
+    const key = nReturns * 2 + (modeFlag & 1);
+    let t = this.#offsets.get(key);
+    if (t === undefined) {
+      const { blocks, channels } = this.spec;
+      t = new Int32Array(blocks * channels);
+      for (let b = 0; b < blocks; b++) for (let c = 0; c < channels; c++) t[b * channels + c] = this.spec.firingOffsetNs(b, c, nReturns, modeFlag);
+      this.#offsets.set(key, t);
+    }
+    return t;
+  }
+
   #earliestOffset(start: number, nReturns: number, modeFlag: number): number {
+    const t = this.#offsetTable(nReturns, modeFlag), n = this.spec.channels;
     let min = 0x7fffffff;
-    for (let b = start; b < start + nReturns; b++) for (let c = 0; c < this.spec.channels; c++) min = Math.min(min, this.spec.firingOffsetNs(b, c, nReturns, modeFlag));
+    for (let i = start * n; i < (start + nReturns) * n && i < t.length; i++) min = Math.min(min, t[i]!);
     return min;
   }
 
@@ -384,9 +405,10 @@ export class HesaiDecoder {
     const has360 = this.#fovStart === this.#fovEnd;
     const cutsAtFovEnd = this.#cut === this.#fovEnd && !has360;
     const bufferBefore = this.#bufferState, fovBefore = this.#fovState;
+    if (has360) this.#inFov.fill(1);
     for (let c = 0; c < n; c++) {
       const a = az[c]!;
-      this.#inFov[c] = this.#insideFov(a) ? 1 : 0;
+      if (!has360) this.#inFov[c] = this.#insideFov(a) ? 1 : 0;
       // Crossed the cut: last <= cut < current (the cut itself belongs to the previous sweep).
       if (angleIsBetween(this.#lastAz[c]!, a, this.#cut, true, false)) this.#bufferOf[c] = (this.#bufferOf[c]! + 1) % 2;
       this.#lastAz[c] = a;
@@ -414,8 +436,13 @@ export class HesaiDecoder {
     const spec = this.spec;
     const minR = this.#minRange, maxR = this.#maxRange, thr = this.#threshold;
     const units = spec.firstBlock + start * spec.blockBytes + spec.azimuthAt + 2;
-    const dist = new Array<number>(nReturns), raw = new Array<number>(nReturns), refl = new Array<number>(nReturns);
+    const dist = this.#dist, raw = this.#raw, refl = this.#refl;
     const mode = p[spec.returnModeAt]!;
+    const offsets = this.#offsetTable(nReturns, modeFlag), nch = spec.channels;
+    // Packet time after each sweep's stamp (ns), once per block group rather than per point.
+    const sinceStamp = [Number(packetNs - this.#frames[0].stampNs), Number(packetNs - this.#frames[1].stampNs)];
+    const azRad = this.#blockAzRad[blockAz]!;
+    const trig = this.#trigRow(blockAz);
     for (let c = 0; c < spec.channels; c++) {
       for (let r = 0; r < nReturns; r++) {
         const o = units + r * spec.blockBytes + c * spec.unitBytes;
@@ -436,22 +463,23 @@ export class HesaiDecoder {
           if (close) continue;
         }
         if (!this.#inFov[c]) continue;
-        const t = this.#trig(blockAz, c);
-        const frame = this.#frames[this.#bufferOf[c]!]!;
+        const buffer = this.#bufferOf[c]!;
+        const frame = this.#frames[buffer]!;
         const xy = fr(distance * this.#cosEl[c]!);
-        const x = fr(xy * this.#azSin[t]!);
-        const y = fr(xy * this.#azCos[t]!);
+        const x = fr(xy * trig[nch + c]!);
+        const y = fr(xy * trig[c]!);
         const z = fr(distance * this.#sinEl[c]!);
-        const azimuth = normalizeF(fr(this.#blockAzRad[blockAz]! + this.#azOffRad[c]!), TWO_PI_F);
-        const timeNs = (Number(packetNs - frame.stampNs) + spec.firingOffsetNs(start + r, c, nReturns, modeFlag)) >>> 0;
-        frame.points.push(x, y, z, refl[r]!, identical ? ReturnType.IDENTICAL : returnType(mode, r, refl), c, azimuth, this.#elevRad[c]!, distance, timeNs);
+        const azimuth = normalizeF(fr(azRad + this.#azOffRad[c]!), TWO_PI_F);
+        const timeNs = (sinceStamp[buffer]! + offsets[(start + r) * nch + c]!) >>> 0;
+        frame.points.push(x, y, z, refl[r]!, identical ? ReturnType.IDENTICAL : returnType(mode, r, refl, nReturns), c, azimuth, this.#elevRad[c]!, distance, timeNs);
       }
     }
   }
 }
 
-function returnType(mode: number, r: number, refl: number[]): number {
-  const strongest = refl.every((v, i) => i === r || refl[r]! >= v);
+function returnType(mode: number, r: number, refl: number[], n: number): number {
+  let strongest = true;
+  for (let i = 0; i < n; i++) if (i !== r && refl[r]! < refl[i]!) strongest = false;
   switch (mode) {
     case 0x33: return ReturnType.FIRST;
     case 0x34: return ReturnType.SECOND;

@@ -44,10 +44,12 @@ function poly(x: number, x2: number, negate: boolean, n: number): number {
   return Math.fround(c + x6 * c2);
 }
 
-function reduce(x: number): { r: number; n: number } {
-  const r = x * HPI_INV;
-  const n = (((r | 0) + 0x800000) >> 24);
-  return { r: x - n * HPI, n };
+/** Quadrant of the last reduce() (a module variable rather than an object: this runs per table entry). */
+let quadrant = 0;
+function reduce(x: number): number {
+  const n = ((x * HPI_INV) | 0) + 0x800000 >> 24;
+  quadrant = n;
+  return x - n * HPI;
 }
 
 /** glibc sinf of a float32 value. */
@@ -59,7 +61,7 @@ export function sinf(y: number): number {
     return poly(x, x * x, false, 0);
   }
   if (top < LIMIT_TOP) {
-    const { r, n } = reduce(x);
+    const r = reduce(x), n = quadrant;
     const s = SIGN[n & 3]!;
     return poly(r * s, r * r, (n & 2) !== 0, n);
   }
@@ -75,7 +77,7 @@ export function cosf(y: number): number {
     return poly(x, x * x, false, 1);
   }
   if (top < LIMIT_TOP) {
-    const { r, n } = reduce(x);
+    const r = reduce(x), n = quadrant;
     return poly(r * SIGN[n & 3]!, r * r, (n & 2) !== 0, n ^ 1);
   }
   return Math.fround(Math.cos(x));
