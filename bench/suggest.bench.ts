@@ -11,6 +11,10 @@ import { defaultCodec } from "../src/messages/codec.js";
 import { simulateDrive } from "../src/sim/drive.js";
 import { loadRig } from "../src/sim/rig.js";
 import { LidarProposer, pointCloudView, type PointCloudView } from "../src/suggest/lidar.js";
+import { loadRealSweeps } from "../src/suggest/eval-lidar.js";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { runSimulatedDrive } from "../test/suggest/sim-harness.js";
 import { medianMs, report } from "./harness.js";
 
@@ -54,8 +58,37 @@ export default async (): Promise<void> => {
     ratio: proposals / pass,
     target: { text: "median ≤ 20 ms on one core", met: proposals <= 20 },
   });
+  await realSweeps();
   latency();
 };
+
+/** The shared real sweeps (../shared/real-labelled-lidar, kept outside the repository): median per sweep. */
+async function realSweeps(): Promise<void> {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), "../../shared/real-labelled-lidar");
+  if (!existsSync(join(dir, "index.json"))) {
+    console.log(`real sweeps: skipped (${dir}/index.json not found)`);
+    return;
+  }
+  const sweeps = await loadRealSweeps(dir);
+  const proposer = new LidarProposer();
+  let sink = 0, k = 0;
+  // Each call takes the next sweep, round robin: the median is over sweeps of all three rigs.
+  const perSweep = await medianMs(() => {
+    const s = sweeps[k++ % sweeps.length]!;
+    sink += proposer.propose(s.view, s.mount).length;
+  }, 5 * sweeps.length, sweeps.length);
+  let passK = 0;
+  const pass = await medianMs(() => (sink += boundingBox(sweeps[passK++ % sweeps.length]!.view)), 5 * sweeps.length, sweeps.length);
+  if (sink === 0) console.log("(no proposals)");
+  const points = sweeps.reduce((a, s) => a + s.view.count, 0) / sweeps.length;
+  report({
+    name: `lidar proposals, real sweeps (KITTI, Argoverse 2, PandaSet; ${sweeps.length} sweeps, ${Math.round(points / 1000)}k points on average), median per sweep`,
+    value: perSweep,
+    unit: "ms",
+    baseline: { name: "one pass over the points (bounding box)", value: pass, unit: "ms" },
+    ratio: perSweep / pass,
+  });
+}
 
 function latency(): void {
   const durationS = 30;
