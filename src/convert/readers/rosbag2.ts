@@ -10,7 +10,7 @@
  * and a `message_definitions` table (4, Iron and newer). Columns are discovered, not assumed.
  */
 import { createReadStream, createWriteStream, existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, open, readdir, readFile, rm, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { basename, extname, join } from "node:path";
@@ -68,24 +68,107 @@ export function parseRosbag2Metadata(text: string, path: string): Rosbag2Metadat
   return result.data;
 }
 
-// ---- sqlite3 via sql.js (WebAssembly: no native build) ----
+// ---- sqlite3: better-sqlite3 (native, streaming), sql.js (WebAssembly, whole file) as fallback ----
 
-interface SqlStatement {
-  step(): boolean;
-  get(params?: null, config?: { useBigInt?: boolean }): (number | bigint | string | Uint8Array | null)[];
-  free(): void;
-}
-interface SqlDatabase {
-  exec(sql: string): { columns: string[]; values: (number | string | Uint8Array | null)[][] }[];
-  prepare(sql: string): SqlStatement;
+type SqlValue = number | bigint | string | Uint8Array | null;
+type SqlRow = SqlValue[];
+
+/** What the reader needs of a database: rows as arrays, integers as BigInt where it matters. */
+interface SqliteDb {
+  /** Every row of a small query (schema, topics, counts). */
+  all(sql: string): SqlRow[];
+  /** Rows one at a time, integers as BigInt; each call may run alongside another. */
+  iterate(sql: string): Iterable<SqlRow>;
   close(): void;
 }
-type SqlJs = { Database: new (data?: Uint8Array) => SqlDatabase };
+
+// better-sqlite3: reads pages on demand, so memory stays bounded by SQLite's page cache and the
+// current row whatever the file size (the ≥ 2 GB bags a car writes in a few minutes).
+interface BetterStatement {
+  raw(on: boolean): BetterStatement;
+  safeIntegers(on: boolean): BetterStatement;
+  all(): SqlRow[];
+  iterate(): IterableIterator<SqlRow>;
+}
+interface BetterDatabase {
+  prepare(sql: string): BetterStatement;
+  pragma(sql: string): unknown;
+  close(): void;
+}
+type BetterSqlite = new (path: string, options: { readonly: boolean; fileMustExist: boolean }) => BetterDatabase;
+
 const require = createRequire(import.meta.url);
+let betterSqlite: BetterSqlite | null | undefined;
+/** The native binding, or null when it is not built (install scripts not allowed): sql.js then. */
+function loadBetterSqlite(): BetterSqlite | null {
+  if (betterSqlite !== undefined) return betterSqlite;
+  try {
+    const Database = require("better-sqlite3") as BetterSqlite;
+    new Database(":memory:", { readonly: false, fileMustExist: false }).close(); // loads the .node file
+    betterSqlite = Database;
+  } catch {
+    betterSqlite = null;
+  }
+  return betterSqlite;
+}
+
+function openBetter(Database: BetterSqlite, path: string): SqliteDb {
+  const open = (): BetterDatabase => {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    // An unindexed ORDER BY spills its sort to temporary files, not memory.
+    db.pragma("temp_store = FILE");
+    return db;
+  };
+  const main = open();
+  return {
+    all: (sql) => main.prepare(sql).raw(true).safeIntegers(true).all(),
+    iterate: function* (sql) {
+      // Its own connection: a connection iterating cannot run other statements, and the
+      // converter may read the messages again while an earlier pass is still open.
+      const db = open();
+      try {
+        yield* db.prepare(sql).raw(true).safeIntegers(true).iterate();
+      } finally {
+        db.close();
+      }
+    },
+    close: () => main.close(),
+  };
+}
+
+interface SqlJsStatement {
+  step(): boolean;
+  get(params?: null, config?: { useBigInt?: boolean }): SqlRow;
+  free(): void;
+}
+interface SqlJsDatabase {
+  prepare(sql: string): SqlJsStatement;
+  close(): void;
+}
+type SqlJs = { Database: new (data?: Uint8Array) => SqlJsDatabase };
 let sqlJs: Promise<SqlJs> | undefined;
 function loadSqlJs(): Promise<SqlJs> {
   sqlJs ??= (require("sql.js") as () => Promise<SqlJs>)();
   return sqlJs;
+}
+
+async function openSqlJs(path: string): Promise<SqliteDb> {
+  const SQL = await loadSqlJs();
+  const db = new SQL.Database(await readFile(path));
+  const iterate = function* (sql: string): Iterable<SqlRow> {
+    const statement = db.prepare(sql);
+    try {
+      while (statement.step()) yield statement.get(null, { useBigInt: true });
+    } finally {
+      statement.free();
+    }
+  };
+  return { all: (sql) => [...iterate(sql)], iterate, close: () => db.close() };
+}
+
+/** Which SQLite the reader uses (reported in the recording's details). */
+export function sqliteEngine(): "better-sqlite3" | "sql.js" {
+  return loadBetterSqlite() !== null ? "better-sqlite3" : "sql.js";
 }
 
 const SQLITE_MAGIC = "SQLite format 3\0";
@@ -98,30 +181,30 @@ export class Sqlite3FileReader implements StorageFileReader {
   readonly endTime?: bigint;
   readonly messageCount: number;
   readonly details: Record<string, string>;
-  readonly #db: SqlDatabase;
+  readonly #db: SqliteDb;
   readonly #topicNames: Map<number, string>;
   readonly #messageCompression: boolean;
 
   private constructor(
     readonly path: string,
     readonly bytes: number,
-    db: SqlDatabase,
+    db: SqliteDb,
     catalogue: MessageCatalogue,
     messageCompression: boolean,
   ) {
     this.#db = db;
     this.#messageCompression = messageCompression;
-    const tables = new Set(db.exec("SELECT name FROM sqlite_master WHERE type = 'table'")[0]?.values.map((r) => String(r[0])) ?? []);
+    const tables = new Set(db.all("SELECT name FROM sqlite_master WHERE type = 'table'").map((r) => String(r[0])));
     if (!tables.has("topics") || !tables.has("messages")) throw new RecordingError("corrupt", path, "not a rosbag2 database (no topics/messages tables)");
-    const schemaRow = tables.has("schema") ? db.exec("SELECT schema_version, ros_distro FROM schema ORDER BY schema_version DESC LIMIT 1")[0]?.values[0] : undefined;
+    const schemaRow = tables.has("schema") ? db.all("SELECT schema_version, ros_distro FROM schema ORDER BY schema_version DESC LIMIT 1")[0] : undefined;
     this.details = { storage: "sqlite3", schemaVersion: String(schemaRow?.[0] ?? 1), ...(schemaRow?.[1] ? { rosDistro: String(schemaRow[1]) } : {}) };
-    const columns = new Set(db.exec("PRAGMA table_info(topics)")[0]?.values.map((r) => String(r[1])) ?? []);
+    const columns = new Set(db.all("PRAGMA table_info(topics)").map((r) => String(r[1])));
     const select = ["id", "name", "type", "serialization_format", columns.has("offered_qos_profiles") ? "offered_qos_profiles" : "''"].join(", ");
     const counts = new Map<number, number>();
-    for (const row of db.exec("SELECT topic_id, COUNT(*) FROM messages GROUP BY topic_id")[0]?.values ?? []) counts.set(Number(row[0]), Number(row[1]));
+    for (const row of db.all("SELECT topic_id, COUNT(*) FROM messages GROUP BY topic_id")) counts.set(Number(row[0]), Number(row[1]));
     this.#topicNames = new Map();
     this.topics = [];
-    for (const row of db.exec(`SELECT ${select} FROM topics ORDER BY id`)[0]?.values ?? []) {
+    for (const row of db.all(`SELECT ${select} FROM topics ORDER BY id`)) {
       const id = Number(row[0]);
       this.#topicNames.set(id, String(row[1]));
       // An empty serialization_format (some drivers' bags, e.g. nebula's) is rosbag2's default: CDR.
@@ -131,7 +214,7 @@ export class Sqlite3FileReader implements StorageFileReader {
     }
     // Iron+ stores the definitions the publishers offered; older bags have none (catalogue/--msg-path then).
     if (tables.has("message_definitions")) {
-      for (const row of db.exec("SELECT topic_type, encoding, encoded_message_definition FROM message_definitions")[0]?.values ?? []) {
+      for (const row of db.all("SELECT topic_type, encoding, encoded_message_definition FROM message_definitions")) {
         if (row[1] !== "ros2msg" || !row[2]) continue;
         try {
           addRos2MsgSchema(catalogue, String(row[0]), String(row[2]));
@@ -140,63 +223,84 @@ export class Sqlite3FileReader implements StorageFileReader {
         }
       }
     }
-    const range = db.prepare("SELECT MIN(timestamp), MAX(timestamp), COUNT(*) FROM messages");
-    range.step();
-    const [min, max, count] = range.get(null, { useBigInt: true });
-    range.free();
+    const [min, max, count] = db.all("SELECT MIN(timestamp), MAX(timestamp), COUNT(*) FROM messages")[0] ?? [];
     this.messageCount = Number(count ?? 0);
     if (typeof min === "bigint") this.startTime = min;
     if (typeof max === "bigint") this.endTime = max;
   }
 
+  /** With salvage, a message whose zstd frame is damaged is skipped (counted and named) instead of failing the file. */
+  salvage = false;
+
   static async open(path: string, catalogue: MessageCatalogue, messageCompression = false): Promise<Sqlite3FileReader> {
-    let data: Buffer;
+    const header = Buffer.alloc(100);
+    let size: number;
+    let got: number;
     try {
-      data = await readFile(path);
+      size = (await stat(path)).size;
+      const handle = await open(path, "r");
+      try {
+        got = (await handle.read(header, 0, 100, 0)).bytesRead;
+      } finally {
+        await handle.close();
+      }
     } catch (error) {
       throw new RecordingError("unreadable", path, errorText(error));
     }
-    if (data.byteLength < 100 || data.subarray(0, 16).toString("latin1") !== SQLITE_MAGIC) {
-      throw new RecordingError("corrupt", path, data.byteLength < 100 ? `only ${data.byteLength} bytes: not a SQLite database` : "not a SQLite database (bad header)");
+    if (got < 100 || header.subarray(0, 16).toString("latin1") !== SQLITE_MAGIC) {
+      throw new RecordingError("corrupt", path, got < 100 ? `only ${size} bytes: not a SQLite database` : "not a SQLite database (bad header)");
     }
-    const SQL = await loadSqlJs();
-    const db = new SQL.Database(data);
+    let db: SqliteDb | undefined;
     try {
-      return new Sqlite3FileReader(path, data.byteLength, db, catalogue, messageCompression);
+      const better = loadBetterSqlite();
+      db = better !== null ? openBetter(better, path) : await openSqlJs(path);
+      return new Sqlite3FileReader(path, size, db, catalogue, messageCompression);
     } catch (error) {
-      db.close();
+      db?.close();
       throw error instanceof RecordingError ? error : new RecordingError("corrupt", path, errorText(error));
     }
   }
 
-  async *messages(): AsyncGenerator<FileMessage> {
-    let statement: SqlStatement;
+  async *messages(warnings: string[]): AsyncGenerator<FileMessage> {
+    let rows: Iterator<SqlRow>;
+    const damaged: string[] = [];
     try {
-      statement = this.#db.prepare("SELECT topic_id, timestamp, data FROM messages ORDER BY timestamp, id");
+      rows = this.#db.iterate("SELECT topic_id, timestamp, data, id FROM messages ORDER BY timestamp, id")[Symbol.iterator]();
     } catch (error) {
       throw new RecordingError("corrupt", this.path, errorText(error));
     }
     try {
       for (;;) {
-        let row: ReturnType<SqlStatement["get"]>;
+        let next: IteratorResult<SqlRow>;
         try {
-          if (!statement.step()) break;
-          row = statement.get(null, { useBigInt: true });
+          next = rows.next();
         } catch (error) {
           throw new RecordingError("corrupt", this.path, errorText(error));
         }
+        if (next.done === true) break;
+        const row = next.value;
         const topic = this.#topicNames.get(Number(row[0]));
         if (topic === undefined) throw new RecordingError("corrupt", this.path, `message with unknown topic_id ${String(row[0])}`);
         let data = row[2] instanceof Uint8Array ? row[2] : new Uint8Array(0);
         if (this.#messageCompression) {
-          const raw = zstdDecompress(data);
+          let raw: Buffer;
+          try {
+            raw = zstdDecompress(data);
+          } catch (error) {
+            // Each message is its own zstd frame: the damage is this row, named by id, topic and time.
+            const where = `message id ${String(row[3])} (${topic}, log time ${String(row[1])}): zstd message compression: ${errorText(error)}`;
+            if (!this.salvage) throw new RecordingError("corrupt", this.path, where);
+            damaged.push(where);
+            continue;
+          }
           data = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
         }
         yield { topic, logTime: BigInt(row[1] as bigint | number), data };
       }
     } finally {
-      statement.free();
+      rows.return?.();
     }
+    if (damaged.length > 0) warnings.push(`salvaged: ${this.path}: ${damaged.length} damaged message${damaged.length === 1 ? "" : "s"} skipped (${damaged.slice(0, 3).join("; ")}${damaged.length > 3 ? "; …" : ""}); every other message is kept`);
   }
 
   async close(): Promise<void> {
@@ -281,7 +385,7 @@ export async function openRosbag2(folder: string, options: OpenRecordingOptions 
       }
       const reader =
         storage === "sqlite3"
-          ? await Sqlite3FileReader.open(path, catalogue, compression === "zstd" && mode === "MESSAGE")
+          ? Object.assign(await Sqlite3FileReader.open(path, catalogue, compression === "zstd" && mode === "MESSAGE"), { salvage: options.salvage ?? false })
           : await McapFileReader.open(path, { ...(options.salvage !== undefined ? { salvage: options.salvage } : {}), ...(options.reorderBufferBytes !== undefined ? { reorderBufferBytes: options.reorderBufferBytes } : {}) });
       if (reader instanceof Sqlite3FileReader && reader.emptyFormats.length > 0) warnings.push(`${relative}: empty serialization_format for ${reader.emptyFormats.join(", ")}: read as CDR (rosbag2's default)`);
       readers.push(Object.assign(reader, { bytes: originalBytes }) as StorageFileReader);
