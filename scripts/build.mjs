@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds what an installed `syncbag` runs: every src/**/*.ts transpiled to dist/src/**/*.js
-// (one file per module, same layout, ESM, source maps), the built-in rig YAMLs copied beside
-// them. Transpiling only (esbuild strips types; `npm run typecheck` is the type check), so the
+// (one file per module, same layout, ESM, source maps), the data files under src/ (built-in rig
+// YAMLs) copied beside them. Transpiling only (esbuild strips types; `npm run typecheck` is the type check), so the
 // rclnodejs adapter is emitted too although its typings are not installed. Runs at `prepare`
 // (npm install/ci in a checkout, npm pack) and before the tests (`npm test`).
 import { cpSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
@@ -42,7 +42,9 @@ await esbuild.build({
   bundle: false,
   logLevel: "warning",
 });
-for (const f of files.filter((f) => f.endsWith(".yaml"))) {
+// Data files beside the modules (the built-in rig YAMLs, and any other non-TypeScript asset) go
+// along, so code finding them from import.meta.url finds them in dist/ too.
+for (const f of files.filter((f) => !f.endsWith(".ts") && !f.endsWith(".md"))) {
   const to = join(out, relative(src, f));
   mkdirSync(dirname(to), { recursive: true });
   cpSync(f, to);
