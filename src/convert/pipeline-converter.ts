@@ -36,6 +36,7 @@ import { hindsightPass } from "./hindsight-pass.js";
 import { ErrorSummary, TopicTimes } from "./bounded-stats.js";
 import type { RecordingSource, SourceMessage, SourceTopic } from "./readers/source.js";
 import type { DriveReportInput, SyncErrorReport } from "./report.js";
+import { withDecodedClouds } from "../lidar-packets/source.js";
 
 const MODALITY_BY_TYPE: Record<string, Modality> = {
   "sensor_msgs/PointCloud2": "lidar",
@@ -110,9 +111,11 @@ export const pipelineConverter: DriveConverter = (source, output, options, progr
 /** The single-pass converter: every message keeps the time the online clock models gave it on arrival. */
 export const pipelineConverterOnline: DriveConverter = (source, output, options, progress) => convertDrive(source, output, options, progress, false);
 
-async function convertDrive(source: RecordingSource, output: DriveOutput, options: DriveConvertOptions, progress: ProgressFn, twoPass: boolean): Promise<DriveReportInput> {
+async function convertDrive(recording: RecordingSource, output: DriveOutput, options: DriveConvertOptions, progress: ProgressFn, twoPass: boolean): Promise<DriveReportInput> {
   const truth = options.truthPath === undefined ? null : await loadTruth(options.truthPath);
-  const warnings = [...source.warnings];
+  const warnings = [...recording.warnings];
+  // Raw lidar packet topics gain a decoded cloud topic beside them (src/lidar-packets/source.ts).
+  const source = await withDecodedClouds(recording, warnings);
   // A recording syncbag made live carries the node's alignment configuration (known latencies,
   // reference, camera azimuths): it is re-aligned with that, and the node's own outputs (frames,
   // clock states, suggestions, diagnostics) are replaced by the ones made now.

@@ -1,0 +1,97 @@
+/**
+ * Conversion of a raw-packet recording (../shared/lidar-packets, copied to a temp folder with a
+ * lidar_packets.yaml beside it): the packets are recorded byte for byte, a decoded cloud topic
+ * appears next to them with one sweep per completed turn, and the pipeline aligns it (frames) like
+ * any lidar. A packet topic without configuration is carried with a warning; a configuration that
+ * does not fit fails the drive with one line.
+ */
+import assert from "node:assert/strict";
+import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pipelineConverter } from "../../src/convert/pipeline-converter.js";
+import { openRecording } from "../../src/convert/readers/open.js";
+import { LidarConfigError } from "../../src/lidar-packets/index.js";
+import { available, PACKETS_ROOT, sensorJson } from "./shared.js";
+
+function copyBag(folder: string, config: string | null): string {
+  const json = sensorJson(folder);
+  const dir = join(mkdtempSync(join(tmpdir(), "syncbag-packets-convert-")), folder);
+  cpSync(join(PACKETS_ROOT, folder, json.bag.dir), dir, { recursive: true });
+  cpSync(join(PACKETS_ROOT, folder, json.calibration_file), join(dir, json.calibration_file));
+  if (config !== null) writeFileSync(join(dir, "lidar_packets.yaml"), config);
+  return dir;
+}
+
+async function convert(dir: string): Promise<{ report: Awaited<ReturnType<typeof pipelineConverter>>; out: string }> {
+  const source = await openRecording(dir);
+  const out = `${dir}.mcap`;
+  try {
+    const report = await pipelineConverter(source, { mcapPath: out, reportPath: `${dir}.report.json` }, { drive: "d", msgPaths: [] }, () => {});
+    return { report, out };
+  } finally {
+    await source.close();
+  }
+}
+
+async function byTopic(path: string): Promise<Map<string, Uint8Array[]>> {
+  const source = await openRecording(path);
+  const map = new Map<string, Uint8Array[]>();
+  for await (const m of source.messages()) {
+    if (!map.has(m.topic)) map.set(m.topic, []);
+    map.get(m.topic)!.push(m.data);
+  }
+  await source.close();
+  return map;
+}
+
+describe("lidar-packets: conversion writes decoded clouds next to the packets (needs ../shared/lidar-packets)", function () {
+  this.timeout(120_000);
+  before(function () {
+    if (!available()) {
+      console.log(`    ../shared/lidar-packets absent (${PACKETS_ROOT}): skipped`);
+      this.skip();
+    }
+  });
+
+  it("Pandar40P: packets unchanged, /pandar_packets/points with the sweeps, aligned into frames", async function () {
+    const dir = copyBag("hesai_pandar40p", "/pandar_packets:\n  sensor_model: Pandar40P\n  return_mode: Dual\n  calibration_file: Pandar40P.csv\n");
+    const { report, out } = await convert(dir);
+    const input = await byTopic(dir);
+    const output = await byTopic(out);
+    assert.deepEqual(output.get("/pandar_packets"), input.get("/pandar_packets"), "packets recorded byte for byte");
+    const clouds = output.get("/pandar_packets/points") ?? [];
+    // 4 messages of ~one turn each: the recording's first partial turn and three full ones.
+    assert.equal(clouds.length, 4);
+    assert.ok((report.frames ?? 0) >= 3, `${report.frames} aligned frames`);
+    assert.ok(report.sensors.some((s) => s.topic === "/pandar_packets/points" && s.count === 4));
+    assert.ok(!report.warnings.some((w) => w.includes("/pandar_packets")), report.warnings.join("; "));
+  });
+
+  it("no configuration: packets carried, a warning says how to decode them", async function () {
+    const dir = copyBag("velodyne_vlp16", null);
+    const { report, out } = await convert(dir);
+    const output = await byTopic(out);
+    assert.equal(output.get("/velodyne_packets")?.length, 4);
+    assert.equal(output.get("/velodyne_packets/points"), undefined);
+    assert.ok(report.warnings.some((w) => /\/velodyne_packets: raw lidar packets .* not decoded: no entry for it in .*lidar_packets\.yaml/.test(w)), report.warnings.join("; "));
+  });
+
+  it("a configuration that does not fit: the drive fails with one line naming the topic and what is wrong", async function () {
+    const refuse = async (config: string, re: RegExp): Promise<void> => {
+      await assert.rejects(convert(copyBag("velodyne_vlp16", config)), (e: unknown) => {
+        assert.ok(e instanceof LidarConfigError, String(e));
+        assert.ok(!e.message.includes("\n"));
+        assert.match(e.message, re);
+        return true;
+      });
+    };
+    await refuse("/velodyne_packets:\n  sensor_model: Pandar64\n  calibration_file: VLP16.yaml\n", /^\/velodyne_packets: velodyne_msgs\/VelodyneScan carries velodyne packets but sensor_model is Pandar64$/);
+    // Calibration of another sensor: a 32-laser file for the VLP-16.
+    const yaml32 = `lasers:\n${Array.from({ length: 32 }, (_, i) => `  - {laser_id: ${i}, rot_correction: 0, vert_correction: ${i / 100}, dist_correction: 0}`).join("\n")}\nnum_lasers: 32\n`;
+    const dir = copyBag("velodyne_vlp16", "/velodyne_packets:\n  sensor_model: VLP16\n  calibration_file: vlp32.yaml\n");
+    writeFileSync(join(dir, "vlp32.yaml"), yaml32);
+    await assert.rejects(convert(dir), /\/velodyne_packets: calibration has 32 lasers but a VLP16 has 16 \(calibration for another model\?\)/);
+    await refuse("/velodyne_packets:\n  sensor_model: VLP16\n  calibration_file: absent.yaml\n", /^\/velodyne_packets: calibration file .*absent\.yaml cannot be read/);
+  });
+});
