@@ -39,7 +39,7 @@ describe(`ROS 2: rosbag2 interoperability${unavailable === null ? "" : ` — ski
     return dir;
   };
 
-  it("syncbag's MCAP: ros2 bag info reads it; ros2 bag play replays its sensor topics byte-identical to an rclpy subscriber", async () => {
+  it("syncbag's MCAP and its output folder: ros2 bag info reads both; ros2 bag play replays its sensor topics byte-identical to an rclpy subscriber", async () => {
     const dir = work("play");
     const out = join(dir, "out");
     const node = start("ros2 run", "ros2", ["run", "syncbag", "syncbag_node", "--ros-args", "--params-file", writeParamsFile(dir), "-p", `output_dir:=${out}`], { env: NODE_ENV });
@@ -56,6 +56,11 @@ describe(`ROS 2: rosbag2 interoperability${unavailable === null ? "" : ` — ski
     const info = await run("ros2 bag info", "ros2", ["bag", "info", file]);
     assert.equal(info.code, 0, info.output);
     for (const topic of sensors) assert.match(info.output, new RegExp(`Topic: ${topic} \\| Type: [^|]+ \\| Count: ${counts.get(topic)} \\|`), `ros2 bag info lists ${topic}`);
+
+    // The output folder too (metadata.yaml written at shutdown, as ros2 bag record does).
+    const folder = await run("ros2 bag info", "ros2", ["bag", "info", out]);
+    assert.equal(folder.code, 0, folder.output);
+    for (const topic of sensors) assert.match(folder.output, new RegExp(`Topic: ${topic} \\| Type: [^|]+ \\| Count: ${counts.get(topic)} \\|`), `ros2 bag info <folder> lists ${topic}`);
 
     const types = bagTypes();
     const receiver = start("receive_raw.py", "python3", [join(PEERS, "receive_raw.py"), "--timeout", "60", ...sensors.flatMap((t) => ["--topic", `${t}:${types.get(t)}:${counts.get(t)}`])]);

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { parseNodeConfig, NodeConfigError, NodeConfigSchema } from "../../pipeline/config.js";
 import { createSyncbagNode } from "../../pipeline/create.js";
 import { parseRosArguments, readRosParameterSources } from "../../pipeline/params-file.js";
+import { writeRosbag2Metadata } from "../../pipeline/rosbag2-metadata.js";
 import { describeParameterSchema, flattenParameters, unflattenParameters } from "../../transport/parameters.js";
 import type { ParameterValue } from "../../transport/port.js";
 import { detectRosEnvironment, openTransport, TransportKindSchema } from "../../transport/select.js";
@@ -107,7 +108,7 @@ async function runNode(options: NodeOptions, rosArgs: string[]): Promise<void> {
     await transport.shutdown();
     throw new UsageError("node", [NO_SENSORS]);
   }
-  const { node } = await createSyncbagNode({
+  const { node, recorder } = await createSyncbagNode({
     transport,
     config: {
       ...config,
@@ -116,7 +117,16 @@ async function runNode(options: NodeOptions, rosArgs: string[]): Promise<void> {
       align: { ...config.align, nodeName: transport.nodeName ?? nodeName, namespace: transport.nodeNamespace ?? namespace },
     },
   });
-  transport.onShutdown(() => node.stop());
+  transport.onShutdown(async () => {
+    await node.stop();
+    // The folder as rosbag2 reads it (ros2 bag info/play <folder>), once the files are final.
+    if (recorder === null) return;
+    try {
+      await writeRosbag2Metadata(recorder.stats().files);
+    } catch (error) {
+      console.error(`syncbag node: no rosbag2 metadata.yaml written: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  });
   // The node's own timers do not hold the process (they are unref'd so tests end); on the
   // in-process transport nothing else would, and the process left after start-up with the
   // recording unfinalised. This holds it until SIGINT/SIGTERM shut the transport down (the
