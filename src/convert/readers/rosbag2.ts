@@ -281,7 +281,8 @@ export class Sqlite3FileReader implements StorageFileReader {
         const row = next.value;
         const topic = this.#topicNames.get(Number(row[0]));
         if (topic === undefined) throw new RecordingError("corrupt", this.path, `message with unknown topic_id ${String(row[0])}`);
-        let data = row[2] instanceof Uint8Array ? row[2] : new Uint8Array(0);
+        // better-sqlite3 gives Buffers; consumers get plain Uint8Array views (as from every reader).
+        let data = row[2] instanceof Uint8Array ? new Uint8Array(row[2].buffer, row[2].byteOffset, row[2].byteLength) : new Uint8Array(0);
         if (this.#messageCompression) {
           let raw: Buffer;
           try {
