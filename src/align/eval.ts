@@ -8,6 +8,7 @@
  */
 import type { TruthFile } from "../sim/truth.js";
 import { SampleFlag } from "./types.js";
+import { formatUnconverged, UnconvergedCounter, type UnconvergedSpan } from "./unconverged.js";
 
 export interface AlignmentObservation {
   topic: string;
@@ -131,10 +132,18 @@ export function evaluateAlignment(truth: TruthFile, observations: Iterable<Align
   return { warmupS, sensors: result };
 }
 
+/**
+ * The alignment verdict: every sensor's p99 within its bound, over the whole drive ("whole") or
+ * after the warm-up ("after-warmup"). A sensor with no message compared is not judged.
+ */
+export function alignmentOk(evaluation: AlignmentEvaluation, judge: "whole" | "after-warmup" = "whole"): boolean {
+  return evaluation.sensors.every((s) => (judge === "whole" ? s.whole.compared === 0 || s.whole.withinBound : s.compared === 0 || s.withinBound));
+}
+
 export function formatAlignmentTable(evaluation: AlignmentEvaluation): string {
   const lines = [
     `Alignment accuracy |corrected − true capture|: whole drive (every message) | after ${evaluation.warmupS} s warm-up`,
-    "sensor                 known |    all  p50 ms  p99 ms   max ms  >bound | compared  p50 ms  p99 ms  max ms  bound  converged  ok",
+    "sensor                 known |    all  p50 ms  p99 ms   max ms  >bound   ok | compared  p50 ms  p99 ms  max ms  bound  converged  ok",
   ];
   for (const s of evaluation.sensors) {
     lines.push(
@@ -147,6 +156,7 @@ export function formatAlignmentTable(evaluation: AlignmentEvaluation): string {
         s.whole.p99Ms.toFixed(3).padStart(7),
         s.whole.maxMs.toFixed(3).padStart(8),
         `${(s.whole.outsideShare * 100).toFixed(1)}%`.padStart(7),
+        s.whole.compared === 0 ? "   -" : s.whole.withinBound ? " yes" : "  NO",
         "|",
         String(s.compared).padStart(8),
         s.p50Ms.toFixed(3).padStart(7),
@@ -195,6 +205,14 @@ export interface EvalSection {
 
 export interface EvalSectionOptions {
   warmupS?: number;
+  /**
+   * What the verdict (`ok`, the exit code) is taken on: "whole" (default) every message from the
+   * first to the last, what a user of the recording gets; "after-warmup" the figure after the
+   * warm-up (and after the latency calibration applied), the online models' steady state.
+   */
+  judge?: "whole" | "after-warmup";
+  /** The recording's `minConfidence` (alignment config): below it a clock state is unconverged. */
+  minConfidence?: number;
 }
 
 export interface FrameSummary {
@@ -219,6 +237,10 @@ export interface AlignmentSectionResult {
   frames: FrameSummary;
   /** Latest calibrated latency per sensor, from the SensorClockState channel. */
   calibrations: CalibrationSummary[];
+  /** Per sensor: messages stamped while its clock model was not converged (from the SensorClockState channel). */
+  unconverged: UnconvergedSpan[];
+  /** What `ok` was judged on. */
+  judge: "whole" | "after-warmup";
 }
 
 /**
@@ -239,11 +261,17 @@ export class AlignmentEvalSection implements EvalSection {
   readonly #frames: FrameSummary = { frames: 0, samples: 0, flaggedSamples: 0, byFlag: Object.fromEntries(Object.keys(SampleFlag).map((k) => [k, 0])), maxAbsResidualMs: 0 };
   readonly #calibrations = new Map<string, CalibrationSummary>();
   readonly #firstCalibrated = new Map<string, bigint>();
+  readonly #judge: "whole" | "after-warmup";
+  readonly #unconverged: UnconvergedCounter;
+  readonly #minConfidence: number;
   #skipped = 0;
 
   constructor(truth: TruthFile, io: { readStamp: (type: string, data: Uint8Array) => bigint; decode: (type: string, data: Uint8Array) => unknown }, options: EvalSectionOptions = {}) {
     this.#truth = truth;
     this.#warmupS = options.warmupS ?? 10;
+    this.#judge = options.judge ?? "whole";
+    this.#unconverged = new UnconvergedCounter();
+    this.#minConfidence = options.minConfidence ?? 0.5;
     this.#readStamp = io.readStamp;
     this.#decode = io.decode;
     this.#sensorTopics = new Set(truth.sensors.map((s) => s.topic));
@@ -257,6 +285,7 @@ export class AlignmentEvalSection implements EvalSection {
   add(message: EvalMessage): void {
     try {
       if (this.#sensorTopics.has(message.topic)) {
+        this.#unconverged.message(message.topic, message.logTimeNs);
         this.#observations.push({ topic: message.topic, stampNs: this.#readStamp(message.type, message.data), correctedNs: message.publishTimeNs });
       } else if (message.type === "syncbag/AlignedFrame") {
         const frame = this.#decode(message.type, message.data) as { samples: { flags: number }[]; max_abs_residual: number };
@@ -268,7 +297,8 @@ export class AlignmentEvalSection implements EvalSection {
         }
         this.#frames.maxAbsResidualMs = Math.max(this.#frames.maxAbsResidualMs, frame.max_abs_residual * 1000);
       } else if (message.type === "syncbag/SensorClockState") {
-        const state = this.#decode(message.type, message.data) as { sensor: string; topic: string; latency: number; latency_uncertainty: number; latency_source: string };
+        const state = this.#decode(message.type, message.data) as { sensor: string; topic: string; mode: string; confidence: number; latency: number; latency_uncertainty: number; latency_source: string };
+        this.#unconverged.state(state);
         this.#calibrations.set(state.sensor, { sensor: state.sensor, latencyS: state.latency, uncertaintyS: state.latency_uncertainty, source: state.latency_source });
         if (state.latency_source === "calibrated" && !this.#firstCalibrated.has(state.topic)) this.#firstCalibrated.set(state.topic, message.logTimeNs);
       }
@@ -285,6 +315,8 @@ export class AlignmentEvalSection implements EvalSection {
       alignment: evaluateAlignment(this.#truth, this.#observations, { warmupS: this.#warmupS, fromS }),
       frames: { ...this.#frames, byFlag: { ...this.#frames.byFlag } },
       calibrations: [...this.#calibrations.values()].filter((c) => c.source === "calibrated"),
+      unconverged: this.#unconverged.result(this.#minConfidence),
+      judge: this.#judge,
     };
   }
 
@@ -301,6 +333,15 @@ export class AlignmentEvalSection implements EvalSection {
       `frames ${f.frames}, samples ${f.samples}, flagged samples ${f.flaggedSamples}${byFlag === "" ? "" : ` (${byFlag})`}, largest |residual| ${f.maxAbsResidualMs.toFixed(1)} ms`,
     ];
     for (const c of result.calibrations) lines.push(`calibrated latency: ${c.sensor} ${(c.latencyS * 1000).toFixed(2)} ± ${(c.uncertaintyS * 1000).toFixed(2)} ms`);
-    return { name: this.name, ok: result.alignment.sensors.every((s) => s.compared === 0 || s.withinBound), text: lines.join("\n"), json: result };
+    const origin = BigInt(this.#truth.startNs);
+    if (result.unconverged.length === 0) lines.push("stamped before the clock model converged: unknown (no SensorClockState in the recording)");
+    else if (result.unconverged.every((u) => u.messages === 0)) lines.push("stamped before the clock model converged: none");
+    else {
+      lines.push("stamped before the clock model converged (per clock state, s from drive start):");
+      for (const u of result.unconverged) if (u.messages > 0) lines.push(`  ${u.sensor.padEnd(22)} ${formatUnconverged(u, origin)}`);
+    }
+    const ok = alignmentOk(result.alignment, this.#judge);
+    lines.push(`verdict (${this.#judge === "whole" ? "whole drive, p99 within bound" : `after ${this.#warmupS} s warm-up, p99 within bound`}): ${ok ? "ok" : "NOT ok"}`);
+    return { name: this.name, ok, text: lines.join("\n"), json: result };
   }
 }

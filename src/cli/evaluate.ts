@@ -7,7 +7,7 @@
 import { defaultCodec } from "../messages/codec.js";
 import { readStamp } from "../messages/stamp.js";
 import { normalizeTypeName } from "../messages/catalogue.js";
-import { AlignmentEvalSection, type AlignmentSectionResult, type EvalSection, type EvalSectionResult } from "../align/eval.js";
+import { AlignmentEvalSection, type AlignmentSectionResult, type EvalSection, type EvalSectionOptions, type EvalSectionResult } from "../align/eval.js";
 import { readMcapRecords } from "../convert/readers/mcap.js";
 import { RecordingError } from "../convert/readers/source.js";
 import type { TruthFile } from "../sim/truth.js";
@@ -46,7 +46,7 @@ export async function runEvalSections(path: string, sections: readonly EvalSecti
 }
 
 /** The alignment section built on the messages layer's stamp reader and codec. */
-export function alignmentSection(truth: TruthFile, options: { warmupS?: number } = {}): AlignmentEvalSection {
+export function alignmentSection(truth: TruthFile, options: EvalSectionOptions = {}): AlignmentEvalSection {
   const codec = defaultCodec();
   return new AlignmentEvalSection(truth, { readStamp, decode: (type, data) => codec.decode(type, data) }, options);
 }

@@ -11,6 +11,7 @@ import { normalizeTypeName } from "../messages/catalogue.js";
 import { defaultCodec } from "../messages/codec.js";
 import { decompressChunk } from "./compression.js";
 import { McapFileError, scanMcap } from "./scan.js";
+import { formatUnconverged, UnconvergedCounter, unconvergedIntervals, type ClockStateView, type UnconvergedSpan } from "../align/unconverged.js";
 
 export const SENSOR_CLOCK_STATE_TYPE = "syncbag/SensorClockState";
 
@@ -62,6 +63,14 @@ export interface InspectReport {
     /** Last SensorClockState per sensor. */
     clocks: ClockSummary[];
     clockStateErrors: number;
+    /**
+     * How the messages' times were made: "hindsight" (converted in two passes: no message was
+     * stamped by an unconverged model), "online" (live, or converted with --online-times), null
+     * (not said: not written by syncbag, or by an older one).
+     */
+    clockModels?: "hindsight" | "online" | null;
+    /** Per sensor: messages stamped while its online model was not converged, by the SensorClockState channel (resolution one clock-state period). */
+    unconverged?: UnconvergedSpan[];
   };
 }
 
@@ -153,7 +162,7 @@ function emptyReport(path: string, bytes: number, readVia: InspectReport["readVi
     chunks: null,
     metadata: [],
     attachments: [],
-    alignment: { metadata: [], clocks: [], clockStateErrors: 0 },
+    alignment: { metadata: [], clocks: [], clockStateErrors: 0, clockModels: null, unconverged: [] },
   };
 }
 
@@ -164,10 +173,16 @@ function isClockState(schemaName: string | undefined): boolean {
 
 class ClockCollector {
   readonly #last = new Map<string, ClockSummary>();
+  /** Every state in file order (1 Hz per sensor: small), for the unconverged intervals. */
+  readonly states: { logTimeNs: bigint; state: ClockStateView }[] = [];
+  /** Fed by a scan (every message in file order); the index path counts through the index instead. */
+  readonly counter = new UnconvergedCounter();
   errors = 0;
-  add(data: Uint8Array): void {
+  add(data: Uint8Array, logTimeNs: bigint): void {
     try {
       const state = defaultCodec().decode<SensorClockState>(SENSOR_CLOCK_STATE_TYPE, data);
+      this.states.push({ logTimeNs, state });
+      this.counter.state(state);
       const stamp = BigInt(state.header.stamp.sec) * 1_000_000_000n + BigInt(state.header.stamp.nanosec);
       this.#last.set(state.sensor, {
         sensor: state.sensor,
@@ -191,7 +206,28 @@ class ClockCollector {
   }
 }
 
-function finishAlignment(report: InspectReport, clocks: ClockCollector): void {
+/** The recording's own `minConfidence` (metadata syncbag.alignment config), else the default 0.5. */
+function minConfidenceOf(report: InspectReport): number {
+  const config = report.metadata.find((m) => m.name === "syncbag.alignment")?.entries.config;
+  if (config === undefined) return 0.5;
+  try {
+    const value = (JSON.parse(config) as { minConfidence?: unknown }).minConfidence;
+    return typeof value === "number" ? value : 0.5;
+  } catch {
+    return 0.5;
+  }
+}
+
+function clockModelsOf(report: InspectReport): "hindsight" | "online" | null {
+  const said = report.metadata.find((m) => m.name === "syncbag.conversion")?.entries.clock_models;
+  if (said === "hindsight" || said === "online") return said;
+  // A live recording by the node: its models are the online ones.
+  return report.metadata.some((m) => m.name === "syncbag.alignment") ? "online" : null;
+}
+
+function finishAlignment(report: InspectReport, clocks: ClockCollector, unconverged?: UnconvergedSpan[]): void {
+  report.alignment.clockModels = clockModelsOf(report);
+  report.alignment.unconverged = unconverged ?? clocks.counter.result(minConfidenceOf(report));
   report.alignment.metadata = report.metadata.filter((m) => /align|clock/i.test(m.name));
   report.alignment.clocks = clocks.clocks();
   report.alignment.clockStateErrors = clocks.errors;
@@ -232,7 +268,7 @@ async function fromIndex(path: string, bytes: number, reader: McapIndexedReader)
   const clocks = new ClockCollector();
   const needFull = stats === undefined;
   for await (const message of reader.readMessages(needFull ? {} : { topics: clockChannels.map((c) => c.topic) })) {
-    if (clockChannels.some((c) => c.id === message.channelId)) clocks.add(message.data);
+    if (clockChannels.some((c) => c.id === message.channelId)) clocks.add(message.data, message.logTime);
     if (needFull) {
       const entry = firstLast.get(message.channelId) ?? { first: message.logTime, last: message.logTime, count: 0 };
       entry.count++;
@@ -278,7 +314,24 @@ async function fromIndex(path: string, bytes: number, reader: McapIndexedReader)
   // readMetadata by name returns every record with that name: keep each once.
   report.metadata = dedupe(report.metadata);
   for (const index of reader.attachmentIndexes) report.attachments.push({ name: index.name, mediaType: index.mediaType, bytes: Number(index.dataSize) });
-  finishAlignment(report, clocks);
+  // Messages stamped before their model converged: counted through the index, only in the
+  // intervals the clock states say were unconverged (the rest of the file is not read).
+  const unconverged: UnconvergedSpan[] = [];
+  for (const [topic, { sensor, intervals }] of unconvergedIntervals(clocks.states, minConfidenceOf(report))) {
+    const span: UnconvergedSpan = { sensor, topic, messages: 0, firstNs: null, lastNs: null };
+    for (const { fromNs, toNs } of intervals) {
+      const range = { ...(fromNs === null ? {} : { startTime: fromNs }), ...(toNs === null ? {} : { endTime: toNs - 1n }) };
+      if (fromNs === null && report.startTime !== null && toNs !== null && toNs <= report.startTime) continue;
+      for await (const message of reader.readMessages({ topics: [topic], ...range })) {
+        span.messages++;
+        if (span.firstNs === null || message.logTime < span.firstNs) span.firstNs = message.logTime;
+        if (span.lastNs === null || message.logTime > span.lastNs) span.lastNs = message.logTime;
+      }
+    }
+    unconverged.push(span);
+  }
+  unconverged.sort((a, b) => a.sensor.localeCompare(b.sensor));
+  finishAlignment(report, clocks, unconverged);
   return report;
 }
 
@@ -315,8 +368,10 @@ async function fromScan(path: string): Promise<InspectReport> {
       report.messages++;
       if (report.startTime === null || message.logTime < report.startTime) report.startTime = message.logTime;
       if (report.endTime === null || message.logTime > report.endTime) report.endTime = message.logTime;
-      const schema = schemas.get(channels.get(message.channelId)?.schemaId ?? -1);
-      if (isClockState(schema?.name)) clocks.add(message.data);
+      const channel = channels.get(message.channelId);
+      const schema = schemas.get(channel?.schemaId ?? -1);
+      if (isClockState(schema?.name)) clocks.add(message.data, message.logTime);
+      else if (channel !== undefined) clocks.counter.message(channel.topic, message.logTime);
     },
     metadata: (name, metadata) => report.metadata.push({ name, entries: Object.fromEntries(metadata) }),
     attachment: (a) => report.attachments.push({ name: a.name, mediaType: a.mediaType, bytes: a.data.byteLength }),
@@ -401,6 +456,18 @@ export function formatInspectReport(report: InspectReport): string {
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const row = (cells: string[]): string => `  ${cells.map((cell, i) => (numeric[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join("  ")}`.trimEnd();
     lines.push(row(header), ...rows.map(row));
+  }
+  const a = report.alignment;
+  if (a.clockModels === "hindsight") lines.push("  stamped before a clock model converged: none (hindsight models, fitted over the whole drive before any message was stamped)");
+  else if (a.clocks.length > 0) {
+    const origin = report.startTime ?? 0n;
+    const rows = (a.unconverged ?? []).filter((u) => u.messages > 0);
+    if (rows.length === 0) lines.push("  stamped before a clock model converged: none");
+    else {
+      lines.push(`  stamped before a clock model converged (online models; s from the first message, per clock state):`);
+      for (const u of rows) lines.push(`    ${u.sensor}: ${formatUnconverged(u, origin)}`);
+      lines.push("    (`syncbag convert` re-stamps them with hindsight models)");
+    }
   }
   return lines.join("\n");
 }

@@ -10,6 +10,7 @@ import { openRecording } from "../../src/convert/readers/open.js";
 import { packageRoot } from "../../src/messages/catalogue.js";
 import { loadTruth, type TruthFile } from "../../src/sim/truth.js";
 import type { SensorAccuracy } from "../../src/align/eval.js";
+import { formatInspectReport, inspectMcap } from "../../src/record/inspect.js";
 
 async function convertAndScore(converter: DriveConverter, input: string, truth: TruthFile, out: string, truthPath?: string): Promise<SensorAccuracy[]> {
   const source = await openRecording(input);
@@ -57,6 +58,16 @@ describe("convert: corrected times right from the first message to the last", fu
         const online = await convertAndScore(pipelineConverterOnline, join(sample, drive), truth, join(dir, `${drive}-online.mcap`), truthPath);
         const worst = (name: string): number => online.find((s) => s.sensor === name)!.whole.maxMs;
         assert.ok(worst("camera_front") > 300 && worst("can") > 150 && worst("microphone") > 30, `online: ${worst("camera_front")}, ${worst("can")}, ${worst("microphone")} ms`);
+        // inspect says which messages an unconverged model stamped: some in the online file, none in the hindsight one.
+        const inspected = await inspectMcap(join(dir, `${drive}-online.mcap`));
+        assert.equal(inspected.alignment.clockModels, "online");
+        const mic = inspected.alignment.unconverged!.find((u) => u.sensor === "microphone")!;
+        assert.ok(mic.messages > 0, "the microphone waits for its calibration");
+        assert.match(formatInspectReport(inspected), /stamped before a clock model converged \(online models/);
+        const converted = await inspectMcap(join(dir, `${drive}.mcap`));
+        assert.equal(converted.alignment.clockModels, "hindsight");
+        for (const u of converted.alignment.unconverged!) assert.equal(u.messages, 0, u.sensor);
+        assert.match(formatInspectReport(converted), /stamped before a clock model converged: none \(hindsight/);
       }
     });
   }

@@ -28,17 +28,19 @@ const EvalOptions = z.object({
   truth: z.string().min(1),
   warmup: cliNumber.atLeast(0, false, "seconds"),
   json: z.boolean().optional(),
+  judgeAfterWarmup: z.boolean().optional(),
 });
 
 export function register(program: Command): void {
   program
     .command("eval")
     .description(
-      "Score a recording against the simulator's ground truth: per sensor p50 / p99 / max of |corrected − true capture time| after the warm-up, the time after which each sensor stayed within its bound (2 ms with a known latency, 5 ms calibrated), flagged frame samples and calibrated latencies; then the label-suggestion section (recall, precision, IoU, events). Exit code 2 when any section misses its bounds (a sensor beyond its alignment bound, or suggestions below their targets; each table says which), 1 on an unreadable input or on a damaged one (truncated, corrupt), whose messages before the damage are still scored.",
+      "Score a recording against the simulator's ground truth: per sensor p50 / p99 / max of |corrected − true capture time| over the whole drive (every message, and the share beyond the bound) beside the same after the warm-up, the time after which each sensor stayed within its bound (2 ms with a known latency, 5 ms calibrated), the messages stamped before their clock model converged (from the SensorClockState channel), flagged frame samples and calibrated latencies; then the label-suggestion section (recall, precision, IoU, events). The alignment verdict is every sensor's whole-drive p99 within its bound (--judge-after-warmup: the after-warm-up p99, the online models' steady state). Exit code 2 when any section misses its bounds (a sensor beyond its alignment bound, or suggestions below their targets; each table says which), 1 on an unreadable input or on a damaged one (truncated, corrupt), whose messages before the damage are still scored.",
     )
     .argument("<recording>", "an MCAP written by syncbag (node, start or convert): publish_time = corrected capture time")
     .requiredOption("--truth <file>", "the drive's <drive>.truth.json (written by the simulator beside the recording)")
     .option("--warmup <s>", "seconds of drive not scored (clock models converging)", "10")
+    .option("--judge-after-warmup", "judge the alignment on the p99 after --warmup instead of the whole drive (the earlier verdict: what the online models reach once converged, not what the recording holds)")
     .option("--json", "print JSON (for scripts): one key per section")
     .action(async (recording: string, raw: Record<string, unknown>) => {
       try {
@@ -56,7 +58,7 @@ export function register(program: Command): void {
         if (firstChar !== undefined && firstChar !== "{") throw new Error(`--truth ${options.truth}: not a truth file (a JSON object written by the simulator as <drive>.truth.json)`);
         const truth = await loadTruth(options.truth);
         // Evaluation sections, one pass over the file; add a concern with one line here.
-        const alignment = alignmentSection(truth, { warmupS });
+        const alignment = alignmentSection(truth, { warmupS, judge: options.judgeAfterWarmup === true ? "after-warmup" : "whole" });
         const sections: EvalSection[] = [alignment, new SuggestionEvalSection(truth, { warmupS })];
         let damage: string | null = null;
         const results = await runEvalSections(recording, sections, { onDamage: (problem) => (damage = problem.message) });
