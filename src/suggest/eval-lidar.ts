@@ -332,11 +332,14 @@ export interface RealEvaluation {
 
 const fromProposals = (ps: readonly Proposal[]): Prediction[] => ps.map((p) => ({ category: p.category, confidence: p.confidence, box: p.box }));
 
-/** Runs the proposer (a fresh one per sweep, as a node started on that sweep) and the baseline on every sweep. */
+/**
+ * Runs the proposer (one for all sweeps, as the stage keeps one: it carries buffers, no state,
+ * from sweep to sweep) and the baseline on every sweep.
+ */
 export function evaluateRealSweeps(sweeps: readonly RealSweep[], makeProposer: () => LidarProposer = () => new LidarProposer(), options: SweepOptions = DEFAULT_SWEEP_OPTIONS): RealEvaluation {
   const outcomes: SweepOutcome[] = [], base: SweepOutcome[] = [], times: number[] = [];
+  const proposer = makeProposer();
   for (const s of sweeps) {
-    const proposer = makeProposer();
     const t0 = process.hrtime.bigint();
     const proposals = proposer.propose(s.view, s.mount, { speed: 0, yawRate: 0 });
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);

@@ -805,11 +805,19 @@ export class LidarProposer {
     const shift = hasT && tLast > 0 ? this.#seamMerge(owner, clusters, order, start, seamX, seamY, tLast - tFirst) : null;
     const out: Proposal[] = [];
     const cxs = new Float64Array(liveN), cys = new Float64Array(liveN);
+    // The parts each owner gathers, listed once (not a scan over all clusters per owner).
+    const partStart = new Int32Array(clusters + 1), parts = new Int32Array(clusters);
+    for (let cj = 0; cj < clusters; cj++) if (owner[cj]! >= 0) partStart[owner[cj]! + 1]!++;
+    for (let i = 0; i < clusters; i++) partStart[i + 1] = partStart[i + 1]! + partStart[i]!;
+    {
+      const at = partStart.slice(0, clusters);
+      for (let cj = 0; cj < clusters; cj++) if (owner[cj]! >= 0) parts[at[owner[cj]!]!++] = cj;
+    }
     for (let ci = 0; ci < clusters; ci++) {
       if (owner[ci] !== ci) continue;
       let n2 = 0, points = 0, hTop = top[ci]!, tSum = 0, tPoints = 0;
-      for (let cj = 0; cj < clusters; cj++) {
-        if (owner[cj] !== ci) continue;
+      for (let pj = partStart[ci]!; pj < partStart[ci + 1]!; pj++) {
+        const cj = parts[pj]!;
         points += pts[cj]!;
         if (top[cj]! > hTop) hTop = top[cj]!;
         // A part carried across the seam is placed as at the other part's time, and timed by it.
@@ -829,8 +837,8 @@ export class LidarProposer {
       if (proposal === null) continue;
       // Returns above maxHeight, or joined to a structure: a building, tree or pole, never one of our classes.
       let structure = false;
-      for (let cj = 0; cj < clusters && !structure; cj++) {
-        if (owner[cj] !== ci) continue;
+      for (let pj = partStart[ci]!; pj < partStart[ci + 1]! && !structure; pj++) {
+        const cj = parts[pj]!;
         for (let k = start[cj]!; k < start[cj + 1]!; k++) if (this.#nStruct[order[k]!] === 1) structure = true;
       }
       if (hTop > c.maxHeight || structure) {
@@ -842,8 +850,8 @@ export class LidarProposer {
       proposal.dtS = tSum / Math.max(1, tPoints);
       // Covariance of the returns from the runs' sums (the carried seam part at its own place: close enough for shape).
       let n3 = 0, ax = 0, ay = 0, az = 0, axx = 0, axy = 0, ayy = 0, axz = 0, ayz = 0, azz = 0, low = Infinity;
-      for (let cj = 0; cj < clusters; cj++) {
-        if (owner[cj] !== ci) continue;
+      for (let pj = partStart[ci]!; pj < partStart[ci + 1]!; pj++) {
+        const cj = parts[pj]!;
         if (bottom[cj]! < low) low = bottom[cj]!;
         for (let k = start[cj]!; k < start[cj + 1]!; k++) {
           const v = order[k]!;
