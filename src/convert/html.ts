@@ -95,13 +95,52 @@ function driveSection(report: DriveReport): string {
   }${clockTable}${sync}${drops}${events}${suggestions}${warnings}</section>`;
 }
 
+/** Input MB/s of a drive converted in this run (elapsed wall time on its worker). */
+function rate(e: IndexEntry): string | undefined {
+  if (e.status !== "converted" || e.elapsedS === undefined || e.elapsedS <= 0 || e.inputBytes === undefined) return undefined;
+  return num(e.inputBytes / 1e6 / e.elapsedS);
+}
+
+/**
+ * Per worker of a fleet run (`convert --queue`): drives, input MB, busy time, MB/s, failures; and the
+ * fleet's throughput (input MB over the span from the first drive's start to the last one's end).
+ */
+function fleetSection(entries: readonly IndexEntry[]): string {
+  const done = entries.filter((e) => e.worker !== undefined && e.status === "converted");
+  if (done.length === 0) return "";
+  const by = new Map<string, { drives: number; bytes: number; busyS: number }>();
+  let first = Infinity;
+  let last = -Infinity;
+  for (const e of done) {
+    const w = by.get(e.worker!) ?? { drives: 0, bytes: 0, busyS: 0 };
+    w.drives++;
+    w.bytes += e.inputBytes ?? 0;
+    w.busyS += e.elapsedS ?? 0;
+    by.set(e.worker!, w);
+    const end = e.completedAt !== undefined ? Date.parse(e.completedAt) : NaN;
+    if (Number.isFinite(end)) {
+      last = Math.max(last, end);
+      first = Math.min(first, end - (e.elapsedS ?? 0) * 1000);
+    }
+  }
+  const failed = entries.filter((e) => e.status === "failed").length;
+  const total = done.reduce((sum, e) => sum + (e.inputBytes ?? 0), 0);
+  const spanS = last > first ? (last - first) / 1000 : NaN;
+  const rows = [...by.entries()]
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .map(([name, w]) => `<tr><td>${escapeHtml(name)}</td><td>${w.drives}</td><td>${num(w.bytes / 1e6)}</td><td>${num(w.busyS)}</td><td>${w.busyS > 0 ? num(w.bytes / 1e6 / w.busyS) : "–"}</td></tr>`)
+    .join("");
+  return `<h2>Fleet</h2><p>${by.size} workers · ${done.length} drives converted, ${failed} failed · ${num(total / 1e6)} MB${Number.isFinite(spanS) && spanS > 0 ? ` in ${num(spanS)} s: ${num(total / 1e6 / spanS)} MB/s` : ""}</p><table><tr><th>worker</th><th>drives</th><th>input MB</th><th>busy s</th><th>MB/s</th></tr>${rows}</table>`;
+}
+
 export function renderBatchHtml(entries: readonly IndexEntry[], reports: readonly DriveReport[], generatedAt: string): string {
+  const fleet = entries.some((e) => e.worker !== undefined);
   const rows = entries
     .map((e) => {
       const q = e.quality;
-      return `<tr class="${e.status}"><td>${reports.some((r) => r.drive === e.drive) ? `<a href="#${escapeHtml(e.drive)}">${escapeHtml(e.drive)}</a>` : escapeHtml(e.drive)}</td><td>${e.status}</td><td>${e.durationS !== undefined ? num(e.durationS) : "–"}</td><td>${e.messageCount ?? "–"}</td><td>${e.sensors?.length ?? "–"}</td><td>${q?.syncErrorP99MaxS != null ? num(q.syncErrorP99MaxS * 1000) : "–"}</td><td>${q ? (q.dropRate * 100).toFixed(2) + "%" : "–"}</td><td>${q?.suggestions ?? "–"}</td><td>${escapeHtml(e.error ? `${e.error.kind}: ${e.error.reason}` : q ? `${q.warnings} warnings` : "")}</td></tr>`;
+      return `<tr class="${e.status}"><td>${reports.some((r) => r.drive === e.drive) ? `<a href="#${escapeHtml(e.drive)}">${escapeHtml(e.drive)}</a>` : escapeHtml(e.drive)}</td><td>${e.status}</td><td>${e.durationS !== undefined ? num(e.durationS) : "–"}</td><td>${e.messageCount ?? "–"}</td><td>${e.sensors?.length ?? "–"}</td><td>${q?.syncErrorP99MaxS != null ? num(q.syncErrorP99MaxS * 1000) : "–"}</td><td>${q ? (q.dropRate * 100).toFixed(2) + "%" : "–"}</td><td>${q?.suggestions ?? "–"}</td><td>${e.elapsedS !== undefined && e.status === "converted" ? num(e.elapsedS) : "–"}</td><td>${rate(e) ?? "–"}</td>${fleet ? `<td>${escapeHtml(e.worker ?? "–")}</td>` : ""}<td>${escapeHtml(e.error ? `${e.error.kind}: ${e.error.reason}` : q ? `${q.warnings} warnings` : "")}</td></tr>`;
     })
     .join("");
   const css = `body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}tr.failed{background:#fdd}tr.skipped{color:#666}svg text{font:11px sans-serif;fill:#333}.axis{stroke:#999}.empty{color:#888}figure{margin:1em 0}figcaption{font-weight:600}section{border-top:2px solid #eee;margin-top:2em}`;
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>syncbag conversion report</title><style>${css}</style></head><body><h1>syncbag conversion report</h1><p>${escapeHtml(generatedAt)} · ${entries.length} drives</p><table><tr><th>drive</th><th>status</th><th>duration s</th><th>messages</th><th>sensors</th><th>sync p99 max ms</th><th>drop rate</th><th>suggestions</th><th>notes</th></tr>${rows}</table>${reports.map(driveSection).join("")}</body></html>\n`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>syncbag conversion report</title><style>${css}</style></head><body><h1>syncbag conversion report</h1><p>${escapeHtml(generatedAt)} · ${entries.length} drives</p><table><tr><th>drive</th><th>status</th><th>duration s</th><th>messages</th><th>sensors</th><th>sync p99 max ms</th><th>drop rate</th><th>suggestions</th><th>time s</th><th>MB/s</th>${fleet ? "<th>worker</th>" : ""}<th>notes</th></tr>${rows}</table>${fleetSection(entries)}${reports.map(driveSection).join("")}</body></html>\n`;
 }

@@ -151,6 +151,11 @@ describe("convert/queue: fleet conversion on BullMQ (needs redis-server)", funct
     assert.deepEqual(taken.map((l) => l.split(" ")[2]!.replace(/:$/, "")).sort(), ["drive-compact-s7", "drive-faulty-s11", "drive-step-s23"]);
     const index = BatchIndex.parse(JSON.parse(await readFile(join(out, "index.json"), "utf8")));
     for (const e of index.drives) assert.match(e.worker ?? "", /^.+:\d+$/, `${e.drive} names its worker`);
+    // The fleet report: one row per worker that converted something, and the fleet totals.
+    const html = await readFile(join(out, "report.html"), "utf8");
+    const workers = new Set(index.drives.map((e) => e.worker!));
+    assert.match(html, new RegExp(`<h2>Fleet</h2><p>${workers.size} workers · 3 drives converted, 0 failed`));
+    for (const w of workers) assert.match(html, new RegExp(`<tr><td>${w}</td><td>${index.drives.filter((e) => e.worker === w).length}</td>`));
 
     // The same converter on one machine (in-process) writes the same bytes.
     const single = join(dir, "single");
