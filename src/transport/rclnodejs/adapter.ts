@@ -135,7 +135,7 @@ export class RclnodejsTransport implements Transport {
   readonly #rcl: RclModule;
   readonly #context: Rcl.Context;
   readonly #node: Rcl.Node;
-  readonly #options: RclnodejsTransportOptions & { nativeOverrideSections?: (context: Rcl.Context) => OverrideSection<NativeOverride>[] | null };
+  readonly #options: RclnodejsTransportOptions & NativeAccess;
   readonly #subscriptions = new Set<QueuedSubscription>();
   readonly #shutdownCallbacks: (() => void | Promise<void>)[] = [];
   readonly #owned = new Set<string>();
@@ -151,7 +151,7 @@ export class RclnodejsTransport implements Transport {
     rcl: RclModule,
     context: Rcl.Context,
     node: Rcl.Node,
-    options: RclnodejsTransportOptions & { nativeOverrideSections?: (context: Rcl.Context) => OverrideSection<NativeOverride>[] | null },
+    options: RclnodejsTransportOptions & NativeAccess,
   ) {
     this.#rcl = rcl;
     this.#context = context;
@@ -197,9 +197,25 @@ export class RclnodejsTransport implements Transport {
     // (/points:=/ouster/points) changes what is subscribed, not how the pipeline names it.
     const resolved = this.#node.resolveTopicName(topic, true);
     let queue: DeliveryQueue<RawMessage> | null = null;
-    const onMessage = (data: Buffer): void => {
+    let handle: unknown = undefined;
+    let closed = false;
+    const takeRaw = this.#options.nativeTakeRaw ?? null;
+    const deliver = (data: Buffer): void => {
       // No MessageInfo on raw subscriptions: the callback is the receive time.
       queue?.push({ topic: resolved, type: normalised, data, receiveTime: this.clock.now() });
+    };
+    const onMessage = (data: Buffer): void => {
+      deliver(data);
+      // rclnodejs takes one message per subscription per executor wake-up. When messages come
+      // faster than wake-ups (a busy event loop, a 400 Hz IMU), the DDS reader history fills and
+      // keep_last overwrites its oldest samples, silently. So take everything already waiting,
+      // at most one history's worth per wake-up.
+      if (takeRaw === null || handle === undefined) return;
+      for (let i = 0; i < rclQos.depth && !closed; i++) {
+        const more = takeRaw(handle);
+        if (more === undefined || more === null) break;
+        deliver(more);
+      }
     };
     const rclQos = toRclQos(this.#rcl, qos);
     const rclSubscription = this.#node.createSubscription(
@@ -208,6 +224,7 @@ export class RclnodejsTransport implements Transport {
       { qos: rclQos, isRaw: true, qosOverridingOptions: this.#qosOverrides("subscription", this.#node.resolveTopicName(topic)) },
       onMessage,
     );
+    handle = (rclSubscription as unknown as { handle?: unknown }).handle;
     // rclnodejs applied any qos_overrides.<topic>.subscription.* parameter to rclQos in place;
     // syncbag's own queue follows the effective depth. Callbacks only run once spinning picks
     // the message up, after this returns.
@@ -217,6 +234,7 @@ export class RclnodejsTransport implements Transport {
       onError: (error) => this.#handlerError(error, resolved),
     });
     const subscription = new QueuedSubscription(resolved, normalised, queue, () => {
+      closed = true;
       this.#subscriptions.delete(subscription);
       this.#node.destroySubscription(rclSubscription);
     });
@@ -463,16 +481,38 @@ interface NativeOverride {
   value: unknown;
 }
 
-/**
- * rcl's override sections from the native addon rclnodejs loaded (the same module instance:
- * Node caches addons by path), or null when this rclnodejs does not expose them.
- */
-function nativeOverrideSections(context: Rcl.Context): OverrideSection<NativeOverride>[] | null {
+/** What the adapter reads from rclnodejs's native addon beyond its public API (absent on stand-ins). */
+interface NativeAccess {
+  nativeOverrideSections?: (context: Rcl.Context) => OverrideSection<NativeOverride>[] | null;
+  /** Takes one more serialized message from a subscription handle, or nothing when none waits. */
+  nativeTakeRaw?: ((handle: unknown) => Buffer | null | undefined) | null;
+}
+
+interface NativeAddon {
+  getParameterOverrides?: (handle: unknown) => unknown;
+  rclTakeRaw?: (handle: unknown) => Buffer | null | undefined;
+}
+
+/** The native addon rclnodejs loaded (the same module instance: Node caches addons by path). */
+function nativeAddon(): NativeAddon | null {
   try {
     const require = createRequire(import.meta.url);
-    const addon = require(join(dirname(require.resolve("rclnodejs/package.json")), "build", "Release", "rclnodejs.node")) as {
-      getParameterOverrides?: (handle: unknown) => unknown;
-    };
+    return require(join(dirname(require.resolve("rclnodejs/package.json")), "build", "Release", "rclnodejs.node")) as NativeAddon;
+  } catch {
+    return null;
+  }
+}
+
+function nativeTakeRaw(): ((handle: unknown) => Buffer | null | undefined) | null {
+  const take = nativeAddon()?.rclTakeRaw;
+  return typeof take === "function" ? (handle) => take(handle) : null;
+}
+
+/** rcl's override sections, or null when this rclnodejs does not expose them. */
+function nativeOverrideSections(context: Rcl.Context): OverrideSection<NativeOverride>[] | null {
+  try {
+    const addon = nativeAddon();
+    if (addon === null) return null;
     const handle = (context as unknown as { handle?: unknown }).handle;
     if (typeof addon.getParameterOverrides !== "function" || handle === undefined) return null;
     const data = addon.getParameterOverrides(handle);
@@ -496,7 +536,7 @@ export const openRclnodejsTransport: RclnodejsAdapterModule["openRclnodejsTransp
       options.useSimTime === undefined ? [] : [new rcl.Parameter("use_sim_time", typeId("bool"), options.useSimTime)];
     nodeOptions.automaticallyDeclareParametersFromOverrides = false;
     const node = new rcl.Node(options.nodeName, options.namespace, context, nodeOptions);
-    const transport = new RclnodejsTransport(rcl, context, node, real ? { ...options, nativeOverrideSections } : options);
+    const transport = new RclnodejsTransport(rcl, context, node, real ? { ...options, nativeOverrideSections, nativeTakeRaw: nativeTakeRaw() } : options);
     transport.start();
     return transport;
   } catch (error) {
