@@ -9,15 +9,18 @@ import { isAbsolute, join } from "node:path";
 import { z } from "zod";
 import { PacketProblems, type DecodedCloud } from "./cloud.js";
 import { HESAI_MODELS, HesaiDecoder, parseHesaiCalibration, type HesaiModel } from "./hesai.js";
-import { PACKET_SCAN_TYPES, readPacketScan, ScanFormatError, type PacketScanType } from "./scan-msgs.js";
+import { OusterDecoder, parseOusterMetadata } from "./ouster.js";
+import { isOusterPacketType, PACKET_SCAN_TYPES, readOusterPacket, readPacketScan, ScanFormatError, type PacketScanType } from "./scan-msgs.js";
 import { LidarConfigError, parseVelodyneCalibration, VelodyneDecoder } from "./velodyne.js";
 
 export { LidarConfigError } from "./velodyne.js";
 export { pointCloud2, type DecodedCloud } from "./cloud.js";
-export { isPacketScanType, PACKET_MSG_DEFINITIONS } from "./scan-msgs.js";
+export { isOusterPacketType, isPacketScanType, PACKET_MSG_DEFINITIONS } from "./scan-msgs.js";
 
 export const VELODYNE_MODELS = ["VLP16"] as const;
-export const SUPPORTED_MODELS: readonly string[] = [...VELODYNE_MODELS, ...Object.keys(HESAI_MODELS)];
+/** Ouster: the metadata's prod_line (OS-0-128, OS-1-64, …) with the RNG15_RFL8_NIR8 profile. */
+const isOusterModel = (model: string): boolean => /^OS-?(DOME|0|1|2)-(32|64|128)/.test(model);
+export const SUPPORTED_MODELS: readonly string[] = [...VELODYNE_MODELS, ...Object.keys(HESAI_MODELS), "OS-0/1/2-32/64/128 (Ouster, RNG15_RFL8_NIR8)"];
 
 /** Per packet topic: the sensor, its calibration file and the driver parameters (nebula's names). */
 export const LidarPacketConfig = z.object({
@@ -70,6 +73,8 @@ export async function createPacketDecoder(input: LidarPacketConfig, options: { b
   }
   const velodyne = (VELODYNE_MODELS as readonly string[]).includes(cfg.sensor_model);
   const hesai = Object.hasOwn(HESAI_MODELS, cfg.sensor_model);
+  const ouster = isOusterModel(cfg.sensor_model);
+  if (ouster) return ousterDecoder(cfg, text, path, where, options.type);
   if (!velodyne && !hesai) throw new LidarConfigError(`${where}unknown lidar model '${cfg.sensor_model}' (supported: ${SUPPORTED_MODELS.join(", ")})`);
   const family = velodyne ? "velodyne" : "hesai";
   if (options.type !== undefined) {
@@ -124,6 +129,32 @@ export async function createPacketDecoder(input: LidarPacketConfig, options: { b
     if (error instanceof LidarConfigError) throw new LidarConfigError(`${where}${error.message}`);
     throw error;
   }
+}
+
+function ousterDecoder(cfg: z.infer<typeof LidarPacketConfig>, text: string, path: string, where: string, type: string | undefined): PacketCloudDecoder {
+  if (type !== undefined && !isOusterPacketType(type)) throw new LidarConfigError(`${where}${type} does not carry Ouster packets but sensor_model is ${cfg.sensor_model}`);
+  let meta;
+  try {
+    meta = parseOusterMetadata(text, path);
+  } catch (error) {
+    if (error instanceof LidarConfigError) throw new LidarConfigError(`${where}${error.message}`);
+    throw error;
+  }
+  if (meta.prodLine !== cfg.sensor_model) throw new LidarConfigError(`${where}${path} is the metadata of an ${meta.prodLine}, sensor_model is ${cfg.sensor_model} (calibration for another model?)`);
+  const dec = new OusterDecoder(meta, cfg.frame_id ?? "os_sensor");
+  return {
+    model: cfg.sensor_model,
+    problems: dec.problems,
+    decodeMessage(msgType, bytes) {
+      try {
+        return dec.decode(readOusterPacket(msgType, bytes));
+      } catch (error) {
+        if (!(error instanceof ScanFormatError)) throw error;
+        dec.problems.add("bad-message", `${error.message}: message skipped`);
+        return [];
+      }
+    },
+  };
 }
 
 function packetsOf(type: string, bytes: Uint8Array, problems: PacketProblems): ReturnType<typeof readPacketScan>["packets"] {

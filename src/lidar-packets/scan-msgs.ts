@@ -107,3 +107,24 @@ export function readPacketScan(type: string, bytes: Uint8Array): RawScan {
   }
   return scan;
 }
+
+/** Ouster packet messages: one UDP packet each, as ouster-ros records them. */
+export const OUSTER_PACKET_TYPES = ["ouster_ros/PacketMsg", "ouster_ros/msg/PacketMsg", "ouster_sensor_msgs/msg/PacketMsg", "ouster_sensor_msgs/PacketMsg"];
+
+export function isOusterPacketType(type: string): boolean {
+  return OUSTER_PACKET_TYPES.includes(type);
+}
+
+/**
+ * The packet bytes of an Ouster PacketMsg (`uint8[] buf`): ROS 1 serialization (ouster_ros, a
+ * uint32 length then the bytes) or ROS 2 CDR (ouster_sensor_msgs: encapsulation, then the same).
+ */
+export function readOusterPacket(type: string, bytes: Uint8Array): Uint8Array {
+  const ros2 = type.startsWith("ouster_sensor_msgs/") || type.includes("/msg/");
+  const start = ros2 ? 4 : 0;
+  if (ros2 && (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 1)) throw new ScanFormatError(`${type}: not little-endian plain CDR`);
+  if (bytes.length < start + 4) throw new ScanFormatError(`${type}: ${bytes.length} bytes, too short for a packet length`);
+  const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(start, true);
+  if (start + 4 + n > bytes.length) throw new ScanFormatError(`${type}: packet of ${n} bytes runs past the message's ${bytes.length} bytes`);
+  return bytes.subarray(start + 4, start + 4 + n);
+}

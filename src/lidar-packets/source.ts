@@ -21,7 +21,7 @@ import type { RecordingSource, SourceMessage, SourceTopic } from "../convert/rea
 import { defaultCodec } from "../messages/codec.js";
 import { pointCloud2 } from "./cloud.js";
 import { createPacketDecoder, LidarConfigError, type LidarPacketConfig, type PacketCloudDecoder } from "./index.js";
-import { isPacketScanType, PACKET_MSG_DEFINITIONS } from "./scan-msgs.js";
+import { isOusterPacketType, isPacketScanType, PACKET_MSG_DEFINITIONS } from "./scan-msgs.js";
 
 export const CONFIG_FILE = "lidar_packets.yaml";
 
@@ -51,9 +51,11 @@ async function loadConfig(recordingPath: string): Promise<{ path: string; topics
  * `warnings` receives lines about undecoded topics and, after each pass, the packet problems.
  */
 export async function withDecodedClouds(source: RecordingSource, warnings: string[]): Promise<RecordingSource> {
-  const packetTopics = source.topics.filter((t) => t.encoding === "cdr" && isPacketScanType(t.type));
+  const config0 = source.topics.some((t) => isOusterPacketType(t.type)) ? await loadConfig(source.path) : null;
+  // Ouster packet topics (lidar and IMU share the type) count only when configured.
+  const packetTopics = source.topics.filter((t) => (t.encoding === "cdr" && isPacketScanType(t.type)) || (isOusterPacketType(t.type) && config0?.topics[t.topic] !== undefined));
   if (packetTopics.length === 0) return source;
-  const config = await loadConfig(source.path);
+  const config = config0 ?? (await loadConfig(source.path));
   const factories = new Map<string, () => Promise<PacketCloudDecoder>>();
   const added: SourceTopic[] = [];
   const cloudTopic = new Map<string, string>();
