@@ -248,8 +248,39 @@ describe("convert/queue: fleet conversion on BullMQ (needs redis-server)", funct
     assert.equal(s.failed.length, 1);
     assert.deepEqual([s.failed[0]!.drive, s.failed[0]!.kind, s.failed[0]!.reason, s.failed[0]!.attempts], ["broken", broken.error.kind, broken.error.reason, 1]);
     assert.equal(existsSync(join(out, "broken.mcap")), false);
+
+    // Operators: retry puts it back (and it fails again, same reason); clean empties the lists.
+    const retry = start(["queue", "retry", "--queue", url, "--queue-name", qn, "broken"]);
+    assert.equal(await retry.exited, 0, retry.stderr());
+    assert.equal(retry.stdout(), "retried 1: broken\n");
+    const q = queueOf(qn);
+    try {
+      for (let i = 0; ; i++) {
+        // retry moved it out of the failed set atomically: back in it means it failed again.
+        if ((await q.getJobCounts("failed")).failed === 1) break;
+        if (i > 200) throw new Error("the retried job never failed again");
+        await sleep(50);
+      }
+      const clean = start(["queue", "clean", "--queue", url, "--queue-name", qn]);
+      assert.equal(await clean.exited, 0, clean.stderr());
+      assert.equal(clean.stdout(), "removed 1 completed, 1 failed\n");
+      const c = await q.getJobCounts("completed", "failed");
+      assert.deepEqual({ completed: c.completed, failed: c.failed }, { completed: 0, failed: 0 });
+    } finally {
+      await q.close();
+    }
     worker.child.kill("SIGTERM");
     assert.equal(await within("worker drains", 20_000, worker.exited), 0);
+  });
+
+  it("an unreachable Redis: one line naming the problem, exit 1, nothing enqueued", async () => {
+    const port = await freePort(); // nothing listens there
+    const producer = start(["convert", join(SAMPLE, "drive-step-s23"), "-o", join(dir, "unreachable"), "--queue", `redis://127.0.0.1:${port}`]);
+    assert.equal(await within("producer", 30_000, producer.exited), 1);
+    assert.equal(producer.stderr().trim(), `syncbag convert: --queue redis://127.0.0.1:${port}: cannot reach Redis: connect ECONNREFUSED 127.0.0.1:${port}`);
+    const status = start(["queue", "status", "--queue", `redis://127.0.0.1:${port}`]);
+    assert.equal(await status.exited, 1);
+    assert.equal(status.stderr().trim(), `syncbag queue status: cannot reach Redis: connect ECONNREFUSED 127.0.0.1:${port}`);
   });
 
   it("SIGTERM drains: the running drive is finished and published, no further drive is taken, exit 0", async () => {
