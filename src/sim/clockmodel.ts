@@ -1,12 +1,12 @@
 /**
  * A sensor's clock faults applied to its captures. Common clock = simulator true time (ns).
- *   device stamp = capture + offsetS + driftPpm·1e-6·(capture − startNs) (+ stepS once capture ≥ step.atNs)
+ *   device stamp = capture + offsetS + driftPpm·1e-6·(capture − startNs) (+ each step's stepS once capture ≥ its atNs)
  *   send         = capture + latencyFixedS + jitter   (jitter ≥ 0, exponential with mean jitterS, capped at 8·jitterS)
  *   receive      = send, or later by 1.05–1.8 periods for a message delivered out of order
  * Every capture draws the same four numbers whether or not it is dropped, so a sensor's faults do
  * not depend on the outcome of earlier draws.
  */
-import type { ClockConfig } from "./rig.js";
+import { clockSteps, type ClockConfig } from "./rig.js";
 import type { TrueClock } from "./truth.js";
 import type { Prng } from "./prng.js";
 
@@ -22,14 +22,15 @@ export interface ClockedCapture {
 export class SensorClock {
   readonly #cfg: ClockConfig;
   readonly #startNs: bigint;
-  readonly #stepAtNs: bigint | null;
+  /** The steps in time order, at absolute true times. */
+  readonly #steps: { atNs: bigint; stepS: number }[];
   readonly #periodS: number;
   readonly #rng: Prng;
 
   constructor(cfg: ClockConfig, startNs: bigint, periodS: number, rng: Prng) {
     this.#cfg = cfg;
     this.#startNs = startNs;
-    this.#stepAtNs = cfg.step === null ? null : startNs + BigInt(Math.round(cfg.step.atS * 1e9));
+    this.#steps = clockSteps(cfg).map((step) => ({ atNs: startNs + BigInt(Math.round(step.atS * 1e9)), stepS: step.stepS }));
     this.#periodS = periodS;
     this.#rng = rng;
   }
@@ -39,7 +40,7 @@ export class SensorClock {
     const c = this.#cfg;
     const elapsed = Number(captureNs - this.#startNs) / 1e9;
     let offset = c.offsetS + c.driftPpm * 1e-6 * elapsed;
-    if (this.#stepAtNs !== null && c.step !== null && captureNs >= this.#stepAtNs) offset += c.step.stepS;
+    for (const step of this.#steps) if (captureNs >= step.atNs) offset += step.stepS;
     return captureNs + BigInt(Math.round(offset * 1e9));
   }
 
@@ -60,7 +61,7 @@ export class SensorClock {
     const reordered = uReorder < c.reorderRate;
     const receiveNs = reordered ? sendNs + BigInt(Math.round(this.#periodS * (1.05 + 0.75 * uDelay) * 1e9)) : sendNs;
     let stampNs = this.stamp(captureNs);
-    if (c.step !== null && c.step.stepS < 0) {
+    if (this.#steps.some((step) => step.stepS < 0)) {
       while (this.#issued.has(stampNs)) stampNs += 1n;
       this.#issued.add(stampNs);
     }
@@ -82,7 +83,9 @@ export class SensorClock {
       latencyKnown: c.latencyKnown,
       dropRate: c.dropRate,
       reorderRate: c.reorderRate,
-      step: c.step === null || this.#stepAtNs === null ? null : { atNs: this.#stepAtNs.toString(), stepS: c.step.stepS },
+      step: this.#steps.length === 0 ? null : { atNs: this.#steps[0]!.atNs.toString(), stepS: this.#steps[0]!.stepS },
+      // Written only with more than one step: a truth of one step or none stays as it was (committed fleet).
+      ...(this.#steps.length > 1 ? { steps: this.#steps.map((step) => ({ atNs: step.atNs.toString(), stepS: step.stepS })) } : {}),
     };
   }
 }

@@ -25,7 +25,11 @@ const Extrinsics = z.strictObject({
 });
 export type Extrinsics = z.infer<typeof Extrinsics>;
 
-/** A sensor's clock faults, as configured. step.atS is seconds after the drive start. */
+/** A clock step: at atS seconds after the drive start the device clock jumps by stepS. */
+const ClockStep = z.strictObject({ atS: z.number().nonnegative(), stepS: z.number().min(-5).max(5) });
+export type ClockStep = z.infer<typeof ClockStep>;
+
+/** A sensor's clock faults, as configured. `step`: one step, or a list of steps (each applies from its atS on, cumulatively). */
 export const ClockConfig = z.strictObject({
   offsetS: z.number().min(-0.5).max(0.5).default(0),
   driftPpm: z.number().min(-200).max(200).default(0),
@@ -34,9 +38,15 @@ export const ClockConfig = z.strictObject({
   latencyKnown: z.boolean().default(true),
   dropRate: z.number().min(0).max(0.5).default(0),
   reorderRate: z.number().min(0).max(0.5).default(0),
-  step: z.strictObject({ atS: z.number().nonnegative(), stepS: z.number().min(-5).max(5) }).nullable().default(null),
+  step: z.union([ClockStep, z.array(ClockStep)]).nullable().default(null),
 });
 export type ClockConfig = z.infer<typeof ClockConfig>;
+
+/** A clock's steps as a list in time order (`step` may be null, one step, or a list). */
+export function clockSteps(cfg: Pick<ClockConfig, "step">): ClockStep[] {
+  if (cfg.step === null) return [];
+  return (Array.isArray(cfg.step) ? [...cfg.step] : [cfg.step]).sort((a, b) => a.atS - b.atS);
+}
 
 const clockDefault = (): ClockConfig => ClockConfig.parse({});
 

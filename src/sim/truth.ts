@@ -15,7 +15,7 @@ const NsString = z.string().regex(/^-?\d+$/, "expected a decimal nanosecond stri
 export const SensorModality = z.enum(["lidar", "camera", "audio", "telemetry", "imu", "gnss", "odometry"]);
 export type SensorModality = z.infer<typeof SensorModality>;
 
-/** A sensor's true clock behaviour. device stamp = capture + offset + drift·(capture − startNs) (+ step after step.atNs). */
+/** A sensor's true clock behaviour. device stamp = capture + offset + drift·(capture − startNs) (+ every step's stepS after its atNs). */
 export const TrueClock = z.object({
   offsetS: z.number(),
   driftPpm: z.number(),
@@ -27,8 +27,10 @@ export const TrueClock = z.object({
   latencyKnown: z.boolean(),
   dropRate: z.number().min(0).max(1),
   reorderRate: z.number().min(0).max(1),
-  /** Optional clock step: at true time atNs the device clock jumps by stepS. */
+  /** Optional clock step: at true time atNs the device clock jumps by stepS (the first of `steps`, for readers of one step). */
   step: z.object({ atNs: NsString, stepS: z.number() }).nullable(),
+  /** Every clock step in time order, each applying from its atNs on (cumulative); written only when there are several (otherwise `step` is all). */
+  steps: z.array(z.object({ atNs: NsString, stepS: z.number() })).optional(),
 });
 export type TrueClock = z.infer<typeof TrueClock>;
 

@@ -8,8 +8,8 @@
  * --rss: convert without the truth file (a fleet recording has none; the truth and its per-message
  * lookup grow with the drive and are not the converter's) and print the peak RSS only.
  *
- * The rig is sample-step's with steps on four sensors at times scaled to the drive (the simulator
- * has one step per sensor; test/clock/smoother.test.ts covers two per sensor on stamp series).
+ * The rig is sample-step's with two clock steps on every sensor (20–400 ms, either sign, at times
+ * scaled to the drive: test/align/two-step-rig.ts) and drift on every clock.
  * Prints per drive: conversion time, first-pass time and its share, peak RSS, and per sensor the
  * whole-drive p50 / p99 / max; exits 1 when a sensor's p99 misses its bound.
  */
@@ -23,20 +23,9 @@ import { pipelineConverter } from "../../src/convert/pipeline-converter.js";
 import { openRecording } from "../../src/convert/readers/open.js";
 import { readMcapRecords } from "../../src/convert/readers/mcap.js";
 import { simulateDrive } from "../../src/sim/drive.js";
-import { loadRig, type RigConfig } from "../../src/sim/rig.js";
 import { writeRosbag2 } from "../../src/sim/rosbag2.js";
 import { loadTruth } from "../../src/sim/truth.js";
-
-function rigFor(durationS: number): RigConfig {
-  const rig = structuredClone(loadRig("sample-step"));
-  rig.durationS = durationS;
-  rig.cameras[0]!.clock.step = { atS: 0.31 * durationS, stepS: 0.35 };
-  rig.cameras[2]!.clock.step = { atS: 0.77 * durationS, stepS: -0.12 };
-  rig.telemetry!.clock.step = { atS: 0.52 * durationS, stepS: -0.2 };
-  rig.imu!.clock.step = { atS: 0.13 * durationS, stepS: 0.045 };
-  rig.audio!.clock.driftPpm = 180;
-  return rig;
-}
+import { twoStepRig } from "./two-step-rig.js";
 
 async function convertChild(bag: string, truthPath: string, out: string): Promise<void> {
   const started = performance.now();
@@ -60,7 +49,7 @@ async function main(): Promise<void> {
   for (const durationS of durations.length > 0 ? durations : [120, 600]) {
     const dir = mkdtempSync(join(tmpdir(), "syncbag-soak-"));
     try {
-      const rig = rigFor(durationS);
+      const { rig, steps } = twoStepRig(durationS);
       const drive = simulateDrive({ rig, seed, durationS });
       const bag = await writeRosbag2(drive, { outDir: dir, name: "soak", compression: "zstd" });
       const truthPath = bag.truthPath;
@@ -73,6 +62,7 @@ async function main(): Promise<void> {
         continue;
       }
       const evaluation = await evaluateRecording(out, await loadTruth(truthPath), { warmupS: 0 });
+      console.log(`steps: ${[...steps].map(([name, list]) => `${name} ${list.map((st) => `${st.stepS >= 0 ? "+" : ""}${(st.stepS * 1000).toFixed(0)} ms at ${st.atS.toFixed(1)} s`).join(", ")}`).join("; ")}`);
       console.log(
         `${durationS} s drive (seed ${seed}, ${bag.messageCount} messages, ${(bag.bytes / 1e6).toFixed(0)} MB): conversion ${figures.seconds.toFixed(1)} s, first pass ${figures.firstPassS.toFixed(2)} s (${((100 * figures.firstPassS) / figures.seconds).toFixed(1)} %), peak RSS ${figures.maxRssMB.toFixed(0)} MB`,
       );
