@@ -261,6 +261,7 @@ describe("convert/queue: fleet conversion on BullMQ (needs redis-server)", funct
         if (i > 200) throw new Error("the retried job never failed again");
         await sleep(50);
       }
+      assert.equal((await q.getFailed())[0]?.failedReason, `${broken.error.kind}: ${broken.error.reason}`);
       const clean = start(["queue", "clean", "--queue", url, "--queue-name", qn]);
       assert.equal(await clean.exited, 0, clean.stderr());
       assert.equal(clean.stdout(), "removed 1 completed, 1 failed\n");
