@@ -1,19 +1,21 @@
 /**
- * Lidar object proposals from one sweep, on typed arrays only (no per-point objects):
+ * Lidar object proposals from one sweep, on typed arrays only (no per-point objects); the methods
+ * and their references are in src/suggest/README.md ("Methods"):
  *
- * 1. transform to base_link (level lidar: yaw + translation), optional ego-motion deskew from the
- *    per-point `t` field, ego-box mask, range limit;
- * 2. ground: polar grid (range bins × sectors) of lowest z; per sector the ground is followed
- *    outward, accepting a cell's lowest point as ground only when it is within `maxGroundSlope`
- *    of the previous ground (so slopes are followed, while curbs, cars and walls are not taken
- *    as ground); a point is an obstacle when it is `obstacleHeight` above its cell's ground;
- * 3. clustering: obstacle points into a BEV occupancy grid, 8-connected components by union–find
- *    over occupied cells (cells, not points, so cost is O(points + occupied cells));
- * 4. per cluster an oriented box by L-shape fit (closeness criterion over headings in 0..90°) on
- *    the cell centroids; the 90° ambiguity (which edge is the length) is resolved by the class
- *    prior; only the sides facing the sensor are seen, so a box smaller than its class prior is
- *    grown away from the sensor;
- * 5. class by height and footprint, with a confidence from how well the dimensions fit.
+ * 1. transform to base_link (yaw + translation), optional ego-motion deskew from the per-point
+ *    time, ego-box mask, range limit;
+ * 2. ground: polar grid of lowest returns followed outward per sector with a slope limit
+ *    (sector-wise line fit, Himmelsbach et al. 2010); a point is an obstacle `obstacleHeight` above it;
+ * 3. 2.5D segmentation: BEV cells, each cell's column split into vertical runs at gaps wider than
+ *    the beam spacing (Douillard et al. 2011); structure (runs above maxHeight) removed; runs linked
+ *    by union–find across neighbouring cells where their heights meet;
+ * 4. a cluster no road user could fill is re-segmented on its cores, low runs grown from them
+ *    (marker watershed, Beucher & Meyer 1993);
+ * 5. floating parts (roofs over sparse beams), top-only views and the sweep's seam, as the sensor leaves them;
+ * 6. per cluster an oriented box by L-shape fit (closeness criterion, Zhang et al. 2017), completed
+ *    to the class prior only on the sides not seen;
+ * 7. class from the priors, then `vetClass` over per-cluster features (ground contact, heights,
+ *    covariance eigenvalue features, Weinmann et al. 2015): walls, hedges, crowns, poles → unknown.
  */
 import { z } from "zod";
 import type { Box3D, ObjectClass } from "./types.js";
@@ -1169,6 +1171,8 @@ const GROUND_CONTACT = 0.5;
 const MIN_EVIDENCE = 5;
 /** Tallest person (m): above the 99.9th percentile of adult stature; posts and trunks are taller. */
 const PERSON_MAX_TOP = 2.0;
+/** Lowest truck (m): vans and pickups reach 2.5 m. */
+const TRUCK_MIN_TOP = 2.6;
 /** A truck is told from a wall or hedge by showing more than a car can: longer than any car, or a rear face of a truck's width and height. */
 const TRUCK_MIN_LENGTH = 5.2;
 
@@ -1179,7 +1183,7 @@ const TRUCK_MIN_LENGTH = 5.2;
  *   only its top was seen over a nearer object), so foliage, awnings and signs are refused;
  * - MIN_EVIDENCE returns at least;
  * - a car is no taller than carMaxTop (config);
- * - a truck shows more than a car could: a visible length over TRUCK_MIN_LENGTH with two faces
+ * - a truck is taller than any van (TRUCK_MIN_TOP) and shows more than a car could: a visible length over TRUCK_MIN_LENGTH with two faces
  *   (an L: width ≥ 1.8 m), or one flat face of a truck's width (2.1–2.9 m) seen square-on;
  *   foliage (scattering — the smallest covariance eigenvalue over the largest — above 0.2) is not a truck;
  * - a pedestrian stands upright (the returns' principal axis within ~45° of vertical), is
@@ -1197,7 +1201,7 @@ export function vetClass(p: Proposal, carMaxTop = 2.05): void {
   if (p.category === "truck") {
     const lShape = long <= 13 && ((long >= TRUCK_MIN_LENGTH && (short >= 1.8 || f.top >= 2.8)) || (short >= 1.8 && f.top >= 2.8));
     const rearFace = short < 0.8 && long >= 2.1 && long <= 2.9 && f.planarity + f.linearity > 0.9;
-    ok &&= (lShape || rearFace) && f.scattering < 0.2;
+    ok &&= (lShape || rearFace) && f.scattering < 0.2 && f.top >= TRUCK_MIN_TOP;
   }
   if (p.category === "pedestrian") ok &&= f.verticality >= 0.7 && long >= 0.3 && f.top <= PERSON_MAX_TOP;
   if (p.category === "cyclist") ok &&= f.top >= 0.9 && f.top <= 2.1;
