@@ -220,8 +220,15 @@ export interface FrameSummary {
   samples: number;
   /** Samples with any flag other than INTERPOLATED. */
   flaggedSamples: number;
-  /** Samples carrying each flag (by SampleFlag name). */
+  /** Samples carrying each flag (by SampleFlag name, INTERPOLATED included); a sample with two flags counts twice. */
   byFlag: Record<string, number>;
+  /**
+   * Flagged samples by their set of flags ("MISSING", "OUT_OF_TOLERANCE+STALE"): each counted once,
+   * so the counts add up to flaggedSamples. INTERPOLATED is how a value was made, not a flag: left out.
+   */
+  flaggedBy: Record<string, number>;
+  /** Samples interpolated between two messages (flagged or not). */
+  interpolated: number;
   maxAbsResidualMs: number;
 }
 
@@ -258,7 +265,7 @@ export class AlignmentEvalSection implements EvalSection {
   readonly #decode: (type: string, data: Uint8Array) => unknown;
   readonly #sensorTopics: Set<string>;
   readonly #observations: AlignmentObservation[] = [];
-  readonly #frames: FrameSummary = { frames: 0, samples: 0, flaggedSamples: 0, byFlag: Object.fromEntries(Object.keys(SampleFlag).map((k) => [k, 0])), maxAbsResidualMs: 0 };
+  readonly #frames: FrameSummary = { frames: 0, samples: 0, flaggedSamples: 0, byFlag: Object.fromEntries(Object.keys(SampleFlag).map((k) => [k, 0])), flaggedBy: {}, interpolated: 0, maxAbsResidualMs: 0 };
   readonly #calibrations = new Map<string, CalibrationSummary>();
   readonly #firstCalibrated = new Map<string, bigint>();
   readonly #judge: "whole" | "after-warmup";
@@ -292,7 +299,16 @@ export class AlignmentEvalSection implements EvalSection {
         this.#frames.frames++;
         this.#frames.samples += frame.samples.length;
         for (const sample of frame.samples) {
-          if ((sample.flags & ~SampleFlag.INTERPOLATED) !== 0) this.#frames.flaggedSamples++;
+          const flags = sample.flags & ~SampleFlag.INTERPOLATED;
+          if ((sample.flags & SampleFlag.INTERPOLATED) !== 0) this.#frames.interpolated++;
+          if (flags !== 0) {
+            this.#frames.flaggedSamples++;
+            const key = Object.entries(SampleFlag)
+              .filter(([, bit]) => (flags & bit) !== 0)
+              .map(([name]) => name)
+              .join("+");
+            this.#frames.flaggedBy[key] = (this.#frames.flaggedBy[key] ?? 0) + 1;
+          }
           for (const [name, bit] of Object.entries(SampleFlag)) if ((sample.flags & bit) !== 0) this.#frames.byFlag[name]!++;
         }
         this.#frames.maxAbsResidualMs = Math.max(this.#frames.maxAbsResidualMs, frame.max_abs_residual * 1000);
@@ -313,7 +329,7 @@ export class AlignmentEvalSection implements EvalSection {
     for (const [topic, at] of this.#firstCalibrated) fromS[topic] = Math.max(this.#warmupS, Number(at - startNs) / 1e9);
     return {
       alignment: evaluateAlignment(this.#truth, this.#observations, { warmupS: this.#warmupS, fromS }),
-      frames: { ...this.#frames, byFlag: { ...this.#frames.byFlag } },
+      frames: { ...this.#frames, byFlag: { ...this.#frames.byFlag }, flaggedBy: { ...this.#frames.flaggedBy } },
       calibrations: [...this.#calibrations.values()].filter((c) => c.source === "calibrated"),
       unconverged: this.#unconverged.result(this.#minConfidence),
       judge: this.#judge,
@@ -323,14 +339,15 @@ export class AlignmentEvalSection implements EvalSection {
   finish(): EvalSectionResult {
     const result = this.result();
     const f = result.frames;
-    const byFlag = Object.entries(f.byFlag)
-      .filter(([, n]) => n > 0)
+    // One entry per set of flags, so the breakdown adds up to the total.
+    const byFlag = Object.entries(f.flaggedBy)
+      .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
       .map(([name, n]) => `${name} ${n}`)
       .join(", ");
     const lines = [
       formatAlignmentTable(result.alignment),
       "",
-      `frames ${f.frames}, samples ${f.samples}, flagged samples ${f.flaggedSamples}${byFlag === "" ? "" : ` (${byFlag})`}, largest |residual| ${f.maxAbsResidualMs.toFixed(1)} ms`,
+      `frames ${f.frames}, samples ${f.samples}, flagged samples ${f.flaggedSamples}${byFlag === "" ? "" : ` (${byFlag})`}, interpolated ${f.interpolated} (not a flag), largest |residual| ${f.maxAbsResidualMs.toFixed(1)} ms`,
     ];
     for (const c of result.calibrations) lines.push(`calibrated latency: ${c.sensor} ${(c.latencyS * 1000).toFixed(2)} ± ${(c.uncertaintyS * 1000).toFixed(2)} ms`);
     const origin = BigInt(this.#truth.startNs);
