@@ -67,6 +67,11 @@ export async function writeDriveReport(input: DriveReportInput): Promise<{ markd
     const f = evaluation.frames;
     lines.push("", `Frames: ${f.frames}, samples ${f.samples}, flagged samples ${f.flaggedSamples} (out of tolerance, missing, stale or unconverged), largest |residual| ${f.maxAbsResidualMs.toFixed(1)} ms.`);
     for (const c of evaluation.calibrations) lines.push(`Cross-modal calibration: ${c.sensor} latency ${(c.latencyS * 1000).toFixed(2)} ± ${(c.uncertaintyS * 1000).toFixed(2)} ms (engine-tone pitch vs CAN engine RPM).`);
+    // What the recording holds, not only the steady state: the whole drive, and what an unconverged online model stamped.
+    lines.push("", `Whole drive (every message, warm-up 0), p99 / max ms and share beyond the bound: ${a.sensors.map((s) => `${s.sensor} ${fixed(s.whole.p99Ms, 3)} / ${fixed(s.whole.maxMs, 3)} (${fixed(100 * s.whole.outsideShare, 1)} %)`).join(", ")}.`);
+    const unconverged = (evaluation.unconverged ?? []).filter((u) => u.messages > 0 && u.firstNs !== null && u.lastNs !== null);
+    if (unconverged.length > 0)
+      lines.push("", `Stamped before the clock model converged (online models; \`syncbag convert\` re-stamps them with hindsight models): ${unconverged.map((u) => `${u.sensor} ${u.messages} messages over ${fixed(Number(u.lastNs! - u.firstNs!) / 1e9, 2)} s`).join(", ")}.`);
   }
   if (input.suggestions !== null) {
     lines.push("", "## Label suggestions against the truth", "", "```", input.suggestions.text, "```");
