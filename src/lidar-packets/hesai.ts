@@ -169,9 +169,11 @@ function normalizeF(angle: number, max: number): number {
   return fr(angle - Math.floor(angle / max) * max);
 }
 
+/** Times as whole seconds + ns (both exact in a double; ns since the epoch would not be). */
 interface Frame {
   points: PointBuffer;
-  stampNs: bigint;
+  sec: number;
+  nsec: number;
 }
 
 export class HesaiDecoder {
@@ -203,7 +205,7 @@ export class HesaiDecoder {
   readonly #bufferOf: Uint8Array;
   #bufferState = 0; // 0 or 1 = all in that buffer, 2 = different
   #fovState = 0; // 0 = all out, 1 = all in, 2 = different
-  readonly #frames: [Frame, Frame] = [{ points: new PointBuffer(65536), stampNs: 0n }, { points: new PointBuffer(65536), stampNs: 0n }];
+  readonly #frames: [Frame, Frame] = [{ points: new PointBuffer(65536), sec: 0, nsec: 0 }, { points: new PointBuffer(65536), sec: 0, nsec: 0 }];
   readonly #az: Float32Array;
   #completed: DecodedCloud[] = [];
   /** Firing offsets (ns) by [block * channels + channel], per (returns, mode-flag bit 0). */
@@ -211,7 +213,10 @@ export class HesaiDecoder {
   readonly #dist = new Float64Array(3);
   readonly #raw = new Uint16Array(3);
   readonly #refl = [0, 0, 0];
-  #lastPacketNs = -1n;
+  #lastSec = -Infinity;
+  #lastNsec = 0;
+  #packetSec = 0;
+  #packetNsec = 0;
 
   constructor(config: HesaiConfig) {
     const spec = HESAI_MODELS[config.model];
@@ -261,16 +266,18 @@ export class HesaiDecoder {
     this.#az = new Float32Array(n);
   }
 
+  /** Row for a block azimuth: [cos × n, sin × n, normalized spatial azimuth × n], filled on first use. */
   #trigRow(azimuth: number): Float32Array {
     let row = this.#trigRows[azimuth];
     if (row === undefined) {
       const n = this.spec.channels;
-      row = new Float32Array(2 * n);
+      row = new Float32Array(3 * n);
       for (let c = 0; c < n; c++) {
         // nebula's table: float32 sum of block azimuth and offset, then glibc cosf/sinf.
         const spatial = fr(this.#blockAzRad[azimuth]! + this.#azOffRad[c]!);
         row[c] = cosf(spatial);
         row[n + c] = sinf(spatial);
+        row[2 * n + c] = normalizeF(spatial, TWO_PI_F);
       }
       this.#trigRows[azimuth] = row;
     }
@@ -311,11 +318,15 @@ export class HesaiDecoder {
     }
     const dt = spec.dateTimeAt;
     const seconds = Date.UTC(p[dt]! + spec.yearOffset, p[dt + 1]! - 1, p[dt + 2]!, p[dt + 3]!, p[dt + 4]!, p[dt + 5]!) / 1000;
-    const packetNs = BigInt(seconds) * 1_000_000_000n + BigInt(view.getUint32(spec.timestampAt, true)) * 1000n;
-    if (packetNs < this.#lastPacketNs) {
-      this.problems.add("out-of-order", `${spec.name} packet time ${packetNs} ns is before the previous packet's ${this.#lastPacketNs} ns (out of order): decoded where it arrived`);
+    const nsec = view.getUint32(spec.timestampAt, true) * 1000;
+    if (seconds < this.#lastSec || (seconds === this.#lastSec && nsec < this.#lastNsec)) {
+      const ns = (sec: number, n: number): string => (BigInt(sec) * 1_000_000_000n + BigInt(n)).toString();
+      this.problems.add("out-of-order", `${spec.name} packet time ${ns(seconds, nsec)} ns is before the previous packet's ${ns(this.#lastSec, this.#lastNsec)} ns (out of order): decoded where it arrived`);
     }
-    this.#lastPacketNs = packetNs;
+    this.#lastSec = seconds;
+    this.#lastNsec = nsec;
+    this.#packetSec = seconds;
+    this.#packetNsec = nsec;
     const disUnit = typeof spec.disUnit === "number" ? spec.disUnit : p[spec.disUnit.at]! / 1000;
     const modeFlag = spec.modeFlagAt !== undefined ? p[spec.modeFlagAt]! : 0;
     this.#completed = [];
@@ -323,8 +334,8 @@ export class HesaiDecoder {
       const blockAz = view.getUint16(spec.firstBlock + block * spec.blockBytes + spec.azimuthAt, true);
       const base = this.#blockAzRad[blockAz]!;
       for (let c = 0; c < spec.channels; c++) this.#az[c] = normalizeF(fr(base + this.#azOffRad[c]!), TWO_PI_F);
-      this.#step(packetNs, block, nReturns, modeFlag);
-      if (this.#fovState !== 0) this.#convert(p, view, block, nReturns, blockAz, packetNs, disUnit, modeFlag);
+      this.#step(block, nReturns, modeFlag);
+      if (this.#fovState !== 0) this.#convert(p, block, nReturns, blockAz, disUnit, modeFlag);
     }
     return this.#completed;
   }
@@ -348,13 +359,15 @@ export class HesaiDecoder {
     return min;
   }
 
-  #setTimestamp(buffer: number, packetNs: bigint, block: number, nReturns: number, modeFlag: number): void {
-    this.#frames[buffer]!.stampNs = packetNs + BigInt(this.#earliestOffset(block, nReturns, modeFlag));
+  #setTimestamp(buffer: number, block: number, nReturns: number, modeFlag: number): void {
+    const f = this.#frames[buffer]!;
+    f.sec = this.#packetSec;
+    f.nsec = this.#packetNsec + this.#earliestOffset(block, nReturns, modeFlag);
   }
 
   #emit(buffer: number): void {
     const f = this.#frames[buffer]!;
-    this.#completed.push({ stampNs: f.stampNs, frameId: this.#frameId, points: f.points.size, data: f.points.bytes() });
+    this.#completed.push({ stampNs: BigInt(f.sec) * 1_000_000_000n + BigInt(f.nsec), frameId: this.#frameId, points: f.points.size, data: f.points.bytes() });
     f.points.clear();
   }
 
@@ -366,9 +379,9 @@ export class HesaiDecoder {
     return angleIsBetween(this.#cut, normalizeF(this.#cut + TWO_PI_F / 2, TWO_PI_F), a, false, true);
   }
 
-  #step(packetNs: bigint, block: number, nReturns: number, modeFlag: number): void {
+  #step(block: number, nReturns: number, modeFlag: number): void {
     const az = this.#az, n = this.spec.channels;
-    const setTs = (b: number): void => this.#setTimestamp(b, packetNs, block, nReturns, modeFlag);
+    const setTs = (b: number): void => this.#setTimestamp(b, block, nReturns, modeFlag);
     const minAz = az[this.#minCorr]!, maxAz = az[this.#maxCorr]!;
     if (!this.#initialized) {
       this.#initialized = true;
@@ -432,46 +445,50 @@ export class HesaiDecoder {
     }
   }
 
-  #convert(p: Uint8Array, view: DataView, start: number, nReturns: number, blockAz: number, packetNs: bigint, disUnit: number, modeFlag: number): void {
+  #convert(p: Uint8Array, start: number, nReturns: number, blockAz: number, disUnit: number, modeFlag: number): void {
     const spec = this.spec;
     const minR = this.#minRange, maxR = this.#maxRange, thr = this.#threshold;
-    const units = spec.firstBlock + start * spec.blockBytes + spec.azimuthAt + 2;
+    const specMin = spec.minRange, specMax = spec.maxRange, unitBytes = spec.unitBytes, blockBytes = spec.blockBytes;
+    const units = spec.firstBlock + start * blockBytes + spec.azimuthAt + 2;
     const dist = this.#dist, raw = this.#raw, refl = this.#refl;
     const mode = p[spec.returnModeAt]!;
     const offsets = this.#offsetTable(nReturns, modeFlag), nch = spec.channels;
+    const frames = this.#frames, inFov = this.#inFov, bufferOf = this.#bufferOf;
+    const cosEl = this.#cosEl, sinEl = this.#sinEl, elevRad = this.#elevRad;
     // Packet time after each sweep's stamp (ns), once per block group rather than per point.
-    const sinceStamp = [Number(packetNs - this.#frames[0].stampNs), Number(packetNs - this.#frames[1].stampNs)];
-    const azRad = this.#blockAzRad[blockAz]!;
+    const ps = this.#packetSec, pn = this.#packetNsec;
+    const since0 = (ps - frames[0].sec) * 1e9 + (pn - frames[0].nsec), since1 = (ps - frames[1].sec) * 1e9 + (pn - frames[1].nsec);
     const trig = this.#trigRow(blockAz);
-    for (let c = 0; c < spec.channels; c++) {
+    const last = nReturns - 1;
+    for (let c = 0; c < nch; c++) {
+      if (!inFov[c]) continue;
       for (let r = 0; r < nReturns; r++) {
-        const o = units + r * spec.blockBytes + c * spec.unitBytes;
-        raw[r] = view.getUint16(o, true);
+        const o = units + r * blockBytes + c * unitBytes;
+        raw[r] = p[o]! | (p[o + 1]! << 8);
         refl[r] = p[o + 2]!;
         dist[r] = fr(raw[r]! * disUnit);
       }
       for (let r = 0; r < nReturns; r++) {
         const distance = dist[r]!;
         if (raw[r] === 0) continue;
-        if (distance < spec.minRange || spec.maxRange < distance || distance < minR || maxR < distance) continue;
+        if (distance < specMin || specMax < distance || distance < minR || maxR < distance) continue;
         let identical = false;
-        for (let q = 0; q < nReturns; q++) if (q !== r && raw[q] === raw[r] && refl[q] === refl[r]) identical = true;
-        if (identical && r !== nReturns - 1) continue;
-        if (r !== nReturns - 1) {
-          let close = false;
-          for (let q = 0; q < nReturns; q++) if (q !== r && Math.abs(fr(dist[q]! - distance)) < thr) close = true;
-          if (close) continue;
+        if (last > 0) {
+          for (let q = 0; q < nReturns; q++) if (q !== r && raw[q] === raw[r] && refl[q] === refl[r]) identical = true;
+          if (r !== last) {
+            if (identical) continue;
+            let close = false;
+            for (let q = 0; q < nReturns; q++) if (q !== r && Math.abs(fr(dist[q]! - distance)) < thr) close = true;
+            if (close) continue;
+          }
         }
-        if (!this.#inFov[c]) continue;
-        const buffer = this.#bufferOf[c]!;
-        const frame = this.#frames[buffer]!;
-        const xy = fr(distance * this.#cosEl[c]!);
+        const buffer = bufferOf[c]!;
+        const xy = fr(distance * cosEl[c]!);
         const x = fr(xy * trig[nch + c]!);
         const y = fr(xy * trig[c]!);
-        const z = fr(distance * this.#sinEl[c]!);
-        const azimuth = normalizeF(fr(azRad + this.#azOffRad[c]!), TWO_PI_F);
-        const timeNs = (sinceStamp[buffer]! + offsets[(start + r) * nch + c]!) >>> 0;
-        frame.points.push(x, y, z, refl[r]!, identical ? ReturnType.IDENTICAL : returnType(mode, r, refl, nReturns), c, azimuth, this.#elevRad[c]!, distance, timeNs);
+        const z = fr(distance * sinEl[c]!);
+        const timeNs = ((buffer === 0 ? since0 : since1) + offsets[(start + r) * nch + c]!) >>> 0;
+        frames[buffer]!.points.push(x, y, z, refl[r]!, identical ? ReturnType.IDENTICAL : returnType(mode, r, refl, nReturns), c, trig[2 * nch + c]!, elevRad[c]!, distance, timeNs);
       }
     }
   }

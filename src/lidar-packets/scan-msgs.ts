@@ -9,12 +9,11 @@
  * holds whole and says where it ended (never reads past the buffer).
  */
 export interface RawPacket {
-  /** Packet stamp (ns since the epoch). */
-  stampNs: bigint;
   /** Packet stamp (s), as nebula's decoders take it. */
   seconds: number;
   /** stamp.sec alone (the upstream decoder tests pass only this to the Velodyne decoder). */
   sec: number;
+  nanosec: number;
   data: Uint8Array;
 }
 export interface RawScan {
@@ -103,7 +102,7 @@ export function readPacketScan(type: string, bytes: Uint8Array): RawScan {
       o += 4;
       data = data.subarray(0, Math.min(size, spec.dataBytes));
     }
-    scan.packets.push({ stampNs: BigInt(ps) * 1_000_000_000n + BigInt(pn), seconds: ps + pn * 1e-9, sec: ps, data });
+    scan.packets.push({ seconds: ps + pn * 1e-9, sec: ps, nanosec: pn, data });
   }
   return scan;
 }

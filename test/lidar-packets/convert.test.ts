@@ -68,6 +68,22 @@ describe("lidar-packets: conversion writes decoded clouds next to the packets (n
     assert.ok(!report.warnings.some((w) => w.includes("/pandar_packets")), report.warnings.join("; "));
   });
 
+  it("Ouster ROS 1 bag with <bag>.lidar_packets.yaml: one cloud beside the packets, IMU packets untouched", async function () {
+    const work = mkdtempSync(join(tmpdir(), "syncbag-packets-convert-"));
+    const src = join(PACKETS_ROOT, "ouster_os0-128_512x10");
+    cpSync(join(src, "512x10_raw.bag"), join(work, "512x10_raw.bag"));
+    cpSync(join(src, "512x10_metadata.json"), join(work, "meta.json"));
+    writeFileSync(join(work, "512x10_raw.bag.lidar_packets.yaml"), "/os_node0/lidar_packets:\n  sensor_model: OS-0-128\n  calibration_file: meta.json\n");
+    const { report, out } = await convert(join(work, "512x10_raw.bag"));
+    const input = await byTopic(join(work, "512x10_raw.bag"));
+    const output = await byTopic(out);
+    assert.deepEqual(output.get("/os_node0/lidar_packets"), input.get("/os_node0/lidar_packets"));
+    assert.deepEqual(output.get("/os_node0/imu_packets"), input.get("/os_node0/imu_packets"));
+    assert.equal(output.get("/os_node0/lidar_packets/points")?.length, 1);
+    assert.equal(output.get("/os_node0/imu_packets/points"), undefined);
+    assert.ok((report.frames ?? 0) >= 1);
+  });
+
   it("no configuration: packets carried, a warning says how to decode them", async function () {
     const dir = copyBag("velodyne_vlp16", null);
     const { report, out } = await convert(dir);
