@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { evaluateRecording } from "../../src/cli/evaluate.js";
@@ -64,6 +64,16 @@ describe("convert: corrected times right from the first message to the last", fu
         const mic = inspected.alignment.unconverged!.find((u) => u.sensor === "microphone")!;
         assert.ok(mic.messages > 0, "the microphone waits for its calibration");
         assert.match(formatInspectReport(inspected), /stamped before a clock model converged \(online models/);
+        // A file cut short (no summary) is scanned: the same rule on the records in file order.
+        const whole = readFileSync(join(dir, `${drive}-online.mcap`));
+        const cut = join(dir, `${drive}-online-cut.mcap`);
+        writeFileSync(cut, whole.subarray(0, Math.floor(whole.length * 0.9)));
+        const scanned = await inspectMcap(cut);
+        assert.equal(scanned.readVia, "scan");
+        for (const u of inspected.alignment.unconverged!) {
+          const v = scanned.alignment.unconverged!.find((x) => x.sensor === u.sensor);
+          assert.ok(v !== undefined && v.messages > 0 && v.messages <= u.messages && v.firstNs === u.firstNs, `${u.sensor}: scanned ${v?.messages} from ${v?.firstNs}, indexed ${u.messages} from ${u.firstNs}`);
+        }
         const converted = await inspectMcap(join(dir, `${drive}.mcap`));
         assert.equal(converted.alignment.clockModels, "hindsight");
         for (const u of converted.alignment.unconverged!) assert.equal(u.messages, 0, u.sensor);
