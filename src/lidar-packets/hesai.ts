@@ -460,6 +460,35 @@ export class HesaiDecoder {
     const since0 = (ps - frames[0].sec) * 1e9 + (pn - frames[0].nsec), since1 = (ps - frames[1].sec) * 1e9 + (pn - frames[1].nsec);
     const trig = this.#trigRow(blockAz);
     const last = nReturns - 1;
+    if (nReturns === 2) {
+      // The common dual-return case with the group in scalars (same rules as the general loop below).
+      const o0 = units, o1 = units + blockBytes;
+      for (let c = 0; c < nch; c++) {
+        if (!inFov[c]) continue;
+        const a = o0 + c * unitBytes, b = o1 + c * unitBytes;
+        const raw0 = p[a]! | (p[a + 1]! << 8), raw1 = p[b]! | (p[b + 1]! << 8);
+        const refl0 = p[a + 2]!, refl1 = p[b + 2]!;
+        const d0 = fr(raw0 * disUnit), d1 = fr(raw1 * disUnit);
+        const identical = raw0 === raw1 && refl0 === refl1;
+        const buffer = bufferOf[c]!;
+        const since = buffer === 0 ? since0 : since1;
+        const points = frames[buffer]!.points;
+        // Return 0 (kept unless a duplicate of, or within the threshold of, return 1).
+        if (raw0 !== 0 && !(d0 < specMin || specMax < d0 || d0 < minR || maxR < d0) && !identical && !(Math.abs(fr(d1 - d0)) < thr)) {
+          const xy = fr(d0 * cosEl[c]!);
+          refl[0] = refl0;
+          refl[1] = refl1;
+          points.push(fr(xy * trig[nch + c]!), fr(xy * trig[c]!), fr(d0 * sinEl[c]!), refl0, returnType(mode, 0, refl, 2), c, trig[2 * nch + c]!, elevRad[c]!, d0, (since + offsets[start * nch + c]!) >>> 0);
+        }
+        if (raw1 !== 0 && !(d1 < specMin || specMax < d1 || d1 < minR || maxR < d1)) {
+          const xy = fr(d1 * cosEl[c]!);
+          refl[0] = refl0;
+          refl[1] = refl1;
+          points.push(fr(xy * trig[nch + c]!), fr(xy * trig[c]!), fr(d1 * sinEl[c]!), refl1, identical ? ReturnType.IDENTICAL : returnType(mode, 1, refl, 2), c, trig[2 * nch + c]!, elevRad[c]!, d1, (since + offsets[(start + 1) * nch + c]!) >>> 0);
+        }
+      }
+      return;
+    }
     for (let c = 0; c < nch; c++) {
       if (!inFov[c]) continue;
       for (let r = 0; r < nReturns; r++) {
