@@ -177,6 +177,11 @@ export class VelodyneDecoder {
       this.problems.add("return-mode", `velodyne packet with return-mode byte ${mode} (not 55/56/57: not a VLP-16 data packet): skipped`);
       return undefined;
     }
+    const expected = this.#cfg.returnMode === "Dual" ? MODE_DUAL : this.#cfg.returnMode === "Last" ? MODE_LAST : MODE_STRONGEST;
+    if (mode !== expected) {
+      // Points follow the packet's mode; only the per-point firing times use the configured one.
+      this.problems.add("return-mode-mismatch", `velodyne packet in return mode ${mode}, configured ${this.#cfg.returnMode} (${expected}): decoded as the packet says, point times assume ${this.#cfg.returnMode}`);
+    }
     if (packet[1205] !== 0x22) {
       // Factory byte 1205 names the product (0x22 = VLP-16); another model's packets would decode to a wrong cloud.
       this.problems.add("model", `velodyne packet from product id 0x${packet[1205]!.toString(16)} (a VLP-16 sends 0x22): skipped`);

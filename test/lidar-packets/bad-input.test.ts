@@ -103,6 +103,11 @@ describe("lidar-packets: bad input is counted and named, never a crash", functio
     odd[1204] = 0x99;
     assert.equal(dec.decode(odd, 1.001), undefined);
     assert.deepEqual([...dec.problems.counts.keys()].sort(), ["model", "return-mode"]);
+    // A packet in another return mode than configured is decoded as it says, and counted.
+    const dual = vlp16Packet(480);
+    dual[1204] = 57;
+    dec.decode(dual, 1.002);
+    assert.match(dec.problems.first.get("return-mode-mismatch")!, /return mode 57, configured Strongest \(55\)/);
     assert.match(dec.problems.first.get("model")!, /product id 0xa1 \(a VLP-16 sends 0x22\)/);
   });
 
