@@ -1169,10 +1169,6 @@ export function fitCluster(xs: Float64Array, ys: Float64Array, n: number, height
 const GROUND_CONTACT = 0.5;
 /** Fewest returns a road-user suggestion needs (the labelling convention's visibility floor: fewer cannot be checked by an annotator either). */
 const MIN_EVIDENCE = 5;
-/** Tallest person (m): above the 99.9th percentile of adult stature; posts and trunks are taller. */
-const PERSON_MAX_TOP = 2.0;
-/** Lowest truck (m): vans and pickups reach 2.5 m. */
-const TRUCK_MIN_TOP = 2.6;
 /** A truck is told from a wall or hedge by showing more than a car can: longer than any car, or a rear face of a truck's width and height. */
 const TRUCK_MIN_LENGTH = 5.2;
 
@@ -1183,11 +1179,11 @@ const TRUCK_MIN_LENGTH = 5.2;
  *   only its top was seen over a nearer object), so foliage, awnings and signs are refused;
  * - MIN_EVIDENCE returns at least;
  * - a car is no taller than carMaxTop (config);
- * - a truck is taller than any van (TRUCK_MIN_TOP) and shows more than a car could: a visible length over TRUCK_MIN_LENGTH with two faces
+ * - a truck shows more than a car could: a visible length over TRUCK_MIN_LENGTH with two faces
  *   (an L: width ≥ 1.8 m), or one flat face of a truck's width (2.1–2.9 m) seen square-on;
  *   foliage (scattering — the smallest covariance eigenvalue over the largest — above 0.2) is not a truck;
- * - a pedestrian stands upright (the returns' principal axis within ~45° of vertical), is
- *   thicker than a pole (visible length ≥ 0.3 m) and no taller than PERSON_MAX_TOP;
+ * - a pedestrian stands upright (the returns' principal axis within ~45° of vertical) and is
+ *   thicker than a pole (visible length ≥ 0.3 m);
  * - a cyclist is an upright or along-track pattern 0.9–2.1 m high.
  * What fails becomes `unknown` with its visible box (never grown to a prior it failed), and the
  * confidence of what passes is scaled by how well the evidence fits (see the README).
@@ -1201,9 +1197,9 @@ export function vetClass(p: Proposal, carMaxTop = 2.05): void {
   if (p.category === "truck") {
     const lShape = long <= 13 && ((long >= TRUCK_MIN_LENGTH && (short >= 1.8 || f.top >= 2.8)) || (short >= 1.8 && f.top >= 2.8));
     const rearFace = short < 0.8 && long >= 2.1 && long <= 2.9 && f.planarity + f.linearity > 0.9;
-    ok &&= (lShape || rearFace) && f.scattering < 0.2 && f.top >= TRUCK_MIN_TOP;
+    ok &&= (lShape || rearFace) && f.scattering < 0.2;
   }
-  if (p.category === "pedestrian") ok &&= f.verticality >= 0.7 && long >= 0.3 && f.top <= PERSON_MAX_TOP;
+  if (p.category === "pedestrian") ok &&= f.verticality >= 0.7 && long >= 0.3;
   if (p.category === "cyclist") ok &&= f.top >= 0.9 && f.top <= 2.1;
   if (!ok) {
     p.category = "unknown";
