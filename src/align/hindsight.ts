@@ -16,6 +16,7 @@ import { defaultCodec } from "../messages/codec.js";
 import { isMessageError } from "../messages/errors.js";
 import { readStamp } from "../messages/stamp.js";
 import { decimateChunk, engineRpmOf, EngineToneCalibration, type AudioChunkSamples, type CalibrationResult, type DecimatedAudio } from "../clock/engine-tone.js";
+import { foreignDomainOfSeries, foreignDomainWarning, type ForeignDomain } from "../clock/domain.js";
 import type { ClockState, LatencySource } from "../clock/model.js";
 import { smoothClock, type SmoothedClock } from "../clock/smoother.js";
 import type { RawMessage } from "../transport/port.js";
@@ -85,6 +86,8 @@ export class HindsightSurvey {
   #current: ToneWindow | null = null;
   #telemetryCursor = 0;
   #firstReceiveNs: bigint | null = null;
+  /** Range of ROS sim time (/clock) in the recording, if any: stamps in it are not a sensor's clock. */
+  #simClock: { minNs: bigint; maxNs: bigint } | null = null;
 
   constructor(config: unknown, options: HindsightOptions = {}) {
     this.config = parseAlignmentConfig(config);
@@ -101,7 +104,10 @@ export class HindsightSurvey {
   /** Pass 1: one message (any topic; non-sensor topics are ignored). Never throws for a malformed message. */
   observe(raw: RawMessage): void {
     const sensor = this.#sensors.get(raw.topic);
-    if (sensor === undefined) return;
+    if (sensor === undefined) {
+      if (normalizeTypeName(raw.type) === "rosgraph_msgs/Clock") this.#observeSimClock(raw.data);
+      return;
+    }
     let stampNs: bigint;
     try {
       stampNs = readStamp(raw.type, raw.data);
@@ -155,13 +161,31 @@ export class HindsightSurvey {
   finish(): HindsightAlignment {
     if (this.#current !== null) this.#closeWindow();
     const fits = new Map<string, SmoothedClock>();
+    const foreign = new Map<string, ForeignDomain>();
     for (const [topic, s] of this.#sensors) {
-      if (s.config.clock.mode === "estimate") fits.set(topic, smoothClock(s.series.t, s.series.d, s.series.n, { minStepS: this.#options.minStepS }));
+      if (s.config.clock.mode !== "estimate") continue;
+      // Stamps that are no clock (sim time, …) are not fitted: arrival times instead (domain.ts).
+      const domain = foreignDomainOfSeries(s.series.t, s.series.d, s.series.n, s.series.origin, this.#simClock);
+      if (domain !== null) foreign.set(topic, domain);
+      else fits.set(topic, smoothClock(s.series.t, s.series.d, s.series.n, { minStepS: this.#options.minStepS }));
     }
-    const alignment = new HindsightAlignment(this.#sensors, fits);
+    const alignment = new HindsightAlignment(this.#sensors, fits, foreign);
     const calibration = this.#calibrate(alignment);
     if (calibration !== null) alignment.applyCalibration(calibration);
     return alignment;
+  }
+
+  /** rosgraph_msgs/Clock in CDR: encapsulation header, then int32 sec, uint32 nanosec. */
+  #observeSimClock(data: Uint8Array): void {
+    if (data.byteLength < 12) return;
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const little = (data[1]! & 1) === 1;
+    const ns = BigInt(view.getInt32(4, little)) * 1_000_000_000n + BigInt(view.getUint32(8, little));
+    if (this.#simClock === null) this.#simClock = { minNs: ns, maxNs: ns };
+    else {
+      if (ns < this.#simClock.minNs) this.#simClock.minNs = ns;
+      if (ns > this.#simClock.maxNs) this.#simClock.maxNs = ns;
+    }
   }
 
   /** Keeps the window's audio if it is among the most informative so far. */
@@ -266,17 +290,24 @@ export class HindsightSurvey {
 export class HindsightAlignment {
   readonly #sensors: Map<string, SurveyedSensor>;
   readonly #fits: Map<string, SmoothedClock>;
+  readonly #foreign: Map<string, ForeignDomain>;
   readonly #cursor = new Map<string, number>();
   readonly #latency = new Map<string, { latencyS: number; source: LatencySource; uncertaintyS: number }>();
   #calibration: CalibrationResult | null = null;
 
-  constructor(sensors: Map<string, SurveyedSensor>, fits: Map<string, SmoothedClock>) {
+  constructor(sensors: Map<string, SurveyedSensor>, fits: Map<string, SmoothedClock>, foreign: Map<string, ForeignDomain> = new Map()) {
     this.#sensors = sensors;
     this.#fits = fits;
+    this.#foreign = foreign;
     for (const [topic, s] of sensors) {
       const known = s.config.clock.latencyS;
       this.#latency.set(topic, known === undefined ? { latencyS: 0, source: "none", uncertaintyS: 0 } : { latencyS: known, source: "configured", uncertaintyS: 0 });
     }
+  }
+
+  /** One line per sensor whose stamps were found in another time domain (they use arrival times). */
+  get warnings(): string[] {
+    return [...this.#foreign].map(([topic, domain]) => foreignDomainWarning(this.#sensors.get(topic)!.config.name, domain));
   }
 
   get calibration(): CalibrationResult | null {
@@ -308,6 +339,8 @@ export class HindsightAlignment {
   correct(topic: string, stampNs: bigint, receiveNs: bigint): bigint | null {
     const s = this.#sensors.get(topic);
     if (s === undefined) return null;
+    // Arrival (configured, or stamps in another domain): exact from the receive time itself.
+    if (s.config.clock.mode === "arrival" || this.#foreign.has(topic)) return receiveNs - toNs(this.#latency.get(topic)!.latencyS);
     const series = s.series;
     if (series.origin === null) return this.#map(s, topic, stampNs, 0, Number(receiveNs - stampNs) / 1e9, -1);
     const t = Number(stampNs - series.origin) / 1e9;
@@ -329,7 +362,7 @@ export class HindsightAlignment {
   #map(s: SurveyedSensor, topic: string, stampNs: bigint, t: number, d: number, index: number): bigint {
     const clock = s.config.clock;
     const latency = this.#latency.get(topic)!.latencyS;
-    switch (clock.mode) {
+    switch (this.#foreign.has(topic) ? "arrival" : clock.mode) {
       case "trust_header":
         return stampNs;
       case "fixed_offset":
@@ -370,12 +403,14 @@ export class HindsightAlignment {
     const fit = this.#fits.get(topic);
     const n = s.series.n;
     let offsetS = s.config.clock.mode === "fixed_offset" ? s.config.clock.fixedOffsetS : 0;
+    const foreign = this.#foreign.get(topic);
+    if (foreign !== undefined) offsetS = foreign.offsetS;
     if (fit !== undefined && fit.segments.length > 0 && n > 0) {
       const last = fit.segments[fit.segmentOf[n - 1]!]!;
       offsetS = -(last.intercept + fit.slope * s.series.t[n - 1]!) + latency.latencyS;
     }
     return {
-      mode: s.config.clock.mode,
+      mode: foreign === undefined ? s.config.clock.mode : "arrival",
       offsetS,
       driftPpm: fit === undefined ? 0 : -fit.slope * 1e6,
       latencyS: latency.latencyS,
@@ -386,6 +421,7 @@ export class HindsightAlignment {
       stepsDetected: fit === undefined ? 0 : Math.max(0, fit.segments.length - 1),
       observations: n,
       outliersDropped: fit?.outliers ?? 0,
+      ...(foreign === undefined ? {} : { foreignDomain: foreign }),
     };
   }
 }

@@ -12,6 +12,7 @@ import { isMessageError } from "../messages/errors.js";
 import type { OutboundMessage } from "../messages/outbound.js";
 import { readStamp } from "../messages/stamp.js";
 import { fromNs } from "../messages/time.js";
+import { foreignDomainWarning } from "../clock/domain.js";
 import { ClockModel, type ClockState } from "../clock/model.js";
 import { EngineToneCalibration, type CalibrationResult } from "../clock/engine-tone.js";
 import type { RawMessage } from "../transport/port.js";
@@ -312,7 +313,8 @@ export class AlignmentStage {
       const share = health.samples > 0 ? health.outOfTolerance / health.samples : 0;
       const silent = health.messages === 0;
       const latencyPending = health.clock.latencySource === "none" && (health.clock.mode === "estimate" || health.clock.mode === "arrival");
-      const level = silent ? 3 : health.clock.confidence < this.config.minConfidence || share > 0.1 || latencyPending ? 1 : 0;
+      const foreign = health.clock.foreignDomain;
+      const level = silent ? 3 : health.clock.confidence < this.config.minConfidence || share > 0.1 || latencyPending || foreign !== undefined ? 1 : 0;
       statuses.push({
         level,
         name: `syncbag: ${health.sensor}`,
@@ -320,6 +322,8 @@ export class AlignmentStage {
           ? "no messages"
           : level === 0
             ? "OK"
+            : foreign !== undefined
+              ? foreignDomainWarning(health.sensor, foreign)
             : share > 0.1
               ? `${(share * 100).toFixed(1)}% of samples out of tolerance`
               : health.clock.confidence < this.config.minConfidence

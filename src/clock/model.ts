@@ -11,6 +11,7 @@
  * modalities (calibration.ts) and applied with setCalibratedLatency().
  */
 import { z } from "zod";
+import { DomainWatch, type ForeignDomain } from "./domain.js";
 import { LowerEnvelope } from "./envelope.js";
 
 export const ClockModeSchema = z.enum(["estimate", "trust_header", "arrival", "fixed_offset"]);
@@ -60,6 +61,8 @@ export interface ClockState {
   observations: number;
   /** Samples dropped as impossible (below the envelope by more than the step threshold, not a step). */
   outliersDropped: number;
+  /** Set when `estimate` found the stamps in another time domain (domain.ts) and fell back to arrival. */
+  foreignDomain?: ForeignDomain;
 }
 
 export class ClockModel {
@@ -83,17 +86,31 @@ export class ClockModel {
   #points = 0;
   /** After a step, drift is held at its last value until the new segment spans minDriftSpanS. */
   #heldSlope: number | null = null;
+  /** estimate mode: watches whether the stamps are a clock at all; null once decided. */
+  #watch: DomainWatch | null;
+  #foreign: ForeignDomain | null = null;
 
   constructor(config: ClockConfigInput = {}) {
     this.config = ClockConfigSchema.parse(config);
     this.#envelope = new LowerEnvelope({ windowS: this.config.windowS, binS: this.config.binS });
     this.#latencyS = this.config.latencyS ?? 0;
     this.#latencySource = this.config.latencyS === undefined ? "none" : "configured";
+    this.#watch = this.config.mode === "estimate" ? new DomainWatch() : null;
+  }
+
+  /** The mode in effect: `arrival` once `estimate` found the stamps in another time domain. */
+  get mode(): ClockMode {
+    return this.#foreign === null ? this.config.mode : "arrival";
+  }
+
+  /** Why the stamps were found not to be a clock (null: they are, or it is not known yet). */
+  get foreignDomain(): ForeignDomain | null {
+    return this.#foreign;
   }
 
   /** Cheap accessors for the per-message path (state() allocates). */
   get confidence(): number {
-    return this.config.mode === "estimate" ? this.#confidence : 1;
+    return this.mode === "estimate" ? this.#confidence : 1;
   }
 
   get stepsDetected(): number {
@@ -119,13 +136,24 @@ export class ClockModel {
   /** Feeds one (stamp, receive) pair and returns the corrected capture time (ns). */
   observe(stampNs: bigint, receiveNs: bigint): bigint {
     this.#observations++;
-    const mode = this.config.mode;
+    const mode = this.mode;
     if (mode === "trust_header") return stampNs;
     if (mode === "arrival") return receiveNs - secondsToNs(this.#latencyS);
     if (mode === "fixed_offset") return stampNs - secondsToNs(this.config.fixedOffsetS + this.#latencyS);
     this.#origin ??= stampNs;
     const t = Number(stampNs - this.#origin) / 1e9;
     const d = Number(receiveNs - stampNs) / 1e9;
+    const foreign = this.#watch?.observe(t, d) ?? null;
+    if (foreign !== null) {
+      // Not a clock: what the envelope made of it (steps, drift) is meaningless; arrival from now on.
+      this.#foreign = foreign;
+      this.#watch = null;
+      this.#steps = 0;
+      this.#envelope.clear();
+      this.#pendingT = [];
+      this.#pendingD = [];
+      return receiveNs - secondsToNs(this.#latencyS);
+    }
     if (this.#envelope.size === 0 || this.#acceptsAfterStepCheck(t, d)) {
       const bins = this.#envelope.size;
       this.#envelope.add(t, d);
@@ -139,7 +167,9 @@ export class ClockModel {
 
   /** Maps a stamp with the current fit, without learning from it. */
   correct(stampNs: bigint): bigint {
-    const mode = this.config.mode;
+    const mode = this.mode;
+    // Stamps in another domain: a stamp alone maps by the typical offset seen (arrival needs the receive time).
+    if (this.#foreign !== null) return stampNs - secondsToNs(this.#foreign.offsetS + this.#latencyS);
     if (mode === "trust_header") return stampNs;
     if (mode === "fixed_offset") return stampNs - secondsToNs(this.config.fixedOffsetS + this.#latencyS);
     if (this.#origin === null) return stampNs;
@@ -148,9 +178,13 @@ export class ClockModel {
   }
 
   state(): ClockState {
-    const mode = this.config.mode;
+    const mode = this.mode;
     const offsetS =
-      mode === "estimate" ? -(this.#intercept + this.#slope * this.#lastT) + this.#latencyS : mode === "fixed_offset" ? this.config.fixedOffsetS : 0;
+      mode === "estimate"
+        ? -(this.#intercept + this.#slope * this.#lastT) + this.#latencyS
+        : mode === "fixed_offset"
+          ? this.config.fixedOffsetS
+          : (this.#foreign?.offsetS ?? 0);
     return {
       mode,
       offsetS,
@@ -164,6 +198,7 @@ export class ClockModel {
       stepsDetected: this.#steps,
       observations: this.#observations,
       outliersDropped: this.#outliers,
+      ...(this.#foreign === null ? {} : { foreignDomain: this.#foreign }),
     };
   }
 

@@ -32,6 +32,7 @@ import { McapRecorder } from "../record/recorder.js";
 import { defaultSchemaProvider } from "../record/schemas.js";
 import { FileSink } from "../record/sink.js";
 import type { DriveConverter, DriveConvertOptions, DriveOutput, ProgressFn } from "./converter.js";
+import { foreignDomainWarning } from "../clock/domain.js";
 import { hindsightPass } from "./hindsight-pass.js";
 import { ErrorSummary, TopicTimes } from "./bounded-stats.js";
 import type { RecordingSource, SourceMessage, SourceTopic } from "./readers/source.js";
@@ -281,6 +282,8 @@ async function convertDrive(recording: RecordingSource, output: DriveOutput, opt
   if (replaced > 0) warnings.push(`a syncbag recording: its ${replaced} frames, clock states, suggestions and diagnostics were replaced by ones made with the re-aligned times`);
   const stage = alignment as AlignmentStage | null;
   const health = stage?.health() ?? [];
+  // Sensors whose header stamps are no clock (sim time, …) were timed by arrival: said once each.
+  for (const h of health) if (h.clock.foreignDomain !== undefined) warnings.push(foreignDomainWarning(h.sensor, h.clock.foreignDomain));
   const sensors = source.topics.map((t) => {
     const h = health.find((x) => x.topic === t.topic);
     const topicTimes = times.get(t.topic) ?? new TopicTimes();
