@@ -250,7 +250,7 @@ export function summaryTable(summary: BatchSummary): string {
   const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
   const line = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
   // Salvaged drives converted, but from a damaged input: said on the terminal, not only in the report.
-  const notes = summary.drives.flatMap((d) => (d.salvaged ?? []).map((s) => `warning: ${d.drive}: salvaged: ${s}`));
+  const notes = summary.drives.flatMap((d) => [...(d.salvaged ?? []).map((s) => `warning: ${d.drive}: salvaged: ${s}`), ...(d.clockWarnings ?? []).map((w) => `warning: ${d.drive}: ${w}`)]);
   const totals = `${summary.converted} converted, ${summary.skipped} skipped, ${summary.failed} failed${summary.planned ? `, ${summary.planned} planned (dry run)` : ""} in ${summary.elapsedS.toFixed(1)} s`;
   return [line(header), ...rows.map(line), ...notes, totals].join("\n") + "\n";
 }

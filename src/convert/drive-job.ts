@@ -156,6 +156,7 @@ export async function runDriveTask(task: DriveTask, onProgress: (p: DriveProgres
     if (raw.messageCount === 0 && salvaged.length > 0) throw new RecordingError("corrupt", drive.path, `nothing intact to salvage (${salvaged.join("; ")})`);
     const report = parseDriveReport(raw, drive.name);
     for (const w of source.warnings) if (!report.warnings.includes(w)) report.warnings.push(w);
+    const clockWarnings = report.warnings.filter((w) => w.startsWith("clock: "));
     await writeFile(tmp.reportPath, JSON.stringify(report, null, 2) + "\n");
     const mcapHash = await sha256File(tmp.mcapPath);
     const mcapBytes = (await stat(tmp.mcapPath)).size;
@@ -174,6 +175,7 @@ export async function runDriveTask(task: DriveTask, onProgress: (p: DriveProgres
       sensors: report.sensors,
       quality: qualityOf(report),
       ...(salvaged.length > 0 ? { salvaged } : {}),
+      ...(clockWarnings.length > 0 ? { clockWarnings } : {}),
       elapsedS: (performance.now() - started) / 1000,
       completedAt: new Date().toISOString(),
     };

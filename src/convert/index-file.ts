@@ -26,6 +26,8 @@ export const IndexEntry = z.object({
   error: z.object({ kind: z.string(), reason: z.string() }).optional(),
   /** What `--salvage` skipped in a damaged input (the drive converted from the rest). */
   salvaged: z.array(z.string()).optional(),
+  /** Sensors whose header stamps were in another time domain (timed by arrival): `clock: …` lines. */
+  clockWarnings: z.array(z.string()).optional(),
   /** The queue worker (host:pid) that converted the drive (`convert --queue`). */
   worker: z.string().optional(),
   /** Wall time of the conversion (s). */
