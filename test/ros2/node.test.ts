@@ -174,7 +174,11 @@ describe(`ROS 2: parameters, services and status of a running syncbag node${unav
     const first = bag[0]!.logTime;
     const last = bag[bag.length - 1]!.logTime;
     const sensors = contents.messages.filter((m) => m.topic === "/sensing/imu/imu_raw");
-    assert.ok(sensors.length > 700);
+    // The count only shows the recording is not empty of sensor data: what this test checks is
+    // the time domain. (Exact counts are the launch test's; on a loaded CI host DDS may lose some
+    // of a 2x-speed replay even with the deep queue.)
+    const imuPublished = bag.filter((m) => m.topic === "/sensing/imu/imu_raw").length;
+    assert.ok(sensors.length >= imuPublished / 2, `IMU recorded ${sensors.length} of ${imuPublished} published`);
     for (const m of sensors) assert.ok(m.logTime >= first && m.logTime <= last + 1_000_000_000n, `log time ${m.logTime} within the simulated drive [${first}, ${last}]`);
   });
 });
