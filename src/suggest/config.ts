@@ -27,6 +27,13 @@ export const SuggestConfigSchema = z.strictObject({
     })
     .prefault({})
     .describe("Turn modalities on or off."),
+  /**
+   * How long a sweep may wait for ego motion (odometry or telemetry) that covers its time before it
+   * is processed with the pose extrapolated, measured on the corrected times of later inputs: the
+   * message-filter rule of tf2_ros (hold a message until the transform at its stamp is known), so
+   * the boxes do not depend on whether odometry or the sweep reached the node first.
+   */
+  egoWaitS: z.number().min(0).max(5).default(0.3).describe("Longest a sweep waits for ego motion covering its time (s of later inputs); then the pose is extrapolated."),
   /** Publish unconfirmed tracks too (raw proposals), e.g. for debugging. */
   publishTentative: z.boolean().default(false).describe("Also publish tracks not yet confirmed."),
   plugins: z

@@ -93,6 +93,17 @@ export class SuggestionStage {
   readonly #lastLog = new Map<string, bigint>();
   /** Entity ids of the last SceneUpdate, to delete tracks that ended. */
   #sceneIds = new Set<string>();
+  /** Sweeps waiting for ego motion covering their time (see SuggestConfig.egoWaitS), oldest first. */
+  #pendingSweeps: { raw: RawMessage; correctedNs: bigint }[] = [];
+  /** Newest corrected time of any input: a sweep older than it by egoWaitS waits no longer. */
+  #newestNs = 0n;
+  /**
+   * Newest time ego motion is known to: an odometry pose, or telemetry (speed and yaw rate) that
+   * carries the last pose forward by dead reckoning over the short gap to it.
+   */
+  #egoKnownNs: bigint | undefined;
+  /** Receive time of the input onMessage is handling (or handled last). */
+  #receivingNs = 0n;
 
   constructor(options: SuggestionStageOptions = {}) {
     this.config = parseSuggestConfig(options.config ?? {});
@@ -118,6 +129,13 @@ export class SuggestionStage {
 
   onMessage(raw: RawMessage, correctedNs: bigint): OutboundMessage[] {
     if (raw.receiveTime > this.#inputNs) this.#inputNs = raw.receiveTime;
+    if (correctedNs > this.#newestNs) this.#newestNs = correctedNs;
+    this.#receivingNs = raw.receiveTime;
+    const out = this.#onInput(raw, correctedNs);
+    return this.#pendingSweeps.length > 0 ? [...this.#releaseSweeps(false), ...out] : out;
+  }
+
+  #onInput(raw: RawMessage, correctedNs: bigint): OutboundMessage[] {
     const events: Suggestion[] = [];
     try {
       switch (raw.type) {
@@ -137,8 +155,11 @@ export class SuggestionStage {
           events.push(...this.#onTelemetry(raw, correctedNs));
           break;
         case POINTCLOUD2:
-          if (this.config.enable.lidar) return this.#onSweep(raw, correctedNs);
-          break;
+          if (this.config.enable.lidar) {
+            if (this.#lidarTopic === null) this.#lidarTopic = raw.topic;
+            if (raw.topic === this.#lidarTopic) this.#pendingSweeps.push({ raw, correctedNs });
+          }
+          return [];
         case "syncbag/AudioChunk":
           if (this.config.enable.audio) events.push(...this.#onAudio(raw, correctedNs));
           break;
@@ -154,6 +175,8 @@ export class SuggestionStage {
   }
 
   onFrame(frame: AlignedFrameData): OutboundMessage[] {
+    // A frame is complete: its sweep (and any older one) waits no longer for ego motion.
+    const sweeps = this.config.enable.lidar ? this.#releaseSweeps(true, this.#frameSweep(frame)?.messages[0]!.data) : [];
     const started = performance.now();
     this.counters.frames++;
     const objects: ObjectSuggestion[] = [];
@@ -180,13 +203,39 @@ export class SuggestionStage {
     out.push(...this.#emitEvents(extra));
     this.counters.frameMs.push(performance.now() - started);
     if (this.counters.frameMs.length > 1000) this.counters.frameMs.shift();
-    return out;
+    return [...sweeps, ...out];
   }
 
   finish(): OutboundMessage[] {
+    const sweeps = this.#releaseSweeps(true);
     const events: Suggestion[] = [...this.#audio.finish(), ...this.#telemetry.finish()];
     for (const s of this.#suggesters) if (s.finish !== undefined) events.push(...this.#plugin(s, () => s.finish!(this.#ctx)));
-    return this.#emitEvents(events);
+    return [...sweeps, ...this.#emitEvents(events)];
+  }
+
+  /**
+   * Processes the waiting sweeps, oldest first, that ego motion now covers (a pose at or after the
+   * sweep's time, so it is interpolated, not extrapolated), that have waited egoWaitS of later
+   * inputs, or that have no ego source to wait for; `force` releases every sweep, or those up to
+   * and including the one carrying `until` (a frame's sweep).
+   */
+  #releaseSweeps(force: boolean, until?: Uint8Array): OutboundMessage[] {
+    const out: OutboundMessage[] = [];
+    const waitNs = BigInt(Math.round(this.config.egoWaitS * 1e9));
+    let forced = force && (until === undefined || this.#pendingSweeps.some((p) => p.raw.data === until));
+    while (this.#pendingSweeps.length > 0) {
+      const { raw, correctedNs } = this.#pendingSweeps[0]!;
+      const egoNs = this.#egoKnownNs;
+      const covered = egoNs !== undefined && egoNs >= correctedNs;
+      const ready = forced || covered || egoNs === undefined || this.#newestNs - correctedNs >= waitNs;
+      if (!ready) break;
+      this.#pendingSweeps.shift();
+      if (raw.data === until) forced = false;
+      // Produced while handling the input that released it, and never before the sweep itself.
+      const producedNs = this.#receivingNs > raw.receiveTime ? this.#receivingNs : raw.receiveTime;
+      out.push(...this.#onSweep(raw, correctedNs, producedNs));
+    }
+    return out;
   }
 
   #plugin(s: Suggester, call: () => Suggestion[]): Suggestion[] {
@@ -246,12 +295,17 @@ export class SuggestionStage {
       // Odometry gives the pose; telemetry refines the current speed and yaw rate.
       const last = this.#ego[this.#ego.length - 1];
       if (last !== undefined) {
+        this.#egoSeen(t);
         last.speed = m.speed;
         last.yawRate = m.yaw_rate;
       }
     }
     if (!this.config.enable.telemetry) return [];
     return this.#telemetry.push({ tNs: t, speed: m.speed, ax: m.longitudinal_acceleration, ay: m.lateral_acceleration, yawRate: m.yaw_rate });
+  }
+
+  #egoSeen(t: bigint): void {
+    if (this.#egoKnownNs === undefined || t > this.#egoKnownNs) this.#egoKnownNs = t;
   }
 
   #onAudio(raw: RawMessage, t: bigint): EventSuggestion[] {
@@ -265,6 +319,7 @@ export class SuggestionStage {
   }
 
   #pushEgo(s: EgoSample): void {
+    this.#egoSeen(s.tNs);
     const last = this.#ego[this.#ego.length - 1];
     if (last !== undefined && s.tNs <= last.tNs) return;
     this.#ego.push(s);
@@ -291,12 +346,10 @@ export class SuggestionStage {
   }
 
   /**
-   * A sweep is processed as soon as it arrives (3D boxes out on ~/suggestions/scene without
-   * waiting for the aligner to collect the cameras); its frame later adds the 2D boxes.
+   * A sweep is processed as soon as ego motion covers it (3D boxes out on ~/suggestions/scene
+   * without waiting for the aligner to collect the cameras); its frame later adds the 2D boxes.
    */
-  #onSweep(raw: RawMessage, correctedNs: bigint): OutboundMessage[] {
-    if (this.#lidarTopic === null) this.#lidarTopic = raw.topic;
-    if (raw.topic !== this.#lidarTopic) return [];
+  #onSweep(raw: RawMessage, correctedNs: bigint, producedNs: bigint): OutboundMessage[] {
     let objects: ObjectSuggestion[];
     try {
       objects = this.#lidar(raw.data, correctedNs);
@@ -307,13 +360,18 @@ export class SuggestionStage {
     this.#sweeps.set(raw.data, objects);
     // Logged when this sweep's processing ends (not after later sweeps queued behind it): a viewer
     // shows the boxes with the sweep they describe.
-    const out = sceneOutput(this.topics, correctedNs, this.#logTime(this.topics.scene, raw.receiveTime), this.config.boxFrameId, objects, this.#sceneIds);
+    const out = sceneOutput(this.topics, correctedNs, this.#logTime(this.topics.scene, producedNs), this.config.boxFrameId, objects, this.#sceneIds);
     this.#sceneIds = new Set(objects.map((o) => entityId(o.trackId)));
     return [out];
   }
 
+  /** The frame's sweep: the reference sensor's cloud, else any cloud it holds. */
+  #frameSweep(frame: AlignedFrameData): AlignedFrameData["samples"][number] | undefined {
+    return frame.samples.find((s) => s.type === POINTCLOUD2 && s.messages.length > 0 && s.sensor === frame.referenceSensor) ?? frame.samples.find((s) => s.type === POINTCLOUD2 && s.messages.length > 0);
+  }
+
   #frameObjects(frame: AlignedFrameData): ObjectSuggestion[] {
-    const sample = frame.samples.find((s) => s.type === POINTCLOUD2 && s.messages.length > 0 && s.sensor === frame.referenceSensor) ?? frame.samples.find((s) => s.type === POINTCLOUD2 && s.messages.length > 0);
+    const sample = this.#frameSweep(frame);
     if (sample === undefined) return [];
     const data = sample.messages[0]!.data;
     let objects = this.#sweeps.get(data);
