@@ -82,6 +82,8 @@ export class SuggestionStage {
   readonly #onSuggestions: SuggestionStageOptions["onSuggestions"];
   /** Ego motion: odometry poses if any arrive, otherwise telemetry dead reckoning. */
   #ego: EgoSample[] = [];
+  /** Speed and yaw rate from telemetry while odometry gives the poses. */
+  #motion: { tNs: bigint; speed: number; yawRate: number }[] = [];
   #odometry = false;
   #nextPluginEventId = 1_000_000;
   #lidarTopic: string | null = null;
@@ -292,13 +294,14 @@ export class SuggestionStage {
         this.#pushEgo({ tNs: t, x: last.x + m.speed * dt * Math.cos(mid), y: last.y + m.speed * dt * Math.sin(mid), yaw, speed: m.speed, yawRate: m.yaw_rate });
       }
     } else {
-      // Odometry gives the pose; telemetry refines the current speed and yaw rate.
-      const last = this.#ego[this.#ego.length - 1];
-      if (last !== undefined) {
-        this.#egoSeen(t);
-        last.speed = m.speed;
-        last.yawRate = m.yaw_rate;
+      // Odometry gives the pose; telemetry gives the speed and yaw rate at its own times (a series,
+      // not an edit of the last pose, so the result does not depend on which arrived first).
+      const last = this.#motion[this.#motion.length - 1];
+      if (last === undefined || t > last.tNs) {
+        this.#motion.push({ tNs: t, speed: m.speed, yawRate: m.yaw_rate });
+        if (this.#motion.length > 2000) this.#motion.splice(0, 1000);
       }
+      if (this.#ego.length > 0) this.#egoSeen(t);
     }
     if (!this.config.enable.telemetry) return [];
     return this.#telemetry.push({ tNs: t, speed: m.speed, ax: m.longitudinal_acceleration, ay: m.lateral_acceleration, yawRate: m.yaw_rate });
@@ -326,8 +329,22 @@ export class SuggestionStage {
     if (this.#ego.length > 2000) this.#ego.splice(0, 1000);
   }
 
-  /** Ego pose at t (interpolated, or extrapolated with the last speed and yaw rate). */
+  /** Ego pose at t, with the speed and yaw rate telemetry measured at t where it has. */
   #egoAt(t: bigint): EgoSample {
+    const pose = this.#poseAt(t);
+    const m = this.#motion;
+    if (!this.#odometry || m.length === 0) return pose;
+    let i = m.length - 1;
+    while (i > 0 && m[i]!.tNs > t) i--;
+    const a = m[i]!;
+    const b = m[i + 1];
+    if (b === undefined || t < a.tNs) return { ...pose, speed: a.speed, yawRate: a.yawRate };
+    const u = diffSeconds(t, a.tNs) / diffSeconds(b.tNs, a.tNs);
+    return { ...pose, speed: a.speed + u * (b.speed - a.speed), yawRate: a.yawRate + u * (b.yawRate - a.yawRate) };
+  }
+
+  /** Ego pose at t (interpolated, or extrapolated with the last speed and yaw rate). */
+  #poseAt(t: bigint): EgoSample {
     const e = this.#ego;
     if (e.length === 0) return { tNs: t, x: 0, y: 0, yaw: 0, speed: 0, yawRate: 0 };
     let i = e.length - 1;

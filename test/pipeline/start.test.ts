@@ -80,8 +80,9 @@ describe("npm start (simulated drive → node → MCAP)", function () {
     }
     // `syncbag eval`'s suggestion section, from the recording alone: the suggestions recorded are
     // scored against the truth file, as a table and as JSON. They must score as the same drive
-    // scored in-process: the same truth boxes counted, and counts within two boxes (the node
-    // interleaves telemetry with sweeps by wall time, which moves a box by centimetres).
+    // scored in-process: the same truth boxes counted, and counts within two boxes. (Sweeps wait
+    // for the ego motion that covers them, so the node's own delivery order does not change the
+    // boxes; the margin is for a loaded host where a sweep outwaits suggest.egoWaitS.)
     const [scored] = await runEvalSections(result.mcapPath, [new SuggestionEvalSection(await loadTruth(result.truthPath), { warmupS: 1 })]);
     const json = scored!.json as (SuggestionEvaluation & { malformed: number }) | null;
     assert.ok(json !== null, "suggestions found in the recording");
