@@ -2,8 +2,9 @@
  * The suggestions section of `syncbag eval`: reads back what the node recorded on
  * `~/suggestions` (LabelSuggestionArray, CDR), the lidar sweeps (for which truth boxes a ray
  * reached), /tf_static and CameraInfo (to project the truth boxes the same way), and scores it with
- * evaluateSuggestions. Truth 2D boxes are projected at the frame time (the camera's own capture
- * time is not in the recording's suggestions), which costs a few pixels at speed.
+ * evaluateSuggestions. Truth 2D boxes are projected at each camera's own corrected capture time,
+ * read from the aligned frame (~/frames) the suggestions belong to, as the node projected them;
+ * at the frame time where a recording has no frames.
  */
 import type { EvalMessage, EvalSection, EvalSectionResult } from "../align/eval.js";
 import { defaultCodec } from "../messages/codec.js";
@@ -16,6 +17,9 @@ import { LABEL_SUGGESTION_ARRAY, type DecodedLabel } from "./output.js";
 import type { Box2D, EventSuggestion, ObjectSuggestion } from "./types.js";
 
 
+/** AlignedSample.FLAG_MISSING: the sensor has no message in the frame. */
+const FLAG_MISSING = 16;
+
 export class SuggestionEvalSection implements EvalSection {
   readonly name = "suggestions";
   readonly #truth: TruthFile;
@@ -26,6 +30,8 @@ export class SuggestionEvalSection implements EvalSection {
   readonly #frames: FrameRecord[] = [];
   readonly #events = new Map<string, EventSuggestion>();
   readonly #points = new Map<bigint, Map<number, number>>();
+  /** Per aligned frame (by reference time): each sensor's corrected capture time in it. */
+  readonly #frameTimes = new Map<bigint, Map<string, bigint>>();
   #malformed = 0;
   /** Latest message time seen: where a recording cut short ends. */
   #lastNs = 0n;
@@ -45,6 +51,7 @@ export class SuggestionEvalSection implements EvalSection {
         if (k !== null) this.#intrinsics.set(info.header.frame_id, { k, frameId: info.header.frame_id });
       } else if (message.type === "sensor_msgs/PointCloud2") this.#sweep(message);
       else if (message.type === LABEL_SUGGESTION_ARRAY) this.#suggestions(message);
+      else if (message.type === "syncbag/AlignedFrame") this.#alignedFrame(message);
     } catch {
       this.#malformed++;
     }
@@ -65,6 +72,13 @@ export class SuggestionEvalSection implements EvalSection {
     const text = `${formatSuggestionTable(evaluation)}\n${verdict}${this.#malformed > 0 ? `\nunreadable messages: ${this.#malformed}` : ""}`;
     const ok = misses.length === 0;
     return { name: this.name, ok, text, json: { ...evaluation, malformed: this.#malformed, targetMisses: misses } };
+  }
+
+  #alignedFrame(message: EvalMessage): void {
+    const frame = this.#codec.decode<{ header: { stamp: RosTime }; samples: { sensor: string; corrected_stamp: RosTime; flags: number }[] }>(message.type, message.data);
+    const times = new Map<string, bigint>();
+    for (const sample of frame.samples) if ((sample.flags & FLAG_MISSING) === 0) times.set(sample.sensor, toNs(sample.corrected_stamp));
+    this.#frameTimes.set(toNs(frame.header.stamp), times);
   }
 
   #sweep(message: EvalMessage): void {
@@ -100,8 +114,9 @@ export class SuggestionEvalSection implements EvalSection {
   #project(f: FrameRecord): void {
     const cameras = new Set(f.objects.flatMap((o) => o.boxes2d.map((b) => b.camera)));
     if (cameras.size === 0) return;
-    const boxes = truthBoxesAt(this.#truth, f.timeNs);
+    const times = this.#frameTimes.get(f.timeNs);
     for (const camera of cameras) {
+      const boxes = truthBoxesAt(this.#truth, times?.get(camera) ?? f.timeNs);
       const frameId = f.objects.flatMap((o) => o.boxes2d).find((b) => b.camera === camera)!.frameId;
       const info = [...this.#intrinsics.values()].find((i) => frameId.startsWith(i.frameId));
       if (info === undefined) continue;
