@@ -199,17 +199,22 @@ export async function runBatch(rawOptions: BatchOptions, io: BatchIo = {}): Prom
     await writeTextAtomic(htmlPath, renderBatchHtml(all, reports, new Date().toISOString()));
     html = htmlPath;
   }
+  return batchSummary(outDir, indexPath, html, drives, started);
+}
+
+/** The summary of a finished batch (one machine or a queue): counts by status and the exit code. */
+export function batchSummary(outDir: string, indexPath: string, htmlPath: string | null, drives: IndexEntry[], startedMs: number): BatchSummary {
   const count = (s: IndexEntry["status"]): number => drives.filter((d) => d.status === s).length;
   return {
     outDir,
     indexPath,
-    htmlPath: html,
+    htmlPath,
     drives,
     converted: count("converted"),
     skipped: count("skipped"),
     failed: count("failed"),
     planned: count("planned"),
-    elapsedS: (performance.now() - started) / 1000,
+    elapsedS: (performance.now() - startedMs) / 1000,
     exitCode: count("failed") > 0 ? 1 : 0,
   };
 }

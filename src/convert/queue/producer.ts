@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Queue, type Job } from "bullmq";
-import type { BatchIo, BatchSummary } from "../batch.js";
+import { batchSummary, type BatchIo, type BatchSummary } from "../batch.js";
 import { discoverInputs, type DiscoveredDrive } from "../discover.js";
 import { sha256Input } from "../hash.js";
 import { renderBatchHtml } from "../html.js";
@@ -153,19 +153,7 @@ export async function runQueuedBatch(options: QueuedBatchOptions, io: BatchIo = 
     await rename(`${htmlPath}.tmp`, htmlPath);
     html = htmlPath;
   }
-  const count = (s: IndexEntry["status"]): number => drives.filter((d) => d.status === s).length;
-  return {
-    outDir,
-    indexPath,
-    htmlPath: html,
-    drives,
-    converted: count("converted"),
-    skipped: count("skipped"),
-    failed: count("failed"),
-    planned: count("planned"),
-    elapsedS: (performance.now() - started) / 1000,
-    exitCode: count("failed") > 0 ? 1 : 0,
-  };
+  return batchSummary(outDir, indexPath, html, drives, started);
 
   function finish(entry: IndexEntry): void {
     results.set(entry.drive, entry);
