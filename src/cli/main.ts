@@ -38,6 +38,8 @@ import { register as registerWorker } from "./commands/worker.js";
 registerWorker(program);
 import { register as registerQueue } from "./commands/queue.js";
 registerQueue(program);
+import { register as registerLayout } from "./commands/layout.js";
+registerLayout(program);
 
 try {
   await program.parseAsync(process.argv);

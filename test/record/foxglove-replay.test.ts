@@ -16,6 +16,7 @@ import { runBatch } from "../../src/convert/batch.js";
 import { parseAlignmentConfig } from "../../src/align/config.js";
 import { packageRoot } from "../../src/messages/catalogue.js";
 import { foxgloveLayout, layoutInputForRecording } from "../../src/pipeline/layout.js";
+import { layoutForRecording } from "../../src/cli/commands/layout.js";
 import { annotationSync, layoutProblems, readRecording, sceneCoverage, type Recording } from "./foxglove-viewer.js";
 
 type Layout = Parameters<typeof layoutProblems>[0];
@@ -78,6 +79,10 @@ describe("record/Foxglove replay: what a viewer shows", function () {
     assert.deepEqual(shipped, written, "launch/foxglove/sim_rig.layout.json: regenerate it from npm start's layout (default rig)");
     const clockPaths = (written.configById["Plot!sync"]!.paths as { value: string }[]).map((p) => p.value);
     assert.equal(clockPaths.length, 9, "one clock series per sensor of the rig");
+    // `syncbag layout` on the same recording: built from the file alone, it fits it as well.
+    const fromFile = (await layoutForRecording(result.mcapPath)) as Layout;
+    assert.deepEqual(layoutProblems(fromFile, rec), []);
+    assert.equal((fromFile.configById["Plot!sync"]!.paths as unknown[]).length, 9, "syncbag layout: one clock series per sensor");
   });
 
   it("a converted drive: the same", async function () {
@@ -93,5 +98,6 @@ describe("record/Foxglove replay: what a viewer shows", function () {
     const lidar = rec.channels.find((c) => c.schemaName.endsWith("PointCloud2"))!.topic;
     checkRecording("converted drive-compact-s7", rec, lidar);
     assert.deepEqual(layoutProblems(layoutFor(rec), rec), []);
+    assert.deepEqual(layoutProblems((await layoutForRecording(join(out, "drive-compact-s7.mcap"))) as Layout, rec), [], "syncbag layout of the converted drive");
   });
 });
