@@ -13,7 +13,8 @@ import { writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { McapIndexedReader, type IReadable } from "@mcap/core";
+import { McapIndexedReader } from "@mcap/core";
+import { FileReadable } from "../src/record/file-readable.js";
 import { stringify } from "yaml";
 import { isolateRosGraph, rosUnavailable } from "../test/ros2/env.js";
 import { mcapFiles } from "../test/ros2/mcap.js";
@@ -26,14 +27,7 @@ const TOPICS = ["/bench/points_a", "/bench/points_b"];
 async function messageCounts(path: string): Promise<Map<string, number>> {
   const handle = await open(path, "r");
   try {
-    const readable: IReadable = {
-      size: async () => BigInt((await handle.stat()).size),
-      read: async (offset, length) => {
-        const buffer = new Uint8Array(Number(length));
-        await handle.read(buffer, 0, Number(length), Number(offset));
-        return buffer;
-      },
-    };
+    const readable = await FileReadable.of(handle);
     const reader = await McapIndexedReader.Initialize({ readable });
     const out = new Map<string, number>();
     for (const [id, n] of reader.statistics?.channelMessageCounts ?? []) {

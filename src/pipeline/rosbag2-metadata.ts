@@ -7,7 +7,8 @@
 import { existsSync } from "node:fs";
 import { open, readFile, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { McapIndexedReader, type IReadable } from "@mcap/core";
+import { McapIndexedReader } from "@mcap/core";
+import { FileReadable } from "../record/file-readable.js";
 import { normalizeTypeName } from "../messages/catalogue.js";
 
 const MARKER = "# Written by syncbag";
@@ -29,14 +30,7 @@ function rosbag2Type(type: string): string {
 async function summarise(path: string): Promise<FileSummary> {
   const handle = await open(path, "r");
   try {
-    const readable: IReadable = {
-      size: async () => BigInt((await handle.stat()).size),
-      read: async (offset, length) => {
-        const buffer = new Uint8Array(Number(length));
-        await handle.read(buffer, 0, Number(length), Number(offset));
-        return buffer;
-      },
-    };
+    const readable = await FileReadable.of(handle);
     const reader = await McapIndexedReader.Initialize({ readable });
     const stats = reader.statistics;
     const topics: FileSummary["topics"] = new Map();

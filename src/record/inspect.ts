@@ -5,11 +5,12 @@
  * a usable summary (crashed recorder, truncated copy) is scanned record by record instead, with a
  * warning saying why.
  */
-import { open, type FileHandle } from "node:fs/promises";
-import { McapIndexedReader, type IReadable, type TypedMcapRecords } from "@mcap/core";
+import { open } from "node:fs/promises";
+import { McapIndexedReader, type TypedMcapRecords } from "@mcap/core";
 import { normalizeTypeName } from "../messages/catalogue.js";
 import { defaultCodec } from "../messages/codec.js";
 import { decompressChunk } from "./compression.js";
+import { FileReadable } from "./file-readable.js";
 import { McapFileError, scanMcap } from "./scan.js";
 import { formatUnconverged, UnconvergedCounter, unconvergedIntervals, type ClockStateView, type UnconvergedSpan } from "../align/unconverged.js";
 
@@ -88,23 +89,6 @@ interface SensorClockState {
   steps_detected: number;
 }
 
-class FileReadable implements IReadable {
-  constructor(
-    readonly handle: FileHandle,
-    readonly bytes: number,
-  ) {}
-  async size(): Promise<bigint> {
-    return BigInt(this.bytes);
-  }
-  async read(offset: bigint, length: bigint): Promise<Uint8Array> {
-    if (offset + length > BigInt(this.bytes)) throw new Error(`read past end of file (${offset}+${length} > ${this.bytes})`);
-    const buffer = new Uint8Array(Number(length));
-    const { bytesRead } = await this.handle.read(buffer, 0, buffer.byteLength, Number(offset));
-    if (bytesRead !== buffer.byteLength) throw new Error(`short read at byte ${offset}`);
-    return buffer;
-  }
-}
-
 const decompressHandlers = {
   zstd: (buffer: Uint8Array, size: bigint) => decompressChunk("zstd", buffer, Number(size)),
   lz4: (buffer: Uint8Array, size: bigint) => decompressChunk("lz4", buffer, Number(size)),
@@ -121,7 +105,7 @@ export async function inspectMcap(path: string): Promise<InspectReport> {
   try {
     bytes = (await handle.stat()).size;
     try {
-      indexed = await McapIndexedReader.Initialize({ readable: new FileReadable(handle, bytes), decompressHandlers });
+      indexed = await McapIndexedReader.Initialize({ readable: new FileReadable(handle, BigInt(bytes)), decompressHandlers });
       if (indexed.chunkIndexes.length === 0 && (indexed.statistics?.messageCount ?? 0n) > 0n) {
         indexError = "summary has no chunk index";
         indexed = undefined;

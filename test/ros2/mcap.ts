@@ -3,7 +3,8 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
-import { McapIndexedReader, McapStreamReader, type IReadable } from "@mcap/core";
+import { McapIndexedReader, McapStreamReader } from "@mcap/core";
+import { FileReadable } from "../../src/record/file-readable.js";
 import { mcapDecompressHandlers } from "../../src/convert/readers/decompress.js";
 
 export interface McapMessage {
@@ -60,14 +61,7 @@ export function readMcap(path: string): McapContents {
 export async function indexedMessageCount(path: string): Promise<number> {
   const handle = await open(path, "r");
   try {
-    const readable: IReadable = {
-      size: async () => BigInt((await handle.stat()).size),
-      read: async (offset, length) => {
-        const buffer = new Uint8Array(Number(length));
-        await handle.read(buffer, 0, Number(length), Number(offset));
-        return buffer;
-      },
-    };
+    const readable = await FileReadable.of(handle);
     const reader = await McapIndexedReader.Initialize({ readable, decompressHandlers: mcapDecompressHandlers() });
     let n = 0;
     for await (const _ of reader.readMessages()) n++;

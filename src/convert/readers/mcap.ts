@@ -11,6 +11,7 @@ import { mcapDecompressHandlers } from "./decompress.js";
 import type { TopicDescription } from "./definitions.js";
 import type { FileMessage, StorageFileReader } from "./file-reader.js";
 import { MinHeap } from "./heap.js";
+import { FileReadable } from "../../record/file-readable.js";
 import { errorText, openRecordingFile, RecordingError } from "./source.js";
 
 type TypedMcapRecord = McapTypes.TypedMcapRecord;
@@ -18,27 +19,6 @@ type Channel = McapTypes.TypedMcapRecords["Channel"];
 type Schema = McapTypes.TypedMcapRecords["Schema"];
 
 export const MCAP_MAGIC = new Uint8Array([0x89, 0x4d, 0x43, 0x41, 0x50, 0x30, 0x0d, 0x0a]);
-
-class FileReadable implements McapTypes.IReadable {
-  constructor(
-    readonly handle: FileHandle,
-    readonly bytes: bigint,
-  ) {}
-  async size(): Promise<bigint> {
-    return this.bytes;
-  }
-  async read(offset: bigint, size: bigint): Promise<Uint8Array> {
-    if (offset + size > this.bytes) throw new Error(`read of ${size} bytes at ${offset} past the end (${this.bytes})`);
-    const buffer = new Uint8Array(Number(size));
-    let done = 0;
-    while (done < buffer.byteLength) {
-      const { bytesRead } = await this.handle.read(buffer, done, buffer.byteLength - done, Number(offset) + done);
-      if (bytesRead === 0) throw new Error(`unexpected end of file at ${Number(offset) + done}`);
-      done += bytesRead;
-    }
-    return buffer;
-  }
-}
 
 /**
  * Every record of an MCAP file in file order, chunks expanded (Chunk and MessageIndex records
