@@ -8,8 +8,8 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { isolateRosGraph, rosUnavailable } from "./env.js";
 import { asDelivered, digestsByTopic, mcapFiles, readMcap } from "./mcap.js";
-import { groupExited, killAll, PEERS, REPO, run, start, stillRunning } from "./procs.js";
-import { NODE_ENV, peerResult, sampleBag, startPeer, tempDir, writeParamsFile } from "./rig.js";
+import { groupExited, PEERS, REPO, run, start } from "./procs.js";
+import { NODE_ENV, peerResult, sampleBag, ros2Suite, startPeer, writeParamsFile } from "./rig.js";
 
 isolateRosGraph();
 const unavailable = rosUnavailable();
@@ -21,23 +21,7 @@ function bagTypes(): Map<string, string> {
 
 describe(`ROS 2: rosbag2 interoperability${unavailable === null ? "" : ` — skipped: ${unavailable}`}`, function () {
   this.timeout(120_000);
-  const temps: (() => void)[] = [];
-  before(function () {
-    if (unavailable !== null) this.skip();
-  });
-  afterEach(async () => {
-    await killAll();
-  });
-  after(async () => {
-    await killAll();
-    for (const cleanup of temps.splice(0)) cleanup();
-    assert.deepEqual(stillRunning(), []);
-  });
-  const work = (name: string): string => {
-    const { dir, cleanup } = tempDir(name);
-    temps.push(cleanup);
-    return dir;
-  };
+  const work = ros2Suite(unavailable);
 
   it("syncbag's MCAP and its output folder: ros2 bag info reads both; ros2 bag play replays its sensor topics byte-identical to an rclpy subscriber", async () => {
     const dir = work("play");

@@ -8,8 +8,8 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { asDelivered, digestsByTopic, indexedMessageCount, mcapFiles, readMcap, type McapContents } from "./mcap.js";
 import { isolateRosGraph, rosUnavailable } from "./env.js";
-import { groupExited, killAll, start, stillRunning, type Proc } from "./procs.js";
-import { NODE_ENV, peerResult, sampleBag, startPeer, tempDir, writeParamsFile, type PeerResult } from "./rig.js";
+import { groupExited, start, type Proc } from "./procs.js";
+import { NODE_ENV, peerResult, sampleBag, ros2Suite, startPeer, writeParamsFile, type PeerResult } from "./rig.js";
 
 isolateRosGraph();
 const unavailable = rosUnavailable();
@@ -49,21 +49,9 @@ async function stopAndRead(proc: Proc, signal: NodeJS.Signals, group: boolean, d
 
 describe(`ROS 2: syncbag started by ros2 launch / ros2 run, rclpy peers over DDS${unavailable === null ? "" : ` — skipped: ${unavailable}`}`, function () {
   this.timeout(90_000);
-  const temps: (() => void)[] = [];
-  before(function () {
-    if (unavailable !== null) this.skip();
-  });
-  afterEach(async () => {
-    await killAll();
-  });
-  after(async () => {
-    await killAll();
-    for (const cleanup of temps.splice(0)) cleanup();
-    assert.deepEqual(stillRunning(), []);
-  });
+  const work = ros2Suite(unavailable);
   const workDir = (name: string): { dir: string; out: string; params: string } => {
-    const { dir, cleanup } = tempDir(name);
-    temps.push(cleanup);
+    const dir = work(name);
     return { dir, out: join(dir, "out"), params: writeParamsFile(dir) };
   };
 

@@ -11,8 +11,8 @@ import { flattenParameters } from "../../src/transport/parameters.js";
 import { parse } from "yaml";
 import { isolateRosGraph, rosUnavailable } from "./env.js";
 import { mcapFiles, readMcap } from "./mcap.js";
-import { groupExited, killAll, PEERS, run, start, stillRunning, type Proc } from "./procs.js";
-import { NODE_ENV, peerResult, sampleBag, startPeer, tempDir, writeParamsFile } from "./rig.js";
+import { groupExited, PEERS, run, start, type Proc } from "./procs.js";
+import { NODE_ENV, peerResult, sampleBag, ros2Suite, startPeer, writeParamsFile } from "./rig.js";
 
 isolateRosGraph();
 const unavailable = rosUnavailable();
@@ -32,23 +32,8 @@ async function rosReads(args: string[]): Promise<Record<string, unknown>> {
 
 describe(`ROS 2: parameters, services and status of a running syncbag node${unavailable === null ? "" : ` — skipped: ${unavailable}`}`, function () {
   this.timeout(120_000);
-  const temps: (() => void)[] = [];
-  before(function () {
-    if (unavailable !== null) this.skip();
-  });
-  afterEach(async () => {
-    await killAll();
-  });
-  after(async () => {
-    await killAll();
-    for (const cleanup of temps.splice(0)) cleanup();
-    assert.deepEqual(stillRunning(), []);
-  });
-  const work = (): string => {
-    const { dir, cleanup } = tempDir("node");
-    temps.push(cleanup);
-    return dir;
-  };
+  const temp = ros2Suite(unavailable);
+  const work = (): string => temp("node");
 
   it("ROS's parser reads every generated params file (each built-in rig) as syncbag's own reader does", async () => {
     const dir = work();

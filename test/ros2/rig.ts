@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { paramsYamlForRig } from "../../src/cli/commands/params.js";
 import { readMcap, type McapMessage } from "./mcap.js";
-import { PEERS, REPO, start, type Proc } from "./procs.js";
+import { killAll, PEERS, REPO, start, stillRunning, type Proc } from "./procs.js";
 
 export const SAMPLE_BAG = join(REPO, "bags", "sample", "drive-compact-s7");
 export const SAMPLE_RIG = "sample-compact";
@@ -33,6 +33,31 @@ export function sampleBag(): SampleBag {
 export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), `syncbag-ros2-${prefix}-`));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * The hooks every ROS 2 suite needs, registered in the calling describe: skip where ROS 2 is
+ * unavailable, kill every process group a test started, remove the temporary folders, and fail
+ * if any process outlived the suite. Returns a maker of temporary folders removed at the end.
+ */
+export function ros2Suite(unavailable: string | null): (name: string) => string {
+  const temps: (() => void)[] = [];
+  before(function () {
+    if (unavailable !== null) this.skip();
+  });
+  afterEach(async () => {
+    await killAll();
+  });
+  after(async () => {
+    await killAll();
+    for (const cleanup of temps.splice(0)) cleanup();
+    assert.deepEqual(stillRunning(), []);
+  });
+  return (name) => {
+    const { dir, cleanup } = tempDir(name);
+    temps.push(cleanup);
+    return dir;
+  };
 }
 
 /**
