@@ -11,9 +11,10 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { createServer } from "node:net";
 import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { Queue } from "bullmq";
+import { Queue, Worker } from "bullmq";
 import { runBatch } from "../../src/convert/batch.js";
 import { BatchIndex } from "../../src/convert/index-file.js";
+import { readJob } from "../../src/convert/queue/producer.js";
 import { writeMcap, fixtureMessages } from "./fixtures.js";
 
 const REPO = resolve(import.meta.dirname, "..", "..");
@@ -135,20 +136,43 @@ describe("convert/queue: fleet conversion on BullMQ (needs redis-server)", funct
     return q;
   }
 
+  /**
+   * Why a producer did not end as expected: each failed drive with its reason (the summary on
+   * stdout), each failed job's failedReason and stack as BullMQ holds them, and the processes' logs.
+   */
+  async function whyFailed(qn: string, producer: Proc, others: Proc[]): Promise<string> {
+    const lines: string[] = [];
+    try {
+      const summary = JSON.parse(producer.stdout()) as { drives?: { drive: string; status: string; error?: { kind: string; reason: string } }[] };
+      for (const d of summary.drives ?? []) if (d.status === "failed") lines.push(`drive ${d.drive} failed: ${d.error?.kind}: ${d.error?.reason}`);
+    } catch {
+      lines.push(`producer stdout: ${producer.stdout()}`);
+    }
+    const q = queueOf(qn);
+    try {
+      for (const job of await q.getFailed()) lines.push(`job ${job.id} (${(job.data as { drive?: { name?: string } }).drive?.name}) failed after ${job.attemptsMade} attempt(s), stalled ${job.stalledCounter}: ${job.failedReason}\n${(job.stacktrace ?? []).join("\n---\n")}`);
+      lines.push(`job counts: ${JSON.stringify(await q.getJobCounts())}`);
+    } finally {
+      await q.close();
+    }
+    lines.push(`producer stderr:\n${producer.stderr()}`);
+    others.forEach((p, i) => lines.push(`process ${i + 1} (pid ${p.child.pid}) stderr:\n${p.stderr()}`));
+    return lines.join("\n");
+  }
+
   it("two worker processes convert the sample fleet once each, byte-identical to a single-machine run; a second enqueue converts nothing", async () => {
     const out = join(dir, "fleet");
     const qn = "fleet";
     const w1 = run(["worker", "--queue", url, "--queue-name", qn, "--jobs", "1"]);
     const w2 = run(["worker", "--queue", url, "--queue-name", qn, "--jobs", "1"]);
     const producer = run(["convert", SAMPLE, "-o", out, "--queue", url, "--queue-name", qn, "--converter", COPY, "--json"]);
-    assert.equal(await within("producer", 120_000, producer.exited), 0, producer.stderr());
+    const code = await within("producer", 120_000, producer.exited);
     const summary = JSON.parse(producer.stdout()) as { converted: number; failed: number };
-    assert.equal(summary.converted, 3);
-    assert.equal(summary.failed, 0);
+    if (code !== 0 || summary.converted !== 3 || summary.failed !== 0) assert.fail(`producer exit ${code}, ${summary.converted} converted, ${summary.failed} failed\n${await whyFailed(qn, producer, [w1, w2])}`);
 
     // Each drive taken exactly once over both workers.
     const taken = (w1.stderr() + w2.stderr()).match(/^syncbag worker: (\S+): converting/gm) ?? [];
-    assert.deepEqual(taken.map((l) => l.split(" ")[2]!.replace(/:$/, "")).sort(), ["drive-compact-s7", "drive-faulty-s11", "drive-step-s23"]);
+    assert.deepEqual(taken.map((l) => l.split(" ")[2]!.replace(/:$/, "")).sort(), ["drive-compact-s7", "drive-faulty-s11", "drive-step-s23"], `worker 1:\n${w1.stderr()}\nworker 2:\n${w2.stderr()}`);
     const index = BatchIndex.parse(JSON.parse(await readFile(join(out, "index.json"), "utf8")));
     for (const e of index.drives) assert.match(e.worker ?? "", /^.+:\d+$/, `${e.drive} names its worker`);
     // The fleet report: one row per worker that converted something, and the fleet totals.
@@ -180,6 +204,38 @@ describe("convert/queue: fleet conversion on BullMQ (needs redis-server)", funct
     w1.child.kill("SIGTERM");
     w2.child.kill("SIGTERM");
     assert.deepEqual(await within("workers drain", 20_000, Promise.all([w1.exited, w2.exited])), [0, 0]);
+  });
+
+  it("the producer never takes a job finishing as it looks for a failed one: state and result are read so that they agree", async () => {
+    // The producer's follow loop used to read the job, then its state: a job read while active and
+    // completed a moment later had no return value, and its drive was reported failed (seen in CI
+    // under load as "drive-faulty-s11 failed at 0%"). Many short jobs make that window likely.
+    const qn = "consistent";
+    const connection = { ...parseUrl(url), maxRetriesPerRequest: null };
+    const worker = new Worker(qn, async (job) => {
+      await sleep(5 + Math.random() * 20);
+      return { id: job.id };
+    }, { connection, concurrency: 4 });
+    const q = queueOf(qn);
+    try {
+      const ids = Array.from({ length: 300 }, (_, i) => `job-${i}`);
+      await q.addBulk(ids.map((jobId) => ({ name: "x", data: {}, opts: { jobId } })));
+      const pending = new Set(ids);
+      let inconsistent = 0;
+      for (let i = 0; pending.size > 0; i++) {
+        if (i > 100_000) throw new Error(`${pending.size} jobs never finished`);
+        for (const id of pending) {
+          const { job, state } = await readJob(q, id);
+          if (state !== "completed") continue;
+          pending.delete(id);
+          if ((job?.returnvalue as { id?: string } | null)?.id !== id) inconsistent++;
+        }
+      }
+      assert.equal(inconsistent, 0, "jobs read as completed without their result");
+    } finally {
+      await worker.close();
+      await q.close();
+    }
   });
 
   it("kill -9 of a worker mid-drive: the drive goes to another worker and is published once, never partially", async () => {

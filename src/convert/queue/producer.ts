@@ -74,8 +74,9 @@ export async function runQueuedBatch(options: QueuedBatchOptions, io: BatchIo = 
       }
       const data: ConvertJobData = { drive, inputHash: input.hash, inputBytes: input.bytes, outDir, msgPaths: options.msgPaths, salvage: options.salvage, converter: options.converter };
       const jobId = jobIdFor(data);
-      const existing = await queue.getJob(jobId);
-      const state = existing === undefined ? "absent" : await existing.getState();
+      const read = await readJob(queue, jobId);
+      const existing = read.job;
+      const state = existing === undefined ? "absent" : read.state;
       if (existing !== undefined && state === "completed" && !options.force) {
         // Converted by an earlier (interrupted) producer run: take its result if its outputs are intact.
         const entry = IndexEntry.safeParse(existing.returnvalue);
@@ -101,13 +102,12 @@ export async function runQueuedBatch(options: QueuedBatchOptions, io: BatchIo = 
     const since = performance.now();
     while (followed.size > 0) {
       for (const [jobId, { drive, data }] of followed) {
-        const job = await queue.getJob(jobId);
+        const { job, state } = await readJob(queue, jobId);
         if (job === undefined) {
           finish(failedEntry(drive, "queue", `job ${jobId} was removed from the queue before it finished (syncbag queue clean?)`, data));
           followed.delete(jobId);
           continue;
         }
-        const state = await job.getState();
         if (state === "completed") {
           finish(completedEntry(job, drive, data));
           followed.delete(jobId);
@@ -166,6 +166,19 @@ export async function runQueuedBatch(options: QueuedBatchOptions, io: BatchIo = 
     if (entry.output === undefined) return false;
     return (await store.size(entry.output.mcap)) === entry.output.mcapBytes && existsSync(entry.output.report);
   }
+}
+
+/**
+ * A job and its state, read so that they agree. The job's hash and its state are two reads; a job
+ * read while active and found completed a moment later has no return value yet (nor a failed one
+ * its reason), which made a converted drive count as failed. So the state comes first: completed
+ * and failed are final (only an operator's retry or clean moves a job on), so a job read after
+ * its state said so carries the result that the same Redis script wrote with that state.
+ */
+export async function readJob(queue: Queue, jobId: string): Promise<{ job: Job | undefined; state: string }> {
+  const state = await queue.getJobState(jobId);
+  const job = state === "unknown" ? undefined : await queue.getJob(jobId);
+  return { job, state };
 }
 
 function completedEntry(job: Job, drive: DiscoveredDrive, data: ConvertJobData): IndexEntry {

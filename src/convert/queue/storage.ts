@@ -45,7 +45,13 @@ export class SharedFolderStore implements OutputStore {
   async stage(jobKey: string): Promise<string> {
     const safe = jobKey.replace(/[^\w.-]/g, "_");
     await mkdir(this.#staging, { recursive: true });
-    for (const name of await readdir(this.#staging)) if (name.startsWith(`${safe}.`)) await rm(join(this.#staging, name), { recursive: true, force: true });
+    // Another worker's discard may remove the (then empty) root between these two calls: an absent
+    // root holds no earlier attempt. (An ENOENT here used to fail the attempt and retry the drive.)
+    const names = await readdir(this.#staging).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return [] as string[];
+      throw error;
+    });
+    for (const name of names) if (name.startsWith(`${safe}.`)) await rm(join(this.#staging, name), { recursive: true, force: true });
     const dir = join(this.#staging, `${safe}.${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`);
     await mkdir(dir, { recursive: true }); // recursive: another attempt may just have removed the empty root
     return dir;
