@@ -12,7 +12,7 @@ import { toNs, type RosTime } from "../messages/time.js";
 import type { TruthFile } from "../sim/truth.js";
 import { cameraView, intrinsicsFromCameraInfo, projectBoxes, StaticTransforms, type CameraIntrinsics } from "./camera.js";
 import { countTruthPoints, evaluateSuggestions, formatSuggestionTable, suggestionTargetMisses, truthBoxesAt, type FrameRecord, type SuggestionEvalOptions } from "./eval.js";
-import { pointCloudView } from "./lidar.js";
+import { mountFromTransform, pointCloudView } from "./lidar.js";
 import { LABEL_SUGGESTION_ARRAY, type DecodedLabel } from "./output.js";
 import type { Box2D, EventSuggestion, ObjectSuggestion } from "./types.js";
 
@@ -86,7 +86,7 @@ export class SuggestionEvalSection implements EvalSection {
     const view = pointCloudView(cloud);
     const mount = this.#tf.lookup("base_link", cloud.header.frame_id);
     if (view === null || mount === undefined) return;
-    this.#points.set(message.publishTimeNs, countTruthPoints(this.#truth, view, { x: mount.t[0], y: mount.t[1], z: mount.t[2], yaw: Math.atan2(mount.r[3]!, mount.r[0]!) }, message.publishTimeNs));
+    this.#points.set(message.publishTimeNs, countTruthPoints(this.#truth, view, mountFromTransform(mount), message.publishTimeNs));
   }
 
   #suggestions(message: EvalMessage): void {

@@ -12,7 +12,7 @@
  * - latency: arrival of the sweep → its suggestions out (p50/p99).
  */
 import type { TruthActor, TruthEvent, TruthFile, PoseSample } from "../sim/truth.js";
-import type { LidarMount, PointCloudView } from "./lidar.js";
+import { mountRotation, type LidarMount, type PointCloudView } from "./lidar.js";
 import type { Box2D, Box3D, EventSuggestion, ObjectSuggestion } from "./types.js";
 
 export interface FrameRecord {
@@ -356,17 +356,17 @@ export function formatSuggestionTable(e: SuggestionEvaluation): string {
 export function countTruthPoints(truth: TruthFile, view: PointCloudView, mount: LidarMount, tNs: bigint): Map<number, number> {
   const dv = new DataView(view.data.buffer, view.data.byteOffset, view.data.byteLength);
   const le = view.littleEndian;
-  const c = Math.cos(mount.yaw), s = Math.sin(mount.yaw);
+  const [r00, r01, r02, r10, r11, r12, r20, r21, r22] = mountRotation(mount) as [number, number, number, number, number, number, number, number, number];
   const boxes = truthBoxesAt(truth, tNs).filter((t) => Math.hypot(t.box.x, t.box.y) <= 60);
   const counts = new Map<number, number>(boxes.map((b) => [b.actor.id, 0]));
   // The margin is horizontal only (motion during the sweep); a return above the object's top is
   // something else's (a pole or a wall beside a person is not the person).
   const geo = boxes.map((t) => ({ id: t.actor.id, x: t.box.x, y: t.box.y, top: t.box.z + t.box.height / 2 + 0.3, c: Math.cos(t.box.yaw), s: Math.sin(t.box.yaw), hl: t.box.length / 2 + 0.8, hw: t.box.width / 2 + 0.8 }));
   for (let i = 0, o = 0; i < view.count; i++, o += view.pointStep) {
-    const z = dv.getFloat32(o + view.offsetZ, le) + mount.z;
+    const lx = dv.getFloat32(o + view.offsetX, le), ly = dv.getFloat32(o + view.offsetY, le), lz = dv.getFloat32(o + view.offsetZ, le);
+    const z = mount.z + r20 * lx + r21 * ly + r22 * lz;
     if (z <= 0.3) continue;
-    const lx = dv.getFloat32(o + view.offsetX, le), ly = dv.getFloat32(o + view.offsetY, le);
-    const x = mount.x + c * lx - s * ly, y = mount.y + s * lx + c * ly;
+    const x = mount.x + r00 * lx + r01 * ly + r02 * lz, y = mount.y + r10 * lx + r11 * ly + r12 * lz;
     for (const g of geo) {
       const dx = x - g.x, dy = y - g.y;
       if (z > g.top || Math.abs(dx) > g.hl + g.hw || Math.abs(dy) > g.hl + g.hw) continue;

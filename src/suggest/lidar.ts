@@ -2,7 +2,7 @@
  * Lidar object proposals from one sweep, on typed arrays only (no per-point objects); the methods
  * and their references are in src/suggest/README.md ("Methods"):
  *
- * 1. transform to base_link (yaw + translation), optional ego-motion deskew from the per-point
+ * 1. transform to base_link (the mount's full rotation + translation), optional ego-motion deskew from the per-point
  *    time, ego-box mask, range limit;
  * 2. ground: polar grid of lowest returns followed outward per sector with a slope limit
  *    (sector-wise line fit, Himmelsbach et al. 2010); a point is an obstacle `obstacleHeight` above it;
@@ -67,12 +67,29 @@ export interface PointCloudView {
   littleEndian: boolean;
 }
 
-/** The lidar's mounting in base_link (level: yaw only). */
+/**
+ * The lidar's mounting in base_link, as /tf_static gives it: translation, yaw, and the full
+ * rotation (row-major 3×3, p_base = R p_lidar + t) when the sensor is rolled or pitched. Without
+ * `rotation` the mount is level (yaw only).
+ */
 export interface LidarMount {
   x: number;
   y: number;
   z: number;
   yaw: number;
+  rotation?: readonly number[];
+}
+
+/** A mount from a base_link ← lidar transform (rotation row-major, translation): the full rotation is kept. */
+export function mountFromTransform(t: { r: readonly number[]; t: readonly [number, number, number] }): LidarMount {
+  return { x: t.t[0], y: t.t[1], z: t.t[2], yaw: Math.atan2(t.r[3]!, t.r[0]!), rotation: [...t.r] };
+}
+
+/** base_link ← lidar rotation of a mount (row-major 3×3). */
+export function mountRotation(mount: LidarMount): readonly number[] {
+  if (mount.rotation !== undefined && mount.rotation.length === 9) return mount.rotation;
+  const c = Math.cos(mount.yaw), s = Math.sin(mount.yaw);
+  return [c, -s, 0, s, c, 0, 0, 0, 1];
 }
 
 export interface EgoMotion {
@@ -211,6 +228,12 @@ const STRUCTURE_CLEARANCE = 1.0;
 const VERTICAL_FACE = 0.4;
 
 const ANGLE_STEPS = 45;
+/**
+ * Share of cells trimmed from each end when a cluster no road user fits is read again: a stray
+ * cell (a mirror, a kerb stone, a branch touching it) widens a car past any car's width; its
+ * extents as order statistics a few percent in from each end (a trimmed range) show the body.
+ */
+const TRIM = 0.04;
 /** A floating cluster this close (m) to a lower one belongs to it, whatever its bearing. */
 const FLOATING_TOUCH = 1.0;
 /** Range (m) beyond which clustering links cells two apart (sparser returns). */
@@ -357,7 +380,8 @@ export class LidarProposer {
     const view = new DataView(cloud.data.buffer, cloud.data.byteOffset, cloud.data.byteLength);
     const le = cloud.littleEndian;
     const step = cloud.pointStep;
-    const cy = Math.cos(mount.yaw), sy = Math.sin(mount.yaw);
+    // The full mount rotation: a pitched or rolled lidar's returns are levelled before the ground is sought.
+    const [r00, r01, r02, r10, r11, r12, r20, r21, r22] = mountRotation(mount) as [number, number, number, number, number, number, number, number, number];
     const ego = c.egoBox;
     const maxR2 = c.maxRange * c.maxRange;
     const sectors = c.groundSectors;
@@ -378,8 +402,8 @@ export class LidarProposer {
       const ly = view.getFloat32(o + cloud.offsetY, le);
       const lz = view.getFloat32(o + cloud.offsetZ, le);
       if (lx !== lx || ly !== ly || lz !== lz) continue;
-      let x = mount.x + cy * lx - sy * ly;
-      let y = mount.y + sy * lx + cy * ly;
+      let x = mount.x + r00 * lx + r01 * ly + r02 * lz;
+      let y = mount.y + r10 * lx + r11 * ly + r12 * lz;
       const t = readT !== null ? readT(o + offT) : 0;
       if (deskew) {
         // The point was measured at t after the sweep start; express it in base_link at the start.
@@ -393,7 +417,7 @@ export class LidarProposer {
       if (x > ego.xMin && x < ego.xMax && y > ego.yMin && y < ego.yMax) continue;
       const r2 = x * x + y * y;
       if (r2 >= maxR2) continue;
-      const zz = mount.z + lz;
+      const zz = mount.z + r20 * lx + r21 * ly + r22 * lz;
       const r = Math.sqrt(r2);
       const g = (r * gBin) | 0;
       const cell = g * sectors + sectorOf(x, y, sectors);
@@ -1088,28 +1112,40 @@ export function fitCluster(xs: Float64Array, ys: Float64Array, n: number, height
     }
   }
   let yaw = ((Math.PI / 2) * bestI) / ANGLE_STEPS;
-  const extents = (t: number): { u: { x: number; y: number }; v: { x: number; y: number }; along: [number, number]; across: [number, number] } => {
+  const extents = (t: number, trim = 0): { u: { x: number; y: number }; v: { x: number; y: number }; along: [number, number]; across: [number, number] } => {
     const u = { x: Math.cos(t), y: Math.sin(t) }, v = { x: -Math.sin(t), y: Math.cos(t) };
-    let min1 = Infinity, max1 = -Infinity, min2 = Infinity, max2 = -Infinity;
+    const ps = new Float64Array(n), qs = new Float64Array(n);
     for (let k = 0; k < n; k++) {
-      const p = u.x * xs[k]! + u.y * ys[k]!;
-      const q = v.x * xs[k]! + v.y * ys[k]!;
-      if (p < min1) min1 = p;
-      if (p > max1) max1 = p;
-      if (q < min2) min2 = q;
-      if (q > max2) max2 = q;
+      ps[k] = u.x * xs[k]! + u.y * ys[k]!;
+      qs[k] = v.x * xs[k]! + v.y * ys[k]!;
     }
+    ps.sort();
+    qs.sort();
+    const cut = Math.floor(n * trim);
+    const min1 = ps[cut]!, max1 = ps[n - 1 - cut]!, min2 = qs[cut]!, max2 = qs[n - 1 - cut]!;
     // Cell centroids sit inside their cells; a quarter cell each side matches the true edges best on the sim drives.
     const h = cellSize / 4;
     return { u, v, along: [min1 - h, max1 + h], across: [min2 - h, max2 + h] };
   };
+  let trim = 0;
   let ext = extents(yaw);
+  let { category, confidence } = classify(Math.max(ext.along[1] - ext.along[0], ext.across[1] - ext.across[0]), Math.min(ext.along[1] - ext.along[0], ext.across[1] - ext.across[0]), height);
+  if (category === "unknown" && n >= 20) {
+    // Robust re-read: the trimmed extents, kept only if a road user fits them.
+    const t = extents(yaw, TRIM);
+    const a = t.along[1] - t.along[0], b = t.across[1] - t.across[0];
+    const again = classify(Math.max(a, b), Math.min(a, b), height);
+    if (again.category !== "unknown") {
+      trim = TRIM;
+      ext = t;
+      ({ category, confidence } = again);
+    }
+  }
   // Length is the longer edge (the 90° ambiguity); the heading sign is left to the tracker.
   if (ext.across[1] - ext.across[0] > ext.along[1] - ext.along[0]) {
     yaw += Math.PI / 2;
-    ext = extents(yaw);
+    ext = extents(yaw, trim);
   }
-  const { category, confidence } = classify(ext.along[1] - ext.along[0], ext.across[1] - ext.across[0], height);
   if (category === "car" || category === "truck") {
     // One face seen roughly square-on to the line of sight and no longer than the class's width
     // is a rear or front (the car ahead in the lane, a truck pulling away), not a side: the
@@ -1121,7 +1157,7 @@ export function fitCluster(xs: Float64Array, ys: Float64Array, n: number, height
     const squareOn = Math.abs(Math.cos(yaw - Math.atan2(cy, cx))) < 0.6;
     if (squareOn && depth < face && face <= CLASS_PRIORS[category].width * 1.35) {
       yaw += Math.PI / 2;
-      ext = extents(yaw);
+      ext = extents(yaw, trim);
     }
   }
   const axU = ext.u, axV = ext.v;

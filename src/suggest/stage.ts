@@ -18,7 +18,7 @@ import type { RawMessage } from "../transport/port.js";
 import { AudioEventDetector, pcmToMono } from "./audio.js";
 import { cameraView, intrinsicsFromCameraInfo, projectBoxes, StaticTransforms, type CameraIntrinsics, type MovingBox } from "./camera.js";
 import { parseSuggestConfig, type SuggestConfig } from "./config.js";
-import { LidarProposer, pointCloudView, type LidarMount, type Proposal } from "./lidar.js";
+import { LidarProposer, mountFromTransform, pointCloudView, type LidarMount, type Proposal } from "./lidar.js";
 import { entityId, eventOutputs, frameOutputs, outputTopics, sceneOutput, type OutputTopics } from "./output.js";
 import { loadSuggester, type Suggester, type SuggesterContext } from "./plugin.js";
 import { TelemetryEventDetector } from "./telemetry.js";
@@ -458,7 +458,7 @@ export class SuggestionStage {
   #mount(frameId: string): LidarMount {
     const t = this.#tf.lookup("base_link", frameId);
     if (t === undefined) return { x: 0, y: 0, z: 0, yaw: 0 };
-    return { x: t.t[0], y: t.t[1], z: t.t[2], yaw: Math.atan2(t.r[3]!, t.r[0]!) };
+    return mountFromTransform(t);
   }
 }
 

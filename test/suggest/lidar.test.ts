@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { classify, fitCluster, growBox, LidarProposalConfigSchema, LidarProposer, pointCloudView, type PointCloudView } from "../../src/suggest/lidar.js";
+import { classify, fitCluster, growBox, LidarProposalConfigSchema, LidarProposer, mountFromTransform, pointCloudView, type PointCloudView, type Proposal } from "../../src/suggest/lidar.js";
+import { quatToMatrix } from "../../src/suggest/camera.js";
 import { bevIoU } from "../../src/suggest/eval.js";
 import { axisError, syntheticCloud } from "./synthetic.js";
 
@@ -26,6 +27,40 @@ describe("suggest/lidar: proposals", () => {
     assert.ok(flat.length > 0, "a ground model that cannot follow slopes sees obstacles");
     const robust = new LidarProposer().propose(syntheticCloud([], { slope: 0.05 }), mount);
     assert.equal(robust.length, 0);
+  });
+
+  it("levels a pitched and rolled lidar by its full /tf_static rotation: the same boxes as a level one", () => {
+    const car = { x: 14, y: -2, yaw: 0.3, length: 4.5, width: 1.8, height: 1.5 };
+    const ped = { x: 9, y: 7.5, yaw: 0, length: 0.5, width: 0.5, height: 1.75 };
+    const level = syntheticCloud([car, ped]);
+    // A lidar 1.8 m up, 1.2 m forward, pitched down 4°, rolled 2.5°, yawed 0.4 rad: base_link ← lidar.
+    const [roll, pitch, yaw] = [0.044, 0.07, 0.4];
+    const q = { x: Math.sin(roll / 2) * Math.cos(pitch / 2) * Math.cos(yaw / 2) - Math.cos(roll / 2) * Math.sin(pitch / 2) * Math.sin(yaw / 2), y: Math.cos(roll / 2) * Math.sin(pitch / 2) * Math.cos(yaw / 2) + Math.sin(roll / 2) * Math.cos(pitch / 2) * Math.sin(yaw / 2), z: Math.cos(roll / 2) * Math.cos(pitch / 2) * Math.sin(yaw / 2) - Math.sin(roll / 2) * Math.sin(pitch / 2) * Math.cos(yaw / 2), w: Math.cos(roll / 2) * Math.cos(pitch / 2) * Math.cos(yaw / 2) + Math.sin(roll / 2) * Math.sin(pitch / 2) * Math.sin(yaw / 2) };
+    const r = quatToMatrix(q), t: [number, number, number] = [1.2, 0.1, 1.8];
+    // The same returns as the tilted sensor reports them: p_lidar = Rᵀ (p_base − t).
+    const data = new Uint8Array(level.data);
+    const dv = new DataView(data.buffer);
+    for (let i = 0; i < level.count; i++) {
+      const bx = dv.getFloat32(i * 16, true) - t[0], by = dv.getFloat32(i * 16 + 4, true) - t[1], bz = dv.getFloat32(i * 16 + 8, true) - t[2];
+      dv.setFloat32(i * 16, r[0]! * bx + r[3]! * by + r[6]! * bz, true);
+      dv.setFloat32(i * 16 + 4, r[1]! * bx + r[4]! * by + r[7]! * bz, true);
+      dv.setFloat32(i * 16 + 8, r[2]! * bx + r[5]! * by + r[8]! * bz, true);
+    }
+    const tilted = { ...level, data };
+    const named = (ps: Proposal[]): Proposal[] => ps.filter((p) => p.category !== "unknown").sort((a, b) => a.box.x - b.box.x);
+    const want = named(new LidarProposer().propose(level, mount));
+    const mountFull = mountFromTransform({ r, t });
+    const got = named(new LidarProposer().propose(tilted, mountFull));
+    assert.deepEqual(got.map((p) => p.category), want.map((p) => p.category));
+    for (const [i, p] of got.entries()) {
+      assert.ok(Math.hypot(p.box.x - want[i]!.box.x, p.box.y - want[i]!.box.y) < 0.05, `${p.category} at ${p.box.x},${p.box.y} vs ${want[i]!.box.x},${want[i]!.box.y}`);
+      assert.ok(axisError(p.box.yaw, want[i]!.box.yaw) < 0.03);
+      assert.ok(bevIoU(p.box, want[i]!.box) > 0.95);
+    }
+    // Read as yaw only (the old mount), the 4° pitch tilts the road by 1.4 m at 20 m: the boxes differ.
+    const yawOnly = named(new LidarProposer().propose(tilted, { x: t[0], y: t[1], z: t[2], yaw: mountFull.yaw }));
+    const same = yawOnly.length === want.length && yawOnly.every((p, i) => p.category === want[i]!.category && bevIoU(p.box, want[i]!.box) > 0.95);
+    assert.ok(!same, "ignoring roll and pitch must change the result (the test can fail)");
   });
 
   it("masks the ego box (configurable)", () => {
