@@ -11,13 +11,13 @@ import { PacketProblems, type DecodedCloud } from "./cloud.js";
 import { HESAI_MODELS, HesaiDecoder, parseHesaiCalibration, type HesaiModel } from "./hesai.js";
 import { OusterDecoder, parseOusterMetadata } from "./ouster.js";
 import { isOusterPacketType, PACKET_SCAN_TYPES, readOusterPacket, readPacketScan, ScanFormatError, type PacketScanType } from "./scan-msgs.js";
-import { LidarConfigError, parseVelodyneCalibration, VelodyneDecoder } from "./velodyne.js";
+import { LidarConfigError, parseVelodyneCalibration, VelodyneDecoder, type VelodyneModel } from "./velodyne.js";
 
 export { LidarConfigError } from "./velodyne.js";
 export { pointCloud2, type DecodedCloud } from "./cloud.js";
 export { isOusterPacketType, isPacketScanType, PACKET_MSG_DEFINITIONS } from "./scan-msgs.js";
 
-export const VELODYNE_MODELS = ["VLP16"] as const;
+export const VELODYNE_MODELS = ["VLP16", "VLP32C", "VLP32", "VLS128"] as const;
 /** Ouster: the metadata's prod_line (OS-0-128, OS-1-64, …) with the RNG15_RFL8_NIR8 profile. */
 const isOusterModel = (model: string): boolean => /^OS-?(DOME|0|1|2)-(32|64|128)/.test(model);
 export const SUPPORTED_MODELS: readonly string[] = [...VELODYNE_MODELS, ...Object.keys(HESAI_MODELS), "OS-0/1/2-32/64/128 (Ouster, RNG15_RFL8_NIR8)"];
@@ -85,7 +85,7 @@ export async function createPacketDecoder(input: LidarPacketConfig, options: { b
   try {
     if (velodyne) {
       const dec = new VelodyneDecoder({
-        model: "VLP16", returnMode: cfg.return_mode === "Dual" ? "Dual" : cfg.return_mode === "Last" ? "Last" : "Strongest",
+        model: cfg.sensor_model as VelodyneModel, returnMode: cfg.return_mode === "Dual" ? "Dual" : cfg.return_mode === "Last" ? "Last" : "Strongest",
         frameId: cfg.frame_id ?? "velodyne", calibration: parseVelodyneCalibration(text, path),
         ...(cfg.scan_phase !== undefined ? { scanPhase: cfg.scan_phase } : {}),
         ...(cfg.min_range !== undefined ? { minRange: cfg.min_range } : {}),
