@@ -107,6 +107,10 @@ function derivedTopics(config: AlignmentConfig): (topic: string) => boolean {
   return (topic) => topic === "/diagnostics" || topic.startsWith(base);
 }
 
+/** Write-queue level at which conversion waits for the writer (well under the recorder's bounds). */
+const BACKLOG_BYTES = 64 * 1024 * 1024;
+const BACKLOG_MESSAGES = 20_000;
+
 export const pipelineConverter: DriveConverter = (source, output, options, progress) => convertDrive(source, output, options, progress, true);
 
 /** The single-pass converter: every message keeps the time the online clock models gave it on arrival. */
@@ -137,9 +141,13 @@ async function convertDrive(recording: RecordingSource, output: DriveOutput, opt
     }
   });
   // Offline there is no transport callback to protect, and the batch already runs one worker per
-  // core: compressing inline avoids a second thread per drive.
+  // core: compressing inline avoids a second thread per drive. Output bytes depend on the input
+  // and the settings only (one machine or a fleet, fast or loaded): chunks close by size, never by
+  // a wall-clock timer, and no wall-clock figure goes into the file (the first pass's time is in
+  // the report).
   const recorder = new McapRecorder({
-    config: { outputDir: ".", baseName: "convert", compression: "zstd", fsync: false, flushIntervalMs: 1000, compressInWorker: false },
+    config: { outputDir: ".", baseName: "convert", compression: "zstd", fsync: false, compressInWorker: false },
+    timedFlush: false,
     openSink: () => FileSink.create(output.mcapPath),
     schemaFor: (schemaName, encoding) => {
       if (encoding === "ros1") {
@@ -156,7 +164,7 @@ async function convertDrive(recording: RecordingSource, output: DriveOutput, opt
         truth: options.truthPath ?? "",
         // "hindsight": clock models fitted over the whole drive before any message was stamped.
         clock_models: first === null ? "online" : "hindsight",
-        ...(first === null ? {} : { first_pass_s: first.seconds.toFixed(3), first_pass_series_bytes: String(first.seriesBytes) }),
+        ...(first === null ? {} : { first_pass_series_bytes: String(first.seriesBytes) }),
       },
     },
   });
@@ -266,6 +274,12 @@ async function convertDrive(recording: RecordingSource, output: DriveOutput, opt
       continue;
     }
     feed(m);
+    // Backpressure: the recorder drops what does not fit its queue (right for a live node, which
+    // cannot make its publishers wait); a conversion waits for the writer instead.
+    if ((count & 1023) === 0) {
+      const backlog = recorder.backlog();
+      if (backlog.bytes > BACKLOG_BYTES || backlog.messages > BACKLOG_MESSAGES) await recorder.caughtUp();
+    }
     if (count % 2000 === 0) {
       const span = source.metadata.endTime !== undefined && source.metadata.startTime !== undefined ? Number(source.metadata.endTime - source.metadata.startTime) : 0;
       progress({ fraction: span > 0 ? Number(m.logTime - source.metadata.startTime!) / span : NaN, messages: count, stage: "pipeline" });
@@ -316,5 +330,6 @@ async function convertDrive(recording: RecordingSource, output: DriveOutput, opt
     suggestions: suggestionCounts,
     events,
     warnings,
+    ...(first === null ? {} : { firstPassS: first.seconds }),
   } satisfies DriveReportInput;
 }

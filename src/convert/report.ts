@@ -70,6 +70,8 @@ export const DriveReport = z.object({
   suggestions: z.record(z.string(), z.number().int().nonnegative()),
   events: z.array(DriveEvent),
   warnings: z.array(z.string()),
+  /** Wall seconds of the two-pass converter's first pass (stamp series and hindsight fit); kept out of the MCAP, whose bytes depend on the input only. */
+  firstPassS: z.number().nonnegative().optional(),
 });
 export type DriveReport = z.infer<typeof DriveReport>;
 export type DriveReportInput = z.input<typeof DriveReport>;

@@ -42,6 +42,12 @@ export interface McapRecorderOptions {
   channelMetadata?: (topic: string) => Record<string, string> | undefined;
   /** Opens the sink of one output file; default: a file (the folder is created). */
   openSink?: (path: string) => Promise<RecordSink>;
+  /**
+   * Close the open chunk every `flushIntervalMs` of wall time (default true). A live recording
+   * needs it (a crash loses at most that much); an offline writer (conversion) turns it off, so
+   * chunks close by size alone and the same input gives the same bytes however fast it ran.
+   */
+  timedFlush?: boolean;
 }
 
 export type RecorderState = "idle" | "recording" | "paused" | "failed" | "closed";
@@ -107,6 +113,7 @@ type Control =
   | { op: "flush" }
   | { op: "split" }
   | { op: "close" }
+  | { op: "barrier" }
   | { op: "metadata"; name: string; metadata: Map<string, string> }
   | { op: "attachment"; name: string; mediaType: string; data: Uint8Array; logTime: bigint };
 
@@ -123,6 +130,7 @@ export class McapRecorder extends EventEmitter<RecorderEvents> {
   readonly #schemaCache = new Map<string, SchemaInput | null>();
   readonly #latchedTopics: Set<string>;
   readonly #latched = new Map<string, OutboundMessage>();
+  readonly #timedFlush: boolean;
 
   #state: RecorderState = "idle";
   /** close() was called: later writes are dropped, what was queued before is written. */
@@ -187,6 +195,7 @@ export class McapRecorder extends EventEmitter<RecorderEvents> {
       });
     this.#selected = topicFilter(this.config);
     this.#latchedTopics = new Set(this.config.repeatLatchedTopics);
+    this.#timedFlush = options.timedFlush ?? true;
   }
 
   get state(): RecorderState {
@@ -205,8 +214,10 @@ export class McapRecorder extends EventEmitter<RecorderEvents> {
       throw new RecorderConfigError(`recorder.baseName: ${this.filePath(0)} already exists (choose another baseName or outputDir)`);
     await this.#openNext();
     this.#state = "recording";
-    this.#timer = setInterval(() => this.#requestFlush(), this.config.flushIntervalMs);
-    this.#timer.unref();
+    if (this.#timedFlush) {
+      this.#timer = setInterval(() => this.#requestFlush(), this.config.flushIntervalMs);
+      this.#timer.unref();
+    }
     this.#kick();
   }
 
@@ -272,6 +283,20 @@ export class McapRecorder extends EventEmitter<RecorderEvents> {
   /** Forces the open chunk to disk now (after everything queued so far). */
   flush(): Promise<void> {
     return this.#control({ op: "flush" });
+  }
+
+  /** Messages (and their bytes) accepted by write() and not yet in a chunk. */
+  backlog(): { messages: number; bytes: number } {
+    return { messages: this.#queue.length - this.#head, bytes: this.#queueBytes };
+  }
+
+  /**
+   * Resolves when everything queued so far is in the file's open chunk or written, closing no
+   * chunk for it: backpressure for an offline producer, which (unlike a transport) can wait, and
+   * must not lose messages to a full queue.
+   */
+  caughtUp(): Promise<void> {
+    return this.#control({ op: "barrier" });
   }
 
   /** Adds a metadata record to the current file, after everything queued so far. */
@@ -454,6 +479,8 @@ export class McapRecorder extends EventEmitter<RecorderEvents> {
       case "attachment":
         await writer.addAttachment({ ...control, createTime: control.logTime });
         return;
+      case "barrier":
+        return;
       case "close":
         this.#stopTimer();
         await this.#finishFile("close");
@@ -500,7 +527,7 @@ export class McapRecorder extends EventEmitter<RecorderEvents> {
         ["split_index", String(this.#fileIndex)],
         ["compression", this.config.compression],
         ["chunk_size", String(this.config.chunkSize)],
-        ["flush_interval_ms", String(this.config.flushIntervalMs)],
+        ["flush_interval_ms", this.#timedFlush ? String(this.config.flushIntervalMs) : "0 (chunks closed by size only)"],
         ["log_time", "receive time on the common clock (ns)"],
         ["publish_time", "corrected capture time on the common clock (ns)"],
       ]),
