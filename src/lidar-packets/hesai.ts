@@ -19,12 +19,14 @@
  */
 import { PacketProblems, PointBuffer, ReturnType, type DecodedCloud } from "./cloud.js";
 import { cosf, sinf } from "./libm-f32.js";
+import { CorrectionAngles, type HesaiCorrection } from "./hesai-correction.js";
 import { LidarConfigError } from "./velodyne.js";
 
 const fr = Math.fround;
 const TWO_PI_F = fr(2 * fr(Math.PI));
 
 export interface HesaiCalibration {
+  kind?: "csv";
   /** Per channel, float32 degrees as the CSV gives them. */
   elevationDeg: Float32Array;
   azimuthOffsetDeg: Float32Array;
@@ -75,13 +77,21 @@ interface HesaiModelSpec {
   dateTimeAt: number;
   yearOffset: number;
   modeFlagAt?: number;
+  /** AT128: azimuth is uint16 + a fine byte, in 1/25600° (nebula FineAzimuthBlock). */
+  fineAzimuth?: boolean;
+  /** AT128: date as a zero byte and 5 big-endian bytes of seconds since the epoch (nebula SecondsSinceEpoch). */
+  epochSeconds?: boolean;
+  /** XT32 sends the dual first/last pair last-first (nebula pandar_xt32.hpp flips the types). */
+  flipFirstLast?: boolean;
+  /** Angle correction: a CSV (per channel elevation/azimuth) or a binary correction file (.dat, AT128). */
+  angles: "csv" | "correction";
   minRange: number;
   maxRange: number;
   /** Firing time of (block, channel) relative to the packet time (ns). */
   firingOffsetNs(block: number, channel: number, nReturns: number, modeFlag: number): number;
 }
 
-export type HesaiModel = "Pandar40P" | "Pandar64" | "PandarQT128";
+export type HesaiModel = "Pandar40P" | "Pandar64" | "PandarQT128" | "PandarXT32" | "PandarQT64" | "PandarAT128";
 
 const P40_FIRING = [
   -42220, -28470, -16040, -3620, -45490, -31740, -47460, -54670, -20620, -33710, -40910, -8190, -20620, -27160, -50730, -8190, -14740, -36980, -45490, -52700,
@@ -109,22 +119,61 @@ const QT_LOOP2 = [
   39472, 64816, 14128, 90160, 93328, 17296, 67984, 42640, 45808, 71152, 20464, 96496, 99664, 23632, 74320, 48976,
 ];
 
+// PandarQT64 manual, firing time of each channel (ns) within a block. nebula's table has 12960 for
+// channel 56, a dropped digit: the manual's 129.60 µs keeps the table rising by ~2.06 µs per channel.
+const QT64_FIRING = [
+  12310, 14370, 16430, 18490, 20540, 22600, 24660, 26710, 29160, 31220, 33280, 35340, 37390, 39450, 41500, 43560, 46610, 48670, 50730, 52780, 54840, 56900,
+  58950, 61010, 63450, 65520, 67580, 69630, 71690, 73740, 75800, 77860, 80900, 82970, 85020, 87080, 89140, 91190, 93250, 95300, 97750, 99820, 101870, 103930,
+  105980, 108040, 110100, 112150, 115200, 117260, 119320, 121380, 123430, 125490, 127540, 129600, 132050, 134110, 136170, 138220, 140280, 142340, 144390, 146450,
+];
+// PandarAT128 manual (firing time offsets per channel, ns), as nebula's pandar_at128.hpp.
+const AT128_FIRING = [
+  0, 0, 8240, 4112, 4144, 8240, 0, 0, 12424, 4144, 4112, 8264, 12376, 12376, 8264, 12424, 0, 0, 4112, 8240, 4144, 0, 0, 4144, 12424, 8264,
+  4112, 12376, 12376, 12424, 8264, 848, 2504, 4976, 6616, 6616, 9112, 2504, 848, 10768, 13280, 13280, 4976, 9112, 14928, 14928, 10768, 2504, 848, 6616, 4976, 9112,
+  6616, 848, 2504, 13280, 10768, 4976, 13280, 14928, 9112, 10768, 14928, 13280, 848, 9112, 13280, 2504, 4976, 848, 2504, 14928, 10768, 10768, 14928, 4976, 6616, 6616,
+  9112, 848, 13280, 13280, 9112, 4976, 2504, 2504, 848, 10768, 14928, 14928, 10768, 6616, 4976, 9112, 6616, 4112, 12424, 0, 4144, 0, 0, 12424, 0, 8264,
+  4112, 4144, 8240, 8240, 8264, 12376, 12376, 12424, 4112, 4144, 0, 0, 0, 0, 0, 12424, 8264, 8240, 4144, 8264, 8240, 12376, 12376, 8264,
+];
+
 export const HESAI_MODELS: Record<HesaiModel, HesaiModelSpec> = {
   Pandar40P: {
     name: "Pandar40P", channels: 40, blocks: 10, packetBytes: 1262, firstBlock: 0, blockBytes: 124, azimuthAt: 2, unitBytes: 3, disUnit: 0.004,
-    returnModeAt: 1254, timestampAt: 1250, dateTimeAt: 1256, yearOffset: 2000, minRange: fr(0.3), maxRange: 200,
+    returnModeAt: 1254, timestampAt: 1250, dateTimeAt: 1256, yearOffset: 2000, angles: "csv", minRange: fr(0.3), maxRange: 200,
     firingOffsetNs: (block, channel, nReturns) => -28580 - 55560 * Math.trunc((10 - block - 1) / nReturns) + P40_FIRING[channel]!,
   },
   Pandar64: {
     name: "Pandar64", channels: 64, blocks: 6, packetBytes: 1194, firstBlock: 8, blockBytes: 194, azimuthAt: 0, unitBytes: 3, disUnit: { at: 5 },
-    laserNumAt: 2, blockNumAt: 3, returnModeAt: 1186, timestampAt: 1182, dateTimeAt: 1188, yearOffset: 2000, minRange: fr(0.3), maxRange: 200,
+    laserNumAt: 2, blockNumAt: 3, returnModeAt: 1186, timestampAt: 1182, dateTimeAt: 1188, yearOffset: 2000, angles: "csv", minRange: fr(0.3), maxRange: 200,
     firingOffsetNs: (block, channel, nReturns) => -42580 - 55560 * Math.trunc((6 - block - 1) / nReturns) + P64_FIRING[channel]!,
   },
   PandarQT128: {
     name: "PandarQT128", channels: 128, blocks: 2, packetBytes: 1095, firstBlock: 12, blockBytes: 514, azimuthAt: 0, unitBytes: 4, disUnit: { at: 9 },
-    laserNumAt: 6, blockNumAt: 7, returnModeAt: 1073, timestampAt: 1082, dateTimeAt: 1076, yearOffset: 1900, modeFlagAt: 1066, minRange: fr(0.05), maxRange: 50,
+    laserNumAt: 6, blockNumAt: 7, returnModeAt: 1073, timestampAt: 1082, dateTimeAt: 1076, yearOffset: 1900, modeFlagAt: 1066, angles: "csv", minRange: fr(0.05), maxRange: 50,
     firingOffsetNs: (block, channel, nReturns, modeFlag) =>
       9000 + Math.trunc((111110 * (2 - block - 1)) / nReturns) + (nReturns === 1 ? (block % 2 === 0 ? QT_LOOP1 : QT_LOOP2) : modeFlag & 1 ? QT_LOOP1 : QT_LOOP2)[channel]!,
+  },
+  // PandarXT32 manual §3.1 (Header12B, 8 blocks of 32 × 4-byte units, tail) and its firing-time
+  // appendix: block offset 5.632 µs − 50 µs per later block group, channel 0.368 µs + 1.512 µs × channel.
+  PandarXT32: {
+    name: "PandarXT32", channels: 32, blocks: 8, packetBytes: 1080, firstBlock: 12, blockBytes: 130, azimuthAt: 0, unitBytes: 4, disUnit: { at: 9 },
+    laserNumAt: 6, blockNumAt: 7, returnModeAt: 1062, timestampAt: 1071, dateTimeAt: 1065, yearOffset: 1900, flipFirstLast: true, angles: "csv", minRange: fr(0.05), maxRange: 120,
+    firingOffsetNs: (block, channel, nReturns) => 5632 - 50000 * Math.trunc((8 - block - 1) / nReturns) + 368 + 1512 * channel,
+  },
+  // PandarQT64 manual §3.1 (Header12B, 4 blocks of 64 × 4-byte units) and its firing-time table:
+  // 25.71 µs + 166.67 µs per block group.
+  PandarQT64: {
+    name: "PandarQT64", channels: 64, blocks: 4, packetBytes: 1072, firstBlock: 12, blockBytes: 258, azimuthAt: 0, unitBytes: 4, disUnit: { at: 9 },
+    laserNumAt: 6, blockNumAt: 7, returnModeAt: 1060, timestampAt: 1056, dateTimeAt: 1062, yearOffset: 1900, angles: "csv", minRange: fr(0.1), maxRange: 60,
+    firingOffsetNs: (block, channel, nReturns) => 25710 + Math.trunc((500000 * Math.trunc(block / nReturns)) / 3) + QT64_FIRING[channel]!,
+  },
+  // PandarAT128 (E2X) manual: Header12B, 2 blocks of (azimuth, fine azimuth, 128 × 4-byte units),
+  // CRC, tail with seconds since the epoch; angles from the binary correction file with per-frame
+  // (mirror) start azimuths. Block offset −9.249 µs − 41.666 µs per later block (single return).
+  PandarAT128: {
+    name: "PandarAT128", channels: 128, blocks: 2, packetBytes: 1078, firstBlock: 12, blockBytes: 515, azimuthAt: 0, unitBytes: 4, disUnit: { at: 9 },
+    laserNumAt: 6, blockNumAt: 7, returnModeAt: 1070, timestampAt: 1066, dateTimeAt: 1072, yearOffset: 0, fineAzimuth: true, epochSeconds: true, angles: "correction",
+    minRange: 1, maxRange: 180,
+    firingOffsetNs: (block, channel, nReturns) => (nReturns === 1 ? -9249 - 41666 * (2 - block) : -9249 - 41666) + AT128_FIRING[channel]!,
   },
 };
 
@@ -146,7 +195,8 @@ export interface HesaiConfig {
   /** Expected return mode (packets in another mode are counted): Dual, LastStrongest, Strongest, Last, First, … */
   returnMode: string;
   frameId: string;
-  calibration: HesaiCalibration;
+  /** The angle CSV, or for the AT128 its binary correction file. */
+  calibration: HesaiCalibration | HesaiCorrection;
   /** Degrees; defaults as nebula's: cut 0, FoV 0..360, range 0.3..300 (clipped to the model's), threshold 0.1 m. */
   cutAngle?: number;
   cloudMinAngle?: number;
@@ -187,8 +237,11 @@ export class HesaiDecoder {
   readonly #blockAzRad = new Float32Array(36000);
   /** cos/sin of the spatial azimuth per block azimuth: a row [cos × channels, sin × channels], filled on first use. */
   readonly #trigRows: (Float32Array | undefined)[] = new Array<Float32Array | undefined>(36000);
-  readonly #minCorr: number;
-  readonly #maxCorr: number;
+  #minCorr: number;
+  #maxCorr: number;
+  /** AT128: angles per encoder azimuth from the correction file, and the row they are written to. */
+  readonly #correction: CorrectionAngles | undefined;
+  readonly #angleRow: Float32Array;
   readonly #minRange: number;
   readonly #maxRange: number;
   readonly #threshold: number;
@@ -223,9 +276,16 @@ export class HesaiDecoder {
     if (spec === undefined) throw new LidarConfigError(`unknown Hesai model '${String(config.model)}' (supported: ${Object.keys(HESAI_MODELS).join(", ")})`);
     this.spec = spec;
     const n = spec.channels;
-    if (config.calibration.elevationDeg.length !== n) {
-      throw new LidarConfigError(`calibration has ${config.calibration.elevationDeg.length} lasers but a ${spec.name} has ${n} (calibration for another model?)`);
+    const cal = config.calibration;
+    if (cal.kind === "correction") {
+      if (spec.angles !== "correction") throw new LidarConfigError(`a ${spec.name} takes an angle correction CSV, not a binary correction file (calibration for another model?)`);
+      if (cal.channels !== n) throw new LidarConfigError(`correction file has ${cal.channels} channels but a ${spec.name} has ${n} (calibration for another model?)`);
+    } else {
+      if (spec.angles === "correction") throw new LidarConfigError(`a ${spec.name} needs its binary angle correction file (.dat), not an angle CSV`);
+      if (cal.elevationDeg.length !== n) throw new LidarConfigError(`calibration has ${cal.elevationDeg.length} lasers but a ${spec.name} has ${n} (calibration for another model?)`);
     }
+    this.#correction = cal.kind === "correction" ? new CorrectionAngles(cal) : undefined;
+    this.#angleRow = new Float32Array(6 * n);
     const modes = RETURN_MODE_NAMES[config.returnMode];
     if (modes === undefined) throw new LidarConfigError(`unknown return mode '${config.returnMode}' (known: ${Object.keys(RETURN_MODE_NAMES).join(", ")})`);
     this.#allowedModes = new Set(modes);
@@ -239,11 +299,13 @@ export class HesaiDecoder {
     this.#azOffRad = new Float32Array(n);
     this.#cosEl = new Float32Array(n);
     this.#sinEl = new Float32Array(n);
-    for (let c = 0; c < n; c++) {
-      this.#elevRad[c] = fr(config.calibration.elevationDeg[c]! * deg2radF);
-      this.#azOffRad[c] = fr(config.calibration.azimuthOffsetDeg[c]! * deg2radF);
-      this.#cosEl[c] = cosf(this.#elevRad[c]!);
-      this.#sinEl[c] = sinf(this.#elevRad[c]!);
+    if (cal.kind !== "correction") {
+      for (let c = 0; c < n; c++) {
+        this.#elevRad[c] = fr(cal.elevationDeg[c]! * deg2radF);
+        this.#azOffRad[c] = fr(cal.azimuthOffsetDeg[c]! * deg2radF);
+        this.#cosEl[c] = cosf(this.#elevRad[c]!);
+        this.#sinEl[c] = sinf(this.#elevRad[c]!);
+      }
     }
     for (let a = 0; a < 36000; a++) this.#blockAzRad[a] = (a / 100) * (Math.PI / 180.0);
     let minI = 0, maxI = 0;
@@ -310,14 +372,16 @@ export class HesaiDecoder {
     }
     const view = new DataView(p.buffer, p.byteOffset, p.byteLength);
     for (let b = 0; b < spec.blocks; b++) {
-      const az = view.getUint16(spec.firstBlock + b * spec.blockBytes + spec.azimuthAt, true);
-      if (az >= 36000) {
-        this.problems.add("azimuth", `${spec.name} packet block ${b} has azimuth ${az / 100}° (beyond 360°): packet skipped`);
+      const az = this.#rawAzimuth(view, b);
+      if (az >= (spec.fineAzimuth ? 360 * 25600 : 36000)) {
+        this.problems.add("azimuth", `${spec.name} packet block ${b} has azimuth ${spec.fineAzimuth ? az / 25600 : az / 100}° (beyond 360°): packet skipped`);
         return [];
       }
     }
     const dt = spec.dateTimeAt;
-    const seconds = Date.UTC(p[dt]! + spec.yearOffset, p[dt + 1]! - 1, p[dt + 2]!, p[dt + 3]!, p[dt + 4]!, p[dt + 5]!) / 1000;
+    const seconds = spec.epochSeconds
+      ? p[dt + 1]! * 2 ** 32 + view.getUint32(dt + 2, false)
+      : Date.UTC(p[dt]! + spec.yearOffset, p[dt + 1]! - 1, p[dt + 2]!, p[dt + 3]!, p[dt + 4]!, p[dt + 5]!) / 1000;
     const nsec = view.getUint32(spec.timestampAt, true) * 1000;
     if (seconds < this.#lastSec || (seconds === this.#lastSec && nsec < this.#lastNsec)) {
       const ns = (sec: number, n: number): string => (BigInt(sec) * 1_000_000_000n + BigInt(n)).toString();
@@ -330,14 +394,42 @@ export class HesaiDecoder {
     const disUnit = typeof spec.disUnit === "number" ? spec.disUnit : p[spec.disUnit.at]! / 1000;
     const modeFlag = spec.modeFlagAt !== undefined ? p[spec.modeFlagAt]! : 0;
     this.#completed = [];
+    const n = spec.channels;
     for (let block = 0; block < spec.blocks; block += nReturns) {
-      const blockAz = view.getUint16(spec.firstBlock + block * spec.blockBytes + spec.azimuthAt, true);
+      const blockAz = this.#rawAzimuth(view, block);
+      if (this.#correction !== undefined) {
+        // AT128: each channel's azimuth from the correction file's frame (mirror face) for this encoder angle.
+        const row = this.#angleRow;
+        if (!this.#correction.fill(blockAz, row)) {
+          this.problems.add("azimuth", `${spec.name} block at encoder azimuth ${(blockAz / 25600).toFixed(3)}° lies in no frame of the correction file (correction for another unit?): block skipped`);
+          continue;
+        }
+        let minI = 0, maxI = 0;
+        for (let c = 0; c < n; c++) {
+          const a = row[2 * n + c]!;
+          this.#az[c] = a;
+          if (a < this.#az[minI]!) minI = c;
+          if (a > this.#az[maxI]!) maxI = c;
+        }
+        this.#minCorr = minI;
+        this.#maxCorr = maxI;
+        this.#step(block, nReturns, modeFlag);
+        if (this.#fovState !== 0) this.#convert(p, block, nReturns, row.subarray(0, 3 * n), row.subarray(3 * n, 4 * n), row.subarray(4 * n, 5 * n), row.subarray(5 * n), disUnit, modeFlag);
+        continue;
+      }
       const base = this.#blockAzRad[blockAz]!;
-      for (let c = 0; c < spec.channels; c++) this.#az[c] = normalizeF(fr(base + this.#azOffRad[c]!), TWO_PI_F);
+      for (let c = 0; c < n; c++) this.#az[c] = normalizeF(fr(base + this.#azOffRad[c]!), TWO_PI_F);
       this.#step(block, nReturns, modeFlag);
-      if (this.#fovState !== 0) this.#convert(p, block, nReturns, blockAz, disUnit, modeFlag);
+      if (this.#fovState !== 0) this.#convert(p, block, nReturns, this.#trigRow(blockAz), this.#cosEl, this.#sinEl, this.#elevRad, disUnit, modeFlag);
     }
     return this.#completed;
+  }
+
+  /** A block's encoder azimuth: 0.01° units, or 1/25600° (azimuth × 256 + fine byte) on the AT128. */
+  #rawAzimuth(view: DataView, block: number): number {
+    const at = this.spec.firstBlock + block * this.spec.blockBytes + this.spec.azimuthAt;
+    const coarse = view.getUint16(at, true);
+    return this.spec.fineAzimuth ? coarse * 256 + view.getUint8(at + 2) : coarse;
   }
 
   #offsetTable(nReturns: number, modeFlag: number): Int32Array {
@@ -445,21 +537,21 @@ export class HesaiDecoder {
     }
   }
 
-  #convert(p: Uint8Array, start: number, nReturns: number, blockAz: number, disUnit: number, modeFlag: number): void {
+  /** Points of one block group; `trig` = [cos az × n, sin az × n, az × n], elevation per channel. */
+  #convert(p: Uint8Array, start: number, nReturns: number, trig: Float32Array, cosEl: Float32Array, sinEl: Float32Array, elevRad: Float32Array, disUnit: number, modeFlag: number): void {
     const spec = this.spec;
     const minR = this.#minRange, maxR = this.#maxRange, thr = this.#threshold;
     const specMin = spec.minRange, specMax = spec.maxRange, unitBytes = spec.unitBytes, blockBytes = spec.blockBytes;
-    const units = spec.firstBlock + start * blockBytes + spec.azimuthAt + 2;
+    const units = spec.firstBlock + start * blockBytes + spec.azimuthAt + (spec.fineAzimuth ? 3 : 2);
     const dist = this.#dist, raw = this.#raw, refl = this.#refl;
     const mode = p[spec.returnModeAt]!;
     const offsets = this.#offsetTable(nReturns, modeFlag), nch = spec.channels;
     const frames = this.#frames, inFov = this.#inFov, bufferOf = this.#bufferOf;
-    const cosEl = this.#cosEl, sinEl = this.#sinEl, elevRad = this.#elevRad;
     // Packet time after each sweep's stamp (ns), once per block group rather than per point.
     const ps = this.#packetSec, pn = this.#packetNsec;
     const since0 = (ps - frames[0].sec) * 1e9 + (pn - frames[0].nsec), since1 = (ps - frames[1].sec) * 1e9 + (pn - frames[1].nsec);
-    const trig = this.#trigRow(blockAz);
     const last = nReturns - 1;
+    const flip = spec.flipFirstLast === true && mode === 0x3b;
     if (nReturns === 2) {
       // The common dual-return case with the group in scalars (same rules as the general loop below).
       const o0 = units, o1 = units + blockBytes;
@@ -478,13 +570,13 @@ export class HesaiDecoder {
           const xy = fr(d0 * cosEl[c]!);
           refl[0] = refl0;
           refl[1] = refl1;
-          points.push(fr(xy * trig[nch + c]!), fr(xy * trig[c]!), fr(d0 * sinEl[c]!), refl0, returnType(mode, 0, refl, 2), c, trig[2 * nch + c]!, elevRad[c]!, d0, (since + offsets[start * nch + c]!) >>> 0);
+          points.push(fr(xy * trig[nch + c]!), fr(xy * trig[c]!), fr(d0 * sinEl[c]!), refl0, flipFirstLast(returnType(mode, 0, refl, 2), flip), c, trig[2 * nch + c]!, elevRad[c]!, d0, (since + offsets[start * nch + c]!) >>> 0);
         }
         if (raw1 !== 0 && !(d1 < specMin || specMax < d1 || d1 < minR || maxR < d1)) {
           const xy = fr(d1 * cosEl[c]!);
           refl[0] = refl0;
           refl[1] = refl1;
-          points.push(fr(xy * trig[nch + c]!), fr(xy * trig[c]!), fr(d1 * sinEl[c]!), refl1, identical ? ReturnType.IDENTICAL : returnType(mode, 1, refl, 2), c, trig[2 * nch + c]!, elevRad[c]!, d1, (since + offsets[(start + 1) * nch + c]!) >>> 0);
+          points.push(fr(xy * trig[nch + c]!), fr(xy * trig[c]!), fr(d1 * sinEl[c]!), refl1, identical ? ReturnType.IDENTICAL : flipFirstLast(returnType(mode, 1, refl, 2), flip), c, trig[2 * nch + c]!, elevRad[c]!, d1, (since + offsets[(start + 1) * nch + c]!) >>> 0);
         }
       }
       return;
@@ -517,10 +609,16 @@ export class HesaiDecoder {
         const y = fr(xy * trig[c]!);
         const z = fr(distance * sinEl[c]!);
         const timeNs = ((buffer === 0 ? since0 : since1) + offsets[(start + r) * nch + c]!) >>> 0;
-        frames[buffer]!.points.push(x, y, z, refl[r]!, identical ? ReturnType.IDENTICAL : returnType(mode, r, refl, nReturns), c, trig[2 * nch + c]!, elevRad[c]!, distance, timeNs);
+        frames[buffer]!.points.push(x, y, z, refl[r]!, identical ? ReturnType.IDENTICAL : flipFirstLast(returnType(mode, r, refl, nReturns), flip), c, trig[2 * nch + c]!, elevRad[c]!, distance, timeNs);
       }
     }
   }
+}
+
+/** XT32's dual first/last blocks come last-first: nebula swaps the two types. */
+function flipFirstLast(type: number, flip: boolean): number {
+  if (!flip) return type;
+  return type === ReturnType.FIRST ? ReturnType.LAST : type === ReturnType.LAST ? ReturnType.FIRST : type;
 }
 
 function returnType(mode: number, r: number, refl: number[], n: number): number {

@@ -9,6 +9,7 @@ import { isAbsolute, join } from "node:path";
 import { z } from "zod";
 import { PacketProblems, type DecodedCloud } from "./cloud.js";
 import { HESAI_MODELS, HesaiDecoder, parseHesaiCalibration, type HesaiModel } from "./hesai.js";
+import { parseHesaiCorrection } from "./hesai-correction.js";
 import { OusterDecoder, parseOusterMetadata } from "./ouster.js";
 import { isOusterPacketType, PACKET_SCAN_TYPES, readOusterPacket, readPacketScan, ScanFormatError, type PacketScanType } from "./scan-msgs.js";
 import { LidarConfigError, parseVelodyneCalibration, VelodyneDecoder, type VelodyneModel } from "./velodyne.js";
@@ -26,7 +27,7 @@ export const SUPPORTED_MODELS: readonly string[] = [...VELODYNE_MODELS, ...Objec
 export const LidarPacketConfig = z.object({
   sensor_model: z.string(),
   return_mode: z.string().default("Dual"),
-  /** Calibration file (Velodyne .yaml / Hesai .csv); relative paths are resolved against `baseDir`. */
+  /** Calibration file (Velodyne .yaml / Hesai .csv, AT128 .dat / Ouster metadata .json); relative paths are resolved against `baseDir`. */
   calibration_file: z.string(),
   frame_id: z.string().optional(),
   /** Topic the decoded cloud is written to; default `<packet topic>/points`. */
@@ -65,12 +66,13 @@ export async function createPacketDecoder(input: LidarPacketConfig, options: { b
   }
   const cfg = parsed.data;
   const path = isAbsolute(cfg.calibration_file) || options.baseDir === undefined ? cfg.calibration_file : join(options.baseDir, cfg.calibration_file);
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await readFile(path, "utf8");
+    bytes = await readFile(path);
   } catch (error) {
     throw new LidarConfigError(`${where}calibration file ${path} cannot be read (${error instanceof Error ? error.message : String(error)})`);
   }
+  const text = new TextDecoder().decode(bytes);
   const velodyne = (VELODYNE_MODELS as readonly string[]).includes(cfg.sensor_model);
   const hesai = Object.hasOwn(HESAI_MODELS, cfg.sensor_model);
   const ouster = isOusterModel(cfg.sensor_model);
@@ -108,7 +110,7 @@ export async function createPacketDecoder(input: LidarPacketConfig, options: { b
       };
     }
     const dec = new HesaiDecoder({
-      model: cfg.sensor_model as HesaiModel, returnMode: cfg.return_mode, frameId: cfg.frame_id ?? "hesai", calibration: parseHesaiCalibration(text, path),
+      model: cfg.sensor_model as HesaiModel, returnMode: cfg.return_mode, frameId: cfg.frame_id ?? "hesai", calibration: HESAI_MODELS[cfg.sensor_model as HesaiModel].angles === "correction" ? parseHesaiCorrection(bytes, path) : parseHesaiCalibration(text, path),
       ...(cfg.cut_angle !== undefined ? { cutAngle: cfg.cut_angle } : {}),
       ...(cfg.cloud_min_angle !== undefined ? { cloudMinAngle: cfg.cloud_min_angle } : {}),
       ...(cfg.cloud_max_angle !== undefined ? { cloudMaxAngle: cfg.cloud_max_angle } : {}),

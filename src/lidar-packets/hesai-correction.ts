@@ -1,0 +1,126 @@
+/**
+ * Hesai's binary angle correction file (PandarAT128 `.dat`, version 1.5), and the angles it gives
+ * each channel at each encoder azimuth — the AT128 sweeps its 128 lasers with a rotating mirror
+ * of three faces, so a channel's azimuth depends on which face ("frame") is in view and both its
+ * azimuth and elevation get an adjustment interpolated every 2° of encoder angle.
+ *
+ * Layout and arithmetic follow tier4/nebula (nebula_hesai_common/hesai_common.hpp HesaiCorrection,
+ * nebula_hesai_decoders/angle_corrector_correction_based.hpp at 606ac41), float32 where nebula uses
+ * float, including its quirks (offsets stored back into int8 after scaling by the resolution; the
+ * interpolation of a channel's last 2° step reading the next channel's first entry), so that the
+ * angles are nebula's. Angles are integers in 1/25600° ("exact" units, 0.01° / 256).
+ */
+import { cosf, sinf } from "./libm-f32.js";
+import { LidarConfigError } from "./velodyne.js";
+
+const fr = Math.fround;
+const UNIT = 25600;
+const MAX = 360 * UNIT;
+const STEP3 = 200 * 256;
+const PI_F = fr(Math.PI);
+
+export interface HesaiCorrection {
+  kind: "correction";
+  channels: number;
+  frames: number;
+  startFrame: Int32Array;
+  endFrame: Int32Array;
+  azimuth: Int32Array;
+  elevation: Int32Array;
+  azimuthOffset: Int8Array;
+  elevationOffset: Int8Array;
+}
+
+/** Parses a v1.5 correction file (0xEEFF delimiter, little-endian fields, values × resolution). */
+export function parseHesaiCorrection(buf: Uint8Array, source: string): HesaiCorrection {
+  let i = 0;
+  while (i < buf.length - 1 && !(buf[i] === 0xee && buf[i + 1] === 0xff)) i++;
+  if (i >= buf.length - 1) throw new LidarConfigError(`${source}: no 0xEEFF delimiter (not a Hesai angle correction file)`);
+  const major = buf[i + 2], minor = buf[i + 3], channels = buf[i + 4]!, mirrors = buf[i + 5]!, frames = buf[i + 6]!;
+  if (minor !== 5) throw new LidarConfigError(`${source}: correction file version ${major}.${minor} (only 1.5, the AT128's, is read)`);
+  let o = i + 7 + 8;
+  const resolution = buf[o++]!;
+  const need = o + 4 * (2 * mirrors + 2 * channels) + 2 * channels * 180;
+  if (buf.length < need || channels === 0 || mirrors === 0 || frames === 0 || frames > 8) {
+    throw new LidarConfigError(`${source}: correction file of ${buf.length} bytes for ${channels} channels, ${mirrors} mirror faces, ${frames} frames is truncated or inconsistent`);
+  }
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const u32 = (n: number): Int32Array => {
+    const a = new Int32Array(n);
+    for (let k = 0; k < n; k++, o += 4) a[k] = (view.getUint32(o, true) * resolution) | 0;
+    return a;
+  };
+  const startFrame = new Int32Array(8), endFrame = new Int32Array(8);
+  startFrame.set(u32(mirrors).subarray(0, 8));
+  endFrame.set(u32(mirrors).subarray(0, 8));
+  const azimuth = new Int32Array(channels), elevation = new Int32Array(channels);
+  for (let k = 0; k < channels; k++, o += 4) azimuth[k] = Math.imul(view.getInt32(o, true), resolution);
+  for (let k = 0; k < channels; k++, o += 4) elevation[k] = Math.imul(view.getInt32(o, true), resolution);
+  // nebula keeps 36000 entries per table; entries past channels × 180 stay 0. Scaled values are
+  // stored back into int8 (they wrap, as in nebula).
+  const azimuthOffset = new Int8Array(36000), elevationOffset = new Int8Array(36000);
+  for (let k = 0; k < channels * 180; k++) azimuthOffset[k] = ((buf[o++]! << 24) >> 24) * resolution;
+  for (let k = 0; k < channels * 180; k++) elevationOffset[k] = ((buf[o++]! << 24) >> 24) * resolution;
+  return { kind: "correction", channels, frames: Math.min(frames, mirrors), startFrame, endFrame, azimuth, elevation, azimuthOffset, elevationOffset };
+}
+
+function angleIsBetween(start: number, end: number, angle: number): boolean {
+  if (start === end) return true;
+  if (end < start) return angle <= end || start <= angle;
+  return start <= angle && angle <= end;
+}
+const normalize = (a: number): number => a - Math.floor(a / MAX) * MAX;
+/** nebula's trig table entry i: cosf/sinf of (2.f · i · π_f / MAX) in float32. */
+const tableRad = (i: number): number => fr(fr(fr(2 * i) * PI_F) / MAX);
+/** std::round on a float: half away from zero. */
+const roundAway = (v: number): number => (v < 0 ? -Math.round(-v) : Math.round(v));
+
+function adjust(offsets: Int8Array, ch: number, azi: number): number {
+  const i = Math.floor(fr(fr(azi) / STEP3));
+  const l = azi - i * STEP3;
+  const k = fr(fr(l) / STEP3);
+  const v = fr(fr(fr(1 - k) * offsets[ch * 180 + i]!) + fr(k * (offsets[ch * 180 + i + 1] ?? 0)));
+  return (roundAway(v) << 24) >> 24;
+}
+
+/**
+ * Angles of every channel at one encoder azimuth, written into a row of 6 × channels float32:
+ * [cos az, sin az, az (rad), cos el, sin el, el (rad)] — the layout the Hesai decoder reads.
+ */
+export class CorrectionAngles {
+  readonly #c: HesaiCorrection;
+
+  constructor(correction: HesaiCorrection) {
+    this.#c = correction;
+  }
+
+  /** The frame (mirror face) whose azimuth range holds `raw`, or −1. */
+  field(raw: number): number {
+    const c = this.#c;
+    for (let i = 0; i < c.frames; i++) if (angleIsBetween(c.startFrame[i]!, c.endFrame[i]!, raw)) return i;
+    return -1;
+  }
+
+  /** Fills `row` for encoder azimuth `raw` (1/25600°); false when no frame covers it. */
+  fill(raw: number, row: Float32Array): boolean {
+    const c = this.#c, n = c.channels;
+    const field = this.field(raw);
+    if (field < 0) return false;
+    for (let ch = 0; ch < n; ch++) {
+      let a = ((raw - c.startFrame[field]!) * 2) | 0;
+      a -= c.azimuth[ch]!;
+      a += adjust(c.azimuthOffset, ch, raw) * (UNIT / 100);
+      a = normalize(a);
+      const ta = tableRad(a);
+      row[ch] = cosf(ta);
+      row[n + ch] = sinf(ta);
+      row[2 * n + ch] = fr((a / UNIT) * (Math.PI / 180));
+      const e = c.elevation[ch]! + adjust(c.elevationOffset, ch, raw) * (UNIT / 100);
+      row[5 * n + ch] = fr((fr(2 * e) * Math.PI) / MAX);
+      const te = tableRad(normalize(e));
+      row[3 * n + ch] = cosf(te);
+      row[4 * n + ch] = sinf(te);
+    }
+    return true;
+  }
+}
