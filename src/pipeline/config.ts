@@ -12,7 +12,12 @@ import { describeConfigIssues } from "./config-issues.js";
 export const QosOverrideSchema = z
   .object({
     depth: z.int().min(1).max(100_000).default(100).describe("Subscription queue depth for sensor topics (keep_last)."),
-    reliability: z.enum(["best_effort", "reliable"]).default("best_effort").describe("Sensor subscriptions: best_effort matches every publisher."),
+    reliability: z
+      .enum(["best_effort", "reliable", "auto"])
+      .default("best_effort")
+      .describe(
+        "Sensor subscriptions: best_effort matches every publisher; reliable refuses best-effort publishers (reported on the log and /diagnostics); auto requests what the publishers offer (rosbag2's rule: reliable only if all are), re-subscribing when one that does not match appears.",
+      ),
   })
   .strict();
 

@@ -35,9 +35,19 @@ export async function createSyncbagNode(options: CreateNodeOptions): Promise<Cre
   const { transport, config } = options;
   const log = options.log ?? ((line: string) => console.error(line));
   const alignment = new AlignmentStage({ config: config.align });
-  const sensorQos: QosProfile = { history: "keep_last", depth: config.sensor_qos.depth, reliability: config.sensor_qos.reliability, durability: "volatile" };
+  const auto = config.sensor_qos.reliability === "auto";
+  // auto: reliable until a publisher offers less (then the transport adapts), as rosbag2 requests.
+  const sensorQos: QosProfile = {
+    history: "keep_last",
+    depth: config.sensor_qos.depth,
+    reliability: auto ? "reliable" : config.sensor_qos.reliability === "reliable" ? "reliable" : "best_effort",
+    durability: "volatile",
+    ...(auto ? { adaptive: true } : {}),
+  };
   const inputs: NodeInput[] = alignment.config.sensors.map((s) => ({ topic: s.topic, type: s.type, qos: sensorQos }));
-  inputs.push({ topic: "/tf_static", type: "tf2_msgs/TFMessage", qos: { ...LATCHED_QOS, depth: 100 } });
+  // Latched when every /tf_static publisher is (the usual static_transform_publisher); a volatile
+  // one would otherwise never match a transient_local request, so the request adapts.
+  inputs.push({ topic: "/tf_static", type: "tf2_msgs/TFMessage", qos: { ...LATCHED_QOS, depth: 100, adaptive: true } });
   for (const camera of alignment.config.sensors.filter((s) => s.modality === "camera")) {
     inputs.push({ topic: cameraInfoTopic(camera.topic), type: "sensor_msgs/CameraInfo", qos: sensorQos });
   }

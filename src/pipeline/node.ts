@@ -8,8 +8,9 @@
  */
 import type { AlignedFrameData } from "../align/types.js";
 import { defaultCodec } from "../messages/codec.js";
+import { fromNs } from "../messages/time.js";
 import type { OutboundMessage } from "../messages/outbound.js";
-import { DEFAULT_QOS, type QosProfile, type RawMessage, type RawPublisher, type Subscription, type Transport } from "../transport/port.js";
+import { DEFAULT_QOS, type QosProfile, type RawMessage, type RawPublisher, type Subscription, type SubscriptionHealth, type Transport } from "../transport/port.js";
 import { Pipeline, type AlignmentPort, type PipelineCounters, type RecordPort, type SuggestionPort } from "./pipeline.js";
 
 /** The parts of McapRecorder the node drives; an interface so roles without a recorder need none. */
@@ -44,14 +45,24 @@ export interface SyncbagNodeOptions {
   onFrame?: (frame: AlignedFrameData) => void;
 }
 
+export interface SubscriptionStatus {
+  topic: string;
+  delivered: number;
+  /** Dropped by syncbag's own queue (full). */
+  dropped: number;
+  /** What DDS reported (rclnodejs): requested QoS, incompatible publishers, messages lost. */
+  health?: SubscriptionHealth;
+}
+
 export interface NodeStatus {
   transport: string;
   pipeline: PipelineCounters;
-  subscriptions: { topic: string; delivered: number; dropped: number }[];
+  subscriptions: SubscriptionStatus[];
   recorder: ReturnType<NodeRecorder["stats"]> | null;
 }
 
 const STATUS_TYPE = "std_msgs/String";
+const DIAGNOSTICS_TYPE = "diagnostic_msgs/DiagnosticArray";
 
 export class SyncbagNode {
   readonly #options: SyncbagNodeOptions;
@@ -113,7 +124,10 @@ export class SyncbagNode {
     return {
       transport: this.#options.transport.name,
       pipeline: { ...this.#pipeline.counters },
-      subscriptions: this.#subscriptions.map((s) => ({ topic: s.topic, delivered: s.delivered, dropped: s.dropped })),
+      subscriptions: this.#subscriptions.map((s) => {
+        const health = s.health;
+        return { topic: s.topic, delivered: s.delivered, dropped: s.dropped, ...(health === undefined ? {} : { health }) };
+      }),
       recorder: this.#options.recorder?.stats() ?? null,
     };
   }
@@ -149,8 +163,46 @@ export class SyncbagNode {
     publisher.publish(message.data);
   }
 
+  /**
+   * One DiagnosticStatus per subscription the middleware reports on: ERROR while a publisher's
+   * QoS is incompatible (its messages never arrive; the message names topic and policy), WARN
+   * once DDS has lost messages, else OK. Published on /diagnostics beside the aligner's.
+   */
+  #publishSubscriptionDiagnostics(status: NodeStatus): void {
+    const statuses = [];
+    for (const s of status.subscriptions) {
+      const h = s.health;
+      if (h === undefined) continue;
+      const level = h.incompatibleDetail !== null ? 2 : h.lostInDds > 0 ? 1 : 0;
+      statuses.push({
+        level,
+        name: `syncbag: subscription ${s.topic}`,
+        message: h.incompatibleDetail ?? (h.lostInDds > 0 ? `DDS lost ${h.lostInDds} message(s) before syncbag took them` : "OK"),
+        hardware_id: "",
+        values: [
+          ["reliability", h.qos.reliability],
+          ["durability", h.qos.durability],
+          ["depth", String(h.qos.depth)],
+          ["incompatible_publishers", String(h.incompatiblePublishers)],
+          ["incompatible_policy", h.incompatiblePolicy ?? ""],
+          ["adaptations", String(h.adaptations)],
+          ["delivered", String(s.delivered)],
+          ["dropped_queue_full", String(s.dropped)],
+          ["lost_in_dds", String(h.lostInDds)],
+        ].map(([key, value]) => ({ key, value })),
+      });
+    }
+    if (statuses.length === 0) return;
+    const now = this.#options.transport.clock.now();
+    const data = defaultCodec().encode(DIAGNOSTICS_TYPE, { header: { stamp: fromNs(now), frame_id: "" }, status: statuses });
+    const message: OutboundMessage = { topic: "/diagnostics", schemaName: DIAGNOSTICS_TYPE, encoding: "cdr", data, logTime: now, publishTime: now };
+    this.#options.recorder?.write(message);
+    if (this.#options.publishOutputs !== false) this.#publish(message);
+  }
+
   #publishStatus(): void {
     const status = this.status();
+    this.#publishSubscriptionDiagnostics(status);
     const text = JSON.stringify(status, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value));
     const data = defaultCodec().encode(STATUS_TYPE, { data: text });
     this.#statusPublisher?.publish(data);

@@ -13,6 +13,13 @@ export interface QosProfile {
   depth: number;
   reliability: "reliable" | "best_effort";
   durability: "volatile" | "transient_local";
+  /**
+   * Request what the publishers offer, as rosbag2's recorder does: reliable only if every
+   * publisher is reliable, transient_local only if every one is (this profile while none
+   * publishes); re-subscribed when an incompatible publisher appears. Adapters without DDS
+   * QoS negotiation ignore it.
+   */
+  adaptive?: boolean;
 }
 
 /** rclcpp's SensorDataQoS: best effort, keep last 5. */
@@ -35,6 +42,22 @@ export interface RawMessage {
 
 export type RawMessageHandler = (message: RawMessage) => void;
 
+/** What the middleware reported about a subscription (DDS status events), where it reports it. */
+export interface SubscriptionHealth {
+  /** The QoS requested now (after adapting to the publishers' offers). */
+  readonly qos: QosProfile;
+  /** Publishers DDS refused to match because their offered QoS is incompatible (running total). */
+  readonly incompatiblePublishers: number;
+  /** The policy DDS named in the last incompatibility (RELIABILITY, DURABILITY, ...), else null. */
+  readonly incompatiblePolicy: string | null;
+  /** The standing incompatibility in one line (topic, policy, requested vs offered); null when none or adapted away. */
+  readonly incompatibleDetail: string | null;
+  /** Times the subscription was re-made to match its publishers' offers (adaptive QoS). */
+  readonly adaptations: number;
+  /** Messages DDS reported lost before the reader got them (message-lost status, running total). */
+  readonly lostInDds: number;
+}
+
 export interface Subscription {
   readonly topic: string;
   readonly type: string;
@@ -42,6 +65,8 @@ export interface Subscription {
   readonly dropped: number;
   /** Messages delivered to the handler. */
   readonly delivered: number;
+  /** Middleware status (rclnodejs: DDS incompatible-QoS and message-lost events); absent in-process. */
+  readonly health?: SubscriptionHealth;
   close(): void;
 }
 

@@ -17,10 +17,12 @@ export interface RclnodejsTransportOptions {
   dynamicParameterPrefixes: readonly string[];
   /**
    * Checks a parameter change at run time against the component schemas (all values after
-   * the change, flat); returns the refusal message or null. Without it, run-time changes are
-   * refused: syncbag reads its parameters at start.
+   * the change, flat; `changed` names the ones being set); returns the refusal message or null.
+   * Without it, run-time changes are refused: syncbag reads its parameters at start.
    */
-  validateParameterChange?: (all: Record<string, ParameterValue>) => string | null;
+  validateParameterChange?: (all: Record<string, ParameterValue>, changed: readonly string[]) => string | null;
+  /** Applies an accepted change (after ROS stored it: rclnodejs's post-set callback). */
+  applyParameterChange?: (changed: Record<string, ParameterValue>) => void;
   /** Sets use_sim_time (node clock follows /clock). ROS overrides still win. */
   useSimTime?: boolean;
   /** Command line with --ros-args; default process.argv. */

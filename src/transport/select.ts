@@ -31,7 +31,9 @@ export interface OpenTransportOptions {
   /** Dotted prefixes of free-form subtrees (describeParameterSchema(...).dynamic). */
   dynamicParameterPrefixes?: readonly string[];
   /** rclnodejs: run-time parameter changes are checked with this; null = accept. */
-  validateParameterChange?: (all: Record<string, ParameterValue>) => string | null;
+  validateParameterChange?: (all: Record<string, ParameterValue>, changed: readonly string[]) => string | null;
+  /** rclnodejs: applies an accepted run-time change. */
+  applyParameterChange?: (changed: Record<string, ParameterValue>) => void;
   /** In-process: the node clock (e.g. a SimulatedClock the simulator drives). */
   clock?: NodeClock;
   /** In-process: the graph shared with other in-process nodes. */
@@ -140,6 +142,7 @@ export async function openTransport(options: OpenTransportOptions = {}): Promise
       parameterDescriptors: options.parameterDescriptors ?? [],
       dynamicParameterPrefixes: options.dynamicParameterPrefixes ?? [],
       validateParameterChange: options.validateParameterChange,
+      applyParameterChange: options.applyParameterChange,
       useSimTime: options.useSimTime,
       argv: options.argv,
       handleSignals: options.handleSignals ?? true,

@@ -165,6 +165,7 @@ class FakeNode {
   readonly #parameters = new Map<string, FakeParameter>();
   readonly #descriptors = new Map<string, FakeParameterDescriptor>();
   readonly #callbacks: ((parameters: FakeParameter[]) => { successful: boolean; reason: string })[] = [];
+  readonly #postCallbacks: ((parameters: FakeParameter[]) => void)[] = [];
   #destroyed = false;
 
   constructor(name: string, namespace: string, context: FakeContext, options: FakeNodeOptions) {
@@ -245,6 +246,16 @@ class FakeNode {
     this.#callbacks.unshift(callback);
   }
 
+  /** As rclnodejs: called after a set succeeded, to apply it. */
+  addPostSetParametersCallback(callback: (parameters: FakeParameter[]) => void): void {
+    this.#postCallbacks.unshift(callback);
+  }
+
+  /** No publishers known on the stand-in's graph. */
+  getPublishersInfoByTopic(_topic: string, _noDemangle: boolean): object[] {
+    return [];
+  }
+
   setParameter(parameter: FakeParameter): { successful: boolean; reason: string } {
     const d = this.#descriptors.get(parameter.name);
     if (d?.readOnly) return { successful: false, reason: `${parameter.name} is read-only` };
@@ -253,6 +264,7 @@ class FakeNode {
       if (!result.successful) return result;
     }
     this.#parameters.set(parameter.name, parameter);
+    for (const callback of this.#postCallbacks) callback([parameter]);
     return { successful: true, reason: "" };
   }
 

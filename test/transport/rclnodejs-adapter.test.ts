@@ -145,18 +145,22 @@ describe("rclnodejs adapter (on the in-memory stand-in)", () => {
     assert.equal(node.setParameter(new Parameter("use_sim_time", 1, true)).successful, true, "rclnodejs's own parameters stay settable");
 
     const seen: Record<string, unknown>[] = [];
+    const applied: Record<string, unknown>[] = [];
     const t2 = await openWith({
       nodeName: "syncbag_two",
-      validateParameterChange: (all) => {
+      validateParameterChange: (all, changed) => {
         seen.push(all);
+        assert.deepEqual(changed, ["output_dir"], "the validator is told which parameters change");
         return all.output_dir === "/forbidden" ? "parameter output_dir: value \"/forbidden\" is not writable" : null;
       },
+      applyParameterChange: (changed) => applied.push(changed),
     });
     const node2 = (t2 as unknown as { node: typeof node }).node;
     assert.equal(node2.setParameter(new Parameter("output_dir", 4, "/ok")).successful, true);
     const bad = node2.setParameter(new Parameter("output_dir", 4, "/forbidden"));
     assert.deepEqual(bad, { successful: false, reason: 'parameter output_dir: value "/forbidden" is not writable' });
     assert.equal(seen[0]!.split_size_mb, 2048, "the validator sees every parameter, not only the change");
+    assert.deepEqual(applied, [{ output_dir: "/ok" }], "only the accepted change is applied, after ROS stored it");
   });
 
   it("replaces rclnodejs's SIGINT handler with one that shuts down cleanly, and removes it on shutdown", async () => {

@@ -22,6 +22,8 @@
  * version's published typings by scripts/check-rclnodejs-types.sh.
  */
 import { QueuedSubscription } from "../queued-subscription.js";
+import { adaptToOffers, describeMismatch, incompatiblePolicies, policyName, type QosOffer } from "../qos-match.js";
+import type { DeliveryQueue as Queue } from "../queue.js";
 import { runShutdownCallbacks } from "../shutdown.js";
 import type * as Rcl from "rclnodejs";
 import { splitTypeName, normaliseTypeName } from "../names.js";
@@ -34,6 +36,7 @@ import type {
   RawMessageHandler,
   RawPublisher,
   Subscription,
+  SubscriptionHealth,
   TopicInfo,
   Transport,
   TriggerHandler,
@@ -50,6 +53,35 @@ import { installShutdownSignals } from "../signals.js";
 type RclModule = typeof Rcl;
 
 const TRIGGER = "std_srvs/srv/Trigger";
+// rmw_qos_reliability_policy_e, rmw_qos_durability_policy_e.
+const RMW_RELIABLE = 1;
+const RMW_BEST_EFFORT = 2;
+const RMW_TRANSIENT_LOCAL = 1;
+const RMW_VOLATILE = 2;
+// rcl_subscription_event_type_e (rclnodejs's SubscriptionEventType).
+const SUBSCRIPTION_REQUESTED_INCOMPATIBLE_QOS = 2;
+const SUBSCRIPTION_MESSAGE_LOST = 3;
+/** How a publisher is named while the graph cache does not know its node yet. */
+const UNKNOWN_NODE = "a publisher (its node not discovered yet)";
+
+/** rmw's event status as rclnodejs's takeEvent returns it (incompatible QoS, message lost). */
+interface QosEventStatus {
+  total_count: number;
+  total_count_change: number;
+  last_policy_kind: number;
+}
+
+/** A queued subscription that also carries what DDS reported about it. */
+class RclnodejsSubscription extends QueuedSubscription {
+  readonly #health: SubscriptionHealth;
+  constructor(topic: string, type: string, queue: Queue<RawMessage>, health: SubscriptionHealth, detach: () => void) {
+    super(topic, type, queue, detach);
+    this.#health = health;
+  }
+  get health(): SubscriptionHealth {
+    return { ...this.#health };
+  }
+}
 const SERVICE_WAIT_MS = 2000;
 
 /**
@@ -172,6 +204,9 @@ export class RclnodejsTransport implements Transport {
   start(): void {
     this.#declareParameters();
     this.#node.addOnSetParametersCallback((parameters) => this.#onSetParameters(parameters));
+    this.#checkBeforeDescriptors();
+    // Validation above, application here, once ROS has stored the values (rclcpp's split).
+    this.#node.addPostSetParametersCallback((parameters) => this.#onParametersSet(parameters));
     if (this.#options.handleSignals) {
       this.#rcl.removeSignalHandlers();
       this.#removeSignals = installShutdownSignals(this);
@@ -196,50 +231,193 @@ export class RclnodejsTransport implements Transport {
     // Messages carry the name syncbag asked for (expanded, not remapped), so a launch-file remap
     // (/points:=/ouster/points) changes what is subscribed, not how the pipeline names it.
     const resolved = this.#node.resolveTopicName(topic, true);
+    // The name on the graph (remapped): what publishers are looked up by.
+    const onGraph = this.#node.resolveTopicName(topic);
     let queue: DeliveryQueue<RawMessage> | null = null;
-    let handle: unknown = undefined;
     let closed = false;
     const takeRaw = this.#options.nativeTakeRaw ?? null;
     const deliver = (data: Buffer): void => {
       // No MessageInfo on raw subscriptions: the callback is the receive time.
       queue?.push({ topic: resolved, type: normalised, data, receiveTime: this.clock.now() });
     };
+    const health = {
+      qos: qos.adaptive === true ? adaptToOffers(qos, this.#offers(onGraph)) : qos,
+      incompatiblePublishers: 0,
+      incompatiblePolicy: null as string | null,
+      incompatibleDetail: null as string | null,
+      adaptations: 0,
+      lostInDds: 0,
+    };
+    let current: { rcl: Rcl.Subscription; handle: unknown; depth: number };
     const onMessage = (data: Buffer): void => {
       deliver(data);
       // rclnodejs takes one message per subscription per executor wake-up. When messages come
       // faster than wake-ups (a busy event loop, a 400 Hz IMU), the DDS reader history fills and
       // keep_last overwrites its oldest samples, silently. So take everything already waiting,
       // at most one history's worth per wake-up.
+      const { handle, depth } = current;
       if (takeRaw === null || handle === undefined) return;
-      for (let i = 0; i < rclQos.depth && !closed; i++) {
+      for (let i = 0; i < depth && !closed; i++) {
         const more = takeRaw(handle);
         if (more === undefined || more === null) break;
         deliver(more);
       }
     };
-    const rclQos = toRclQos(this.#rcl, qos);
-    const rclSubscription = this.#node.createSubscription(
-      splitTypeName(normalised),
-      topic,
-      { qos: rclQos, isRaw: true, qosOverridingOptions: this.#qosOverrides("subscription", this.#node.resolveTopicName(topic)) },
-      onMessage,
-    );
-    handle = (rclSubscription as unknown as { handle?: unknown }).handle;
-    // rclnodejs applied any qos_overrides.<topic>.subscription.* parameter to rclQos in place;
+    let lostReported = 0;
+    let lostLineAt = 0;
+    const open = (profile: QosProfile, first: boolean): typeof current => {
+      const rclQos = toRclQos(this.#rcl, profile);
+      // qos_overrides.<topic>.subscription.* are declared with the first subscription only (a
+      // re-subscription after adapting would declare them again).
+      const options = first
+        ? { qos: rclQos, isRaw: true, qosOverridingOptions: this.#qosOverrides("subscription", onGraph) }
+        : { qos: rclQos, isRaw: true };
+      const rclSubscription = this.#node.createSubscription(splitTypeName(normalised), topic, options, onMessage);
+      this.#attachEvents(rclSubscription, {
+        incompatibleQos: (event) => {
+          health.incompatiblePublishers += event.total_count_change;
+          health.incompatiblePolicy = policyName(event.last_policy_kind);
+          const policy = health.incompatiblePolicy;
+          // DDS reports the mismatch as soon as it sees the writer; the graph cache may not name
+          // its node (or list it) for a few hundred ms more: wait up to 2 s for a named culprit.
+          const settle = (attempt: number): void => {
+            if (closed || this.#closed) return;
+            const offers = this.#offers(onGraph);
+            const culprits = offers.filter((o) => incompatiblePolicies(health.qos, o).includes(policy));
+            if (attempt < 10 && (culprits.length === 0 || culprits.some((o) => o.node === UNKNOWN_NODE))) {
+              setTimeout(() => settle(attempt + 1), 200).unref();
+              return;
+            }
+            health.incompatibleDetail = describeMismatch(resolved, health.qos, policy, offers);
+            if (qos.adaptive === true) {
+              const next = adaptToOffers(qos, offers);
+              if (next.reliability !== health.qos.reliability || next.durability !== health.qos.durability) {
+                this.#warn(`${health.incompatibleDetail}: re-subscribing ${next.reliability}/${next.durability} to match every publisher (rosbag2's rule)`);
+                this.#resubscribe(() => {
+                  const old = current.rcl;
+                  health.qos = next;
+                  current = open(next, false);
+                  this.#node.destroySubscription(old);
+                  health.adaptations++;
+                  health.incompatibleDetail = null;
+                });
+                return;
+              }
+            }
+            this.#warn(`${health.incompatibleDetail}${qos.adaptive === true ? "" : " (this subscription's QoS is configured, not adapted; sensor_qos.reliability: auto adapts it)"}`);
+          };
+          // Never inside the executor's event dispatch: re-subscribing changes what it walks.
+          setImmediate(() => settle(0));
+        },
+        messageLost: (event) => {
+          health.lostInDds += event.total_count_change;
+          // One line at most every 5 s per topic: a flood of losses must not flood the log.
+          const now = Date.now();
+          if (now - lostLineAt < 5000) return;
+          lostLineAt = now;
+          this.#warn(`DDS lost ${health.lostInDds - lostReported} message(s) on ${resolved} before syncbag could take them (${health.lostInDds} in all)`);
+          lostReported = health.lostInDds;
+        },
+      });
+      return { rcl: rclSubscription, handle: (rclSubscription as unknown as { handle?: unknown }).handle, depth: rclQos.depth };
+    };
+    current = open(health.qos, true);
+    // rclnodejs applied any qos_overrides.<topic>.subscription.* parameter to the QoS in place;
     // syncbag's own queue follows the effective depth. Callbacks only run once spinning picks
     // the message up, after this returns.
     queue = new DeliveryQueue<RawMessage>({
-      depth: Math.max(1, rclQos.depth),
+      depth: Math.max(1, current.depth),
       handler: handler as (message: RawMessage) => void | PromiseLike<void>,
       onError: (error) => this.#handlerError(error, resolved),
     });
-    const subscription = new QueuedSubscription(resolved, normalised, queue, () => {
+    const subscription = new RclnodejsSubscription(resolved, normalised, queue, health, () => {
       closed = true;
       this.#subscriptions.delete(subscription);
-      this.#node.destroySubscription(rclSubscription);
+      this.#node.destroySubscription(current.rcl);
     });
     this.#subscriptions.add(subscription);
     return subscription;
+  }
+
+  #resubscribe(action: () => void): void {
+    if (this.#closed) return;
+    try {
+      action();
+    } catch (error) {
+      this.#warn(`re-subscribing failed: ${message(error)}`);
+    }
+  }
+
+  /** The publishers' offers on a topic (graph cache), for adapting and naming a mismatch. */
+  #offers(topicOnGraph: string): QosOffer[] {
+    let infos: unknown[];
+    try {
+      infos = this.#node.getPublishersInfoByTopic(topicOnGraph, false);
+    } catch {
+      return [];
+    }
+    const out: QosOffer[] = [];
+    for (const info of infos) {
+      const i = info as { node_name?: string; node_namespace?: string; qos_profile?: { reliability?: number; durability?: number } };
+      const ns = i.node_namespace ?? "/";
+      const r = i.qos_profile?.reliability;
+      const d = i.qos_profile?.durability;
+      out.push({
+        node: i.node_name === undefined || i.node_name.includes("_NODE_NAME_UNKNOWN_") ? UNKNOWN_NODE : `${ns.endsWith("/") ? ns : `${ns}/`}${i.node_name}`,
+        // rmw_qos_reliability_policy_e / rmw_qos_durability_policy_e values.
+        reliability: r === RMW_RELIABLE ? "reliable" : r === RMW_BEST_EFFORT ? "best_effort" : "unknown",
+        durability: d === RMW_TRANSIENT_LOCAL ? "transient_local" : d === RMW_VOLATILE ? "volatile" : "unknown",
+      });
+    }
+    return out;
+  }
+
+  /**
+   * DDS status events of a subscription (rcl_subscription_event_init): rclnodejs 2.2 implements
+   * them (SubscriptionEventCallbacks) but its package does not export that class, so the event
+   * handles are made with its native addon and handed to the node's executor the way
+   * rclnodejs's own EventHandler is (node._events, then syncHandles). Unsupported events (an
+   * rmw without them) are skipped.
+   */
+  #attachEvents(rclSubscription: Rcl.Subscription, callbacks: { incompatibleQos: (e: QosEventStatus) => void; messageLost: (e: QosEventStatus) => void }): void {
+    const native = this.#options.nativeEvents ?? null;
+    const node = this.#node as unknown as { _events?: unknown[]; syncHandles?: () => void };
+    const subscription = rclSubscription as unknown as { handle?: unknown; events?: unknown[] };
+    if (native === null || !Array.isArray(node._events) || typeof node.syncHandles !== "function" || subscription.handle === undefined) return;
+    const events: unknown[] = [];
+    for (const [kind, callback] of [
+      [SUBSCRIPTION_REQUESTED_INCOMPATIBLE_QOS, callbacks.incompatibleQos],
+      [SUBSCRIPTION_MESSAGE_LOST, callbacks.messageLost],
+    ] as const) {
+      let handle: { release?: () => void } | undefined;
+      try {
+        handle = native.create(subscription.handle, kind) as { release?: () => void } | undefined;
+      } catch {
+        continue;
+      }
+      if (handle === undefined) continue;
+      let destroyed = false;
+      events.push({
+        handle,
+        _handle: handle,
+        isDestroyed: () => destroyed,
+        _destroy: () => {
+          destroyed = true;
+          handle?.release?.();
+        },
+        takeData: () => {
+          try {
+            callback(native.take(handle, kind));
+          } catch (error) {
+            this.#warn(`DDS status event on a subscription could not be read: ${message(error)}`);
+          }
+        },
+      });
+    }
+    node._events.push(...events);
+    // destroySubscription removes and releases them with the subscription.
+    subscription.events = [...(subscription.events ?? []), ...events];
+    node.syncHandles();
   }
 
   /**
@@ -458,8 +636,44 @@ export class RclnodejsTransport implements Transport {
       if (value === undefined) return { successful: false, reason: `parameter ${p.name}: value ${String(p.value)} is not a ROS parameter value` };
       all[p.name] = value;
     }
-    const refusal = validate(all);
+    const refusal = validate(all, ours.map((p) => p.name));
     return refusal === null ? { successful: true, reason: "" } : { successful: false, reason: refusal };
+  }
+
+  /**
+   * rclnodejs 2.2 checks a value against the descriptor (type, range) before any set callback,
+   * and refuses an out-of-range one with "Parameter <name> does not  readonly", which names
+   * neither the value nor the bound. So syncbag's own check (the zod message: key, expectation,
+   * value) runs first; values it accepts still go through rclnodejs's own validation.
+   */
+  #checkBeforeDescriptors(): void {
+    type Validate = (parameters: Rcl.Parameter[], declareParameterMode?: boolean) => Rcl.rcl_interfaces.msg.SetParametersResult;
+    const internals = this.#node as unknown as { _validateParameters?: Validate };
+    const original = internals._validateParameters;
+    if (typeof original !== "function") return;
+    internals._validateParameters = (parameters, declareParameterMode = false) => {
+      if (!declareParameterMode) {
+        const ours = this.#onSetParameters(parameters);
+        if (!ours.successful) return ours;
+      }
+      return original.call(this.#node, parameters, declareParameterMode);
+    };
+  }
+
+  #onParametersSet(parameters: Rcl.Parameter[]): void {
+    const apply = this.#options.applyParameterChange;
+    if (apply === undefined) return;
+    const changed: Record<string, ParameterValue> = {};
+    for (const p of parameters) {
+      const value = fromRclValue(p.value);
+      if (this.#isOurs(p.name) && value !== undefined) changed[p.name] = value;
+    }
+    if (Object.keys(changed).length === 0) return;
+    try {
+      apply(changed);
+    } catch (error) {
+      this.#warn(`parameter change accepted but not applied: ${message(error)}`);
+    }
   }
 
   #handlerError(error: unknown, topic: string): void {
@@ -486,11 +700,15 @@ interface NativeAccess {
   nativeOverrideSections?: (context: Rcl.Context) => OverrideSection<NativeOverride>[] | null;
   /** Takes one more serialized message from a subscription handle, or nothing when none waits. */
   nativeTakeRaw?: ((handle: unknown) => Buffer | null | undefined) | null;
+  /** Creates a subscription status-event handle and takes its status (rcl_take_event). */
+  nativeEvents?: { create: (subscriptionHandle: unknown, kind: number) => unknown; take: (eventHandle: unknown, kind: number) => QosEventStatus } | null;
 }
 
 interface NativeAddon {
   getParameterOverrides?: (handle: unknown) => unknown;
   rclTakeRaw?: (handle: unknown) => Buffer | null | undefined;
+  createSubscriptionEventHandle?: (subscriptionHandle: unknown, kind: number) => unknown;
+  takeEvent?: (eventHandle: unknown, type: { subscription_event_type: number }) => unknown;
 }
 
 /** The native addon rclnodejs loaded (the same module instance: Node caches addons by path). */
@@ -506,6 +724,20 @@ function nativeAddon(): NativeAddon | null {
 function nativeTakeRaw(): ((handle: unknown) => Buffer | null | undefined) | null {
   const take = nativeAddon()?.rclTakeRaw;
   return typeof take === "function" ? (handle) => take(handle) : null;
+}
+
+function nativeEvents(): NativeAccess["nativeEvents"] {
+  const addon = nativeAddon();
+  const create = addon?.createSubscriptionEventHandle;
+  const take = addon?.takeEvent;
+  if (typeof create !== "function" || typeof take !== "function") return null;
+  return {
+    create: (handle, kind) => create(handle, kind),
+    take: (handle, kind) => {
+      const e = take(handle, { subscription_event_type: kind }) as Partial<QosEventStatus> | undefined;
+      return { total_count: Number(e?.total_count ?? 0), total_count_change: Number(e?.total_count_change ?? 0), last_policy_kind: Number(e?.last_policy_kind ?? 0) };
+    },
+  };
 }
 
 /** rcl's override sections, or null when this rclnodejs does not expose them. */
@@ -536,7 +768,7 @@ export const openRclnodejsTransport: RclnodejsAdapterModule["openRclnodejsTransp
       options.useSimTime === undefined ? [] : [new rcl.Parameter("use_sim_time", typeId("bool"), options.useSimTime)];
     nodeOptions.automaticallyDeclareParametersFromOverrides = false;
     const node = new rcl.Node(options.nodeName, options.namespace, context, nodeOptions);
-    const transport = new RclnodejsTransport(rcl, context, node, real ? { ...options, nativeOverrideSections, nativeTakeRaw: nativeTakeRaw() } : options);
+    const transport = new RclnodejsTransport(rcl, context, node, real ? { ...options, nativeOverrideSections, nativeTakeRaw: nativeTakeRaw(), nativeEvents: nativeEvents() } : options);
     transport.start();
     return transport;
   } catch (error) {
