@@ -11,6 +11,7 @@ import { parseNodeConfig, NodeConfigError, NodeConfigSchema } from "../../pipeli
 import { createSyncbagNode } from "../../pipeline/create.js";
 import { parseRosArguments, readRosParameterSources } from "../../pipeline/params-file.js";
 import { writeRosbag2Metadata } from "../../pipeline/rosbag2-metadata.js";
+import { applyRuntimeParameters, runtimeRefusal } from "../../pipeline/runtime-params.js";
 import { describeParameterSchema, flattenParameters, unflattenParameters } from "../../transport/parameters.js";
 import type { ParameterValue } from "../../transport/port.js";
 import { detectRosEnvironment, openTransport, TransportKindSchema } from "../../transport/select.js";
@@ -83,6 +84,7 @@ async function runNode(options: NodeOptions, rosArgs: string[]): Promise<void> {
   const fromArgs = ownParse ? await readRosParameterSources(ros, nodeName, namespace) : {};
   if (ownParse) parseNodeConfig({ ...fromArgs, ...cliOverrides });
   const description = describeParameterSchema(NodeConfigSchema);
+  let applyChange: ((changed: Record<string, ParameterValue>) => void) | undefined;
   const choice = await openTransport({
     kind,
     nodeName: options.name,
@@ -90,7 +92,9 @@ async function runNode(options: NodeOptions, rosArgs: string[]): Promise<void> {
     parameters: flattenParameters({ ...fromArgs, ...cliOverrides }),
     parameterDescriptors: description.descriptors,
     dynamicParameterPrefixes: description.dynamic.map((d) => d.prefix),
-    validateParameterChange: (all) => runTimeChangeRefusal(all),
+    validateParameterChange: (all, changed) => runTimeChangeRefusal(all, changed),
+    // Bound once the node's stages exist; a change accepted before then is read at their start.
+    applyParameterChange: (changed) => applyChange?.(changed),
     argv,
     handleSignals: true,
   });
@@ -108,7 +112,7 @@ async function runNode(options: NodeOptions, rosArgs: string[]): Promise<void> {
     await transport.shutdown();
     throw new UsageError("node", [NO_SENSORS]);
   }
-  const { node, recorder } = await createSyncbagNode({
+  const { node, recorder, alignment, suggestions } = await createSyncbagNode({
     transport,
     config: {
       ...config,
@@ -117,6 +121,16 @@ async function runNode(options: NodeOptions, rosArgs: string[]): Promise<void> {
       align: { ...config.align, nodeName: transport.nodeName ?? nodeName, namespace: transport.nodeNamespace ?? namespace },
     },
   });
+  applyChange = (changed) => {
+    // The whole configuration as ROS now holds it, validated (the set callback already did).
+    const now = parseNodeConfig({ ...unflattenParameters(transport.parameters()), ...cliOverrides });
+    const live = {
+      align: alignment.config,
+      ...(recorder === null ? {} : { record: recorder.config }),
+      ...(suggestions === null ? {} : { suggest: suggestions.config }),
+    };
+    for (const line of applyRuntimeParameters(changed, now, live)) console.error(`syncbag node: parameter ${line}`);
+  };
   transport.onShutdown(async () => {
     await node.stop();
     // The folder as rosbag2 reads it (ros2 bag info/play <folder>), once the files are final.
@@ -139,14 +153,15 @@ async function runNode(options: NodeOptions, rosArgs: string[]): Promise<void> {
 
 /**
  * `ros2 param set` at run time: a value the schema refuses is refused with the schema's message
- * (key, value, expectation); a valid one is refused too, saying why, because the node builds its
- * stages from its parameters once at start and would otherwise report a value it does not use.
+ * (key, value, expectation); a valid value of a parameter the running stages read at each use
+ * (runtime-params.ts) is accepted and applied; any other is refused saying why, since the node
+ * built that part from it at start and would otherwise report a value it does not use.
  */
-function runTimeChangeRefusal(all: Record<string, ParameterValue>): string {
+function runTimeChangeRefusal(all: Record<string, ParameterValue>, changed: readonly string[]): string | null {
   try {
     parseNodeConfig(unflattenParameters(all));
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }
-  return "syncbag reads its parameters at start: restart the node (or relaunch) with the new value";
+  return runtimeRefusal(changed);
 }
