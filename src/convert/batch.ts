@@ -30,6 +30,8 @@ export const BatchOptions = z.object({
   /** Keep what truncated/corrupt recordings still yield (with a warning) instead of failing them. */
   salvage: z.boolean().default(false),
   converter: ConverterModule,
+  /** Lidar packet topics to decode, given with the conversion (see DriveConvertOptions.lidarPackets). */
+  lidarPackets: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
   /** Run drives on the main thread, one at a time (tests, debugging). */
   inProcess: z.boolean().default(false),
   /** Advanced (tests): the worker thread module as a file URL; default ./worker.js beside this module. */
@@ -113,7 +115,7 @@ export async function runBatch(rawOptions: BatchOptions, io: BatchIo = {}): Prom
 
   const tasks: DriveTask[] = discovery.drives.map((drive) => {
     const prev = previousByInput.get(drive.path);
-    return { drive, outDir, msgPaths: options.msgPaths, salvage: options.salvage, dryRun: options.dryRun, force: options.force, converter: options.converter, ...(prev ? { previous: prev } : {}) };
+    return { drive, outDir, msgPaths: options.msgPaths, salvage: options.salvage, dryRun: options.dryRun, force: options.force, converter: options.converter, ...(options.lidarPackets ? { lidarPackets: options.lidarPackets } : {}), ...(prev ? { previous: prev } : {}) };
   });
 
   if (options.inProcess) {

@@ -22,6 +22,12 @@ export const DriveConvertOptions = z.object({
   msgPaths: z.array(z.string()),
   /** The simulator's ground truth beside the recording (`<bag>.truth.json`), when present. */
   truthPath: z.string().optional(),
+  /**
+   * Lidar packet decoding given with the conversion (`syncbag convert --lidar-packets/--lidar-packet`):
+   * packet topic → its entry (src/lidar-packets LidarPacketConfig, calibration paths absolute).
+   * Overrides a lidar_packets.yaml beside the recording topic by topic.
+   */
+  lidarPackets: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
 });
 export type DriveConvertOptions = z.infer<typeof DriveConvertOptions>;
 

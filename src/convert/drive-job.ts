@@ -26,6 +26,8 @@ export interface DriveTask {
   force: boolean;
   previous?: IndexEntry;
   converter: ConverterModule;
+  /** Lidar packet topics to decode (DriveConvertOptions.lidarPackets). */
+  lidarPackets?: Record<string, Record<string, unknown>>;
 }
 
 export interface DriveProgress extends ConvertProgress {
@@ -148,7 +150,7 @@ export async function runDriveTask(task: DriveTask, onProgress: (p: DriveProgres
     progress({ drive: drive.name, state: "converting", fraction: 0, messages: 0 });
     const truth = `${drive.path.replace(/\/$/, "").replace(/\.(mcap|bag|db3)$/, "")}.truth.json`;
     const tracked = withProgress(source, (p) => progress({ drive: drive.name, state: "converting", ...p }));
-    const raw = await converter(tracked, tmp, { drive: drive.name, msgPaths: task.msgPaths, ...(existsSync(truth) ? { truthPath: truth } : {}) }, (p) => {
+    const raw = await converter(tracked, tmp, { drive: drive.name, msgPaths: task.msgPaths, ...(existsSync(truth) ? { truthPath: truth } : {}), ...(task.lidarPackets ? { lidarPackets: task.lidarPackets } : {}) }, (p) => {
       if (Number.isFinite(p.fraction)) progress({ drive: drive.name, state: "converting", ...p });
     });
     const salvaged = source.warnings.filter((w) => w.startsWith("salvaged: ")).map((w) => w.slice("salvaged: ".length));

@@ -120,7 +120,7 @@ async function convertDrive(recording: RecordingSource, output: DriveOutput, opt
   const truth = options.truthPath === undefined ? null : await loadTruth(options.truthPath);
   const warnings = [...recording.warnings];
   // Raw lidar packet topics gain a decoded cloud topic beside them (src/lidar-packets/source.ts).
-  const source = await withDecodedClouds(recording, warnings);
+  const source = await withDecodedClouds(recording, warnings, options.lidarPackets);
   // A recording syncbag made live carries the node's alignment configuration (known latencies,
   // reference, camera azimuths): it is re-aligned with that, and the node's own outputs (frames,
   // clock states, suggestions, diagnostics) are replaced by the ones made now.

@@ -6,8 +6,10 @@
  * — when the driver would have published it — so the pipeline aligns and suggests it like any
  * lidar. Each messages() call decodes afresh (the converter reads a recording twice).
  *
- * Configuration per packet topic comes from `lidar_packets.yaml` beside the recording (inside a
- * rosbag2 folder, or `<recording>.lidar_packets.yaml`, or in the recording's directory):
+ * Configuration per packet topic comes with the conversion (`syncbag convert --lidar-packets <file>`
+ * or `--lidar-packet <topic>=<model>,<calibration>[,<return mode>]`, which win topic by topic) or
+ * from `lidar_packets.yaml` beside the recording (inside a rosbag2 folder, or
+ * `<recording>.lidar_packets.yaml`, or in the recording's directory):
  *   /velodyne_packets: { sensor_model: VLP16, return_mode: Dual, calibration_file: VLP16.yaml }
  * calibration_file relative to the YAML's folder. A packet topic without an entry is carried
  * undecoded, with a warning saying how to decode it; an entry that does not fit its topic
@@ -50,29 +52,45 @@ async function loadConfig(recordingPath: string): Promise<{ path: string; topics
  * The source with decoded cloud topics added, or the source itself when it has no packet topics.
  * `warnings` receives lines about undecoded topics and, after each pass, the packet problems.
  */
-export async function withDecodedClouds(source: RecordingSource, warnings: string[]): Promise<RecordingSource> {
-  const config0 = source.topics.some((t) => isOusterPacketType(t.type)) ? await loadConfig(source.path) : null;
+export async function withDecodedClouds(source: RecordingSource, warnings: string[], given: Record<string, Record<string, unknown>> = {}): Promise<RecordingSource> {
+  const anyPackets = Object.keys(given).length > 0 || source.topics.some((t) => isPacketScanType(t.type) || isOusterPacketType(t.type));
+  const config = anyPackets ? await loadConfig(source.path) : null;
+  // Entries given with the conversion win over the file beside the recording, topic by topic.
+  const entryOf = (topic: string): { entry: LidarPacketConfig; baseDir?: string; origin: string } | undefined =>
+    Object.hasOwn(given, topic)
+      ? { entry: given[topic] as LidarPacketConfig, origin: "the convert option" }
+      : config?.topics[topic] !== undefined
+        ? { entry: config.topics[topic], baseDir: dirname(config.path), origin: config.path }
+        : undefined;
+  for (const topic of Object.keys(given)) {
+    const t = source.topics.find((x) => x.topic === topic);
+    if (t === undefined) {
+      warnings.push(`${topic}: lidar packets given with the conversion, but the recording has no such topic`);
+    } else if (!isPacketScanType(t.type) && !isOusterPacketType(t.type)) {
+      throw new LidarConfigError(`${topic}: given as a lidar packet topic, but it carries ${t.type} (packet types: velodyne_msgs/VelodyneScan, pandar_msgs/PandarScan, nebula_msgs/NebulaPackets, Ouster PacketMsg)`);
+    }
+  }
   // Ouster packet topics (lidar and IMU share the type) count only when configured.
-  const packetTopics = source.topics.filter((t) => (t.encoding === "cdr" && isPacketScanType(t.type)) || (isOusterPacketType(t.type) && config0?.topics[t.topic] !== undefined));
+  const packetTopics = source.topics.filter((t) => (t.encoding === "cdr" && isPacketScanType(t.type)) || (isOusterPacketType(t.type) && entryOf(t.topic) !== undefined));
   if (packetTopics.length === 0) return source;
-  const config = config0 ?? (await loadConfig(source.path));
   const factories = new Map<string, () => Promise<PacketCloudDecoder>>();
   const added: SourceTopic[] = [];
   const cloudTopic = new Map<string, string>();
   for (const t of packetTopics) {
-    const entry = config?.topics[t.topic];
-    if (entry === undefined) {
+    const found = entryOf(t.topic);
+    if (found === undefined) {
       warnings.push(
-        `${t.topic}: raw lidar packets (${t.type}) carried but not decoded: no entry for it in ${config?.path ?? configCandidates(source.path)[0]} (sensor_model, return_mode, calibration_file; see src/lidar-packets/README.md)`,
+        `${t.topic}: raw lidar packets (${t.type}) carried but not decoded: no entry for it in ${config?.path ?? configCandidates(source.path)[0]} nor a --lidar-packet option (sensor_model, return_mode, calibration_file; see src/lidar-packets/README.md)`,
       );
       continue;
     }
-    const options = { baseDir: dirname(config!.path), topic: t.topic, type: t.type };
+    const { entry } = found;
+    const options = { ...(found.baseDir !== undefined ? { baseDir: found.baseDir } : {}), topic: t.topic, type: t.type };
     // Built once now so a wrong model or calibration fails before any message is read.
     await createPacketDecoder(entry, options);
     factories.set(t.topic, () => createPacketDecoder(entry, options));
     const out = (entry as { cloud_topic?: string }).cloud_topic ?? `${t.topic.replace(/\/+$/, "")}/points`;
-    if (source.topics.some((x) => x.topic === out)) throw new LidarConfigError(`${config!.path}: cloud topic ${out} for ${t.topic} already exists in the recording (set cloud_topic)`);
+    if (source.topics.some((x) => x.topic === out)) throw new LidarConfigError(`${found.origin}: cloud topic ${out} for ${t.topic} already exists in the recording (set cloud_topic)`);
     cloudTopic.set(t.topic, out);
     const schema = defaultCodec().catalogue.schemaText("sensor_msgs/PointCloud2");
     added.push({ topic: out, type: "sensor_msgs/PointCloud2", encoding: "cdr", schema: { name: "sensor_msgs/msg/PointCloud2", encoding: "ros2msg", data: new TextEncoder().encode(schema) }, decodable: true });

@@ -23,11 +23,11 @@ function copyBag(folder: string, config: string | null): string {
   return dir;
 }
 
-async function convert(dir: string): Promise<{ report: Awaited<ReturnType<typeof pipelineConverter>>; out: string }> {
+async function convert(dir: string, lidarPackets?: Record<string, Record<string, unknown>>): Promise<{ report: Awaited<ReturnType<typeof pipelineConverter>>; out: string }> {
   const source = await openRecording(dir);
   const out = `${dir}.mcap`;
   try {
-    const report = await pipelineConverter(source, { mcapPath: out, reportPath: `${dir}.report.json` }, { drive: "d", msgPaths: [] }, () => {});
+    const report = await pipelineConverter(source, { mcapPath: out, reportPath: `${dir}.report.json` }, { drive: "d", msgPaths: [], ...(lidarPackets ? { lidarPackets } : {}) }, () => {});
     return { report, out };
   } finally {
     await source.close();
@@ -107,7 +107,25 @@ describe("lidar-packets: conversion writes decoded clouds next to the packets (n
     const yaml32 = `lasers:\n${Array.from({ length: 32 }, (_, i) => `  - {laser_id: ${i}, rot_correction: 0, vert_correction: ${i / 100}, dist_correction: 0}`).join("\n")}\nnum_lasers: 32\n`;
     const dir = copyBag("velodyne_vlp16", "/velodyne_packets:\n  sensor_model: VLP16\n  calibration_file: vlp32.yaml\n");
     writeFileSync(join(dir, "vlp32.yaml"), yaml32);
-    await assert.rejects(convert(dir), /\/velodyne_packets: calibration has 32 lasers but a VLP16 has 16 \(calibration for another model\?\)/);
+    await assert.rejects(convert(dir), /\/velodyne_packets: calibration has 32 lasers but a VLP-16 has 16 \(calibration for another model\?\)/);
     await refuse("/velodyne_packets:\n  sensor_model: VLP16\n  calibration_file: absent.yaml\n", /^\/velodyne_packets: calibration file .*absent\.yaml cannot be read/);
   });
+
+  it("calibration given with the conversion (convert --lidar-packet/--lidar-packets): decodes without a file beside, and wins over one that does not fit", async function () {
+    const cal = join(PACKETS_ROOT, "velodyne_vlp16", sensorJson("velodyne_vlp16").calibration_file);
+    const given = { "/velodyne_packets": { sensor_model: "VLP16", return_mode: "Dual", calibration_file: cal } };
+    const plain = copyBag("velodyne_vlp16", null);
+    const { report, out } = await convert(plain, given);
+    const output = await byTopic(out);
+    assert.ok((output.get("/velodyne_packets/points")?.length ?? 0) >= 2);
+    assert.ok(!report.warnings.some((w) => w.includes("not decoded")), report.warnings.join("; "));
+    // A wrong entry beside the recording is not used for a topic given with the conversion.
+    const wrong = copyBag("velodyne_vlp16", "/velodyne_packets:\n  sensor_model: Pandar64\n  calibration_file: VLP16.yaml\n");
+    const again = await convert(wrong, given);
+    assert.ok(((await byTopic(again.out)).get("/velodyne_packets/points")?.length ?? 0) >= 2);
+    // A given topic the recording lacks: one warning line.
+    const extra = await convert(copyBag("velodyne_vlp16", null), { ...given, "/front/packets": given["/velodyne_packets"] });
+    assert.ok(extra.report.warnings.includes("/front/packets: lidar packets given with the conversion, but the recording has no such topic"), extra.report.warnings.join("; "));
+  });
 });
+

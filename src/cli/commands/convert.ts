@@ -8,6 +8,7 @@ import { runBatch, summaryTable, type BatchSummary } from "../../convert/batch.j
 import type { ConverterModule } from "../../convert/converter.js";
 import { DEFAULT_QUEUE_NAME, QueueUrlError, redisOptions } from "../../convert/queue/connection.js";
 import { runQueuedBatch } from "../../convert/queue/producer.js";
+import { lidarPacketOptions } from "../../lidar-packets/options.js";
 import { cliNumber, EXIT, outputFolderProblem, parseOptions, UsageError } from "../failure.js";
 
 /** The per-drive converter the CLI runs: the live node's pipeline, replayed over each recording. */
@@ -31,6 +32,8 @@ const CliOptions = z.object({
     .optional(),
   queue: z.string().min(1).optional(),
   queueName: z.string().regex(/^[^:]+$/, "a queue name without ':'"),
+  lidarPackets: z.string().min(1).optional(),
+  lidarPacket: z.array(z.string()),
 });
 
 /** Output-folder problems found before anything is written (each a `-o …` line). */
@@ -66,6 +69,8 @@ export function register(program: Command): void {
       "one pass: every message keeps the time the node's online clock models would have given it on arrival (default: two passes, the clocks fitted over the whole drive first); with --force to redo converted drives",
       false,
     )
+    .option("--lidar-packets <file.yaml>", "decode raw lidar packet topics: a map of packet topic → { sensor_model, calibration_file, return_mode, … } (the lidar_packets.yaml format; wins over a file beside the recording)")
+    .option("--lidar-packet <topic=model,calibration>", "decode one raw lidar packet topic: <topic>=<sensor_model>,<calibration_file>[,<return_mode>], e.g. /velodyne_packets=VLP32C,VLP32C.yaml,Dual (repeatable; wins over --lidar-packets)", (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option("--queue <url>", "convert on a fleet: enqueue one job per drive on this Redis (redis://host:port) for `syncbag worker`s and follow them")
     .option("--queue-name <name>", "BullMQ queue name (with --queue)", DEFAULT_QUEUE_NAME)
     .option("--converter <module#export>", "advanced: a module (path or file URL) exporting a DriveConverter, e.g. ./my-converter.js#convert")
@@ -91,6 +96,12 @@ export function register(program: Command): void {
           problems.push(`--queue: ${error.message}`);
         }
       }
+      const lidar = lidarPacketOptions(typeof raw.lidarPackets === "string" ? raw.lidarPackets : undefined, Array.isArray(raw.lidarPacket) ? (raw.lidarPacket as string[]) : []);
+      problems.push(...lidar.problems);
+      const lidarPackets = Object.keys(lidar.topics).length > 0 ? lidar.topics : undefined;
+      if (lidarPackets !== undefined && typeof raw.queue === "string") {
+        problems.push("--lidar-packets/--lidar-packet: not carried to queue workers yet; put a lidar_packets.yaml beside the recordings instead");
+      }
       if (problems.length > 0 || o === undefined) throw new UsageError("convert", problems);
       const converter =
         o.converter !== undefined
@@ -105,7 +116,7 @@ export function register(program: Command): void {
         summary = await runQueuedBatch({ inputs, outDir: o.out, url: o.queue, queueName: o.queueName, msgPaths: o.msgPath, dryRun: o.dryRun, force: o.force, salvage: o.salvage, converter: jobConverter }).catch((error: unknown) => {
           throw new Error(`--queue ${o!.queue}: ${error instanceof Error ? error.message : String(error)}`);
         });
-      } else summary = await runBatch({ inputs, outDir: o.out, jobs: o.jobs, msgPaths: o.msgPath, dryRun: o.dryRun, force: o.force, salvage: o.salvage, converter });
+      } else summary = await runBatch({ inputs, outDir: o.out, jobs: o.jobs, msgPaths: o.msgPath, dryRun: o.dryRun, force: o.force, salvage: o.salvage, converter, ...(lidarPackets ? { lidarPackets } : {}) });
       if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
       else process.stdout.write("\n" + summaryTable(summary) + (summary.htmlPath ? `report: ${summary.htmlPath}\n` : ""));
       process.exitCode = summary.exitCode;
