@@ -2,8 +2,16 @@
  * Throughput over real DDS: a separate rclpy process (bench/ros2/flood_pointcloud.py) offers
  * 1 MiB sensor_msgs/PointCloud2 on two reliable topics at each rate; syncbag (`ros2 run
  * syncbag syncbag_node`, recording uncompressed) and `ros2 bag record -s mcap` subscribe in the
- * same run. Prints, per rate, the share of offered messages each one recorded, and what syncbag
- * itself counted as dropped.
+ * same run. Prints, per rate, where every offered message went, side by side:
+ *   - publisher: messages offered (publish() calls; its writer history is 100 deep);
+ *   - DDS: offered − taken by syncbag = lost between the two processes (writer or reader history
+ *     overwritten, keep_last). syncbag also counts DDS's message-lost events; Cyclone DDS raises
+ *     none for these (measured), and rclnodejs's raw take carries no MessageInfo, so there are no
+ *     publication sequence numbers to find the gaps with: this share is known only here, from the
+ *     publisher's count;
+ *   - syncbag: dropped in its delivery queues, at its write queue, recorded (from the node's
+ *     "at stop" lines, checked against the file: recorded = taken − both drops);
+ *   - ros2 bag record -s mcap: recorded (its own losses are not split further).
  *
  *   source ~/syncbag_ws/env.sh && npx tsx bench/ros2-throughput.ts [rates MiB/s, default 50,100,200] [seconds, default 20]
  *
@@ -75,29 +83,36 @@ async function runRate(mibPerS: number, seconds: number): Promise<string> {
     if (code !== 0 || line === undefined) throw new Error(`publisher failed (${code}):\n${flood.output().slice(-2000)}`);
     const result = JSON.parse(line) as { offered: Record<string, number>; seconds: number; late: number };
     const offered = Object.values(result.offered).reduce((a, b) => a + b, 0);
-    // syncbag's own count of what it dropped (its queues), from ~/status.
-    const echo = await run("ros2 topic echo", "ros2", ["topic", "echo", "--once", "--full-length", "/syncbag/status", "std_msgs/msg/String"], { timeoutMs: 20_000 });
-    const status = JSON.parse(/data: '(.*)'\s*\n---/.exec(echo.output)?.[1] ?? "null") as {
-      subscriptions: { topic: string; delivered: number; dropped: number }[];
-      recorder: { droppedQueueFull: number } | null;
-    } | null;
-    const drops =
-      status === null
-        ? "?"
-        : `${status.subscriptions.filter((s) => TOPICS.includes(s.topic)).reduce((a, s) => a + s.dropped, 0)} in delivery queues, ${status.recorder?.droppedQueueFull ?? 0} at the write queue`;
     for (const p of [node, rosbag]) p.signalGroup("SIGINT");
     for (const p of [node, rosbag]) {
       await p.exited;
       await groupExited(p, 60_000);
     }
+    // syncbag's own account, printed at stop once its queues are drained.
+    let taken = 0;
+    let queueDrops = 0;
+    let ddsReported = 0;
+    for (const topic of TOPICS) {
+      const m = new RegExp(`at stop: ${topic}: (\\d+) taken from DDS, (\\d+) dropped in syncbag's queue, (\\d+) reported lost by DDS`).exec(node.output());
+      if (m === null) throw new Error(`syncbag printed no account for ${topic}:\n${node.output().slice(-2000)}`);
+      taken += Number(m[1]);
+      queueDrops += Number(m[2]);
+      ddsReported += Number(m[3]);
+    }
+    const writeDrops = Number(/at stop: recorder: \d+ recorded, (\d+) dropped at the write queue/.exec(node.output())?.[1] ?? "NaN");
     const ours = await recorded(join(dir, "syncbag"));
     const theirs = await recorded(join(dir, "rosbag2"));
     const achieved = offered / result.seconds;
-    return (
-      `${mibPerS} MiB/s offered (achieved ${achieved.toFixed(0)} MiB/s, ${offered} msgs, ${result.late} sent late): ` +
-      `syncbag recorded ${((100 * ours) / offered).toFixed(1)}% (${ours}; dropped by its own count: ${drops}), ` +
-      `ros2 bag record -s mcap ${((100 * theirs) / offered).toFixed(1)}% (${theirs})`
-    );
+    const pct = (n: number): string => `${((100 * n) / offered).toFixed(1)}%`;
+    // Write drops are counted over every topic the recorder saw; on these runs only the bench topics carry load.
+    const accounts = ours === taken - queueDrops - writeDrops ? "adds up" : `does not add up (the files hold ${ours})`;
+    return [
+      `${mibPerS} MiB/s offered (achieved ${achieved.toFixed(0)} MiB/s, ${result.late} sent late):`,
+      `  publisher: ${offered} offered`,
+      `  DDS → syncbag: ${offered - taken} lost before syncbag took them (${pct(offered - taken)}; DDS reported ${ddsReported} of them as lost)`,
+      `  syncbag: ${taken} taken, ${queueDrops} dropped in its delivery queues, ${writeDrops} at its write queue, ${ours} recorded (${pct(ours)}); ${accounts}`,
+      `  ros2 bag record -s mcap: ${theirs} recorded (${pct(theirs)}), ${offered - theirs} lost`,
+    ].join("\n");
   } finally {
     await killAll();
     cleanup();

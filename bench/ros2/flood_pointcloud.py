@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Benchmark publisher: 1 MiB sensor_msgs/PointCloud2 on two reliable topics at a total rate.
 
-    flood_pointcloud.py --mbps 100 --seconds 20 [--topics /bench/points_a,/bench/points_b]
+    flood_pointcloud.py --mbps 100 --seconds 20 [--topics /bench/points_a,/bench/points_b] [--depth 100]
 
 Waits until each topic has --subscribers matched subscriptions, then offers --mbps MiB/s split
 evenly over the topics (one message = 1 MiB of point data), each with a unique header stamp.
+--depth is the writer's keep_last history: a reliable writer
+overwrites samples no reader has acknowledged once it is full (losses on the publisher's side,
+which DDS then reports to the readers as lost).
 Prints {"offered": {topic: n}, "seconds": s, "late": n} (late: sends behind schedule by > 1 period).
 """
 import argparse
@@ -41,11 +44,12 @@ def main():
     parser.add_argument('--topics', default='/bench/points_a,/bench/points_b')
     parser.add_argument('--subscribers', type=int, default=2)
     parser.add_argument('--wait-timeout', type=float, default=60.0)
+    parser.add_argument('--depth', type=int, default=100)
     args = parser.parse_args()
     topics = args.topics.split(',')
     rclpy.init()
     node = rclpy.create_node('flood_pointcloud')
-    qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100, reliability=ReliabilityPolicy.RELIABLE,
+    qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=args.depth, reliability=ReliabilityPolicy.RELIABLE,
                      durability=DurabilityPolicy.VOLATILE)
     pubs = [node.create_publisher(PointCloud2, t, qos) for t in topics]
     deadline = time.monotonic() + args.wait_timeout

@@ -132,6 +132,31 @@ export class SyncbagNode {
     };
   }
 
+  /**
+   * Where each subscription's messages went, one line per topic that saw any: taken from DDS
+   * (delivered + dropped by syncbag's own queue), what DDS reported lost before syncbag could
+   * take it, incompatible publishers; then the recorder's write-queue drops. Printed at stop so a
+   * loss is never silent, and read by bench/ros2-throughput.ts.
+   */
+  lossSummary(): string[] {
+    const status = this.status();
+    const lines: string[] = [];
+    for (const s of status.subscriptions) {
+      const h = s.health;
+      const lost = h?.lostInDds ?? 0;
+      const incompatible = h?.incompatiblePublishers ?? 0;
+      if (s.delivered + s.dropped + lost + incompatible === 0) continue;
+      lines.push(
+        `${s.topic}: ${s.delivered + s.dropped} taken from DDS, ${s.dropped} dropped in syncbag's queue` +
+          (h === undefined ? "" : `, ${lost} reported lost by DDS`) +
+          (incompatible > 0 ? `, ${incompatible} incompatible publisher(s)` : ""),
+      );
+    }
+    const r = status.recorder;
+    if (r !== null) lines.push(`recorder: ${r.recorded} recorded, ${r.droppedQueueFull} dropped at the write queue`);
+    return lines;
+  }
+
   /** Runs one periodic step now (used when the caller drives time, e.g. a simulated clock). */
   tick(nowNs: bigint): void {
     this.#pipeline.tick(nowNs);

@@ -133,6 +133,7 @@ async function runNode(options: NodeOptions, rosArgs: string[]): Promise<void> {
   };
   transport.onShutdown(async () => {
     await node.stop();
+    for (const line of node.lossSummary()) console.error(`syncbag node: at stop: ${line}`);
     // The folder as rosbag2 reads it (ros2 bag info/play <folder>), once the files are final.
     if (recorder === null) return;
     try {

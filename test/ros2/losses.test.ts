@@ -1,0 +1,61 @@
+/**
+ * Losses under load on a real ROS 2 graph: a publisher floods 1 MiB PointCloud2 with a one-deep
+ * writer history into a two-deep syncbag reader, and syncbag's account at stop (taken from DDS,
+ * dropped in its own queue, reported lost by DDS, recorded) is checked against the publisher's
+ * count and the recorded files, so every message is accounted for on one side or the other.
+ */
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { isolateRosGraph, rosUnavailable } from "./env.js";
+import { mcapFiles, readMcap } from "./mcap.js";
+import { groupExited, REPO, start } from "./procs.js";
+import { NODE_ENV, ros2Suite } from "./rig.js";
+
+isolateRosGraph();
+const unavailable = rosUnavailable();
+const FLOOD = join(REPO, "bench", "ros2", "flood_pointcloud.py");
+const TOPICS = ["/bench/points_a", "/bench/points_b"];
+
+describe(`ROS 2: every message accounted for under load${unavailable === null ? "" : ` — skipped: ${unavailable}`}`, function () {
+  this.timeout(120_000);
+  const work = ros2Suite(unavailable);
+
+  it("syncbag's account at stop (taken, dropped in its queue, lost reported by DDS, recorded) matches the publisher's count and the files", async () => {
+    const dir = work("losses");
+    const out = join(dir, "out");
+    const params = join(dir, "params.yaml");
+    const sensors = Object.fromEntries(TOPICS.map((topic, i) => [`bench_${i}`, { topic, type: "sensor_msgs/PointCloud2", modality: "lidar", frameId: "bench" }]));
+    writeFileSync(
+      params,
+      stringify({ "/**": { ros__parameters: { output_dir: out, suggest_enabled: false, sensor_qos: { reliability: "reliable", depth: 2 }, record: { compression: "none" }, align: { sensors } } } }),
+    );
+    const node = start("ros2 run", "ros2", ["run", "syncbag", "syncbag_node", "--ros-args", "--params-file", params], { env: NODE_ENV });
+    await node.waitFor(/syncbag node: running/, 60_000);
+    const flood = start("flood", "python3", [FLOOD, "--mbps", "300", "--seconds", "1.5", "--subscribers", "1", "--depth", "1"]);
+    assert.equal(await flood.exited, 0, flood.output());
+    const offered = (JSON.parse(flood.output().split("\n").find((l) => l.startsWith("{"))!) as { offered: Record<string, number> }).offered;
+    node.signalGroup("SIGINT");
+    await node.exited;
+    await groupExited(node, 30_000);
+
+    const files = mcapFiles(out);
+    const inFiles = new Map<string, number>();
+    for (const f of files) for (const m of readMcap(f).messages) inFiles.set(m.topic, (inFiles.get(m.topic) ?? 0) + 1);
+    const lines: string[] = [];
+    for (const topic of TOPICS) {
+      const m = new RegExp(`syncbag node: at stop: ${topic}: (\\d+) taken from DDS, (\\d+) dropped in syncbag's queue, (\\d+) reported lost by DDS`).exec(node.output());
+      assert.ok(m !== null, `syncbag's account of ${topic} at stop:\n${node.output().slice(-3000)}`);
+      const [taken, dropped, reported] = [Number(m[1]), Number(m[2]), Number(m[3])];
+      const sent = offered[topic]!;
+      assert.ok(taken <= sent, `${topic}: taken ${taken} ≤ offered ${sent}`);
+      assert.ok(reported <= sent - taken, `${topic}: DDS-reported losses ${reported} ≤ the ${sent - taken} never taken`);
+      assert.equal(inFiles.get(topic) ?? 0, taken - dropped, `${topic}: recorded = taken − dropped in syncbag's queue`);
+      lines.push(`${topic}: offered ${sent}, taken ${taken}, dropped ${dropped}, recorded ${taken - dropped}, DDS-reported ${reported}`);
+    }
+    assert.match(node.output(), /syncbag node: at stop: recorder: \d+ recorded, 0 dropped at the write queue/);
+    // What the load did, for the log of the run (the split varies with the machine's load).
+    console.log(`      ${lines.join("\n      ")}`);
+  });
+});
