@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runBatch } from "../../src/convert/batch.js";
 import { pipelineConverter } from "../../src/convert/pipeline-converter.js";
 import { openRecording } from "../../src/convert/readers/open.js";
 import { LidarConfigError } from "../../src/lidar-packets/index.js";
@@ -127,5 +128,18 @@ describe("lidar-packets: conversion writes decoded clouds next to the packets (n
     const extra = await convert(copyBag("velodyne_vlp16", null), { ...given, "/front/packets": given["/velodyne_packets"] });
     assert.ok(extra.report.warnings.includes("/front/packets: lidar packets given with the conversion, but the recording has no such topic"), extra.report.warnings.join("; "));
   });
-});
 
+  it("through the batch (as syncbag convert runs it): the option reaches the drive", async function () {
+    const cal = join(PACKETS_ROOT, "velodyne_vlp16", sensorJson("velodyne_vlp16").calibration_file);
+    const dir = copyBag("velodyne_vlp16", null);
+    const converter = { module: new URL("../../src/convert/pipeline-converter.ts", import.meta.url).href, exportName: "pipelineConverter" };
+    const summary = await runBatch(
+      { inputs: [dir], outDir: `${dir}-out`, jobs: 1, converter, inProcess: true, lidarPackets: { "/velodyne_packets": { sensor_model: "VLP16", return_mode: "Dual", calibration_file: cal } } },
+      { progress: null },
+    );
+    assert.equal(summary.exitCode, 0, JSON.stringify(summary.drives[0]));
+    const out = summary.drives[0]!.output!.mcap;
+    const mcap = out.startsWith("/") ? out : join(`${dir}-out`, out);
+    assert.ok(((await byTopic(mcap)).get("/velodyne_packets/points")?.length ?? 0) >= 2);
+  });
+});
