@@ -54,7 +54,7 @@ export interface PacketCloudDecoder {
   decodeMessage(type: string, bytes: Uint8Array): DecodedCloud[];
 }
 
-const FAMILY_OF_TYPE: Record<string, "velodyne" | "hesai"> = Object.fromEntries(Object.entries(PACKET_SCAN_TYPES).map(([k, v]) => [k, v.family]));
+const FAMILY_OF_TYPE: Record<string, "velodyne" | "hesai" | "any"> = Object.fromEntries(Object.entries(PACKET_SCAN_TYPES).map(([k, v]) => [k, v.family]));
 
 /** Builds the decoder for a topic; throws LidarConfigError (one line, naming the file/model) when it cannot. */
 export async function createPacketDecoder(input: LidarPacketConfig, options: { baseDir?: string; topic?: string; type?: string } = {}): Promise<PacketCloudDecoder> {
@@ -82,7 +82,7 @@ export async function createPacketDecoder(input: LidarPacketConfig, options: { b
   if (options.type !== undefined) {
     const typeFamily = FAMILY_OF_TYPE[options.type.includes("/msg/") ? options.type : options.type.replace("/", "/msg/")];
     if (typeFamily === undefined) throw new LidarConfigError(`${where}${options.type} is not a packet type syncbag decodes (${Object.keys(PACKET_SCAN_TYPES).join(", ")})`);
-    if (typeFamily !== family) throw new LidarConfigError(`${where}${options.type} carries ${typeFamily} packets but sensor_model is ${cfg.sensor_model}`);
+    if (typeFamily !== family && typeFamily !== "any") throw new LidarConfigError(`${where}${options.type} carries ${typeFamily} packets but sensor_model is ${cfg.sensor_model}`);
   }
   try {
     if (velodyne) {

@@ -4,7 +4,10 @@
  *     VelodynePacket: builtin_interfaces/Time stamp, uint8[1206] data
  *   pandar_msgs/msg/PandarScan: std_msgs/Header header, PandarPacket[] packets
  *     PandarPacket: builtin_interfaces/Time stamp, uint8[1500] data, uint32 size (valid bytes of data)
- * Definitions as in ros-drivers/velodyne (ros2 branch) and tier4/nebula's pandar_msgs. Packets are
+ *   nebula_msgs/msg/NebulaPackets: std_msgs/Header header, NebulaPacket[] packets
+ *     NebulaPacket: builtin_interfaces/Time stamp, uint8[] data (any vendor: the sensor_model says which)
+ * Definitions as in ros-drivers/velodyne (ros2 branch) and tier4/nebula's pandar_msgs and
+ * nebula_msgs (src/nebula_core/nebula_msgs/msg at 606ac41). Packets are
  * views into the message bytes: nothing is copied. A message cut short yields the packets it
  * holds whole and says where it ended (never reads past the buffer).
  */
@@ -27,6 +30,8 @@ export interface RawScan {
 export const PACKET_SCAN_TYPES = {
   "velodyne_msgs/msg/VelodyneScan": { family: "velodyne", dataBytes: 1206, hasSize: false },
   "pandar_msgs/msg/PandarScan": { family: "hesai", dataBytes: 1500, hasSize: true },
+  // dataBytes −1: an unbounded uint8[] (length-prefixed), one UDP payload of any vendor.
+  "nebula_msgs/msg/NebulaPackets": { family: "any", dataBytes: -1, hasSize: false },
 } as const;
 export type PacketScanType = keyof typeof PACKET_SCAN_TYPES;
 
@@ -43,6 +48,8 @@ export const PACKET_MSG_DEFINITIONS: Record<string, string> = {
   "velodyne_msgs/msg/VelodyneScan": "std_msgs/Header header\nVelodynePacket[] packets\n",
   "pandar_msgs/msg/PandarPacket": "builtin_interfaces/Time stamp\nuint8[1500] data\nuint32 size\n",
   "pandar_msgs/msg/PandarScan": "std_msgs/Header header\nPandarPacket[] packets\n",
+  "nebula_msgs/msg/NebulaPacket": "builtin_interfaces/Time stamp\nuint8[] data\n",
+  "nebula_msgs/msg/NebulaPackets": "std_msgs/Header header\nNebulaPacket[] packets\n",
 };
 
 export class ScanFormatError extends Error {
@@ -83,6 +90,21 @@ export function readPacketScan(type: string, bytes: Uint8Array): RawScan {
   o += 4;
   for (let i = 0; i < count; i++) {
     align4();
+    if (spec.dataBytes < 0) {
+      if (!need(12)) {
+        scan.truncated = `${type}: message of ${bytes.length} bytes ends inside packet ${i} of ${count}`;
+        return scan;
+      }
+      const ps = view.getInt32(o, le), pn = view.getUint32(o + 4, le), len = view.getUint32(o + 8, le);
+      o += 12;
+      if (!need(len)) {
+        scan.truncated = `${type}: message of ${bytes.length} bytes ends inside packet ${i} of ${count}`;
+        return scan;
+      }
+      scan.packets.push({ seconds: ps + pn * 1e-9, sec: ps, nanosec: pn, data: bytes.subarray(o, o + len) });
+      o += len;
+      continue;
+    }
     const whole = 8 + spec.dataBytes + (spec.hasSize ? 3 + 4 : 0);
     if (!need(whole - (spec.hasSize ? 3 : 0))) {
       scan.truncated = `${type}: message of ${bytes.length} bytes ends inside packet ${i} of ${count}`;
