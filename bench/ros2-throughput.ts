@@ -26,7 +26,7 @@ import { FileReadable } from "../src/record/file-readable.js";
 import { stringify } from "yaml";
 import { isolateRosGraph, rosUnavailable } from "../test/ros2/env.js";
 import { mcapFiles } from "../test/ros2/mcap.js";
-import { groupExited, killAll, run, start } from "../test/ros2/procs.js";
+import { groupExited, killAll, start } from "../test/ros2/procs.js";
 import { tempDir } from "../test/ros2/rig.js";
 
 const FLOOD = fileURLToPath(new URL("./ros2/flood_pointcloud.py", import.meta.url));

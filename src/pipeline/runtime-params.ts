@@ -51,6 +51,9 @@ const FIXED: readonly [prefix: string, reason: string][] = [
   ["record.", "the recorder is set up with it at start"],
 ];
 
+/** The parameters `ros2 param set` may change while the node runs. */
+export const RUNTIME_PARAMETERS: readonly string[] = Object.keys(RUNTIME);
+
 export function isRuntimeParameter(name: string): boolean {
   return name in RUNTIME;
 }
@@ -64,7 +67,7 @@ export function runtimeRefusal(changed: readonly string[]): string | null {
     .filter((name) => !isRuntimeParameter(name))
     .map((name) => {
       const reason = FIXED.find(([prefix]) => name === prefix || name.startsWith(prefix.endsWith(".") ? prefix : `${prefix}.`))?.[1] ?? "it is read once at start";
-      return `${name} cannot change while the node runs: ${reason}; restart the node with the new value (run-time: ${Object.keys(RUNTIME).join(", ")})`;
+      return `${name} cannot change while the node runs: ${reason}; restart the node with the new value (run-time: ${RUNTIME_PARAMETERS.join(", ")})`;
     });
   return refused.length === 0 ? null : refused.join("; ");
 }

@@ -84,7 +84,8 @@ async function runNode(options: NodeOptions, rosArgs: string[]): Promise<void> {
   const fromArgs = ownParse ? await readRosParameterSources(ros, nodeName, namespace) : {};
   if (ownParse) parseNodeConfig({ ...fromArgs, ...cliOverrides });
   const description = describeParameterSchema(NodeConfigSchema);
-  let applyChange: ((changed: Record<string, ParameterValue>) => void) | undefined;
+  // Bound once the node's stages exist; a change accepted before then is read at their start.
+  const late: { applyChange?: (changed: Record<string, ParameterValue>) => void } = {};
   const choice = await openTransport({
     kind,
     nodeName: options.name,
@@ -93,8 +94,7 @@ async function runNode(options: NodeOptions, rosArgs: string[]): Promise<void> {
     parameterDescriptors: description.descriptors,
     dynamicParameterPrefixes: description.dynamic.map((d) => d.prefix),
     validateParameterChange: (all, changed) => runTimeChangeRefusal(all, changed),
-    // Bound once the node's stages exist; a change accepted before then is read at their start.
-    applyParameterChange: (changed) => applyChange?.(changed),
+    applyParameterChange: (changed) => late.applyChange?.(changed),
     argv,
     handleSignals: true,
   });
@@ -121,7 +121,7 @@ async function runNode(options: NodeOptions, rosArgs: string[]): Promise<void> {
       align: { ...config.align, nodeName: transport.nodeName ?? nodeName, namespace: transport.nodeNamespace ?? namespace },
     },
   });
-  applyChange = (changed) => {
+  late.applyChange = (changed) => {
     // The whole configuration as ROS now holds it, validated (the set callback already did).
     const now = parseNodeConfig({ ...unflattenParameters(transport.parameters()), ...cliOverrides });
     const live = {
