@@ -3,7 +3,7 @@
  * 1 MiB sensor_msgs/PointCloud2 on two reliable topics at each rate; syncbag (`ros2 run
  * syncbag syncbag_node`, recording uncompressed) and `ros2 bag record -s mcap` subscribe in the
  * same run. Prints, per rate, where every offered message went, side by side:
- *   - publisher: messages offered (publish() calls; its writer history is 100 deep);
+ *   - publisher: messages offered (publish() calls; its writer history is keep_last, 100 deep by default);
  *   - DDS: offered − taken by syncbag = lost between the two processes (writer or reader history
  *     overwritten, keep_last). syncbag also counts DDS's message-lost events; Cyclone DDS raises
  *     none for these (measured), and rclnodejs's raw take carries no MessageInfo, so there are no
@@ -14,6 +14,9 @@
  *   - ros2 bag record -s mcap: recorded (its own losses are not split further).
  *
  *   source ~/syncbag_ws/env.sh && npx tsx bench/ros2-throughput.ts [rates MiB/s, default 50,100,200] [seconds, default 20]
+ *     [syncbag's reader history (sensor_qos.depth), default 100] [the publisher's writer history, default 100]
+ *
+ * Varying one history at a time tells which side of DDS overwrote what syncbag never took.
  *
  * Needs ROS 2 sourced with syncbag built (scripts/ci-ros2.sh). Not part of `npm run bench`.
  */
@@ -54,7 +57,7 @@ async function recorded(dir: string): Promise<number> {
   return n;
 }
 
-async function runRate(mibPerS: number, seconds: number): Promise<string> {
+async function runRate(mibPerS: number, seconds: number, readerDepth: number, writerDepth: number): Promise<string> {
   const { dir, cleanup } = tempDir(`bench-${mibPerS}`);
   try {
     const params = join(dir, "params.yaml");
@@ -66,7 +69,7 @@ async function runRate(mibPerS: number, seconds: number): Promise<string> {
           ros__parameters: {
             output_dir: join(dir, "syncbag"),
             suggest_enabled: false,
-            sensor_qos: { reliability: "reliable", depth: 100 },
+            sensor_qos: { reliability: "reliable", depth: readerDepth },
             record: { compression: "none" },
             align: { sensors },
           },
@@ -77,7 +80,7 @@ async function runRate(mibPerS: number, seconds: number): Promise<string> {
     const rosbag = start("ros2 bag record", "ros2", ["bag", "record", "-s", "mcap", "-o", join(dir, "rosbag2"), ...TOPICS]);
     await node.waitFor(/syncbag node: running/, 60_000);
     await rosbag.waitFor(/Recording\.\.\.|Listening for topics/, 60_000);
-    const flood = start("flood", "python3", [FLOOD, "--mbps", String(mibPerS), "--seconds", String(seconds), "--subscribers", "2"]);
+    const flood = start("flood", "python3", [FLOOD, "--mbps", String(mibPerS), "--seconds", String(seconds), "--subscribers", "2", "--depth", String(writerDepth)]);
     const code = await flood.exited;
     const line = flood.output().split("\n").find((l) => l.startsWith("{"));
     if (code !== 0 || line === undefined) throw new Error(`publisher failed (${code}):\n${flood.output().slice(-2000)}`);
@@ -107,7 +110,7 @@ async function runRate(mibPerS: number, seconds: number): Promise<string> {
     // Write drops are counted over every topic the recorder saw; on these runs only the bench topics carry load.
     const accounts = ours === taken - queueDrops - writeDrops ? "adds up" : `does not add up (the files hold ${ours})`;
     return [
-      `${mibPerS} MiB/s offered (achieved ${achieved.toFixed(0)} MiB/s, ${result.late} sent late):`,
+      `${mibPerS} MiB/s offered (achieved ${achieved.toFixed(0)} MiB/s, ${result.late} sent late; histories: writer ${writerDepth}, syncbag's reader ${readerDepth}):`,
       `  publisher: ${offered} offered`,
       `  DDS → syncbag: ${offered - taken} lost before syncbag took them (${pct(offered - taken)}; DDS reported ${ddsReported} of them as lost)`,
       `  syncbag: ${taken} taken, ${queueDrops} dropped in its delivery queues, ${writeDrops} at its write queue, ${ours} recorded (${pct(ours)}); ${accounts}`,
@@ -127,4 +130,6 @@ if (unavailable !== null) {
 }
 const rates = (process.argv[2] ?? "50,100,200").split(",").map(Number);
 const seconds = Number(process.argv[3] ?? "20");
-for (const rate of rates) console.log(await runRate(rate, seconds));
+const readerDepth = Number(process.argv[4] ?? "100");
+const writerDepth = Number(process.argv[5] ?? "100");
+for (const rate of rates) console.log(await runRate(rate, seconds, readerDepth, writerDepth));
