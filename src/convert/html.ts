@@ -102,6 +102,45 @@ function rate(e: IndexEntry): string | undefined {
 }
 
 /**
+ * Input MB/s over the fleet run, for the whole fleet and per worker: each converted drive's input
+ * bytes spread evenly over its own conversion interval (completedAt − elapsedS … completedAt), summed
+ * into `bins` equal bins from the first drive's start to the last one's end. Steps (two points per
+ * bin) in seconds since the first start. Empty when fewer than two drives have times.
+ */
+export function throughputOverTime(entries: readonly IndexEntry[], bins = 40): { name: string; points: [number, number][] }[] {
+  const spans: { worker: string; start: number; end: number; bytes: number }[] = [];
+  for (const e of entries) {
+    if (e.status !== "converted" || e.completedAt === undefined || e.elapsedS === undefined || e.inputBytes === undefined) continue;
+    const end = Date.parse(e.completedAt) / 1000;
+    if (!Number.isFinite(end)) continue;
+    spans.push({ worker: e.worker ?? "this machine", start: end - Math.max(e.elapsedS, 1e-3), end, bytes: e.inputBytes });
+  }
+  if (spans.length < 2) return [];
+  const t0 = Math.min(...spans.map((d) => d.start));
+  const t1 = Math.max(...spans.map((d) => d.end));
+  const width = (t1 - t0) / bins;
+  if (!(width > 0)) return [];
+  const series = new Map<string, number[]>([["fleet", new Array<number>(bins).fill(0)]]);
+  for (const d of spans) {
+    const perS = d.bytes / 1e6 / (d.end - d.start);
+    const own = series.get(d.worker) ?? new Array<number>(bins).fill(0);
+    series.set(d.worker, own);
+    for (let b = Math.max(0, Math.floor((d.start - t0) / width)); b < bins; b++) {
+      const lo = t0 + b * width;
+      if (lo >= d.end) break;
+      const overlap = Math.min(d.end, lo + width) - Math.max(d.start, lo);
+      if (overlap <= 0) continue;
+      const mbps = (perS * overlap) / width;
+      own[b]! += mbps;
+      series.get("fleet")![b]! += mbps;
+    }
+  }
+  // Per-worker lines only while they stay readable.
+  const names = series.size - 1 <= 8 ? [...series.keys()] : ["fleet"];
+  return names.map((name) => ({ name, points: series.get(name)!.flatMap((v, b) => [[b * width, v] as [number, number], [(b + 1) * width, v] as [number, number]]) }));
+}
+
+/**
  * Per worker of a fleet run (`convert --queue`): drives, input MB, busy time, MB/s, failures; and the
  * fleet's throughput (input MB over the span from the first drive's start to the last one's end).
  */
@@ -130,7 +169,7 @@ function fleetSection(entries: readonly IndexEntry[]): string {
     .sort((a, b) => a[0].localeCompare(b[0]))
     .map(([name, w]) => `<tr><td>${escapeHtml(name)}</td><td>${w.drives}</td><td>${num(w.bytes / 1e6)}</td><td>${num(w.busyS)}</td><td>${w.busyS > 0 ? num(w.bytes / 1e6 / w.busyS) : "–"}</td></tr>`)
     .join("");
-  return `<h2>Fleet</h2><p>${by.size} workers · ${done.length} drives converted, ${failed} failed · ${num(total / 1e6)} MB${Number.isFinite(spanS) && spanS > 0 ? ` in ${num(spanS)} s: ${num(total / 1e6 / spanS)} MB/s` : ""}</p><table><tr><th>worker</th><th>drives</th><th>input MB</th><th>busy s</th><th>MB/s</th></tr>${rows}</table>`;
+  return `<h2>Fleet</h2><p>${by.size} workers · ${done.length} drives converted, ${failed} failed · ${num(total / 1e6)} MB${Number.isFinite(spanS) && spanS > 0 ? ` in ${num(spanS)} s: ${num(total / 1e6 / spanS)} MB/s` : ""}</p><table><tr><th>worker</th><th>drives</th><th>input MB</th><th>busy s</th><th>MB/s</th></tr>${rows}</table>${lineChart("throughput over time (input MB/s; each drive's bytes spread over its conversion)", throughputOverTime(done), "MB/s")}`;
 }
 
 export function renderBatchHtml(entries: readonly IndexEntry[], reports: readonly DriveReport[], generatedAt: string): string {

@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { discoverInputs, expandGlob } from "../../src/convert/discover.js";
-import { barChart, lineChart, renderBatchHtml, timeline } from "../../src/convert/html.js";
+import type { IndexEntry } from "../../src/convert/index-file.js";
+import { barChart, lineChart, renderBatchHtml, throughputOverTime, timeline } from "../../src/convert/html.js";
 import { ProgressDisplay } from "../../src/convert/progress.js";
 import { DriveReport, parseDriveReport, qualityOf, type DriveReportInput } from "../../src/convert/report.js";
 import { rateAndDrops } from "../../src/convert/copy-converter.js";
@@ -65,6 +66,22 @@ describe("convert/html: self-contained report", function () {
     assert.ok(/<td>camera_front<\/td><td>12\.0<\/td><td>35\.0<\/td>/.test(html), "clock model row (offset ms, drift ppm)");
     assert.ok(html.includes("CRC &lt;mismatch&gt;") && html.includes("something &lt;odd&gt;"));
     assert.ok(!/<script|https?:\/\/(?!www\.w3)/.test(html));
+  });
+
+  it("fleet report: throughput over time per worker and for the fleet, each drive's bytes spread over its own conversion", () => {
+    // Worker a: 10 MB over 0–10 s and 10 MB over 10–20 s; worker b: 20 MB over 5–10 s.
+    const at = (s: number): string => new Date(Date.UTC(2026, 11, 6, 8, 0, 0) + s * 1000).toISOString();
+    const drive = (name: string, worker: string, end: number, elapsedS: number, mb: number): IndexEntry => ({ drive: name, input: `/x/${name}`, status: "converted", worker, completedAt: at(end), elapsedS, inputBytes: mb * 1e6 });
+    const entries = [drive("a1", "a:1", 10, 10, 10), drive("a2", "a:1", 20, 10, 10), drive("b1", "b:2", 10, 5, 20), { drive: "bad", input: "/x/bad", status: "failed" as const, worker: "b:2", error: { kind: "corrupt", reason: "x" } }];
+    const series = throughputOverTime(entries, 4); // 5 s bins
+    const value = (name: string, bin: number): number => series.find((s) => s.name === name)!.points[2 * bin]![1];
+    assert.deepEqual(series.map((s) => s.name).sort(), ["a:1", "b:2", "fleet"]);
+    assert.deepEqual([0, 1, 2, 3].map((b) => value("fleet", b)), [1, 5, 1, 1]);
+    assert.deepEqual([0, 1, 2, 3].map((b) => value("b:2", b)), [0, 4, 0, 0]);
+    const html = renderBatchHtml(entries, [], "now");
+    assert.match(html, /<figcaption>throughput over time \(input MB\/s/);
+    assert.equal((html.match(/<polyline/g) ?? []).length, 3);
+    assert.deepEqual(throughputOverTime(entries.slice(0, 1)), [], "one drive: no chart");
   });
 
   it("scales charts to the data", () => {
