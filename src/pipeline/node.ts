@@ -201,7 +201,8 @@ export class SyncbagNode {
       const level = h.incompatibleDetail !== null ? 2 : h.lostInDds > 0 ? 1 : 0;
       statuses.push({
         level,
-        name: `syncbag: subscription ${s.topic}`,
+        // Named by node: split_nodes runs several syncbag nodes subscribing to the same topics.
+        name: `${this.#options.transport.nodeName ?? "syncbag"}: subscription ${s.topic}`,
         message: h.incompatibleDetail ?? (h.lostInDds > 0 ? `DDS lost ${h.lostInDds} message(s) before syncbag took them` : "OK"),
         hardware_id: "",
         values: [
