@@ -75,11 +75,37 @@ const tableRad = (i: number): number => fr(fr(fr(2 * i) * PI_F) / MAX);
 /** std::round on a float: half away from zero. */
 const roundAway = (v: number): number => (v < 0 ? -Math.round(-v) : Math.round(v));
 
-function adjust(offsets: Int8Array, ch: number, azi: number): number {
+/**
+ * nebula's 9.2 M-entry cos/sin tables, filled on first use of each entry (an AT128 touches its
+ * 120° field of view and a few elevations: ~3 M entries): computing 4 sinf/cosf per point made
+ * decoding 6× slower than real time. Module-wide: the tables do not depend on the calibration.
+ */
+let trigCos: Float32Array | undefined, trigSin: Float32Array | undefined, trigHave: Uint8Array | undefined;
+function trigAt(i: number): void {
+  if (trigHave === undefined) {
+    trigCos = new Float32Array(MAX);
+    trigSin = new Float32Array(MAX);
+    trigHave = new Uint8Array(MAX);
+  }
+  if (trigHave[i] === 0) {
+    const r = tableRad(i);
+    trigCos![i] = cosf(r);
+    trigSin![i] = sinf(r);
+    trigHave[i] = 1;
+  }
+}
+
+/** Step and weight of encoder azimuth `azi` in the 2° adjustment tables (the same for every channel). */
+function adjustAt(azi: number): { i: number; k: number } {
   const i = Math.floor(fr(fr(azi) / STEP3));
   const l = azi - i * STEP3;
-  const k = fr(fr(l) / STEP3);
-  const v = fr(fr(fr(1 - k) * offsets[ch * 180 + i]!) + fr(k * (offsets[ch * 180 + i + 1] ?? 0)));
+  return { i, k: fr(fr(l) / STEP3) };
+}
+/** nebula get_azimuth/elevation_adjust_v3: the channel's table interpolated at (i, k), rounded into an int8 (0.01°). */
+function adjust(offsets: Int8Array, ch: number, i: number, k: number): number {
+  const a = offsets[ch * 180 + i]!, b = offsets[ch * 180 + i + 1] ?? 0;
+  if (a === 0 && b === 0) return 0;
+  const v = fr(fr(fr(1 - k) * a) + fr(k * b));
   return (roundAway(v) << 24) >> 24;
 }
 
@@ -101,26 +127,42 @@ export class CorrectionAngles {
     return -1;
   }
 
-  /** Fills `row` for encoder azimuth `raw` (1/25600°); false when no frame covers it. */
+  /**
+   * Fills the azimuth part of `row` ([cos az, sin az, az (rad)] per channel) for encoder azimuth
+   * `raw` (1/25600°); false when no frame covers it. The elevation part waits for elevations().
+   */
   fill(raw: number, row: Float32Array): boolean {
     const c = this.#c, n = c.channels;
     const field = this.field(raw);
     if (field < 0) return false;
+    const { i, k } = adjustAt(raw);
+    const start = c.startFrame[field]!;
+    trigAt(0);
+    const have = trigHave!, cos = trigCos!, sin = trigSin!;
     for (let ch = 0; ch < n; ch++) {
-      let a = ((raw - c.startFrame[field]!) * 2) | 0;
+      let a = ((raw - start) * 2) | 0;
       a -= c.azimuth[ch]!;
-      a += adjust(c.azimuthOffset, ch, raw) * (UNIT / 100);
+      a += adjust(c.azimuthOffset, ch, i, k) * (UNIT / 100);
       a = normalize(a);
-      const ta = tableRad(a);
-      row[ch] = cosf(ta);
-      row[n + ch] = sinf(ta);
+      if (have[a] === 0) trigAt(a);
+      row[ch] = cos[a]!;
+      row[n + ch] = sin[a]!;
       row[2 * n + ch] = fr((a / UNIT) * (Math.PI / 180));
-      const e = c.elevation[ch]! + adjust(c.elevationOffset, ch, raw) * (UNIT / 100);
-      row[5 * n + ch] = fr((fr(2 * e) * Math.PI) / MAX);
-      const te = tableRad(normalize(e));
-      row[3 * n + ch] = cosf(te);
-      row[4 * n + ch] = sinf(te);
     }
     return true;
+  }
+
+  /** Fills the elevation part of `row` ([cos el, sin el, el (rad)] per channel, after the azimuths) for encoder azimuth `raw`. */
+  elevations(raw: number, row: Float32Array): void {
+    const c = this.#c, n = c.channels;
+    const { i, k } = adjustAt(raw);
+    for (let ch = 0; ch < n; ch++) {
+      const e = c.elevation[ch]! + adjust(c.elevationOffset, ch, i, k) * (UNIT / 100);
+      row[5 * n + ch] = fr((fr(2 * e) * Math.PI) / MAX);
+      const en = normalize(e);
+      trigAt(en);
+      row[3 * n + ch] = trigCos![en]!;
+      row[4 * n + ch] = trigSin![en]!;
+    }
   }
 }

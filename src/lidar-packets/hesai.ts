@@ -242,6 +242,8 @@ export class HesaiDecoder {
   /** AT128: angles per encoder azimuth from the correction file, and the row they are written to. */
   readonly #correction: CorrectionAngles | undefined;
   readonly #angleRow: Float32Array;
+  /** Views of #angleRow as #convert takes them: [cos, sin, az], cos el, sin el, el. */
+  readonly #angleViews: [Float32Array, Float32Array, Float32Array, Float32Array];
   readonly #minRange: number;
   readonly #maxRange: number;
   readonly #threshold: number;
@@ -286,6 +288,8 @@ export class HesaiDecoder {
     }
     this.#correction = cal.kind === "correction" ? new CorrectionAngles(cal) : undefined;
     this.#angleRow = new Float32Array(6 * n);
+    const r = this.#angleRow;
+    this.#angleViews = [r.subarray(0, 3 * n), r.subarray(3 * n, 4 * n), r.subarray(4 * n, 5 * n), r.subarray(5 * n)];
     const modes = RETURN_MODE_NAMES[config.returnMode];
     if (modes === undefined) throw new LidarConfigError(`unknown return mode '${config.returnMode}' (known: ${Object.keys(RETURN_MODE_NAMES).join(", ")})`);
     this.#allowedModes = new Set(modes);
@@ -414,7 +418,11 @@ export class HesaiDecoder {
         this.#minCorr = minI;
         this.#maxCorr = maxI;
         this.#step(block, nReturns, modeFlag);
-        if (this.#fovState !== 0) this.#convert(p, block, nReturns, row.subarray(0, 3 * n), row.subarray(3 * n, 4 * n), row.subarray(4 * n, 5 * n), row.subarray(5 * n), disUnit, modeFlag);
+        if (this.#fovState !== 0) {
+          this.#correction.elevations(blockAz, row);
+          const [trig, cosEl, sinEl, el] = this.#angleViews;
+          this.#convert(p, block, nReturns, trig, cosEl, sinEl, el, disUnit, modeFlag);
+        }
         continue;
       }
       const base = this.#blockAzRad[blockAz]!;
@@ -552,6 +560,23 @@ export class HesaiDecoder {
     const since0 = (ps - frames[0].sec) * 1e9 + (pn - frames[0].nsec), since1 = (ps - frames[1].sec) * 1e9 + (pn - frames[1].nsec);
     const last = nReturns - 1;
     const flip = spec.flipFirstLast === true && mode === 0x3b;
+    if (nReturns === 1) {
+      // Single return: no duplicates, no threshold; one return type for the whole packet.
+      refl[0] = 0;
+      const type = flipFirstLast(returnType(mode, 0, refl, 1), flip);
+      for (let c = 0; c < nch; c++) {
+        if (!inFov[c]) continue;
+        const a = units + c * unitBytes;
+        const raw0 = p[a]! | (p[a + 1]! << 8);
+        if (raw0 === 0) continue;
+        const d0 = fr(raw0 * disUnit);
+        if (d0 < specMin || specMax < d0 || d0 < minR || maxR < d0) continue;
+        const buffer = bufferOf[c]!;
+        const xy = fr(d0 * cosEl[c]!);
+        frames[buffer]!.points.push(fr(xy * trig[nch + c]!), fr(xy * trig[c]!), fr(d0 * sinEl[c]!), p[a + 2]!, type, c, trig[2 * nch + c]!, elevRad[c]!, d0, ((buffer === 0 ? since0 : since1) + offsets[start * nch + c]!) >>> 0);
+      }
+      return;
+    }
     if (nReturns === 2) {
       // The common dual-return case with the group in scalars (same rules as the general loop below).
       const o0 = units, o1 = units + blockBytes;

@@ -166,6 +166,16 @@ function tables(): { rad: Float32Array; cos: Float32Array; sin: Float32Array } {
   return rotTables;
 }
 
+interface LaserTable {
+  distCorrection: Float32Array;
+  /** rot_correction in 0.01° as nebula subtracts it (double: rad × 180 / π × 100). */
+  rotHundredths: Float64Array;
+  cosVert: Float32Array;
+  sinVert: Float32Array;
+  vert: Float32Array;
+  ring: Uint16Array;
+}
+
 export class VelodyneDecoder {
   readonly problems = new PacketProblems();
   readonly #cfg: Required<Omit<VelodyneConfig, "calibration">> & { calibration: VelodyneCalibration };
@@ -436,27 +446,31 @@ export class VelodyneDecoder {
    */
   #unpackVls128(p: Uint8Array, packetSeconds: number, mode: number): void {
     const { rad, cos, sin } = tables();
-    const cal = this.#cfg.calibration;
+    const L = this.#laserTable();
     const minR = this.#cfg.minRange, maxR = this.#cfg.maxRange;
     const minA = this.#cfg.cloudMinAngle, maxA = this.#cfg.cloudMaxAngle;
+    const minA100 = minA * 100, maxA100 = maxA * 100, wraps = minA > maxA, plain = minA < maxA;
     const dual = mode === MODE_DUAL ? 1 : 0;
+    const single = mode === MODE_STRONGEST ? ReturnType.STRONGEST : mode === MODE_LAST ? ReturnType.LAST : ReturnType.UNKNOWN;
+    const cache = this.#vlsAzimuthCache, timing = this.#timing, scan = this.#scan;
     const { az, diff } = this.#blockAzimuths(p, dual, BLOCKS - 4 * dual - 1);
+    let emitted = false;
     for (let block = 0; block < BLOCKS - 4 * dual; block++) {
       const base = block * BLOCK_BYTES;
       const header = p[base]! | (p[base + 1]! << 8);
       const bankOrigin = VLS128_BANKS[header];
       if (bankOrigin === undefined) {
         this.problems.add("bad-block", `${this.#spec.name} packet block ${block} has header 0x${header.toString(16)} (not a bank 0xeeff/0xddff/0xccff/0xbbff): rest of packet skipped`);
-        return;
+        break;
       }
       const azimuth = az[block]!, azimuthDiff = diff[block]!;
       if (azimuth >= 36000) {
         this.problems.add("azimuth", `${this.#spec.name} packet block ${block} has azimuth ${azimuth / 100}° (beyond 360°): block skipped`);
         continue;
       }
-      if (!((minA < maxA && azimuth >= minA * 100 && azimuth <= maxA * 100) || minA > maxA)) continue;
+      if (!((plain && azimuth >= minA100 && azimuth <= maxA100) || wraps)) continue;
       const otherBase = block % 2 ? base - BLOCK_BYTES : base + BLOCK_BYTES;
-      const sequence = Math.floor(block / 4);
+      const slotBase = Math.floor(block / 4) * 17;
       for (let j = 0; j < 32; j++) {
         const o = base + 4 + j * 3;
         const cur = p[o]! | (p[o + 1]! << 8);
@@ -464,27 +478,47 @@ export class VelodyneDecoder {
         const other = dual ? p[oo]! | (p[oo + 1]! << 8) : 0;
         if (this.#scanTimestamp < 0) this.#scanTimestamp = packetSeconds;
         if (cur === 0 || (dual && block % 2 && other === cur)) continue;
-        const laserNumber = j + bankOrigin;
-        const firingOrder = laserNumber >> 3;
-        const laser = cal.lasers[laserNumber]!;
+        const laser = j + bankOrigin;
+        const firingOrder = laser >> 3;
         let distance = fr(cur * VLS128_DISTANCE_RESOLUTION);
-        if (distance > 1e-6) distance = fr(distance + laser.distCorrection);
-        let azf = fr(azimuth + fr(azimuthDiff * this.#vlsAzimuthCache[firingOrder]!));
-        azf = fr(azf - ((laser.rotCorrection * 180.0) / Math.PI) * 100);
+        if (distance > 1e-6) distance = fr(distance + L.distCorrection[laser]!);
+        if (!(distance > minR && distance < maxR)) continue;
+        let azf = fr(azimuth + fr(azimuthDiff * cache[firingOrder]!));
+        azf = fr(azf - L.rotHundredths[laser]!);
         if (azf < 0) azf = fr(azf + 36000.0);
         const azc = (Math.round(azf) & 0xffff) % 36000;
-        if (!(distance > minR && distance < maxR)) continue;
-        if (!this.#inAngle(azc)) continue;
-        const xy = fr(distance * laser.cosVert);
+        if (!((azc >= minA100 && azc <= maxA100 && plain) || (wraps && (azc <= maxA100 || azc >= minA100)))) continue;
+        const xy = fr(distance * L.cosVert[laser]!);
         const intensity = p[o + 2]!;
-        this.#lastBlockTimestamp = packetSeconds;
+        emitted = true;
         // Group slot: firing group, plus one after group 8 for the maintenance slot (lasers 64–127).
-        let ts = packetSeconds - this.#scanTimestamp + this.#timing[sequence * 17 + firingOrder + (laserNumber >> 6)]!;
+        let ts = packetSeconds - this.#scanTimestamp + timing[slotBase + firingOrder + (laser >> 6)]!;
         if (ts < 0) ts = 0;
-        this.#scan.push(fr(xy * cos[azc]!), -fr(xy * sin[azc]!), fr(distance * laser.sinVert), intensity, this.#returnType(mode, p, cur, other, intensity, oo), laser.ring, rad[azc]!, laser.vertCorrection, distance, toU32(ts * 1e9));
+        const returnType = dual ? this.#returnType(mode, p, cur, other, intensity, oo) : single;
+        scan.push(fr(xy * cos[azc]!), -fr(xy * sin[azc]!), fr(distance * L.sinVert[laser]!), intensity, returnType, L.ring[laser]!, rad[azc]!, L.vert[laser]!, distance, toU32(ts * 1e9));
       }
     }
+    if (emitted) this.#lastBlockTimestamp = packetSeconds;
   }
+
+  #lasers: LaserTable | undefined;
+  /** The calibration as flat arrays by laser number (the hot loop reads these, not the objects). */
+  #laserTable(): LaserTable {
+    if (this.#lasers !== undefined) return this.#lasers;
+    const lasers = this.#cfg.calibration.lasers, n = lasers.length;
+    const t = { distCorrection: new Float32Array(n), rotHundredths: new Float64Array(n), cosVert: new Float32Array(n), sinVert: new Float32Array(n), vert: new Float32Array(n), ring: new Uint16Array(n) };
+    lasers.forEach((l, i) => {
+      t.distCorrection[i] = l.distCorrection;
+      t.rotHundredths[i] = ((l.rotCorrection * 180.0) / Math.PI) * 100;
+      t.cosVert[i] = l.cosVert;
+      t.sinVert[i] = l.sinVert;
+      t.vert[i] = l.vertCorrection;
+      t.ring[i] = l.ring;
+    });
+    this.#lasers = t;
+    return t;
+  }
+
 
   #unpack(p: Uint8Array, packetSeconds: number, mode: number): void {
     const { rad, cos, sin } = tables();
