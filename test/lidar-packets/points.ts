@@ -1,4 +1,4 @@
-/** Reading decoded clouds back point by point (the 32-byte layout of src/lidar-packets/cloud.ts). */
+/** Test helpers: decoded clouds read back point by point (the 32-byte layout of src/lidar-packets/cloud.ts), packet messages built. */
 import type { DecodedCloud } from "../../src/lidar-packets/cloud.js";
 
 export interface Point {
@@ -30,3 +30,30 @@ export function points(cloud: DecodedCloud): Point[] {
 }
 
 export const rad = (deg: number): number => (deg * Math.PI) / 180;
+
+/** CDR (little-endian) of a NebulaPackets message. */
+export function nebulaPackets(frameId: string, packets: { sec: number; nanosec: number; data: Uint8Array }[]): Uint8Array {
+  const parts: number[] = [0, 1, 0, 0];
+  const pad = (): void => {
+    while ((parts.length - 4) % 4 !== 0) parts.push(0);
+  };
+  const u32 = (v: number): void => {
+    parts.push(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff);
+  };
+  u32(packets[0]?.sec ?? 0);
+  u32(packets[0]?.nanosec ?? 0);
+  u32(frameId.length + 1);
+  for (const ch of frameId) parts.push(ch.charCodeAt(0));
+  parts.push(0);
+  pad();
+  u32(packets.length);
+  for (const p of packets) {
+    pad();
+    u32(p.sec);
+    u32(p.nanosec);
+    u32(p.data.length);
+    for (const b of p.data) parts.push(b);
+  }
+  return Uint8Array.from(parts);
+}
+

@@ -1,0 +1,77 @@
+/**
+ * Live decoding on a transport (in-process here; the rclnodejs adapter has the same port): packet
+ * messages published on a topic come out as sensor_msgs/PointCloud2 sweeps on <topic>/points,
+ * the same sweeps conversion writes; a bad entry refuses to start with one line; bad packets are
+ * counted, never thrown from the subscription.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { defaultCodec } from "../../src/messages/codec.js";
+import { createPacketDecoder, LidarConfigError } from "../../src/lidar-packets/index.js";
+import { LivePacketDecoding, lidarPacketsParameter } from "../../src/lidar-packets/live.js";
+import { InProcessTransport } from "../../src/transport/inprocess.js";
+import { DEFAULT_QOS } from "../../src/transport/port.js";
+import { nebulaPackets } from "./points.js";
+
+function vlp32Packet(azimuth: number): Uint8Array {
+  const p = new Uint8Array(1206);
+  const v = new DataView(p.buffer);
+  for (let b = 0; b < 12; b++) {
+    v.setUint16(b * 100, 0xeeff, true);
+    v.setUint16(b * 100 + 2, (azimuth + b * 20) % 36000, true);
+    for (let k = 0; k < 32; k++) v.setUint16(b * 100 + 4 + k * 3, 2500, true);
+  }
+  p[1204] = 55;
+  p[1205] = 0x28;
+  return p;
+}
+
+describe("lidar-packets: live decoding on a transport", function () {
+  const dir = mkdtempSync(join(tmpdir(), "syncbag-live-packets-"));
+  const cal = join(dir, "VLP32C.yaml");
+  writeFileSync(cal, `lasers:\n${Array.from({ length: 32 }, (_, i) => `  - {laser_id: ${i}, rot_correction: 0, vert_correction: ${((-25 + (40 * i) / 31) * Math.PI) / 180}, dist_correction: 0}`).join("\n")}\nnum_lasers: 32\ndistance_resolution: 0.004\n`);
+  const T = "nebula_msgs/msg/NebulaPackets";
+  const packets = Array.from({ length: 320 }, (_, i) => ({ sec: 100, nanosec: i * 1327100, data: vlp32Packet((i * 240) % 36000) }));
+  const messages = Array.from({ length: 32 }, (_, m) => nebulaPackets("velodyne", packets.slice(m * 10, m * 10 + 10)));
+
+  it("publishes <topic>/points: the sweeps conversion would write, byte for byte", async function () {
+    const t = new InProcessTransport();
+    const config = lidarPacketsParameter(`/velodyne_packets=VLP32C,${cal},Strongest`);
+    const live = await LivePacketDecoding.start(t, [{ topic: "/velodyne_packets", type: T, config: config["/velodyne_packets"]! }], DEFAULT_QOS);
+    const got: Uint8Array[] = [];
+    t.subscribeRaw("/velodyne_packets/points", "sensor_msgs/PointCloud2", { ...DEFAULT_QOS, depth: 100 }, (m) => void got.push(m.data));
+    const pub = t.advertise("/velodyne_packets", T, DEFAULT_QOS);
+    for (const m of messages) {
+      pub.publish(m);
+      await t.flush();
+    }
+    const offline = await createPacketDecoder(config["/velodyne_packets"]!, { type: T });
+    const expected = messages.flatMap((m) => offline.decodeMessage(T, m));
+    assert.equal(got.length, 2);
+    assert.deepEqual(live.sweeps(), { "/velodyne_packets": 2 });
+    const codec = defaultCodec();
+    for (let i = 0; i < 2; i++) {
+      const cloud = codec.decode("sensor_msgs/PointCloud2", got[i]!) as { width: number; data: Uint8Array; header: { stamp: { sec: number; nanosec: number } } };
+      assert.equal(cloud.width, expected[i]!.points);
+      assert.deepEqual(Uint8Array.from(cloud.data), expected[i]!.data);
+      assert.equal(BigInt(cloud.header.stamp.sec) * 1_000_000_000n + BigInt(cloud.header.stamp.nanosec), expected[i]!.stampNs);
+    }
+    // Bad bytes on the topic are counted, the subscription keeps going.
+    pub.publish(Uint8Array.from([0, 1, 0, 0, 1, 2]));
+    await t.flush();
+    assert.match(live.problemLines()[0]!, /^\/velodyne_packets \(VLP32C\): 1× .*NebulaPackets: 6 bytes, too short for a header: message skipped$/);
+    live.close();
+    await t.shutdown();
+  });
+
+  it("a bad entry refuses to start with one line, nothing subscribed", async function () {
+    const t = new InProcessTransport();
+    assert.throws(() => lidarPacketsParameter("velodyne=VLP16"), (e: unknown) => e instanceof LidarConfigError && /^lidar_packets: velodyne=VLP16: expected <topic>=/.test(e.message));
+    await assert.rejects(LivePacketDecoding.start(t, [{ topic: "/p", type: "sensor_msgs/msg/PointCloud2", config: { sensor_model: "VLP32C", calibration_file: cal } }]), /\/p: sensor_msgs\/msg\/PointCloud2 is not a lidar packet type syncbag decodes$/);
+    await assert.rejects(LivePacketDecoding.start(t, [{ topic: "/p", type: T, config: { sensor_model: "VLS128", calibration_file: cal } }]), /calibration has 32 lasers but a VLS-128 has 128/);
+    assert.deepEqual(t.topics().filter((x) => x.topic === "/p/points" || x.topic === "/p"), []);
+    await t.shutdown();
+  });
+});
