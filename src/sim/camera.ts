@@ -200,9 +200,11 @@ export class CameraModel {
       const a = stations[i]!;
       const b = stations[i + 1]!;
       this.#strip(road, a, b, -hw, hw, 0, ROAD_COLOR);
-      if (sw > 0) {
-        this.#strip(road, a, b, hw + 0.2, hw + 0.2 + sw, curb, SIDEWALK_COLOR);
-        this.#strip(road, a, b, -hw - 0.2 - sw, -hw - 0.2, curb, SIDEWALK_COLOR);
+      // The parking strip is paved like the sidewalk behind it.
+      const paved = sw + road.parkingWidth;
+      if (paved > 0) {
+        this.#strip(road, a, b, hw + 0.2, hw + 0.2 + paved, curb, SIDEWALK_COLOR);
+        this.#strip(road, a, b, -hw - 0.2 - paved, -hw - 0.2, curb, SIDEWALK_COLOR);
       }
       // Centre line (solid) and lane dividers (3 m dashes every 9 m).
       this.#strip(road, a, b, -0.12, 0.12, 0.01, MARKING_COLOR);

@@ -59,7 +59,12 @@ interface SectorObject {
   z0: number;
   z1: number;
   intensity: number;
+  /** Foliage depth (m); 0 for solid boxes. */
+  porosity: number;
 }
+
+/** Share of rays that pass through foliage between its leaves. */
+const FOLIAGE_PASS = 0.3;
 
 export interface Sweep {
   /** POINT_STEP bytes per point. */
@@ -138,7 +143,7 @@ export class LidarModel {
           diff -= 2 * Math.PI * Math.round(diff / (2 * Math.PI));
           if (Math.abs(diff) > halfSpan + Math.asin(Math.min(1, radius / dist))) return;
         }
-        sectorObjects.push({ x: b.x, y: b.y, c: Math.cos(b.yaw), s: Math.sin(b.yaw), hl: b.hl, hw: b.hw, z0: b.z0, z1: b.z1, intensity: b.intensity });
+        sectorObjects.push({ x: b.x, y: b.y, c: Math.cos(b.yaw), s: Math.sin(b.yaw), hl: b.hl, hw: b.hw, z0: b.z0, z1: b.z1, intensity: b.intensity, porosity: b.porosity ?? 0 });
       };
       for (const b of near) consider(b);
       for (const actor of world.actors) consider(world.actorBox(actor, tMid));
@@ -214,6 +219,11 @@ export class LidarModel {
             } else if (zin < o.z0 && te > 0) {
               const rb = (o.z0 - oz) / te;
               if (rb <= hitRho[h * 2 + 1]!) rho = rb;
+            }
+            if (rho > 0 && o.porosity > 0) {
+              // Leaves: some rays slip through, the rest return from somewhere inside the crown or hedge.
+              if (rng.float() < FOLIAGE_PASS) continue;
+              rho = Math.min(rho + rng.float() * o.porosity, hitRho[h * 2 + 1]!);
             }
             if (rho > 0 && rho < best) {
               best = rho;

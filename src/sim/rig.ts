@@ -172,10 +172,12 @@ export const ScenarioConfig = z.strictObject({
       laneWidth: z.number().min(2.5).max(5).default(3.5),
       sidewalkWidth: z.number().min(0).default(3),
       curbHeight: z.number().min(0).max(0.5).default(0.15),
+      /** Paved strip between the kerb and the sidewalk where cars park (m; 0: none). */
+      parkingWidth: z.number().min(0).max(4).default(2.4),
       /** Explicit segments, or "random" for seeded gentle curves. */
       segments: z.union([z.literal("random"), z.array(RoadSegment).min(1)]).default("random"),
     })
-    .default({ lanesPerDirection: 2, laneWidth: 3.5, sidewalkWidth: 3, curbHeight: 0.15, segments: "random" }),
+    .default({ lanesPerDirection: 2, laneWidth: 3.5, sidewalkWidth: 3, curbHeight: 0.15, parkingWidth: 2.4, segments: "random" }),
   ego: z.strictObject({ cruiseSpeed: z.number().min(1).max(40).default(12), lane: z.number().int().min(0).default(0) }).default({ cruiseSpeed: 12, lane: 0 }),
   traffic: z
     .strictObject({
@@ -186,12 +188,30 @@ export const ScenarioConfig = z.strictObject({
     })
     .default({ cars: 6, trucks: 2, pedestrians: 4, cyclists: 2 }),
   actors: z.array(ExplicitActor).default([]),
+  /**
+   * What stands beside a real street (the clutter a proposer must tell from road users): parked
+   * rows bumper to bumper, street trees whose crowns hang over the parking strip, hedges, walls
+   * and fences along the sidewalk's back edge, traffic cones and barriers, people standing by
+   * poles and walking in groups. Every density 0 gives the bare street of earlier versions.
+   */
   structure: z
     .strictObject({
       poleSpacing: z.number().min(5).default(30),
       buildingDensity: z.number().min(0).max(1).default(0.6),
+      /** Share of the parking strip taken by parked cars (rows of 2–5, 0.4–1.2 m apart; truth actors). */
+      parkedShare: z.number().min(0).max(0.9).default(0.45),
+      /** Street trees per 100 m and side (trunk by the kerb, porous crown 2.5–3 m up). */
+      treesPer100m: z.number().min(0).max(20).default(3),
+      /** Share of the sidewalk's back edge lined by hedges (porous, 0.8–1.8 m) and by walls or fences (0.2 m thick, 0.9–2.4 m). */
+      hedgeShare: z.number().min(0).max(1).default(0.3),
+      wallShare: z.number().min(0).max(1).default(0.3),
+      /** Groups of traffic cones or barriers per km and side, in the parking strip. */
+      conesPerKm: z.number().min(0).max(100).default(10),
+      /** Share of pedestrians walking with one or two others, and standing beside a pole. */
+      pedestrianGroupShare: z.number().min(0).max(1).default(0.35),
+      pedestrianByPoleShare: z.number().min(0).max(1).default(0.2),
     })
-    .default({ poleSpacing: 30, buildingDensity: 0.6 }),
+    .default({ poleSpacing: 30, buildingDensity: 0.6, parkedShare: 0.45, treesPer100m: 3, hedgeShare: 0.3, wallShare: 0.3, conesPerKm: 10, pedestrianGroupShare: 0.35, pedestrianByPoleShare: 0.2 }),
   /** Explicit events, or "random" for seeded events (eventsPerMinute of them). */
   events: z.union([z.literal("random"), z.array(ScriptedEvent)]).default("random"),
   eventsPerMinute: z.number().min(0).max(30).default(6),
@@ -325,6 +345,19 @@ export function builtinRigNames(): string[] {
 }
 
 /** Loads a rig by built-in name (`default`, `standard`, …) or by path to a YAML file. */
+/**
+ * The same scenario on a bare street: no parking strip, parked rows, trees, hedges, walls,
+ * cones, groups or people by poles (the simulator before the street clutter; kept for the
+ * targets set on it and to show what the clutter costs).
+ */
+export function bareStreet(scenario: ScenarioConfig): ScenarioConfig {
+  return {
+    ...scenario,
+    road: { ...scenario.road, parkingWidth: 0 },
+    structure: { ...scenario.structure, parkedShare: 0, treesPer100m: 0, hedgeShare: 0, wallShare: 0, conesPerKm: 0, pedestrianGroupShare: 0, pedestrianByPoleShare: 0 },
+  };
+}
+
 export function loadRig(nameOrPath: string): RigConfig {
   const isPath = nameOrPath.includes("/") || nameOrPath.endsWith(".yaml") || nameOrPath.endsWith(".yml");
   const path = isPath ? nameOrPath : join(rigFolder(), `${nameOrPath}.yaml`);

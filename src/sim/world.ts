@@ -29,6 +29,11 @@ export interface Box {
   /** Render colour 0xRRGGBB and lidar reflectivity (0..255). */
   color: number;
   intensity: number;
+  /**
+   * Foliage: a ray entering the box passes through it with probability 0.3 and otherwise
+   * returns somewhere up to this depth (m) inside it, as leaves scatter a lidar's returns.
+   */
+  porosity?: number;
 }
 
 export interface ActorSpec {
@@ -97,6 +102,8 @@ export class Road {
     readonly laneWidth: number,
     readonly sidewalkWidth: number,
     readonly curbHeight: number,
+    /** Parking strip between the kerb and the sidewalk (m). */
+    readonly parkingWidth = 0,
   ) {
     this.sMin = sMin;
     this.sMax = sMax;
@@ -246,7 +253,7 @@ export class World {
     const road = new Road(-300, sEnd, (sv) => {
       for (const arc of arcs) if (sv >= arc.s0 && sv < arc.s1) return arc.k;
       return base(sv);
-    }, sc.road.lanesPerDirection, sc.road.laneWidth, sc.road.sidewalkWidth, sc.road.curbHeight);
+    }, sc.road.lanesPerDirection, sc.road.laneWidth, sc.road.sidewalkWidth, sc.road.curbHeight, sc.road.parkingWidth);
     this.road = road;
 
     // 3. Lateral motion: lane changes between the ego lane and its right-hand neighbour.
@@ -337,8 +344,8 @@ export class World {
     this.events.sort((p, q) => p.startS - q.startS);
 
     // 6. Structure and actors.
-    buildStructure(this.structure, road, sc, Prng.stream(seed, "structure"));
-    buildActors(this, sc, Prng.stream(seed, "actors"));
+    const parked = buildStructure(this.structure, road, sc, Prng.stream(seed, "structure"));
+    buildActors(this, sc, Prng.stream(seed, "actors"), parked);
   }
 
   #index(t: number): [number, number, number] {
@@ -482,20 +489,108 @@ function baseCurvature(sc: ScenarioConfig, rng: Prng): (s: number) => number {
   };
 }
 
-function buildStructure(out: Box[], road: Road, sc: ScenarioConfig, rng: Prng): void {
+/** A parked car: arc length and lateral offset of its centre (a truth actor with speed 0). */
+interface ParkedCar {
+  s: number;
+  d: number;
+}
+
+/**
+ * The street's static side: kerbs, poles, buildings, and the clutter of a real street (see
+ * ScenarioConfig.structure). Returns the parked cars, which become actors (they are road users the
+ * truth must list). Along each side the parking strip is laid out slot by slot so that nothing
+ * overlaps: poles and tree trunks by the kerb, parked rows and cone groups between them.
+ */
+function buildStructure(out: Box[], road: Road, sc: ScenarioConfig, rng: Prng): ParkedCar[] {
   const edge = road.halfWidth;
   const curbH = sc.road.curbHeight;
-  const boxAt = (s: number, d: number, len: number, wid: number, z1: number, color: number, intensity: number): Box => {
+  const park = sc.road.parkingWidth;
+  const st = sc.structure;
+  const boxAt = (s: number, d: number, len: number, wid: number, z1: number, color: number, intensity: number, z0 = 0, porosity?: number): Box => {
     const p = road.at(s, d);
-    return { x: p.x, y: p.y, yaw: p.h, hl: len / 2, hw: wid / 2, z0: 0, z1, color, intensity };
+    return { x: p.x, y: p.y, yaw: p.h, hl: len / 2, hw: wid / 2, z0, z1, color, intensity, ...(porosity !== undefined ? { porosity } : {}) };
   };
+  // Roadside things stay off the carriageway everywhere: a sharp turn can bring the road back
+  // past what was placed along an earlier stretch (as for buildings below).
+  const kerbSide = edge + 0.3;
+  const roadside = (b: Box): boolean => b.z0 > 0 || clearOfRoad(b, road, kerbSide);
   if (curbH > 0) {
     for (let s = road.sMin + 2.5; s < road.sMax - 2.5; s += 5) {
       for (const side of [-1, 1]) out.push(boxAt(s, side * (edge + 0.1), 5, 0.2, curbH, 0xb0ada5, 40));
     }
   }
-  for (let s = road.sMin + sc.structure.poleSpacing / 2; s < road.sMax; s += sc.structure.poleSpacing) {
-    for (const side of [-1, 1]) out.push(boxAt(s + side * sc.structure.poleSpacing * 0.25, side * (edge + 0.6), 0.25, 0.25, 6, 0x3a3a3a, 120));
+  // Occupied stretches of each side's kerb zone (poles, trunks, parked cars, cones): [s0, s1].
+  const taken: Record<number, [number, number][]> = { [-1]: [], [1]: [] };
+  const free = (side: number, s0: number, s1: number): boolean => taken[side]!.every(([a, b]) => s1 < a || s0 > b);
+  for (let s = road.sMin + st.poleSpacing / 2; s < road.sMax; s += st.poleSpacing) {
+    for (const side of [-1, 1]) {
+      const sp = s + side * st.poleSpacing * 0.25;
+      out.push(boxAt(sp, side * (edge + 0.6), 0.25, 0.25, 6, 0x3a3a3a, 120));
+      taken[side]!.push([sp - 0.6, sp + 0.6]);
+    }
+  }
+  const parked: ParkedCar[] = [];
+  const length = road.sMax - road.sMin;
+  for (const side of [-1, 1]) {
+    // Street trees: a trunk by the kerb, a porous crown over the strip and the road's edge.
+    const trees = Math.round((length / 100) * st.treesPer100m);
+    for (let k = 0; k < trees; k++) {
+      const s = rng.uniform(road.sMin + 5, road.sMax - 5);
+      if (!free(side, s - 0.8, s + 0.8)) continue;
+      taken[side]!.push([s - 0.8, s + 0.8]);
+      const d = side * (edge + 0.6);
+      const crown = rng.uniform(3, 5.5), base = rng.uniform(2.5, 3.2);
+      const trunk = boxAt(s, d, 0.35, 0.35, base + 0.5, 0x5a4030, 50);
+      if (!roadside(trunk)) continue;
+      out.push(trunk);
+      // The crown hangs over the strip and the road's edge, above any vehicle (base ≥ 2.5 m).
+      out.push(boxAt(s, d + side * 0.4, crown, crown, base + rng.uniform(3, 5), 0x3f6a2f, 25, base, 1.2));
+    }
+    if (park > 0) {
+      // Cone and barrier groups (road works) in the strip.
+      const groups = Math.round((length / 1000) * st.conesPerKm);
+      for (let k = 0; k < groups; k++) {
+        const s = rng.uniform(road.sMin + 5, road.sMax - 10);
+        const barrier = rng.chance(0.4);
+        const span = barrier ? 4.5 : 6;
+        if (!free(side, s - 0.5, s + span + 0.5)) continue;
+        taken[side]!.push([s - 0.5, s + span + 0.5]);
+        const d = side * (edge + 0.3 + rng.uniform(0.4, park - 0.4));
+        const items = barrier ? [0, 1, 2].map((j) => boxAt(s + j * 1.6, d, 1.5, 0.35, 1.0, 0xe05020, 160)) : [0, 1, 2, 3].map((j) => boxAt(s + j * 2, d, 0.35, 0.35, 0.7, 0xff7010, 180));
+        if (items.every(roadside)) out.push(...items);
+      }
+      // Parked rows: 2–5 cars bumper to bumper, in the free stretches of the strip.
+      let s = road.sMin + rng.uniform(0, 20);
+      while (s < road.sMax - 30) {
+        if (!rng.chance(st.parkedShare)) {
+          s += rng.uniform(8, 25);
+          continue;
+        }
+        const cars = rng.int(2, 5);
+        for (let j = 0; j < cars; j++) {
+          const len = CLASS_SIZES.car.x;
+          if (!free(side, s - 0.2, s + len + 0.2)) break;
+          const d = side * (edge + 0.3 + park / 2 + rng.uniform(-0.15, 0.15));
+          if (!roadside(boxAt(s + len / 2, d, len, CLASS_SIZES.car.y, CLASS_SIZES.car.z, 0, 0))) break;
+          taken[side]!.push([s, s + len]);
+          parked.push({ s: s + len / 2, d });
+          s += len + rng.uniform(0.4, 1.2);
+        }
+        s += rng.uniform(6, 20);
+      }
+    }
+    // The sidewalk's back edge: hedges, walls and fences, else open (a lawn, a forecourt).
+    const back = edge + 0.3 + park + sc.road.sidewalkWidth + 0.5;
+    // (No draws from the stream without hedges or walls: the bare street stays the street it was.)
+    let s = st.hedgeShare + st.wallShare > 0 ? road.sMin : road.sMax;
+    while (s < road.sMax) {
+      const len = rng.uniform(6, 25);
+      const r = rng.float();
+      const item = r < st.hedgeShare ? boxAt(s + len / 2, side * back, len, rng.uniform(0.7, 1.2), rng.uniform(0.8, 1.8), 0x2f5a26, 30, 0, 0.6)
+        : r < st.hedgeShare + st.wallShare ? boxAt(s + len / 2, side * back, len, 0.2, rng.uniform(0.9, 2.4), 0x8a8478, 45) : null;
+      if (item !== null && clearOfRoad(item, road, edge + 0.3 + park + sc.road.sidewalkWidth)) out.push(item);
+      s += len + rng.uniform(1, 8);
+    }
   }
   for (const side of [-1, 1]) {
     let s = road.sMin;
@@ -503,19 +598,20 @@ function buildStructure(out: Box[], road: Road, sc: ScenarioConfig, rng: Prng): 
       const len = rng.uniform(15, 40);
       const depth = rng.uniform(10, 20);
       const height = rng.uniform(6, 24);
-      const setback = sc.road.sidewalkWidth + rng.uniform(2, 6);
-      if (rng.chance(sc.structure.buildingDensity)) {
+      const setback = park + sc.road.sidewalkWidth + rng.uniform(2, 6);
+      if (rng.chance(st.buildingDensity)) {
         const shade = rng.int(0, 3);
         const colors = [0xc8b89a, 0xa8a29a, 0xb88a70, 0x9aa8b8];
         const b = boxAt(s + len / 2, side * (edge + setback + depth / 2), len, depth, height, colors[shade]!, 30 + shade * 10);
         // A straight building placed along a tight curve reaches into the road on the inside of the
         // bend, and a sharp turn can bring the road back past lots placed along an earlier stretch:
         // streets keep their sidewalks, so a lot that would put a wall in the road stays empty.
-        if (clearOfRoad(b, road, edge + sc.road.sidewalkWidth)) out.push(b);
+        if (clearOfRoad(b, road, edge + park + sc.road.sidewalkWidth)) out.push(b);
       }
       s += len + rng.uniform(3, 12);
     }
   }
+  return parked;
 }
 
 /** Is the footprint at least `clearance` from the road's centre line everywhere? */
@@ -555,7 +651,7 @@ interface Pose2 {
 
 const PLACEMENT_DT = 0.1;
 
-function buildActors(world: World, sc: ScenarioConfig, rng: Prng): void {
+function buildActors(world: World, sc: ScenarioConfig, rng: Prng, parked: readonly ParkedCar[] = []): void {
   const road = world.road;
   const lanes = sc.road.lanesPerDirection;
   type Spec = Omit<ActorSpec, "id" | "size" | "color">;
@@ -565,7 +661,7 @@ function buildActors(world: World, sc: ScenarioConfig, rng: Prng): void {
   }
   const sTravel = world.egoS(world.durationS);
   const cruise = sc.ego.cruiseSpeed;
-  const sidewalk = road.halfWidth + 0.3 + sc.road.sidewalkWidth / 2;
+  const sidewalk = road.halfWidth + 0.3 + sc.road.parkingWidth + sc.road.sidewalkWidth / 2;
   // One speed per lane and direction, so vehicles sharing a lane never run into each other.
   const laneSpeed = new Map<string, number>();
   const speedOf = (key: string, make: () => number): number => {
@@ -626,19 +722,46 @@ function buildActors(world: World, sc: ScenarioConfig, rng: Prng): void {
     }
     return true;
   };
+  // Parked cars first: they stand where the structure left them room.
+  for (const p of parked) specs.push({ cls: "car", motion: "along", s0: p.s, d0: p.d, speed: 0, d1: p.d, tStart: 0 });
   for (const spec of specs) placed.push({ path: pathOf(spec), half: [CLASS_SIZES[spec.cls].x / 2, CLASS_SIZES[spec.cls].y / 2] });
+  const tryPlace = (spec: Spec, half: [number, number]): boolean => {
+    const path = pathOf(spec);
+    if (!fits(path, half)) return false;
+    specs.push(spec);
+    placed.push({ path, half });
+    return true;
+  };
+  // Poles (as buildStructure places them), for people waiting beside one.
+  const poles: { s: number; side: number }[] = [];
+  for (let s = road.sMin + sc.structure.poleSpacing / 2; s < road.sMax; s += sc.structure.poleSpacing) {
+    for (const side of [-1, 1]) {
+      const sp = s + side * sc.structure.poleSpacing * 0.25;
+      if (sp > -20 && sp < sTravel + 80) poles.push({ s: sp, side });
+    }
+  }
   for (const [cls, count] of counts) {
     const size = CLASS_SIZES[cls];
     const half: [number, number] = [size.x / 2, size.y / 2];
     for (let k = 0; k < count; k++) {
+      // A person waiting beside a pole: the pole's returns touch theirs.
+      if (cls === "pedestrian" && poles.length > 0 && sc.structure.pedestrianByPoleShare > 0 && rng.chance(sc.structure.pedestrianByPoleShare)) {
+        const pole = poles[rng.int(0, poles.length - 1)]!;
+        const d = pole.side * (road.halfWidth + 0.6 + rng.uniform(0.45, 0.6));
+        if (tryPlace({ cls, motion: "along", s0: pole.s + rng.uniform(-0.3, 0.3), d0: d, d1: d, speed: 0, tStart: 0 }, half)) continue;
+      }
       for (let attempt = 0; attempt < 30; attempt++) {
         const spec = propose(cls);
-        const path = pathOf(spec);
-        if (fits(path, half)) {
-          specs.push(spec);
-          placed.push({ path, half });
-          break;
+        if (!tryPlace(spec, half)) continue;
+        // Walking together: one or two others at the same pace, side by side or just behind.
+        if (cls === "pedestrian" && spec.motion !== "crossing" && sc.structure.pedestrianGroupShare > 0 && rng.chance(sc.structure.pedestrianGroupShare)) {
+          const others = rng.int(1, 2);
+          for (let j = 1; j <= others && k + 1 < count; j++) {
+            const d = spec.d0 + (j % 2 === 1 ? 0.75 : -0.75) * Math.sign(spec.d0 || 1) * (rng.chance(0.5) ? 1 : -1);
+            if (tryPlace({ ...spec, s0: spec.s0 + rng.uniform(-0.9, 0.9), d0: d, d1: d }, half)) k++;
+          }
         }
+        break;
       }
     }
   }

@@ -381,7 +381,8 @@ export interface RealEvaluation {
   medianMs: number;
 }
 
-const fromProposals = (ps: readonly Proposal[]): Prediction[] => ps.map((p) => ({ category: p.category, confidence: p.confidence, box: p.box }));
+/** The suggestions of one sweep: a truncated face is evidence for a track, not a suggestion (see Proposal.truncated). */
+const fromProposals = (ps: readonly Proposal[]): Prediction[] => ps.map((p) => ({ category: p.truncated === true ? "unknown" : p.category, confidence: p.confidence, box: p.box }));
 
 /**
  * Runs the proposer (one for all sweeps, as the stage keeps one: it carries buffers, no state,

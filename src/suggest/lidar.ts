@@ -115,6 +115,12 @@ export interface Proposal {
   topOnly?: boolean;
   /** What the classifier read from the returns (see clusterFeatures). */
   features?: ClusterFeatures;
+  /**
+   * One face whose end lies in a nearer object's shadow (see `truncatedFace`): its length was not
+   * seen, so it cannot be told from a stretch of wall or hedge. It is evidence for a track, not a
+   * suggestion by itself: a track is confirmed only once its object was seen whole.
+   */
+  truncated?: boolean;
 }
 
 /** Per-cluster features (heights above the local ground). */
@@ -316,6 +322,8 @@ export class LidarProposer {
   #nGap = new Float32Array(0);
   #occupied = new Int32Array(1024);
   #frame = 0;
+  /** Nearest obstacle return in the body band per azimuth bin around the sensor (m): what hides what (see `truncatedFace`). */
+  readonly #nearAz = new Float32Array(AZ_BINS);
 
   constructor(config: Partial<LidarProposalConfig> = {}) {
     this.#cfg = LidarProposalConfigSchema.parse(config);
@@ -487,10 +495,16 @@ export class LidarProposer {
     const obsPoint = this.#obsPoint, obsCell = this.#obsCell;
     let occ = this.#occupied;
     let occN = 0, obsN = 0;
+    const nearAz = this.#nearAz;
+    nearAz.fill(Infinity);
     for (let i = 0; i < kept; i++) {
       const h = pz[i]! - ground[pcell[i]!]!;
       if (h < c.obstacleHeight || h > c.maxHeight + 1) continue;
       const x = px[i]!, y = py[i]!;
+      if (h <= BODY_TOP) {
+        const dx = x - mount.x, dy = y - mount.y, b = azBin(dx, dy), r = Math.hypot(dx, dy);
+        if (r < nearAz[b]!) nearAz[b] = r;
+      }
       const cell = (((x * inv + half) | 0) * N + ((y * inv + half) | 0)) | 0;
       if (cellStamp[cell] !== stamp) {
         cellStamp[cell] = stamp;
@@ -841,13 +855,14 @@ export class LidarProposer {
     }
     for (let ci = 0; ci < clusters; ci++) {
       if (owner[ci] !== ci) continue;
-      let n2 = 0, points = 0, hTop = top[ci]!, tSum = 0, tPoints = 0;
+      let n2 = 0, points = 0, hTop = top[ci]!, tSum = 0, tPoints = 0, carried = false;
       for (let pj = partStart[ci]!; pj < partStart[ci + 1]!; pj++) {
         const cj = parts[pj]!;
         points += pts[cj]!;
         if (top[cj]! > hTop) hTop = top[cj]!;
         // A part carried across the seam is placed as at the other part's time, and timed by it.
         const moved = shift !== null && shift.carried[cj] === 1;
+        if (moved) carried = true;
         const dx = moved ? shift.dx[cj]! : 0, dy = moved ? shift.dy[cj]! : 0;
         if (!moved) tPoints += pts[cj]!;
         for (let k = start[cj]!; k < start[cj + 1]!; k++) {
@@ -907,6 +922,9 @@ export class LidarProposer {
         verticality: ev.vz,
       };
       vetClass(proposal, c.carMaxTop);
+      // A roof seen over a nearer car (topOnly) is hidden by design and judged by its own rule; a
+      // part carried across the seam was seen at another time, so the map does not describe it.
+      if ((proposal.category === "car" || proposal.category === "truck") && proposal.topOnly !== true && !carried && truncatedFace(proposal, cxs, cys, n2, mount, nearAz)) proposal.truncated = true;
       out.push(proposal);
     }
     return out;
@@ -1011,6 +1029,59 @@ export class LidarProposer {
     }
     return out;
   }
+}
+
+/** Azimuth bins of the occlusion map (0.25°). */
+const AZ_BINS = 1440;
+/** Returns up to this height (m above the local ground) hide the body of a road user behind them. */
+const BODY_TOP = 2.0;
+/** A single face is no thicker than this (m): one side or one end seen, no corner. */
+const FACE_THICKNESS = 0.6;
+/** A nearer return this much (m) in front of a face's end, just beyond it, hides where the face ends. */
+const OCCLUDER_MARGIN = 0.6;
+/** Bins looked at beyond each end of a face. */
+const END_BINS = 3;
+
+function azBin(dx: number, dy: number): number {
+  const a = Math.atan2(dy, dx);
+  return Math.min(AZ_BINS - 1, Math.floor(((a + Math.PI) / (2 * Math.PI)) * AZ_BINS));
+}
+
+/**
+ * A single face (a side, a rear, a wall) whose end lies in a nearer object's shadow: how long it
+ * really is was not seen, so its length cannot tell a car's side from a stretch of wall, fence
+ * or hedge between two parked cars. Visibility reasoning after Hu et al. 2020 ("What You See Is
+ * What You Get: Exploiting Visibility for 3D Object Detection"): per azimuth bin the nearest
+ * body-height return says how far the sensor saw; an end with a nearer return just beyond it is
+ * occluded, an end with nothing nearer beyond it is where the object really ends.
+ */
+function truncatedFace(p: Proposal, xs: Float64Array, ys: Float64Array, n: number, mount: LidarMount, nearAz: Float32Array): boolean {
+  if (Math.min(p.visible.length, p.visible.width) > FACE_THICKNESS || n === 0) return false;
+  // Bearings relative to the face's centre bearing (no wrap at ±π).
+  const c0 = Math.atan2(p.visible.y - mount.y, p.visible.x - mount.x);
+  let lo = Infinity, hi = -Infinity, rLo = 0, rHi = 0;
+  for (let k = 0; k < n; k++) {
+    const dx = xs[k]! - mount.x, dy = ys[k]! - mount.y;
+    let a = Math.atan2(dy, dx) - c0;
+    a -= 2 * Math.PI * Math.round(a / (2 * Math.PI));
+    if (a < lo) {
+      lo = a;
+      rLo = Math.hypot(dx, dy);
+    }
+    if (a > hi) {
+      hi = a;
+      rHi = Math.hypot(dx, dy);
+    }
+  }
+  const hidden = (edge: number, r: number, dir: number): boolean => {
+    const step = (2 * Math.PI) / AZ_BINS;
+    for (let k = 1; k <= END_BINS; k++) {
+      const a = c0 + edge + dir * k * step;
+      if (nearAz[azBin(Math.cos(a), Math.sin(a))]! < r - OCCLUDER_MARGIN) return true;
+    }
+    return false;
+  };
+  return hidden(lo, rLo, -1) || hidden(hi, rHi, 1);
 }
 
 /** Widest (m) and longest road user whose footprint a floating part and a lower cluster make together. */

@@ -32,6 +32,8 @@ export interface Track {
   confirmed: boolean;
   /** Hits that saw more than the object's top: its position along the line of sight is known. */
   fullViews: number;
+  /** Seen at least once not truncated by an occluder (see Proposal.truncated). */
+  seenWhole: boolean;
   /** Class votes (sum of confidences). */
   votes: Map<ObjectClass, number>;
   /** Kalman state [x, y, vx, vy] and covariance (4×4 row-major). */
@@ -110,7 +112,7 @@ export class Tracker {
       P[15] = 25;
       this.#tracks.push({
         id: this.#nextId++, category: d.category, confidence: d.confidence, box: { ...d.box }, vx: 0, vy: 0, hits: 1, misses: 0, fullViews: d.topOnly === true ? 0 : 1,
-        confirmed: this.#cfg.confirmHits <= 1, votes: new Map([[d.category, d.confidence]]), s: Float64Array.of(d.box.x, d.box.y, 0, 0), P,
+        confirmed: this.#cfg.confirmHits <= 1 && d.truncated !== true, seenWhole: d.truncated !== true, votes: new Map([[d.category, d.confidence]]), s: Float64Array.of(d.box.x, d.box.y, 0, 0), P,
       });
     });
     this.#suppressDuplicates();
@@ -240,7 +242,10 @@ export class Tracker {
     t.hits++;
     if (input.topOnly !== true) t.fullViews++;
     t.misses = 0;
-    if (t.hits >= this.#cfg.confirmHits) t.confirmed = true;
+    if (input.truncated !== true) t.seenWhole = true;
+    // Confirmed once seen whole at least once: a face always ending in a nearer object's shadow
+    // (a wall or hedge between parked cars) never becomes a suggestion.
+    if (t.hits >= this.#cfg.confirmHits && t.seenWhole) t.confirmed = true;
     t.votes.set(d.category, (t.votes.get(d.category) ?? 0) + weight * d.confidence);
     // A class the track's speed rules out (a "pedestrian" at 12 m/s is a fragment of a vehicle)
     // gets no say; with no plausible vote left it is a vehicle, its size deciding car or truck.

@@ -1,0 +1,42 @@
+/**
+ * Lidar suggestions on the simulator's cluttered street (the default scenario: parked rows bumper
+ * to bumper, street trees over the parking strip, hedges, walls and fences, cones and barriers,
+ * people in groups and beside poles). The issue's targets (car/truck recall ≥ 0.9 and precision
+ * ≥ 0.85, pedestrian/cyclist recall ≥ 0.7, ≤ 5 id switches per 100 track-s) are NOT met here yet;
+ * this test holds the level reached so that a change which loses ground fails, and prints the
+ * figures beside the targets (SYNCBAG_SUGGEST_VERBOSE=1). Raise the floors as the proposer improves.
+ */
+import assert from "node:assert/strict";
+import { loadRig } from "../../src/sim/rig.js";
+import { runSimulatedDrive, type SimRun } from "./sim-harness.js";
+
+describe("suggest: the simulator's cluttered street (level reached, below target)", function () {
+  this.timeout(300_000);
+  const runs: SimRun[] = [];
+  before(() => {
+    const rig = loadRig("default");
+    assert.ok(rig.scenario.structure.parkedShare > 0 && rig.scenario.structure.hedgeShare > 0, "the default scenario is the cluttered street");
+    for (const seed of [1, 2]) runs.push(runSimulatedDrive({ seed, durationS: 20, scenario: { events: [] } }));
+  });
+
+  it("holds cars, trucks, pedestrians, cyclists and id switches at the level reached", () => {
+    for (const r of runs) {
+      const e = r.evaluation, seed = r.truth.seed;
+      const line = ["car", "truck", "pedestrian", "cyclist"].map((c) => `${c} ${e.lidar[c]!.recall.toFixed(3)}/${e.lidar[c]!.precision.toFixed(3)} (${e.lidar[c]!.truth})`).join(", ");
+      if (process.env["SYNCBAG_SUGGEST_VERBOSE"]) console.log(`street seed ${seed}: ${line}; id switches ${e.idSwitchesPer100TrackS.toFixed(2)} per 100 track-s (targets 0.9/0.85 vehicles, 0.7 recall people, ≤ 5)`);
+      const car = e.lidar["car"]!;
+      assert.ok(car.truth >= 200, `seed ${seed}: parked rows give many car boxes (${car.truth})`);
+      assert.ok(car.recall >= FLOOR.carRecall, `seed ${seed}: car recall ${car.recall} (${line})`);
+      assert.ok(car.precision >= FLOOR.carPrecision, `seed ${seed}: car precision ${car.precision} (${line})`);
+      const ped = e.lidar["pedestrian"]!;
+      if (ped.truth >= 20) assert.ok(ped.recall >= FLOOR.pedestrianRecall, `seed ${seed}: pedestrian recall ${ped.recall} (${line})`);
+      assert.ok(e.idSwitchesPer100TrackS <= FLOOR.idSwitches, `seed ${seed}: ${e.idSwitchesPer100TrackS} id switches per 100 track-s`);
+    }
+  });
+});
+
+/**
+ * The level reached (2026-12-06: seed 1 car 0.56/0.39, pedestrian recall 0.86, 13.7 id switches;
+ * seed 2 car 0.77/0.50, pedestrian recall 0.60, 7.4), a little under it so noise does not fail it.
+ */
+const FLOOR = { carRecall: 0.5, carPrecision: 0.35, pedestrianRecall: 0.5, idSwitches: 16 };
