@@ -51,7 +51,8 @@ async function importModule(specifier: string): Promise<Record<string, unknown>>
 }
 
 const converterCache = new Map<string, Promise<DriveConverter>>();
-async function loadConverter(spec: ConverterModule): Promise<DriveConverter> {
+/** The converter function behind a module spec, imported once per thread. */
+export async function loadConverter(spec: ConverterModule): Promise<DriveConverter> {
   const key = `${spec.module}#${spec.exportName}`;
   let loaded = converterCache.get(key);
   if (loaded === undefined) {

@@ -15,6 +15,7 @@ import { UnrecoverableError, Worker, type Job } from "bullmq";
 import { Piscina } from "piscina";
 import type { ConverterModule } from "../converter.js";
 import type { DriveProgress, DriveTask } from "../drive-job.js";
+import type { Preload } from "../worker.js";
 import type { IndexEntry } from "../index-file.js";
 import { redisOptions } from "./connection.js";
 import { ConvertJobData, PERMANENT_KINDS, type JobProgress } from "./jobs.js";
@@ -52,6 +53,12 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const name = workerName();
   const threadFile = options.workerModule ?? new URL(import.meta.url.endsWith(".ts") ? "../worker.ts" : "../worker.js", import.meta.url).href;
   const pool = new Piscina({ filename: threadFile, maxThreads: options.concurrency, minThreads: 1, idleTimeout: 60_000 });
+  // Load the pipeline into a thread before taking jobs: a worker that cannot load it fails at start
+  // with one line (not on every drive), and the first drive does not pay the module loading.
+  await pool.run({ preload: options.converters.pipeline } satisfies Preload).catch((error: unknown) => {
+    void pool.destroy();
+    throw new Error(`cannot load the converter ${options.converters.pipeline.module}: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`);
+  });
   let converted = 0;
   let failed = 0;
 
