@@ -10,8 +10,9 @@
  * A bad entry refuses to start with one line (LidarConfigError); packet problems are counted per
  * topic and reported by `problemLines()`, never thrown from a subscription callback.
  *
- * Not wired into src/pipeline/node.ts yet: the node calls `LivePacketDecoding.start()` with its
- * transport before its sensor subscriptions (see README "Live node").
+ * The node starts it from its `lidar_packets` parameter (src/pipeline/create.ts); the lidar sensor
+ * of its alignment config names the cloud topic. The packets themselves are not recorded by the
+ * live node yet (only the clouds, as the sensor topic).
  */
 import type { QosProfile, RawPublisher, Subscription, Transport } from "../transport/port.js";
 import { SENSOR_DATA_QOS } from "../transport/port.js";
@@ -36,6 +37,22 @@ export function lidarPacketsParameter(value: string, cwd = process.cwd()): Recor
   const parsed = lidarPacketOptions(undefined, specs, cwd);
   if (parsed.problems.length > 0) throw new LidarConfigError(parsed.problems.map((p) => p.replace(/^--lidar-packet /, "lidar_packets: ")).join("; "));
   return parsed.topics as Record<string, LidarPacketConfig>;
+}
+
+/** Packet message type a model's driver publishes, for a topic not yet advertised. */
+function defaultPacketType(model: string): string {
+  if (/^OS-?/.test(model)) return "ouster_sensor_msgs/msg/PacketMsg";
+  if (/^(VLP|VLS)/.test(model)) return "velodyne_msgs/msg/VelodyneScan";
+  return "pandar_msgs/msg/PandarScan";
+}
+
+/**
+ * The node parameter's entries with their packet types: the type the topic is advertised with
+ * when a publisher is already up (e.g. nebula_msgs/msg/NebulaPackets), else the model's driver's.
+ */
+export function livePacketTopics(parameter: string, transport: Pick<Transport, "topics">): LivePacketTopic[] {
+  const advertised = new Map(transport.topics().map((t) => [t.topic, t.type]));
+  return Object.entries(lidarPacketsParameter(parameter)).map(([topic, config]) => ({ topic, type: advertised.get(topic) ?? defaultPacketType(config.sensor_model), config }));
 }
 
 interface Entry {

@@ -28,6 +28,12 @@ export const NodeConfigSchema = z
     record_enabled: z.boolean().default(true).describe("Record an MCAP (false: align and suggest only)."),
     suggest_enabled: z.boolean().default(true).describe("Run the label suggesters."),
     sensor_qos: QosOverrideSchema.prefault({}).describe("QoS of the sensor subscriptions."),
+    lidar_packets: z
+      .string()
+      .default("")
+      .describe(
+        "Raw lidar packet topics decoded live into `<topic>/points` (name that topic as the lidar sensor): `<topic>=<sensor_model>,<calibration_file>[,<return_mode>]` entries separated by `;`, e.g. `/velodyne_packets=VLP32C,/cal/VLP32C.yaml,Dual` (src/lidar-packets/README.md). Empty: none.",
+      ),
     align: AlignmentConfigSchema.prefault({}),
     record: RecorderConfigSchema.omit({ outputDir: true }).prefault({}),
     suggest: SuggestConfigSchema.omit({ nodeBase: true }).prefault({}),

@@ -10,7 +10,9 @@ import { SuggestionStage } from "../suggest/stage.js";
 import { softwareVersion } from "../record/schemas.js";
 import { cameraInfoTopic } from "../transport/names.js";
 import { LATCHED_QOS, type QosProfile, type Transport } from "../transport/port.js";
-import type { NodeConfig } from "./config.js";
+import { LidarConfigError } from "../lidar-packets/index.js";
+import { livePacketTopics, LivePacketDecoding } from "../lidar-packets/live.js";
+import { NodeConfigError, type NodeConfig } from "./config.js";
 import { SyncbagNode, type NodeInput } from "./node.js";
 import type { SuggestionPort } from "./pipeline.js";
 
@@ -50,6 +52,21 @@ export async function createSyncbagNode(options: CreateNodeOptions): Promise<Cre
   inputs.push({ topic: "/tf_static", type: "tf2_msgs/TFMessage", qos: { ...LATCHED_QOS, depth: 100, adaptive: true } });
   for (const camera of alignment.config.sensors.filter((s) => s.modality === "camera")) {
     inputs.push({ topic: cameraInfoTopic(camera.topic), type: "sensor_msgs/CameraInfo", qos: sensorQos });
+  }
+
+  // Raw lidar packets decoded on the node's own transport into the cloud topic the lidar sensor names.
+  if (config.lidar_packets.trim() !== "") {
+    let live: LivePacketDecoding;
+    try {
+      live = await LivePacketDecoding.start(transport, livePacketTopics(config.lidar_packets, transport), sensorQos);
+    } catch (error) {
+      if (error instanceof LidarConfigError) throw new NodeConfigError(`lidar_packets: ${error.message.replace(/^lidar_packets: /, "")}`);
+      throw error;
+    }
+    transport.onShutdown(() => {
+      for (const line of live.problemLines()) log(`syncbag: lidar packets ${line}`);
+      live.close();
+    });
   }
 
   let recorder: McapRecorder | null = null;

@@ -45,6 +45,7 @@ const FIXED: readonly [prefix: string, reason: string][] = [
   ["record_enabled", "the recorder is created (or not) at start"],
   ["suggest_enabled", "the suggesters are created (or not) at start"],
   ["sensor_qos", "the subscriptions are made at start"],
+  ["lidar_packets", "the packet decoders and their subscriptions are made at start"],
   ["align.sensors", "the topics and clock models are set up at start"],
   ["align.", "the aligner builds its state from it at start"],
   ["suggest.", "the suggesters build their models from it at start"],

@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { defaultCodec } from "../../src/messages/codec.js";
 import { createPacketDecoder, LidarConfigError } from "../../src/lidar-packets/index.js";
 import { LivePacketDecoding, lidarPacketsParameter } from "../../src/lidar-packets/live.js";
+import { NodeConfigError, parseNodeConfig } from "../../src/pipeline/config.js";
+import { createSyncbagNode } from "../../src/pipeline/create.js";
 import { InProcessTransport } from "../../src/transport/inprocess.js";
 import { DEFAULT_QOS } from "../../src/transport/port.js";
 import { nebulaPackets } from "./points.js";
@@ -74,4 +76,40 @@ describe("lidar-packets: live decoding on a transport", function () {
     assert.deepEqual(t.topics().filter((x) => x.topic === "/p/points" || x.topic === "/p"), []);
     await t.shutdown();
   });
+
+  it("the node's lidar_packets parameter: the node decodes the packet topic and ingests the clouds as its lidar", async function () {
+    const t = new InProcessTransport();
+    const config = parseNodeConfig({
+      record_enabled: false,
+      suggest_enabled: false,
+      lidar_packets: `/velodyne_packets=VLP32C,${cal},Strongest`,
+      align: { sensors: { lidar_top: { topic: "/velodyne_packets/points", type: "sensor_msgs/PointCloud2", modality: "lidar", frameId: "velodyne" } } },
+    });
+    // The publisher is up before the node: its type (NebulaPackets) is taken from the graph.
+    const pub = t.advertise("/velodyne_packets", T, DEFAULT_QOS);
+    const { node } = await createSyncbagNode({ transport: t, config, log: () => {} });
+    node.start();
+    for (const m of messages) {
+      pub.publish(m);
+      await t.flush();
+    }
+    const lidar = node.status().subscriptions.find((s) => s.topic === "/velodyne_packets/points");
+    assert.equal(lidar?.delivered, 2, JSON.stringify(node.status().subscriptions));
+    assert.ok(node.status().pipeline.ingested >= 2);
+    await node.stop();
+    await t.shutdown();
+  });
+
+  it("a bad lidar_packets parameter stops the node's start with one line naming it", async function () {
+    const t = new InProcessTransport();
+    const config = parseNodeConfig({ record_enabled: false, suggest_enabled: false, lidar_packets: "/p=HDL99,/x.yaml", align: { sensors: { l: { topic: "/p/points", type: "sensor_msgs/PointCloud2", modality: "lidar" } } } });
+    await assert.rejects(createSyncbagNode({ transport: t, config, log: () => {} }), (e: unknown) => {
+      assert.ok(e instanceof NodeConfigError);
+      assert.match(e.message, /^lidar_packets: \/p=HDL99,\/x\.yaml: \/p: unknown lidar model 'HDL99'/);
+      assert.ok(!e.message.includes("\n"));
+      return true;
+    });
+    await t.shutdown();
+  });
 });
+
