@@ -1035,8 +1035,12 @@ export class LidarProposer {
 const AZ_BINS = 1440;
 /** Returns up to this height (m above the local ground) hide the body of a road user behind them. */
 const BODY_TOP = 2.0;
-/** A single face is no thicker than this (m): one side or one end seen, no corner. */
-const FACE_THICKNESS = 0.6;
+/**
+ * A view thinner than this (m) shows no second face of a vehicle whole (every car is wider): one
+ * side or one end, with what foliage or a kerb adds in depth. Its length is only what the
+ * shadows left of it.
+ */
+const FACE_THICKNESS = 1.3;
 /** A nearer return this much (m) in front of a face's end, just beyond it, hides where the face ends. */
 const OCCLUDER_MARGIN = 0.6;
 /** Bins looked at beyond each end of a face. */
