@@ -116,8 +116,12 @@ function adjust(offsets: Int8Array, ch: number, i: number, k: number): number {
 export class CorrectionAngles {
   readonly #c: HesaiCorrection;
 
+  /** Per channel, the elevation (exact units) whose values the row holds; NaN: none yet. */
+  readonly #lastElevation: Float64Array;
+
   constructor(correction: HesaiCorrection) {
     this.#c = correction;
+    this.#lastElevation = new Float64Array(correction.channels).fill(NaN);
   }
 
   /** The frame (mirror face) whose azimuth range holds `raw`, or −1. */
@@ -143,7 +147,7 @@ export class CorrectionAngles {
       let a = ((raw - start) * 2) | 0;
       a -= c.azimuth[ch]!;
       a += adjust(c.azimuthOffset, ch, i, k) * (UNIT / 100);
-      a = normalize(a);
+      a = a < 0 ? (a >= -MAX ? a + MAX : normalize(a)) : a >= MAX ? normalize(a) : a;
       if (have[a] === 0) trigAt(a);
       row[ch] = cos[a]!;
       row[n + ch] = sin[a]!;
@@ -156,8 +160,12 @@ export class CorrectionAngles {
   elevations(raw: number, row: Float32Array): void {
     const c = this.#c, n = c.channels;
     const { i, k } = adjustAt(raw);
+    const last = this.#lastElevation;
     for (let ch = 0; ch < n; ch++) {
       const e = c.elevation[ch]! + adjust(c.elevationOffset, ch, i, k) * (UNIT / 100);
+      // The row still holds this channel's values when its elevation has not changed (the usual case).
+      if (last[ch] === e) continue;
+      last[ch] = e;
       row[5 * n + ch] = fr((fr(2 * e) * Math.PI) / MAX);
       const en = normalize(e);
       trigAt(en);
