@@ -80,7 +80,10 @@ export async function withDecodedClouds(source: RecordingSource, warnings: strin
     const found = entryOf(t.topic);
     if (found === undefined) {
       warnings.push(
-        `${t.topic}: raw lidar packets (${t.type}) carried but not decoded: no entry for it in ${config?.path ?? configCandidates(source.path)[0]} nor a --lidar-packet option (sensor_model, return_mode, calibration_file; see src/lidar-packets/README.md)`,
+        // nebula also carries radar packets in NebulaPackets: that line does not assume lidar.
+        t.type.includes("NebulaPackets")
+          ? `${t.topic}: nebula packets (${t.type}, lidar or radar) carried but not decoded: for lidar packets add an entry for it in ${config?.path ?? configCandidates(source.path)[0]} or a --lidar-packet option (sensor_model, return_mode, calibration_file; see src/lidar-packets/README.md)`
+          : `${t.topic}: raw lidar packets (${t.type}) carried but not decoded: no entry for it in ${config?.path ?? configCandidates(source.path)[0]} nor a --lidar-packet option (sensor_model, return_mode, calibration_file; see src/lidar-packets/README.md)`,
       );
       continue;
     }

@@ -45,8 +45,9 @@ function vlsPacket(i: number): Uint8Array {
 describe("lidar-packets: converting a VLS-128 NebulaPackets recording (synthetic, no ../shared needed)", function () {
   this.timeout(120_000);
 
+  const dir = mkdtempSync(join(tmpdir(), "syncbag-vls-convert-"));
+
   it("packets kept, <topic>/points with one sweep per turn, aligned into frames", async function () {
-    const dir = mkdtempSync(join(tmpdir(), "syncbag-vls-convert-"));
     const path = join(dir, "vls128.mcap");
     const handle = await open(path, "w");
     const writable = new FileWritable(handle);
@@ -94,4 +95,12 @@ describe("lidar-packets: converting a VLS-128 NebulaPackets recording (synthetic
     assert.ok(report.sensors.some((s) => s.topic === "/lidar/packets/points" && s.count === clouds.length), JSON.stringify(report.sensors));
     assert.ok(!report.warnings.some((w) => w.includes("/lidar/packets")), report.warnings.join("; "));
   });
+
+  it("without an entry: carried, and the warning does not assume lidar (nebula carries radar packets too)", async function () {
+    const source = await openRecording(join(dir, "vls128.mcap"));
+    const report = await pipelineConverter(source, { mcapPath: join(dir, "plain.mcap"), reportPath: join(dir, "plain.report.json") }, { drive: "plain", msgPaths: [] }, () => {});
+    await source.close();
+    assert.ok(report.warnings.some((w) => /^\/lidar\/packets: nebula packets \(nebula_msgs\/(msg\/)?NebulaPackets, lidar or radar\) carried but not decoded: for lidar packets add an entry/.test(w)), report.warnings.join("; "));
+  });
 });
+
