@@ -9,6 +9,12 @@
  *   ring: uint16 at 20 — beam index, 0 = lowest elevation (Velodyne convention); 2 bytes padding
  * Points are in firing order: column by column, each column bottom beam first.
  *
+ * Mount: a level lidar (roll = pitch = 0) is cast column by column (one horizontal slab test per
+ * object and column, then per beam the elevation against the ground and the box's z range). A
+ * tilted one (roll or pitch ≠ 0, base_link ← lidar R = Rz(yaw)·Ry(pitch)·Rx(roll), REP 103, the
+ * rotation /tf_static carries) is cast ray by ray: each beam's world direction, a 3D slab test
+ * against each box and the ground plane, the point written back along the beam in the lidar frame.
+ *
  * Sweep geometry: the sweep starts at `startAzimuthDeg` (about +z of the lidar frame, 0 = forward,
  * +90° = left) and turns `rotation` (cw seen from above, like Ouster and Velodyne) at a constant
  * rate, one turn per 1/rateHz. `sweepTimeAtAzimuth` gives when the beam crosses a given azimuth.
@@ -16,6 +22,7 @@
 import type { LidarConfig } from "./rig.js";
 import type { Box, World } from "./world.js";
 import type { Prng } from "./prng.js";
+import { rpyMatrix } from "./camera.js";
 
 export const POINT_STEP = 24;
 /** sensor_msgs/PointField datatypes. */
@@ -63,6 +70,39 @@ interface SectorObject {
   porosity: number;
 }
 
+/**
+ * The boxes (structure near the sweep, then actors at tMid) that a ray leaving (sox, soy) within
+ * halfSpan of the horizontal azimuth phiMid can reach within maxR (bounding circles).
+ */
+function cullSector(out: SectorObject[], near: readonly Box[], world: World, tMid: number, sox: number, soy: number, phiMid: number, halfSpan: number, maxR: number): void {
+  out.length = 0;
+  const consider = (b: Box): void => {
+    const dx = b.x - sox;
+    const dy = b.y - soy;
+    const dist = Math.hypot(dx, dy);
+    const radius = Math.hypot(b.hl, b.hw) + 0.5;
+    if (dist - radius > maxR) return;
+    if (dist > radius) {
+      const ang = Math.atan2(dy, dx);
+      let diff = ang - phiMid;
+      diff -= 2 * Math.PI * Math.round(diff / (2 * Math.PI));
+      if (Math.abs(diff) > halfSpan + Math.asin(Math.min(1, radius / dist))) return;
+    }
+    out.push({ x: b.x, y: b.y, c: Math.cos(b.yaw), s: Math.sin(b.yaw), hl: b.hl, hw: b.hw, z0: b.z0, z1: b.z1, intensity: b.intensity, porosity: b.porosity ?? 0 });
+  };
+  for (const b of near) consider(b);
+  for (const actor of world.actors) consider(world.actorBox(actor, tMid));
+}
+
+/** Tilted mount: precomputed ray directions and azimuth spans (see LidarModel.#tilt). */
+interface TiltTables {
+  dir: Float64Array;
+  spanLo: Float64Array;
+  spanHi: Float64Array;
+  /** Per column: the largest |horizontal azimuth − column azimuth| over its beams (rad). */
+  colHalf: Float64Array;
+}
+
 /** Share of rays that pass through foliage between its leaves. */
 const FOLIAGE_PASS = 0.3;
 
@@ -79,6 +119,12 @@ export class LidarModel {
   readonly #sin: Float64Array;
   #buffer: ArrayBuffer;
   readonly #sectorColumns: number;
+  /**
+   * Tilted mount only: per ray (column-major, beams per column) its direction in the mount's
+   * yaw-free frame, Ry(pitch)·Rx(roll)·d_lidar; per sector and per column the spread of those
+   * directions' horizontal azimuths, for culling by bounding circles.
+   */
+  readonly #tilt: TiltTables | null;
 
   constructor(cfg: LidarConfig) {
     this.#cfg = cfg;
@@ -94,10 +140,51 @@ export class LidarModel {
     }
     this.#buffer = new ArrayBuffer(cfg.beams * cfg.columns * POINT_STEP);
     this.#sectorColumns = Math.max(1, Math.floor(cfg.columns / 64));
+    this.#tilt = cfg.extrinsics.roll === 0 && cfg.extrinsics.pitch === 0 ? null : this.#tiltTables();
+  }
+
+  #tiltTables(): TiltTables {
+    const cfg = this.#cfg;
+    const beams = cfg.beams;
+    const [r00, r01, r02, r10, r11, r12, r20, r21, r22] = rpyMatrix(cfg.extrinsics.roll, cfg.extrinsics.pitch, 0) as [number, number, number, number, number, number, number, number, number];
+    const dir = new Float64Array(cfg.columns * beams * 3);
+    const sectors = Math.ceil(cfg.columns / this.#sectorColumns);
+    const spanLo = new Float64Array(sectors).fill(Infinity);
+    const spanHi = new Float64Array(sectors).fill(-Infinity);
+    const colHalf = new Float64Array(cfg.columns);
+    for (let c = 0; c < cfg.columns; c++) {
+      const az = columnAzimuth(cfg, c);
+      const caz = Math.cos(az);
+      const saz = Math.sin(az);
+      const sector = Math.floor(c / this.#sectorColumns);
+      const c0 = sector * this.#sectorColumns;
+      const c1 = Math.min(cfg.columns, c0 + this.#sectorColumns);
+      const azMid = (columnAzimuth(cfg, c0) + columnAzimuth(cfg, c1)) / 2;
+      for (let b = 0; b < beams; b++) {
+        const sx = this.#cos[b]! * caz;
+        const sy = this.#cos[b]! * saz;
+        const sz = this.#sin[b]!;
+        const dx = r00 * sx + r01 * sy + r02 * sz;
+        const dy = r10 * sx + r11 * sy + r12 * sz;
+        const i = (c * beams + b) * 3;
+        dir[i] = dx;
+        dir[i + 1] = dy;
+        dir[i + 2] = r20 * sx + r21 * sy + r22 * sz;
+        let diff = Math.atan2(dy, dx) - azMid;
+        diff -= 2 * Math.PI * Math.round(diff / (2 * Math.PI));
+        if (diff < spanLo[sector]!) spanLo[sector] = diff;
+        if (diff > spanHi[sector]!) spanHi[sector] = diff;
+        let own = Math.atan2(dy, dx) - az;
+        own -= 2 * Math.PI * Math.round(own / (2 * Math.PI));
+        if (Math.abs(own) > colHalf[c]!) colHalf[c] = Math.abs(own);
+      }
+    }
+    return { dir, spanLo, spanHi, colHalf };
   }
 
   /** Casts one sweep starting at world time t0 (s). The returned data is only valid until the next call. */
   sweep(world: World, t0: number, structure: readonly Box[], rng: Prng): Sweep {
+    if (this.#tilt !== null) return this.#sweepTilted(this.#tilt, world, t0, structure, rng);
     const cfg = this.#cfg;
     const period = 1 / cfg.rateHz;
     const f32 = new Float32Array(this.#buffer);
@@ -130,23 +217,7 @@ export class LidarModel {
       const phiB = em.yaw + ext.yaw + columnAzimuth(cfg, c1);
       const phiMid = (phiA + phiB) / 2;
       const halfSpan = Math.abs(phiB - phiA) / 2 + 0.02;
-      sectorObjects.length = 0;
-      const consider = (b: Box): void => {
-        const dx = b.x - sox;
-        const dy = b.y - soy;
-        const dist = Math.hypot(dx, dy);
-        const radius = Math.hypot(b.hl, b.hw) + 0.5;
-        if (dist - radius > maxR) return;
-        if (dist > radius) {
-          const ang = Math.atan2(dy, dx);
-          let diff = ang - phiMid;
-          diff -= 2 * Math.PI * Math.round(diff / (2 * Math.PI));
-          if (Math.abs(diff) > halfSpan + Math.asin(Math.min(1, radius / dist))) return;
-        }
-        sectorObjects.push({ x: b.x, y: b.y, c: Math.cos(b.yaw), s: Math.sin(b.yaw), hl: b.hl, hw: b.hw, z0: b.z0, z1: b.z1, intensity: b.intensity, porosity: b.porosity ?? 0 });
-      };
-      for (const b of near) consider(b);
-      for (const actor of world.actors) consider(world.actorBox(actor, tMid));
+      cullSector(sectorObjects, near, world, tMid, sox, soy, phiMid, halfSpan, maxR);
       const nObj = sectorObjects.length;
 
       for (let col = c0; col < c1; col++) {
@@ -232,6 +303,166 @@ export class LidarModel {
           }
           if (best === Infinity) continue;
           let range = best / cosB[b]!;
+          if (range > maxR || range < minR) continue;
+          range += noise * rng.normal();
+          const horiz = range * cosB[b]!;
+          const fi = n * 6;
+          f32[fi] = horiz * caz;
+          f32[fi + 1] = horiz * saz;
+          f32[fi + 2] = range * sinB[b]!;
+          f32[fi + 3] = Math.max(0, inten + 3 * rng.normal());
+          u32[fi + 4] = tNs;
+          u16[n * 12 + 10] = b;
+          u16[n * 12 + 11] = 0;
+          n++;
+        }
+      }
+    }
+    return { data: new Uint8Array(this.#buffer, 0, n * POINT_STEP), points: n };
+  }
+
+  /**
+   * The tilted mount, ray by ray: world direction = Rz(ego yaw + mount yaw) · Ry(pitch)·Rx(roll) ·
+   * d_lidar; the nearest of the ground plane z = 0 and each box (3D slab test) is the return,
+   * written at range · d_lidar in the lidar frame. Same noise, intensity and foliage as the level path.
+   */
+  #sweepTilted(tilt: TiltTables, world: World, t0: number, structure: readonly Box[], rng: Prng): Sweep {
+    const cfg = this.#cfg;
+    const period = 1 / cfg.rateHz;
+    const f32 = new Float32Array(this.#buffer);
+    const u32 = new Uint32Array(this.#buffer);
+    const u16 = new Uint16Array(this.#buffer);
+    const beams = cfg.beams;
+    const ext = cfg.extrinsics;
+    const oz = ext.z;
+    const maxR = cfg.maxRange;
+    const minR = cfg.minRange;
+    const noise = cfg.rangeNoiseStd;
+    const cosB = this.#cos;
+    const sinB = this.#sin;
+    const dir = tilt.dir;
+    const e0 = world.egoPose(t0);
+    const reach = maxR + 30;
+    const near = structure.filter((b) => Math.abs(b.x - e0.x) < reach + b.hl && Math.abs(b.y - e0.y) < reach + b.hl);
+    const sectorObjects: SectorObject[] = [];
+    // Per object of the sector: the sensor origin in the box frame (updated per column).
+    let lxs = new Float64Array(64);
+    let lys = new Float64Array(64);
+    // Per column: the sector objects whose bounding circle some beam of the column can reach.
+    let cand = new Int32Array(64);
+    let n = 0;
+    for (let c0 = 0, sector = 0; c0 < cfg.columns; c0 += this.#sectorColumns, sector++) {
+      const c1 = Math.min(cfg.columns, c0 + this.#sectorColumns);
+      const tMid = t0 + (((c0 + c1) / 2) * period) / cfg.columns;
+      const em = world.egoPose(tMid);
+      const sox = em.x + Math.cos(em.yaw) * ext.x - Math.sin(em.yaw) * ext.y;
+      const soy = em.y + Math.sin(em.yaw) * ext.x + Math.cos(em.yaw) * ext.y;
+      // The beams' horizontal azimuths spread about the column's with the tilt (more for steep beams).
+      const azMid = (columnAzimuth(cfg, c0) + columnAzimuth(cfg, c1)) / 2;
+      const lo = tilt.spanLo[sector]!;
+      const hi = tilt.spanHi[sector]!;
+      const phiMid = em.yaw + ext.yaw + azMid + (lo + hi) / 2;
+      const halfSpan = (hi - lo) / 2 + 0.02;
+      cullSector(sectorObjects, near, world, tMid, sox, soy, phiMid, halfSpan, maxR);
+      const nObj = sectorObjects.length;
+      if (nObj > lxs.length) {
+        lxs = new Float64Array(nObj * 2);
+        lys = new Float64Array(nObj * 2);
+        cand = new Int32Array(nObj * 2);
+      }
+
+      for (let col = c0; col < c1; col++) {
+        const dtCol = (col * period) / cfg.columns;
+        const ep = world.egoPose(t0 + dtCol);
+        const ce = Math.cos(ep.yaw);
+        const se = Math.sin(ep.yaw);
+        const ox = ep.x + ce * ext.x - se * ext.y;
+        const oy = ep.y + se * ext.x + ce * ext.y;
+        const phi = ep.yaw + ext.yaw;
+        const ch = Math.cos(phi);
+        const sh = Math.sin(phi);
+        const az = columnAzimuth(cfg, col);
+        const caz = Math.cos(az);
+        const saz = Math.sin(az);
+        const tNs = Math.round(dtCol * 1e9);
+        const colPhi = phi + az;
+        const colHalf = tilt.colHalf[col]! + 1e-3;
+        let nCand = 0;
+        for (let k = 0; k < nObj; k++) {
+          const o = sectorObjects[k]!;
+          const dx = ox - o.x;
+          const dy = oy - o.y;
+          const dist = Math.hypot(dx, dy);
+          const radius = Math.hypot(o.hl, o.hw) + 0.5;
+          if (dist > radius) {
+            let diff = Math.atan2(-dy, -dx) - colPhi;
+            diff -= 2 * Math.PI * Math.round(diff / (2 * Math.PI));
+            if (Math.abs(diff) > colHalf + Math.asin(radius / dist)) continue;
+          }
+          lxs[k] = dx * o.c + dy * o.s;
+          lys[k] = -dx * o.s + dy * o.c;
+          cand[nCand++] = k;
+        }
+        for (let b = 0; b < beams; b++) {
+          const i = (col * beams + b) * 3;
+          const mx = dir[i]!;
+          const my = dir[i + 1]!;
+          const wz = dir[i + 2]!;
+          const wx = ch * mx - sh * my;
+          const wy = sh * mx + ch * my;
+          let best = wz < 0 ? -oz / wz : Infinity;
+          let inten = 8 + (best * Math.sqrt(Math.max(0, 1 - wz * wz)) < 12 ? 6 : 0);
+          for (let j = 0; j < nCand; j++) {
+            const k = cand[j]!;
+            const o = sectorObjects[k]!;
+            // Slabs in the box frame: x along its yaw, y across, z up.
+            const dxl = wx * o.c + wy * o.s;
+            const dyl = -wx * o.s + wy * o.c;
+            const lx = lxs[k]!;
+            const ly = lys[k]!;
+            let tin = -Infinity;
+            let tout = Infinity;
+            if (Math.abs(dxl) < 1e-12) {
+              if (lx < -o.hl || lx > o.hl) continue;
+            } else {
+              let ta = (-o.hl - lx) / dxl;
+              let tb = (o.hl - lx) / dxl;
+              if (ta > tb) [ta, tb] = [tb, ta];
+              tin = ta;
+              tout = tb;
+            }
+            if (Math.abs(dyl) < 1e-12) {
+              if (ly < -o.hw || ly > o.hw) continue;
+            } else {
+              let ta = (-o.hw - ly) / dyl;
+              let tb = (o.hw - ly) / dyl;
+              if (ta > tb) [ta, tb] = [tb, ta];
+              if (ta > tin) tin = ta;
+              if (tb < tout) tout = tb;
+            }
+            if (Math.abs(wz) < 1e-12) {
+              if (oz < o.z0 || oz > o.z1) continue;
+            } else {
+              let ta = (o.z0 - oz) / wz;
+              let tb = (o.z1 - oz) / wz;
+              if (ta > tb) [ta, tb] = [tb, ta];
+              if (ta > tin) tin = ta;
+              if (tb < tout) tout = tb;
+            }
+            // Behind, missed, beyond a nearer return, or the sensor is inside the box.
+            if (tin <= 0 || tout < tin || tin >= best) continue;
+            let rho = tin;
+            if (o.porosity > 0) {
+              if (rng.float() < FOLIAGE_PASS) continue;
+              rho = Math.min(rho + rng.float() * o.porosity, tout);
+            }
+            if (rho < best) {
+              best = rho;
+              inten = o.intensity;
+            }
+          }
+          if (best === Infinity) continue;
+          let range = best;
           if (range > maxR || range < minR) continue;
           range += noise * rng.normal();
           const horiz = range * cosB[b]!;

@@ -50,6 +50,9 @@ export function clockSteps(cfg: Pick<ClockConfig, "step">): ClockStep[] {
 
 const clockDefault = (): ClockConfig => ClockConfig.parse({});
 
+/** The steepest lidar roll or pitch a rig may give (10°). */
+export const MAX_LIDAR_TILT_RAD = (10 * Math.PI) / 180;
+
 export const LidarConfig = z.strictObject({
   name: z.string().default("lidar_top"),
   topic: z.string().default("/sensing/lidar/top/points"),
@@ -66,7 +69,7 @@ export const LidarConfig = z.strictObject({
   startAzimuthDeg: z.number().default(180),
   /** Rotation seen from above: "cw" (clockwise, like Ouster and Velodyne) or "ccw". */
   rotation: z.enum(["cw", "ccw"]).default("cw"),
-  /** Lidars are mounted level here: only x, y, z and yaw of the extrinsics are used (roll and pitch must be 0). */
+  /** base_link → lidar; roll and pitch (radians, |·| ≤ 10°) tilt the sensor, and its rays with it (lidar.ts casts a tilted mount ray by ray). */
   extrinsics: Extrinsics.default({ x: 1.2, y: 0, z: 1.9, roll: 0, pitch: 0, yaw: 0 }),
   /** latencyFixedS must cover the sweep (the cloud is published after the sweep ends). */
   clock: ClockConfig.default(() => ClockConfig.parse({ latencyFixedS: 0.11 })),
@@ -239,8 +242,12 @@ export const RigConfig = z
   .superRefine((rig, ctx) => {
     const lidar = rig.lidar;
     if (lidar !== null) {
-      if (lidar.extrinsics.roll !== 0 || lidar.extrinsics.pitch !== 0) {
-        ctx.addIssue({ code: "custom", path: ["lidar", "extrinsics"], message: "the lidar must be mounted level (roll = pitch = 0)" });
+      // A tilted mount is ray-cast exactly (lidar.ts); beyond a few degrees it is a mistake (degrees given as radians, or a sign flip), not a mount.
+      for (const axis of ["roll", "pitch"] as const) {
+        const v = lidar.extrinsics[axis];
+        if (Math.abs(v) > MAX_LIDAR_TILT_RAD) {
+          ctx.addIssue({ code: "custom", path: ["lidar", "extrinsics", axis], message: `is ${v} rad (${((v * 180) / Math.PI).toFixed(1)}°); expected |${axis}| ≤ ${MAX_LIDAR_TILT_RAD.toFixed(4)} rad (10°), in radians` });
+        }
       }
       if (lidar.verticalFovDeg[0] >= lidar.verticalFovDeg[1]) {
         ctx.addIssue({ code: "custom", path: ["lidar", "verticalFovDeg"], message: "expected [lowest, highest] with lowest < highest" });
