@@ -6,11 +6,32 @@
  * 4 ULPs, its Hesai test none; we require bit equality for both).
  */
 import assert from "node:assert/strict";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { createPacketDecoder } from "../../src/lidar-packets/index.js";
 import { available, bagMessages, PACKETS_ROOT, readPcdXyz, referencePath, sensorJson, ulps } from "./shared.js";
 
-const SENSORS = ["velodyne_vlp16", "hesai_pandar40p", "hesai_pandar64", "hesai_qt128"];
+const KNOWN = ["velodyne_vlp16", "hesai_pandar40p", "hesai_pandar64", "hesai_qt128"];
+/**
+ * Every Velodyne/Hesai folder of ../shared/lidar-packets with a reference cloud, so that a sensor
+ * added in the same layout (sensor.json, bag, PCD, calibration) is checked by the same rule
+ * without editing this file; the four known ones when the folder is absent (they then skip).
+ */
+function sensors(): string[] {
+  if (!existsSync(PACKETS_ROOT)) return KNOWN;
+  return readdirSync(PACKETS_ROOT)
+    .filter((f) => existsSync(join(PACKETS_ROOT, f, "sensor.json")))
+    .filter((f) => {
+      try {
+        const json = sensorJson(f);
+        return (json.vendor === "Velodyne" || json.vendor === "Hesai") && typeof json.reference?.file === "string" && existsSync(referencePath(f));
+      } catch {
+        return false;
+      }
+    })
+    .sort();
+}
+const SENSORS = sensors();
 
 describe("lidar-packets: decoded sweeps equal the vendor driver's reference clouds (needs ../shared/lidar-packets)", function () {
   this.timeout(120_000);
