@@ -9,7 +9,7 @@
  */
 import { defaultCodec } from "../src/messages/codec.js";
 import { simulateDrive } from "../src/sim/drive.js";
-import { loadRig } from "../src/sim/rig.js";
+import { bareStreet, loadRig } from "../src/sim/rig.js";
 import { LidarProposer, pointCloudView, type PointCloudView } from "../src/suggest/lidar.js";
 import { loadRealSweeps } from "../src/suggest/eval-lidar.js";
 import { existsSync } from "node:fs";
@@ -33,31 +33,40 @@ function boundingBox(v: PointCloudView): number {
   return x1 - x0 + y1 - y0 + z1 - z0;
 }
 
-export default async (): Promise<void> => {
-  const rig = loadRig("standard");
-  const drive = simulateDrive({ rig, seed: 1, durationS: 1.5 });
+/** The third sweep of a standard-rig drive (traffic and structure around, as mid-drive). */
+function standardSweep(bare: boolean): { view: PointCloudView; rig: ReturnType<typeof loadRig> } {
+  const base = loadRig("standard");
+  const rig = bare ? { ...base, scenario: bareStreet(base.scenario) } : base;
   let view: PointCloudView | null = null;
   let sweeps = 0;
-  for (const m of drive.messages()) {
-    // The third sweep: traffic and structure around, as mid-drive.
+  for (const m of simulateDrive({ rig, seed: 1, durationS: 1.5 }).messages()) {
     if (m.type === "sensor_msgs/PointCloud2" && ++sweeps === 3) view = pointCloudView(defaultCodec().decode("sensor_msgs/PointCloud2", m.data));
   }
   if (view === null) throw new Error("the standard rig produced no sweep");
-  const lidar = rig.lidar!;
-  const mount = { x: lidar.extrinsics.x, y: lidar.extrinsics.y, z: lidar.extrinsics.z, yaw: lidar.extrinsics.yaw };
-  const proposer = new LidarProposer();
-  let sink = 0;
-  const proposals = await medianMs(() => (sink += proposer.propose(view, mount, { speed: 12, yawRate: 0.02 }).length), 21, 5);
-  const pass = await medianMs(() => (sink += boundingBox(view)), 21, 5);
-  if (sink === 0) console.log("(no proposals)");
-  report({
-    name: `lidar proposals, standard rig sweep (${view.count} points of ${lidar.beams * lidar.columns} rays)`,
-    value: proposals,
-    unit: "ms",
-    baseline: { name: "one pass over the points (bounding box)", value: pass, unit: "ms" },
-    ratio: proposals / pass,
-    target: { text: "median ≤ 20 ms on one core", met: proposals <= 20 },
-  });
+  return { view, rig };
+}
+
+export default async (): Promise<void> => {
+  // The bare street (the sweep the 20 ms target was set on) and the cluttered street the
+  // simulator builds by default (parked rows, trees, hedges: many more runs and clusters).
+  for (const bare of [true, false]) {
+    const { view, rig } = standardSweep(bare);
+    const lidar = rig.lidar!;
+    const mount = { x: lidar.extrinsics.x, y: lidar.extrinsics.y, z: lidar.extrinsics.z, yaw: lidar.extrinsics.yaw };
+    const proposer = new LidarProposer();
+    let sink = 0;
+    const proposals = await medianMs(() => (sink += proposer.propose(view, mount, { speed: 12, yawRate: 0.02 }).length), 21, 5);
+    const pass = await medianMs(() => (sink += boundingBox(view)), 21, 5);
+    if (sink === 0) console.log("(no proposals)");
+    report({
+      name: `lidar proposals, standard rig sweep, ${bare ? "bare" : "cluttered"} street (${view.count} points of ${lidar.beams * lidar.columns} rays)`,
+      value: proposals,
+      unit: "ms",
+      baseline: { name: "one pass over the points (bounding box)", value: pass, unit: "ms" },
+      ratio: proposals / pass,
+      target: { text: "median ≤ 20 ms on one core", met: proposals <= 20 },
+    });
+  }
   await realSweeps();
   latency();
 };

@@ -1189,15 +1189,27 @@ export function fitCluster(xs: Float64Array, ys: Float64Array, n: number, height
   let yaw = ((Math.PI / 2) * bestI) / ANGLE_STEPS;
   const extents = (t: number, trim = 0): { u: { x: number; y: number }; v: { x: number; y: number }; along: [number, number]; across: [number, number] } => {
     const u = { x: Math.cos(t), y: Math.sin(t) }, v = { x: -Math.sin(t), y: Math.cos(t) };
-    const ps = new Float64Array(n), qs = new Float64Array(n);
-    for (let k = 0; k < n; k++) {
-      ps[k] = u.x * xs[k]! + u.y * ys[k]!;
-      qs[k] = v.x * xs[k]! + v.y * ys[k]!;
-    }
-    ps.sort();
-    qs.sort();
+    let min1 = Infinity, max1 = -Infinity, min2 = Infinity, max2 = -Infinity;
     const cut = Math.floor(n * trim);
-    const min1 = ps[cut]!, max1 = ps[n - 1 - cut]!, min2 = qs[cut]!, max2 = qs[n - 1 - cut]!;
+    if (cut === 0) {
+      for (let k = 0; k < n; k++) {
+        const p = u.x * xs[k]! + u.y * ys[k]!, q = v.x * xs[k]! + v.y * ys[k]!;
+        if (p < min1) min1 = p;
+        if (p > max1) max1 = p;
+        if (q < min2) min2 = q;
+        if (q > max2) max2 = q;
+      }
+    } else {
+      // Trimmed: order statistics (only for the re-read of a cluster no road user fit).
+      const ps = new Float64Array(n), qs = new Float64Array(n);
+      for (let k = 0; k < n; k++) {
+        ps[k] = u.x * xs[k]! + u.y * ys[k]!;
+        qs[k] = v.x * xs[k]! + v.y * ys[k]!;
+      }
+      ps.sort();
+      qs.sort();
+      [min1, max1, min2, max2] = [ps[cut]!, ps[n - 1 - cut]!, qs[cut]!, qs[n - 1 - cut]!];
+    }
     // Cell centroids sit inside their cells; a quarter cell each side matches the true edges best on the sim drives.
     const h = cellSize / 4;
     return { u, v, along: [min1 - h, max1 + h], across: [min2 - h, max2 + h] };
