@@ -250,8 +250,11 @@ export class VelodyneDecoder {
     }
     const expected = this.#cfg.returnMode === "Dual" ? MODE_DUAL : this.#cfg.returnMode === "Last" ? MODE_LAST : MODE_STRONGEST;
     if (mode !== expected) {
-      // Points follow the packet's mode; only the per-point firing times use the configured one.
-      this.problems.add("return-mode-mismatch", `velodyne packet in return mode ${mode}, configured ${this.#cfg.returnMode} (${expected}): decoded as the packet says, point times assume ${this.#cfg.returnMode}`);
+      // Points follow the packet's mode. VLP-16/VLP-32C firing times use the configured mode (as
+      // nebula's tables do); the VLS-128's timing table has no mode, so nothing follows the setting
+      // (nebula's own VLS-128 reference is a Strongest recording decoded with Dual configured).
+      const times = this.#model === "VLS128" ? "its point times do not depend on the mode" : `point times assume ${this.#cfg.returnMode}`;
+      this.problems.add("return-mode-mismatch", `velodyne packet in return mode ${mode}, configured ${this.#cfg.returnMode} (${expected}): decoded as the packet says, ${times}`);
     }
     if (packet[1205] !== this.#spec.productId) {
       // Factory byte 1205 names the product; another model's packets would decode to a wrong cloud.

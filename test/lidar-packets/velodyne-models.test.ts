@@ -252,6 +252,19 @@ describe("lidar-packets: Velodyne VLS-128 (no real reference: synthetic packets,
     assert.ok(Math.abs(pts[64]!.timeNs - 15285) <= 1, String(pts[64]!.timeNs));
   });
 
+  it("Strongest packets with Dual configured: the same cloud, times included, as with Strongest configured; the count says the times do not depend on it", function () {
+    const yaml = calibrationYaml(vlsLasers(), 0.004);
+    const asDual = decoder("VLS128", yaml, "Dual"), asStrongest = decoder("VLS128", yaml, "Strongest");
+    const a = run(asDual, 700, (i) => vls(i * 3 + 1), 0.00016), b = run(asStrongest, 700, (i) => vls(i * 3 + 1), 0.00016);
+    assert.equal(a.length, 1);
+    assert.equal(b.length, 1);
+    assert.equal(a[0]!.points, b[0]!.points);
+    assert.deepEqual(a[0]!.data, b[0]!.data, "x, y, z, types and per-point times byte for byte");
+    assert.equal(asStrongest.problems.total, 0);
+    assert.equal(asDual.problems.first.size, 1);
+    assert.match(asDual.problems.first.get("return-mode-mismatch")!, /return mode 55, configured Dual \(57\): decoded as the packet says, its point times do not depend on the mode/);
+  });
+
   it("a block naming no bank ends the packet (counted); a VLP-16's packets are refused by product id", function () {
     const dec = decoder("VLS128", calibrationYaml(vlsLasers(), 0.004));
     dec.decode(vls(0, { header: (b) => (b === 5 ? 0x1234 : BANKS[b % 4]!) }), 1);
