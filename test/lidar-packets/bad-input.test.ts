@@ -13,6 +13,7 @@ import { HesaiDecoder, parseHesaiCalibration } from "../../src/lidar-packets/hes
 import { createPacketDecoder, LidarConfigError } from "../../src/lidar-packets/index.js";
 import { readPacketScan } from "../../src/lidar-packets/scan-msgs.js";
 import { VelodyneDecoder, parseVelodyneCalibration } from "../../src/lidar-packets/velodyne.js";
+import { velodynePacket } from "./points.js";
 import { available, bagMessages, PACKETS_ROOT } from "./shared.js";
 
 /** VLP-16 calibration as the ROS driver ships it: lasers alternate -15°, +1°, -13°, +3°, … */
@@ -24,22 +25,8 @@ function vlp16Yaml(lasers = 16): string {
   return `lasers:\n${rows.join("\n")}\nnum_lasers: ${lasers}\ndistance_resolution: 0.002\n`;
 }
 
-/** One VLP-16 strongest-return packet starting at `azimuth` (0.01°), 0.2° per block, every return at 5 m. */
-function vlp16Packet(azimuth: number): Uint8Array {
-  const p = new Uint8Array(1206);
-  const v = new DataView(p.buffer);
-  for (let b = 0; b < 12; b++) {
-    v.setUint16(b * 100, 0xeeff, true);
-    v.setUint16(b * 100 + 2, (azimuth + b * 20) % 36000, true);
-    for (let k = 0; k < 32; k++) {
-      v.setUint16(b * 100 + 4 + k * 3, 2500, true);
-      p[b * 100 + 4 + k * 3 + 2] = 40;
-    }
-  }
-  p[1204] = 55;
-  p[1205] = 0x22;
-  return p;
-}
+/** A VLP-16 packet: every return at 5 m (2 mm units). */
+const vlp16Packet = (azimuth: number): Uint8Array => velodynePacket(0x22, azimuth);
 
 function newVlp16(): VelodyneDecoder {
   return new VelodyneDecoder({ model: "VLP16", returnMode: "Strongest", frameId: "velodyne", calibration: parseVelodyneCalibration(vlp16Yaml(), "synthetic.yaml") });

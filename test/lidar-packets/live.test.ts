@@ -15,20 +15,9 @@ import { NodeConfigError, parseNodeConfig } from "../../src/pipeline/config.js";
 import { createSyncbagNode } from "../../src/pipeline/create.js";
 import { InProcessTransport } from "../../src/transport/inprocess.js";
 import { DEFAULT_QOS } from "../../src/transport/port.js";
-import { nebulaPackets } from "./points.js";
+import { nebulaPackets, velodynePacket } from "./points.js";
 
-function vlp32Packet(azimuth: number): Uint8Array {
-  const p = new Uint8Array(1206);
-  const v = new DataView(p.buffer);
-  for (let b = 0; b < 12; b++) {
-    v.setUint16(b * 100, 0xeeff, true);
-    v.setUint16(b * 100 + 2, (azimuth + b * 20) % 36000, true);
-    for (let k = 0; k < 32; k++) v.setUint16(b * 100 + 4 + k * 3, 2500, true);
-  }
-  p[1204] = 55;
-  p[1205] = 0x28;
-  return p;
-}
+const vlp32Packet = (azimuth: number): Uint8Array => velodynePacket(0x28, azimuth, 0);
 
 describe("lidar-packets: live decoding on a transport", function () {
   const dir = mkdtempSync(join(tmpdir(), "syncbag-live-packets-"));

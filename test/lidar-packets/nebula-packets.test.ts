@@ -10,24 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPacketDecoder, LidarConfigError } from "../../src/lidar-packets/index.js";
 import { readPacketScan } from "../../src/lidar-packets/scan-msgs.js";
-import { nebulaPackets } from "./points.js";
+import { nebulaPackets, velodynePacket } from "./points.js";
 
-/** A VLP-32C strongest-return packet starting at `azimuth` (0.01°), 0.2° per block, every return at 10 m. */
-function vlp32Packet(azimuth: number): Uint8Array {
-  const p = new Uint8Array(1206);
-  const v = new DataView(p.buffer);
-  for (let b = 0; b < 12; b++) {
-    v.setUint16(b * 100, 0xeeff, true);
-    v.setUint16(b * 100 + 2, (azimuth + b * 20) % 36000, true);
-    for (let k = 0; k < 32; k++) {
-      v.setUint16(b * 100 + 4 + k * 3, 2500, true);
-      p[b * 100 + 4 + k * 3 + 2] = 40;
-    }
-  }
-  p[1204] = 55;
-  p[1205] = 0x28;
-  return p;
-}
+/** A VLP-32C packet: every return at 10 m (4 mm units). */
+const vlp32Packet = (azimuth: number): Uint8Array => velodynePacket(0x28, azimuth);
 
 const VLP32_YAML = `lasers:\n${Array.from({ length: 32 }, (_, i) => `  - {laser_id: ${i}, rot_correction: 0, vert_correction: ${((-25 + (40 * i) / 31) * Math.PI) / 180}, dist_correction: 0, dist_correction_x: 0, dist_correction_y: 0, focal_distance: 0, focal_slope: 0, vert_offset_correction: 0}`).join("\n")}\nnum_lasers: 32\ndistance_resolution: 0.004\n`;
 

@@ -57,3 +57,24 @@ export function nebulaPackets(frameId: string, packets: { sec: number; nanosec: 
   return Uint8Array.from(parts);
 }
 
+
+/**
+ * A Velodyne single-return packet (1206 bytes) starting at `azimuth` (0.01°), 0.2° per block,
+ * every one of the 32 returns of each block at raw distance 2500 with `intensity`; `productId` at
+ * byte 1205 (0x22 VLP-16, 0x28 VLP-32C), strongest return (55) at byte 1204.
+ */
+export function velodynePacket(productId: number, azimuth: number, intensity = 40): Uint8Array {
+  const p = new Uint8Array(1206);
+  const v = new DataView(p.buffer);
+  for (let b = 0; b < 12; b++) {
+    v.setUint16(b * 100, 0xeeff, true);
+    v.setUint16(b * 100 + 2, (azimuth + b * 20) % 36000, true);
+    for (let k = 0; k < 32; k++) {
+      v.setUint16(b * 100 + 4 + k * 3, 2500, true);
+      p[b * 100 + 4 + k * 3 + 2] = intensity;
+    }
+  }
+  p[1204] = 55;
+  p[1205] = productId;
+  return p;
+}
