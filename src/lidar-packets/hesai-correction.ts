@@ -105,6 +105,10 @@ function adjustAt(azi: number): { i: number; k: number } {
 function adjust(offsets: Int8Array, ch: number, i: number, k: number): number {
   const a = offsets[ch * 180 + i]!, b = offsets[ch * 180 + i + 1] ?? 0;
   if (a === 0 && b === 0) return 0;
+  return interpolate(a, b, k);
+}
+/** Entries a, b at weight k, float32 as nebula, rounded half away from zero into an int8. */
+function interpolate(a: number, b: number, k: number): number {
   const v = fr(fr(fr(1 - k) * a) + fr(k * b));
   return (roundAway(v) << 24) >> 24;
 }
@@ -112,16 +116,25 @@ function adjust(offsets: Int8Array, ch: number, i: number, k: number): number {
 /**
  * Angles of every channel at one encoder azimuth, written into a row of 6 × channels float32:
  * [cos az, sin az, az (rad), cos el, sin el, el (rad)] — the layout the Hesai decoder reads.
+ * Filled in three steps so that a block outside the field of view costs only its azimuths (the
+ * scan cutter needs those): azimuths(), then for a block with points in view trig() and
+ * elevations(). Each step gives the values nebula's per-point rule gives.
  */
 export class CorrectionAngles {
   readonly #c: HesaiCorrection;
 
   /** Per channel, the elevation (exact units) whose values the row holds; NaN: none yet. */
   readonly #lastElevation: Float64Array;
+  /** Per channel, the azimuth (exact units, 0 ≤ a < MAX) of the last azimuths() call: trig() looks it up. */
+  readonly #exact: Int32Array;
+  /** Channels with the smallest and largest azimuth at the last azimuths() call (the first such channel). */
+  minChannel = 0;
+  maxChannel = 0;
 
   constructor(correction: HesaiCorrection) {
     this.#c = correction;
     this.#lastElevation = new Float64Array(correction.channels).fill(NaN);
+    this.#exact = new Int32Array(correction.channels);
   }
 
   /** The frame (mirror face) whose azimuth range holds `raw`, or −1. */
@@ -132,27 +145,59 @@ export class CorrectionAngles {
   }
 
   /**
-   * Fills the azimuth part of `row` ([cos az, sin az, az (rad)] per channel) for encoder azimuth
-   * `raw` (1/25600°); false when no frame covers it. The elevation part waits for elevations().
+   * Fills the azimuths (rad, float32) of `row` (its third part, [2n, 3n)) for encoder azimuth
+   * `raw` (1/25600°) and sets minChannel/maxChannel; false when no frame covers it.
    */
-  fill(raw: number, row: Float32Array): boolean {
+  azimuths(raw: number, row: Float32Array): boolean {
     const c = this.#c, n = c.channels;
     const field = this.field(raw);
     if (field < 0) return false;
-    const { i, k } = adjustAt(raw);
-    const start = c.startFrame[field]!;
+    // adjustAt(raw), inline: no object per block.
+    const i = Math.floor(fr(fr(raw) / STEP3));
+    const k = fr(fr(raw - i * STEP3) / STEP3);
+    const base = ((raw - c.startFrame[field]!) * 2) | 0;
+    const azimuth = c.azimuth, offsets = c.azimuthOffset, exact = this.#exact;
+    let minI = 0, maxI = 0, minV = Infinity, maxV = -Infinity;
+    for (let ch = 0; ch < n; ch++) {
+      let a = base - azimuth[ch]!;
+      const o = ch * 180 + i;
+      const o0 = offsets[o]!, o1 = offsets[o + 1] ?? 0;
+      if (o0 !== 0 || o1 !== 0) a += interpolate(o0, o1, k) * (UNIT / 100);
+      a = a < 0 ? (a >= -MAX ? a + MAX : normalize(a)) : a >= MAX ? normalize(a) : a;
+      exact[ch] = a;
+      const rad = fr((a / UNIT) * (Math.PI / 180));
+      row[2 * n + ch] = rad;
+      if (rad < minV) {
+        minV = rad;
+        minI = ch;
+      }
+      if (rad > maxV) {
+        maxV = rad;
+        maxI = ch;
+      }
+    }
+    this.minChannel = minI;
+    this.maxChannel = maxI;
+    return true;
+  }
+
+  /** Fills cos/sin of the azimuths of the last azimuths() call (row parts [0, n) and [n, 2n)) from nebula's tables. */
+  trig(row: Float32Array): void {
+    const n = this.#c.channels, exact = this.#exact;
     trigAt(0);
     const have = trigHave!, cos = trigCos!, sin = trigSin!;
     for (let ch = 0; ch < n; ch++) {
-      let a = ((raw - start) * 2) | 0;
-      a -= c.azimuth[ch]!;
-      a += adjust(c.azimuthOffset, ch, i, k) * (UNIT / 100);
-      a = a < 0 ? (a >= -MAX ? a + MAX : normalize(a)) : a >= MAX ? normalize(a) : a;
+      const a = exact[ch]!;
       if (have[a] === 0) trigAt(a);
       row[ch] = cos[a]!;
       row[n + ch] = sin[a]!;
-      row[2 * n + ch] = fr((a / UNIT) * (Math.PI / 180));
     }
+  }
+
+  /** Fills the azimuth part of `row` ([cos az, sin az, az (rad)] per channel) for encoder azimuth `raw`; false when no frame covers it. */
+  fill(raw: number, row: Float32Array): boolean {
+    if (!this.azimuths(raw, row)) return false;
+    this.trig(row);
     return true;
   }
 

@@ -329,7 +329,8 @@ export class HesaiDecoder {
     this.#lastAz = new Float32Array(n);
     this.#inFov = new Uint8Array(n);
     this.#bufferOf = new Uint8Array(n);
-    this.#az = new Float32Array(n);
+    // AT128: the azimuth part of the angle row, which CorrectionAngles.azimuths() fills in place.
+    this.#az = this.#correction !== undefined ? r.subarray(2 * n, 3 * n) : new Float32Array(n);
   }
 
   /** Row for a block azimuth: [cos × n, sin × n, normalized spatial azimuth × n], filled on first use. */
@@ -403,23 +404,18 @@ export class HesaiDecoder {
       const blockAz = this.#rawAzimuth(view, block);
       if (this.#correction !== undefined) {
         // AT128: each channel's azimuth from the correction file's frame (mirror face) for this encoder angle.
-        const row = this.#angleRow;
-        if (!this.#correction.fill(blockAz, row)) {
+        // The azimuths land in #az (a view of the row); cos/sin and elevations only for a block with points in view.
+        const row = this.#angleRow, corr = this.#correction;
+        if (!corr.azimuths(blockAz, row)) {
           this.problems.add("azimuth", `${spec.name} block at encoder azimuth ${(blockAz / 25600).toFixed(3)}° lies in no frame of the correction file (correction for another unit?): block skipped`);
           continue;
         }
-        let minI = 0, maxI = 0;
-        for (let c = 0; c < n; c++) {
-          const a = row[2 * n + c]!;
-          this.#az[c] = a;
-          if (a < this.#az[minI]!) minI = c;
-          if (a > this.#az[maxI]!) maxI = c;
-        }
-        this.#minCorr = minI;
-        this.#maxCorr = maxI;
+        this.#minCorr = corr.minChannel;
+        this.#maxCorr = corr.maxChannel;
         this.#step(block, nReturns, modeFlag);
         if (this.#fovState !== 0) {
-          this.#correction.elevations(blockAz, row);
+          corr.trig(row);
+          corr.elevations(blockAz, row);
           const [trig, cosEl, sinEl, el] = this.#angleViews;
           this.#convert(p, block, nReturns, trig, cosEl, sinEl, el, disUnit, modeFlag);
         }
@@ -481,7 +477,6 @@ export class HesaiDecoder {
 
   #step(block: number, nReturns: number, modeFlag: number): void {
     const az = this.#az, n = this.spec.channels;
-    const setTs = (b: number): void => this.#setTimestamp(b, block, nReturns, modeFlag);
     const minAz = az[this.#minCorr]!, maxAz = az[this.#maxCorr]!;
     if (!this.#initialized) {
       this.#initialized = true;
@@ -496,7 +491,7 @@ export class HesaiDecoder {
       }
       if (!intersectsCut) {
         this.#bufferOf.fill(0);
-        if (this.#insideFov(minAz) || this.#insideFov(maxAz)) setTs(0);
+        if (this.#insideFov(minAz) || this.#insideFov(maxAz)) this.#setTimestamp(0, block, nReturns, modeFlag);
       } else {
         let fov0 = false, fov1 = false;
         for (let c = 0; c < n; c++) {
@@ -506,8 +501,8 @@ export class HesaiDecoder {
             else fov1 = true;
           }
         }
-        if (fov0) setTs(0);
-        if (fov1) setTs(1);
+        if (fov0) this.#setTimestamp(0, block, nReturns, modeFlag);
+        if (fov1) this.#setTimestamp(1, block, nReturns, modeFlag);
       }
       const b0 = this.#bufferOf[0]!;
       this.#bufferState = this.#bufferOf.every((b) => b === b0) ? b0 : 2;
@@ -515,16 +510,23 @@ export class HesaiDecoder {
       this.#fovState = this.#inFov.every((f) => f === f0) ? f0 : 2;
       return;
     }
-    const has360 = this.#fovStart === this.#fovEnd;
-    const cutsAtFovEnd = this.#cut === this.#fovEnd && !has360;
+    const fovStart = this.#fovStart, fovEnd = this.#fovEnd, cut = this.#cut;
+    const has360 = fovStart === fovEnd;
+    const cutsAtFovEnd = cut === fovEnd && !has360;
     const bufferBefore = this.#bufferState, fovBefore = this.#fovState;
-    if (has360) this.#inFov.fill(1);
+    const inFov = this.#inFov, lastAz = this.#lastAz, bufferOf = this.#bufferOf;
+    if (has360) inFov.fill(1);
+    // angleIsBetween inlined for the two tests per channel (same comparisons, same order of cases).
+    const fovWraps = fovEnd < fovStart;
     for (let c = 0; c < n; c++) {
       const a = az[c]!;
-      if (!has360) this.#inFov[c] = this.#insideFov(a) ? 1 : 0;
-      // Crossed the cut: last <= cut < current (the cut itself belongs to the previous sweep).
-      if (angleIsBetween(this.#lastAz[c]!, a, this.#cut, true, false)) this.#bufferOf[c] = (this.#bufferOf[c]! + 1) % 2;
-      this.#lastAz[c] = a;
+      // insideFov: fovStart..fovEnd, both ends included (start ≠ end here).
+      if (!has360) inFov[c] = (fovWraps ? a <= fovEnd || fovStart <= a : fovStart <= a && a <= fovEnd) ? 1 : 0;
+      // Crossed the cut: last <= cut < current (the cut itself belongs to the previous sweep);
+      // angleIsBetween(last, a, cut, true, false), which holds whenever last === a.
+      const l = lastAz[c]!;
+      if (l === a || (a !== cut && (a < l ? cut <= a || l <= cut : l <= cut && cut <= a))) bufferOf[c] ^= 1;
+      lastAz[c] = a;
     }
     const bMin = this.#bufferOf[this.#minCorr]!, bMax = this.#bufferOf[this.#maxCorr]!;
     this.#bufferState = bMin === bMax ? bMin : 2;
@@ -538,7 +540,7 @@ export class HesaiDecoder {
       this.#initialized = false;
       return;
     }
-    if (actions.ts !== undefined) setTs(actions.ts);
+    if (actions.ts !== undefined) this.#setTimestamp(actions.ts, block, nReturns, modeFlag);
     if (actions.emit !== undefined) {
       this.#emit(actions.emit);
       this.#currentBuffer = (this.#currentBuffer + 1) % 2;
@@ -666,6 +668,14 @@ function returnType(mode: number, r: number, refl: number[], n: number): number 
 
 // ---- scan-cut state machines (nebula scan_cutter/fsm_cut_in_fov.hpp, fsm_cut_at_fov_end.hpp) ----
 type Actions = { ts?: number; emit?: number } | "invalid";
+// Shared, never mutated: no object per block.
+const NONE: Actions = {};
+const TS1: Actions = { ts: 1 };
+const TS1_EMIT0: Actions = { ts: 1, emit: 0 };
+const EMIT0: Actions = { emit: 0 };
+const TS0: Actions = { ts: 0 };
+const TS0_EMIT1: Actions = { ts: 0, emit: 1 };
+const EMIT1: Actions = { emit: 1 };
 
 /** In-FoV cut: F0 = 0, C0_1 = 1, F1 = 2, C1_0 = 3. */
 function stateInFov(buffer: number, current: number): number {
@@ -673,12 +683,12 @@ function stateInFov(buffer: number, current: number): number {
   return current === 0 ? 1 : 3;
 }
 function fsmCutInFov(before: number, after: number): Actions {
-  if (before === after) return {};
+  if (before === after) return NONE;
   switch (before) {
-    case 0: return after === 1 ? { ts: 1 } : after === 2 ? { ts: 1, emit: 0 } : {};
-    case 1: return after === 2 ? { emit: 0 } : after === 3 ? "invalid" : {};
-    case 2: return after === 3 ? { ts: 0 } : after === 0 ? { ts: 0, emit: 1 } : {};
-    default: return after === 0 ? { emit: 1 } : after === 1 ? "invalid" : {};
+    case 0: return after === 1 ? TS1 : after === 2 ? TS1_EMIT0 : NONE;
+    case 1: return after === 2 ? EMIT0 : after === 3 ? "invalid" : NONE;
+    case 2: return after === 3 ? TS0 : after === 0 ? TS0_EMIT1 : NONE;
+    default: return after === 0 ? EMIT1 : after === 1 ? "invalid" : NONE;
   }
 }
 /** Cut at the FoV end: O0 = 0, F0 = 1, C0_1 = 2, O1 = 3, F1 = 4, C1_0 = 5. */
@@ -688,13 +698,13 @@ function stateAtFovEnd(buffer: number, fov: number, current: number): number {
   return buffer === 0 ? (any ? 1 : 0) : any ? 4 : 3;
 }
 function fsmCutAtFovEnd(before: number, after: number): Actions {
-  if (before === after) return {};
+  if (before === after) return NONE;
   switch (before) {
-    case 0: return after === 1 || after === 2 ? { ts: 0 } : after === 3 ? { ts: 1, emit: 0 } : {};
-    case 1: return after === 3 ? { emit: 0 } : after === 4 ? { ts: 1, emit: 0 } : {};
-    case 2: return after === 3 ? { emit: 0 } : after === 4 ? { ts: 1, emit: 0 } : after === 5 ? "invalid" : {};
-    case 3: return after === 4 || after === 5 ? { ts: 1 } : after === 0 ? { ts: 0, emit: 1 } : {};
-    case 4: return after === 0 ? { emit: 1 } : after === 1 ? { ts: 0, emit: 1 } : {};
-    default: return after === 0 ? { emit: 1 } : after === 1 ? { ts: 0, emit: 1 } : after === 2 ? "invalid" : {};
+    case 0: return after === 1 || after === 2 ? TS0 : after === 3 ? TS1_EMIT0 : NONE;
+    case 1: return after === 3 ? EMIT0 : after === 4 ? TS1_EMIT0 : NONE;
+    case 2: return after === 3 ? EMIT0 : after === 4 ? TS1_EMIT0 : after === 5 ? "invalid" : NONE;
+    case 3: return after === 4 || after === 5 ? TS1 : after === 0 ? TS0_EMIT1 : NONE;
+    case 4: return after === 0 ? EMIT1 : after === 1 ? TS0_EMIT1 : NONE;
+    default: return after === 0 ? EMIT1 : after === 1 ? TS0_EMIT1 : after === 2 ? "invalid" : NONE;
   }
 }
