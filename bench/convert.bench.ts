@@ -20,7 +20,6 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
@@ -32,6 +31,7 @@ import { discoverInputs } from "../src/convert/discover.js";
 import { runQueuedBatch } from "../src/convert/queue/producer.js";
 import { DriveReport } from "../src/convert/report.js";
 import { packageRoot } from "../src/messages/catalogue.js";
+import { hasRedis, startRedis } from "../test/helpers/redis.js";
 import { report } from "./harness.js";
 
 const COPIES = 3;
@@ -56,17 +56,6 @@ function converter(): ConverterModule {
   if (spec === undefined) return CLI_CONVERTER;
   const [module, exportName] = spec.split("#");
   return { module: module!, exportName: exportName ?? "default" };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => done(port));
-    });
-  });
 }
 
 /**
@@ -205,29 +194,14 @@ export default async function (): Promise<void> {
     }
 
     // Through a real Redis: worker processes, as a fleet runs them (the built bin).
-    let redisMissing = false;
-    try {
-      execFileSync("redis-server", ["--version"], { stdio: "ignore" });
-    } catch {
-      redisMissing = true;
-    }
-    if (redisMissing) {
+    if (!hasRedis()) {
       console.log("1 → 2 worker processes through Redis: skipped (redis-server is not installed; apt-get install redis-server)");
       return;
     }
-    const port = await freePort();
-    redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-    const url = `redis://127.0.0.1:${port}`;
     const { checkRedis } = await import("../src/convert/queue/connection.js");
-    for (let i = 0; ; i++) {
-      const ok = await checkRedis(url, 500).then(
-        () => true,
-        () => false,
-      );
-      if (ok) break;
-      if (i > 50) throw new Error(`redis-server did not start on port ${port}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const started = await startRedis((u) => checkRedis(u, 500).then(() => true));
+    redis = started.process;
+    const url = started.url;
     const one = await queuedRun(url, fleet, sample, join(work, "out-q1"), 1);
     const two = await queuedRun(url, fleet, sample, join(work, "out-q2"), 2);
     // The same 1 → 2 step without a queue: two worker threads of one `syncbag convert -j 2`.

@@ -4,17 +4,17 @@
  * producer and worker processes, as an operator would run them.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Queue, Worker } from "bullmq";
 import { runBatch } from "../../src/convert/batch.js";
 import { BatchIndex } from "../../src/convert/index-file.js";
 import { readJob } from "../../src/convert/queue/producer.js";
+import { freePort, hasRedis, startRedis } from "../helpers/redis.js";
 import { writeMcap, fixtureMessages } from "./fixtures.js";
 
 const REPO = resolve(import.meta.dirname, "..", "..");
@@ -25,25 +25,6 @@ const COPY = `${join(REPO, "dist", "src", "convert", "copy-converter.js")}#copyO
 const PIPELINE = { module: new URL(`file://${join(REPO, "dist", "src", "convert", "pipeline-converter.js")}`).href, exportName: "pipelineConverter" };
 const DRIVES = ["drive-compact-s7", "drive-faulty-s11", "drive-step-s23"];
 
-function hasRedis(): boolean {
-  try {
-    execFileSync("redis-server", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => done(port));
-    });
-  });
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -115,21 +96,18 @@ describe("convert/queue: fleet conversion on BullMQ (needs redis-server)", funct
       this.skip();
     }
     if (!existsSync(join(REPO, "dist", "src", "convert", "queue", "worker.js"))) throw new Error("no build of the queue modules in dist/: run `npm run build` first (npm test does)");
-    const port = await freePort();
-    redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-    url = `redis://127.0.0.1:${port}`;
-    for (let i = 0; ; i++) {
-      const probe = new Queue("probe", { connection: { host: "127.0.0.1", port, maxRetriesPerRequest: null, retryStrategy: () => null } });
+    const started = await startRedis(async (u) => {
+      const probe = new Queue("probe", { connection: { host: "127.0.0.1", port: Number(new URL(u).port), maxRetriesPerRequest: null, retryStrategy: () => null } });
       probe.on("error", () => undefined);
       const ok = await probe.getJobCounts().then(
         () => true,
         () => false,
       );
       await probe.close().catch(() => undefined);
-      if (ok) break;
-      if (i > 50) throw new Error(`redis-server did not start on port ${port}`);
-      await sleep(100);
-    }
+      return ok;
+    });
+    redis = started.process;
+    url = started.url;
     dir = await mkdtemp(join(tmpdir(), "syncbag-queue-"));
   });
 
