@@ -37,35 +37,43 @@ export class PointBuffer {
   #bytes: Uint8Array;
   #f32: Float32Array;
   #u32: Uint32Array;
-  #u16: Uint16Array;
+  /** Points the storage holds. */
+  #capacity: number;
+  /** The capacity asked for at construction: the least a fresh storage gets. */
+  readonly #initial: number;
   size = 0;
 
   constructor(capacity = 1024) {
+    this.#initial = capacity;
+    this.#capacity = capacity;
     this.#bytes = new Uint8Array(capacity * POINT_STEP);
     this.#f32 = new Float32Array(this.#bytes.buffer);
     this.#u32 = new Uint32Array(this.#bytes.buffer);
-    this.#u16 = new Uint16Array(this.#bytes.buffer);
   }
 
   #grow(): void {
     const next = new Uint8Array(this.#bytes.length * 2);
     next.set(this.#bytes);
-    this.#bytes = next;
-    this.#f32 = new Float32Array(next.buffer);
-    this.#u32 = new Uint32Array(next.buffer);
-    this.#u16 = new Uint16Array(next.buffer);
+    this.#use(next);
+  }
+
+  #use(storage: Uint8Array): void {
+    this.#bytes = storage;
+    this.#capacity = storage.length / POINT_STEP;
+    this.#f32 = new Float32Array(storage.buffer);
+    this.#u32 = new Uint32Array(storage.buffer);
   }
 
   push(x: number, y: number, z: number, intensity: number, returnType: number, channel: number, azimuth: number, elevation: number, distance: number, timeNs: number): void {
-    if ((this.size + 1) * POINT_STEP > this.#bytes.length) this.#grow();
+    if (this.size >= this.#capacity) this.#grow();
     const w = this.size * 8;
     const f = this.#f32;
     f[w] = x;
     f[w + 1] = y;
     f[w + 2] = z;
-    this.#bytes[w * 4 + 12] = intensity;
-    this.#bytes[w * 4 + 13] = returnType;
-    this.#u16[w * 2 + 7] = channel;
+    // Bytes 12..15 (intensity, return_type, channel) as one little-endian word: the masks are the
+    // uint8/uint16 conversions the byte and half-word stores made.
+    this.#u32[w + 3] = (intensity & 0xff) | ((returnType & 0xff) << 8) | ((channel & 0xffff) << 16);
     f[w + 4] = azimuth;
     f[w + 5] = elevation;
     f[w + 6] = distance;
@@ -75,7 +83,7 @@ export class PointBuffer {
 
   /** Appends point i of `from` (raw copy). */
   pushFrom(from: PointBuffer, i: number): void {
-    if ((this.size + 1) * POINT_STEP > this.#bytes.length) this.#grow();
+    if (this.size >= this.#capacity) this.#grow();
     this.#bytes.set(from.#bytes.subarray(i * POINT_STEP, (i + 1) * POINT_STEP), this.size * POINT_STEP);
     this.size++;
   }
@@ -106,16 +114,14 @@ export class PointBuffer {
 
   /**
    * Hands the points over (POINT_STEP bytes each) and empties the buffer, which goes on in fresh
-   * storage of the same capacity: a sweep leaves without being copied (the copy of an 8 MB sweep
-   * into new memory cost more than decoding a VLS-128's packets).
+   * storage sized for a sweep like this one: a sweep leaves without being copied (the copy of an
+   * 8 MB sweep into new memory cost more than decoding a VLS-128's packets).
    */
   bytes(): Uint8Array {
     const out = this.#bytes.subarray(0, this.size * POINT_STEP);
-    const next = new Uint8Array(this.#bytes.length);
-    this.#bytes = next;
-    this.#f32 = new Float32Array(next.buffer);
-    this.#u32 = new Uint32Array(next.buffer);
-    this.#u16 = new Uint16Array(next.buffer);
+    // Room for a sweep like this one (+6 %), not the grown capacity: a fresh storage is zeroed and
+    // faulted in page by page, so every unused megabyte cost time (and stayed held by the sweep).
+    this.#use(new Uint8Array(Math.max(this.#initial, Math.ceil(this.size * 1.0625)) * POINT_STEP));
     this.size = 0;
     return out;
   }
