@@ -41,6 +41,8 @@ export class PointBuffer {
   #capacity: number;
   /** The capacity asked for at construction: the least a fresh storage gets. */
   readonly #initial: number;
+  /** Points of the largest sweep handed over so far. */
+  #largest = 0;
   size = 0;
 
   constructor(capacity = 1024) {
@@ -114,14 +116,17 @@ export class PointBuffer {
 
   /**
    * Hands the points over (POINT_STEP bytes each) and empties the buffer, which goes on in fresh
-   * storage sized for a sweep like this one: a sweep leaves without being copied (the copy of an
+   * storage sized for the largest sweep so far: a sweep leaves without being copied (the copy of an
    * 8 MB sweep into new memory cost more than decoding a VLS-128's packets).
    */
   bytes(): Uint8Array {
     const out = this.#bytes.subarray(0, this.size * POINT_STEP);
-    // Room for a sweep like this one (+6 %), not the grown capacity: a fresh storage is zeroed and
-    // faulted in page by page, so every unused megabyte cost time (and stayed held by the sweep).
-    this.#use(new Uint8Array(Math.max(this.#initial, Math.ceil(this.size * 1.0625)) * POINT_STEP));
+    // Room for the largest sweep so far (+6 %), not the doubled capacity: a fresh storage is zeroed
+    // and faulted in page by page, so every unused megabyte cost time (and stayed held by the
+    // sweep). The largest, not the last: a short sweep (start, cut reset) must not make the next
+    // full one grow twice.
+    this.#largest = Math.max(this.#largest, this.size);
+    this.#use(new Uint8Array(Math.max(this.#initial, Math.ceil(this.#largest * 1.0625)) * POINT_STEP));
     this.size = 0;
     return out;
   }
