@@ -64,6 +64,16 @@ export function parseHesaiCorrection(buf: Uint8Array, source: string): HesaiCorr
   return { kind: "correction", channels, frames: Math.min(frames, mirrors), startFrame, endFrame, azimuth, elevation, azimuthOffset, elevationOffset };
 }
 
+/**
+ * A channel azimuth in exact units (an integer, 0 ≤ a < 360 × 25600) in rad as float32:
+ * fr((a / 25600) · (π / 180)), the decoder's rule, computed as one product with π / 180 / 25600
+ * = 6.81769239060285e-7. The two agree on every integer of that range (all 9 216 000 checked,
+ * test/lidar-packets/hesai-models.test.ts); the division was a sizeable part of each block's 128
+ * azimuths. The factor is a literal: read from a computed module constant it made that loop 2.5×
+ * slower in V8 here.
+ */
+export const exactToRad = (a: number): number => fr(a * 6.81769239060285e-7);
+
 function angleIsBetween(start: number, end: number, angle: number): boolean {
   if (start === end) return true;
   if (end < start) return angle <= end || start <= angle;
@@ -165,7 +175,7 @@ export class CorrectionAngles {
       if (o0 !== 0 || o1 !== 0) a += interpolate(o0, o1, k) * (UNIT / 100);
       a = a < 0 ? (a >= -MAX ? a + MAX : normalize(a)) : a >= MAX ? normalize(a) : a;
       exact[ch] = a;
-      const rad = fr((a / UNIT) * (Math.PI / 180));
+      const rad = fr(a * 6.81769239060285e-7); // exactToRad(a), inline
       row[2 * n + ch] = rad;
       if (rad < minV) {
         minV = rad;

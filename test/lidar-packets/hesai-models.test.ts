@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HesaiDecoder, parseHesaiCalibration, type HesaiModel } from "../../src/lidar-packets/hesai.js";
-import { parseHesaiCorrection } from "../../src/lidar-packets/hesai-correction.js";
+import { exactToRad, parseHesaiCorrection } from "../../src/lidar-packets/hesai-correction.js";
 import { createPacketDecoder, LidarConfigError } from "../../src/lidar-packets/index.js";
 import type { DecodedCloud } from "../../src/lidar-packets/cloud.js";
 import { points, rad, type Point } from "./points.js";
@@ -285,6 +285,13 @@ describe("lidar-packets: Hesai PandarAT128 (no real reference: synthetic packets
     });
     writeFileSync(join(dir, "cut.dat"), correctionFile().subarray(0, 5000));
     await assert.rejects(createPacketDecoder({ sensor_model: "PandarAT128", calibration_file: "cut.dat" }, { baseDir: dir, topic: "/at128" }), /correction file of 5000 bytes .* is truncated or inconsistent/);
+  });
+
+  it("a channel azimuth in rad as one product equals the decoder's rule fr((a / 25600) · (π / 180)) on every exact unit 0 ≤ a < 360 × 25600", function () {
+    const fr = Math.fround;
+    let differ = 0;
+    for (let a = 0; a < 360 * 25600; a++) if (exactToRad(a) !== fr((a / 25600) * (Math.PI / 180))) differ++;
+    assert.equal(differ, 0);
   });
 
   it("an encoder azimuth in no face of the correction file is counted, not decoded", function () {
