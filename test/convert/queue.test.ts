@@ -7,12 +7,13 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Queue, Worker } from "bullmq";
 import { runBatch } from "../../src/convert/batch.js";
 import { BatchIndex } from "../../src/convert/index-file.js";
+import { openRecording } from "../../src/convert/readers/open.js";
 import { readJob } from "../../src/convert/queue/producer.js";
 import { freePort, hasRedis, startRedis } from "../helpers/redis.js";
 import { writeMcap, fixtureMessages } from "./fixtures.js";
@@ -268,6 +269,35 @@ describe("convert/queue: fleet conversion on BullMQ (needs redis-server)", funct
     } finally {
       await q.close();
     }
+  });
+
+  it("--lidar-packet travels with the job: a worker decodes the packet topic into <topic>/points (needs ../shared/lidar-packets)", async function () {
+    const shared = join(REPO, "..", "shared", "lidar-packets", "velodyne_vlp16");
+    if (!existsSync(join(shared, "VLP16.yaml"))) {
+      console.log(`    (skipped: ${shared} absent)`);
+      this.skip();
+    }
+    const bagDir = (await readdir(shared, { withFileTypes: true })).find((e) => e.isDirectory() && /^\d+$/.test(e.name))!.name;
+    const inputs = join(dir, "packets");
+    await mkdir(inputs, { recursive: true });
+    await cp(join(shared, bagDir), join(inputs, "vlp16"), { recursive: true });
+    const out = join(dir, "packets-out");
+    const qn = "packets";
+    const worker = run(["worker", "--queue", url, "--queue-name", qn, "--jobs", "1"]);
+    const producer = run(["convert", inputs, "-o", out, "--queue", url, "--queue-name", qn, "--json", "--lidar-packet", `/velodyne_packets=VLP16,${join(shared, "VLP16.yaml")},Dual`]);
+    const code = await within("producer", 120_000, producer.exited);
+    if (code !== 0) assert.fail(`producer exit ${code}\n${await whyFailed(qn, producer, [worker])}`);
+    const topics = new Map<string, number>();
+    const source = await openRecording(join(out, "vlp16.mcap"));
+    try {
+      for await (const m of source.messages()) topics.set(m.topic, (topics.get(m.topic) ?? 0) + 1);
+    } finally {
+      await source.close();
+    }
+    assert.ok((topics.get("/velodyne_packets/points") ?? 0) > 0, `decoded clouds in the worker's output: ${JSON.stringify([...topics])}`);
+    assert.ok((topics.get("/velodyne_packets") ?? 0) > 0, "the packets are kept");
+    worker.child.kill("SIGTERM");
+    assert.equal(await within("worker drains", 20_000, worker.exited), 0);
   });
 
   it("a corrupt input lands in the failed list with its reason at once (no retries) and the batch ends; the others complete", async () => {

@@ -99,9 +99,6 @@ export function register(program: Command): void {
       const lidar = lidarPacketOptions(typeof raw.lidarPackets === "string" ? raw.lidarPackets : undefined, Array.isArray(raw.lidarPacket) ? (raw.lidarPacket as string[]) : []);
       problems.push(...lidar.problems);
       const lidarPackets = Object.keys(lidar.topics).length > 0 ? lidar.topics : undefined;
-      if (lidarPackets !== undefined && typeof raw.queue === "string") {
-        problems.push("--lidar-packets/--lidar-packet: not carried to queue workers yet; put a lidar_packets.yaml beside the recordings instead");
-      }
       if (problems.length > 0 || o === undefined) throw new UsageError("convert", problems);
       const converter =
         o.converter !== undefined
@@ -113,7 +110,7 @@ export function register(program: Command): void {
       if (o.queue !== undefined) {
         // Workers resolve the pipeline in their own installation; an explicit module must exist on each.
         const jobConverter = o.converter !== undefined ? converter : o.onlineTimes ? "pipeline-online" : "pipeline";
-        summary = await runQueuedBatch({ inputs, outDir: o.out, url: o.queue, queueName: o.queueName, msgPaths: o.msgPath, dryRun: o.dryRun, force: o.force, salvage: o.salvage, converter: jobConverter }).catch((error: unknown) => {
+        summary = await runQueuedBatch({ inputs, outDir: o.out, url: o.queue, queueName: o.queueName, msgPaths: o.msgPath, dryRun: o.dryRun, force: o.force, salvage: o.salvage, converter: jobConverter, ...(lidarPackets ? { lidarPackets } : {}) }).catch((error: unknown) => {
           throw new Error(`--queue ${o!.queue}: ${error instanceof Error ? error.message : String(error)}`);
         });
       } else summary = await runBatch({ inputs, outDir: o.out, jobs: o.jobs, msgPaths: o.msgPath, dryRun: o.dryRun, force: o.force, salvage: o.salvage, converter, ...(lidarPackets ? { lidarPackets } : {}) });

@@ -24,6 +24,11 @@ export const ConvertJobData = z.object({
   msgPaths: z.array(z.string()),
   salvage: z.boolean(),
   converter: JobConverter,
+  /**
+   * Lidar packet topics to decode, given with the conversion (`--lidar-packet(s)`; DriveConvertOptions.lidarPackets):
+   * calibration paths absolute, read by the worker at the same path (shared, like the inputs).
+   */
+  lidarPackets: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
 });
 export type ConvertJobData = z.infer<typeof ConvertJobData>;
 
@@ -41,7 +46,8 @@ export const JOB_NAME = "convert-drive";
 
 /** `drive-<hex>`: BullMQ job ids must not be integers nor contain ':'. */
 export function jobIdFor(data: ConvertJobData): string {
-  const settings = JSON.stringify([data.inputHash, data.outDir, data.drive.name, data.converter, data.salvage, data.msgPaths]);
+  // Packet settings only when given, so the ids of jobs without them stay what they were.
+  const settings = JSON.stringify([data.inputHash, data.outDir, data.drive.name, data.converter, data.salvage, data.msgPaths, ...(data.lidarPackets !== undefined ? [data.lidarPackets] : [])]);
   return `drive-${createHash("sha256").update(settings).digest("hex").slice(0, 40)}`;
 }
 

@@ -30,6 +30,8 @@ export interface QueuedBatchOptions {
   salvage: boolean;
   dryRun: boolean;
   converter: JobConverter;
+  /** Lidar packet topics to decode (ConvertJobData.lidarPackets). */
+  lidarPackets?: Record<string, Record<string, unknown>>;
   /** Poll period for job states (ms). */
   pollMs?: number;
 }
@@ -72,7 +74,7 @@ export async function runQueuedBatch(options: QueuedBatchOptions, io: BatchIo = 
         finish({ ...prev, status: "skipped", elapsedS: 0 });
         continue;
       }
-      const data: ConvertJobData = { drive, inputHash: input.hash, inputBytes: input.bytes, outDir, msgPaths: options.msgPaths, salvage: options.salvage, converter: options.converter };
+      const data: ConvertJobData = { drive, inputHash: input.hash, inputBytes: input.bytes, outDir, msgPaths: options.msgPaths, salvage: options.salvage, converter: options.converter, ...(options.lidarPackets ? { lidarPackets: options.lidarPackets } : {}) };
       const jobId = jobIdFor(data);
       const read = await readJob(queue, jobId);
       const existing = read.job;

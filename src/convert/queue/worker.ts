@@ -70,7 +70,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     const staging = await store.stage(job.id ?? data.drive.name);
     options.log(`${data.drive.name}: converting (job ${job.id}, attempt ${job.attemptsMade + 1})`);
     const converter = data.converter === "pipeline" ? options.converters.pipeline : data.converter === "pipeline-online" ? options.converters.online : data.converter;
-    const task: DriveTask = { drive: data.drive, outDir: staging, msgPaths: data.msgPaths, salvage: data.salvage, dryRun: false, force: true, converter };
+    const task: DriveTask = { drive: data.drive, outDir: staging, msgPaths: data.msgPaths, salvage: data.salvage, dryRun: false, force: true, converter, ...(data.lidarPackets ? { lidarPackets: data.lidarPackets } : {}) };
     const { port1, port2 } = new MessageChannel();
     let lastSent = 0;
     port1.on("message", (p: DriveProgress) => {
