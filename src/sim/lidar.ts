@@ -103,6 +103,41 @@ interface TiltTables {
   colHalf: Float64Array;
 }
 
+/** Entry and exit parameters written by `footprintSlab`. */
+const SLAB = new Float64Array(2);
+
+/**
+ * The slab test of a ray against a box's footprint, in the box frame: origin (lx, ly), direction
+ * (dxl, dyl), footprint ±hl × ±hw. False when the ray's line misses it; else its entry and exit
+ * parameters along the ray in SLAB (either may be negative). Shared by the level and the tilted
+ * ray casts, so both hit the same boxes the same way.
+ */
+function footprintSlab(lx: number, ly: number, dxl: number, dyl: number, hl: number, hw: number): boolean {
+  let tin = -Infinity;
+  let tout = Infinity;
+  if (Math.abs(dxl) < 1e-12) {
+    if (lx < -hl || lx > hl) return false;
+  } else {
+    let ta = (-hl - lx) / dxl;
+    let tb = (hl - lx) / dxl;
+    if (ta > tb) [ta, tb] = [tb, ta];
+    tin = ta;
+    tout = tb;
+  }
+  if (Math.abs(dyl) < 1e-12) {
+    if (ly < -hw || ly > hw) return false;
+  } else {
+    let ta = (-hw - ly) / dyl;
+    let tb = (hw - ly) / dyl;
+    if (ta > tb) [ta, tb] = [tb, ta];
+    if (ta > tin) tin = ta;
+    if (tb < tout) tout = tb;
+  }
+  SLAB[0] = tin;
+  SLAB[1] = tout;
+  return true;
+}
+
 /** Share of rays that pass through foliage between its leaves. */
 const FOLIAGE_PASS = 0.3;
 
@@ -244,26 +279,8 @@ export class LidarModel {
           const ly = -dx * o.s + dy * o.c;
           const dxl = ch * o.c + sh * o.s;
           const dyl = -ch * o.s + sh * o.c;
-          let tin = -Infinity;
-          let tout = Infinity;
-          if (Math.abs(dxl) < 1e-12) {
-            if (lx < -o.hl || lx > o.hl) continue;
-          } else {
-            let ta = (-o.hl - lx) / dxl;
-            let tb = (o.hl - lx) / dxl;
-            if (ta > tb) [ta, tb] = [tb, ta];
-            tin = ta;
-            tout = tb;
-          }
-          if (Math.abs(dyl) < 1e-12) {
-            if (ly < -o.hw || ly > o.hw) continue;
-          } else {
-            let ta = (-o.hw - ly) / dyl;
-            let tb = (o.hw - ly) / dyl;
-            if (ta > tb) [ta, tb] = [tb, ta];
-            if (ta > tin) tin = ta;
-            if (tb < tout) tout = tb;
-          }
+          if (!footprintSlab(lx, ly, dxl, dyl, o.hl, o.hw)) continue;
+          const tin = SLAB[0]!, tout = SLAB[1]!;
           // Behind, missed, or the sensor is inside the footprint: no return from this object.
           if (tin <= 0 || tout < tin || tin > maxR) continue;
           if (nHits < 32) {
@@ -420,26 +437,8 @@ export class LidarModel {
             const dyl = -wx * o.s + wy * o.c;
             const lx = lxs[k]!;
             const ly = lys[k]!;
-            let tin = -Infinity;
-            let tout = Infinity;
-            if (Math.abs(dxl) < 1e-12) {
-              if (lx < -o.hl || lx > o.hl) continue;
-            } else {
-              let ta = (-o.hl - lx) / dxl;
-              let tb = (o.hl - lx) / dxl;
-              if (ta > tb) [ta, tb] = [tb, ta];
-              tin = ta;
-              tout = tb;
-            }
-            if (Math.abs(dyl) < 1e-12) {
-              if (ly < -o.hw || ly > o.hw) continue;
-            } else {
-              let ta = (-o.hw - ly) / dyl;
-              let tb = (o.hw - ly) / dyl;
-              if (ta > tb) [ta, tb] = [tb, ta];
-              if (ta > tin) tin = ta;
-              if (tb < tout) tout = tb;
-            }
+            if (!footprintSlab(lx, ly, dxl, dyl, o.hl, o.hw)) continue;
+            let tin = SLAB[0]!, tout = SLAB[1]!;
             if (Math.abs(wz) < 1e-12) {
               if (oz < o.z0 || oz > o.z1) continue;
             } else {
