@@ -147,6 +147,12 @@ export const CLASS_PRIORS: Record<Exclude<ObjectClass, "unknown">, { length: num
   cyclist: { length: 1.8, width: 0.6, height: 1.7 },
 };
 
+/**
+ * A car read under a canopy (see belowCanopy) shows a small car's length (m) and some depth across
+ * it (m: a corner or a roof, two faces): a single straight line is a wall's or fence's foot.
+ */
+const UNDER_CANOPY_MIN_LENGTH = 3.0;
+const UNDER_CANOPY_MIN_DEPTH = 0.5;
 /** A cell next to structure this high (m) is structure too: higher than people and cars. */
 const STRUCTURE_NEIGHBOUR_HEIGHT = 2.5;
 
@@ -845,6 +851,66 @@ export class LidarProposer {
     const shift = hasT && tLast > 0 ? this.#seamMerge(owner, clusters, order, start, seamX, seamY, tLast - tFirst) : null;
     const out: Proposal[] = [];
     const cxs = new Float64Array(liveN), cys = new Float64Array(liveN);
+    const runBuf = new Int32Array(liveN), subRuns = new Int32Array(liveN);
+    // A cluster that is unknown because it reaches into a tree crown, a wall or a pole, or touches
+    // one, may hold road users standing under or against it: a car parked under a street tree or
+    // beside its trunk, a person by a wall. Its runs that stay below STRUCTURE_NEIGHBOUR_HEIGHT are
+    // linked again on their own, without the tall runs that bridged them (trunks, walls, crowns
+    // reaching down to a roof), and each part is read as a cluster: the lower layer of the
+    // elevation map segmented by itself, as Douillard et al. 2011 do for objects under overhangs.
+    // What comes out a car seen along a car's length and with some depth (UNDER_CANOPY_MIN_*)
+    // replaces the unknown box. Only cars: a truck needs its full height, and on the real sweeps the person- and
+    // cyclist-sized parts left under crowns were trunks, posts and shrubs (46 → 80 false
+    // pedestrians, 34 → 53 false cyclists, for no person found); shorter car-sized parts were
+    // mostly shrubs too (`npx tsx src/cli/main.ts eval-lidar ../shared/real-labelled-lidar --detail`).
+    const belowCanopy = (runs: Int32Array, count: number): Proposal[] => {
+      let lowN = 0;
+      next: for (let k = 0; k < count; k++) {
+        const v = runs[k]!;
+        if (nZmax[v]! > STRUCTURE_NEIGHBOUR_HEIGHT) continue;
+        // A low run under a tall one of its own cell, less than STRUCTURE_CLEARANCE below it, is
+        // that structure's foot (a wall's lower beams, parted from its upper ones by the beam gap).
+        for (let b = first(nCell[v]!), b1 = past(nCell[v]!); b < b1; b++) if (nZmax[b]! > STRUCTURE_NEIGHBOUR_HEIGHT && nZmin[b]! > nZmax[v]! && nZmin[b]! - nZmax[v]! < STRUCTURE_CLEARANCE) continue next;
+        parent[v] = v;
+        mark[v] = 2;
+        subRuns[lowN++] = v;
+      }
+      if (lowN === 0) return [];
+      const cells = Int32Array.from(new Set(Array.from(subRuns.subarray(0, lowN), (v) => nCell[v]!)));
+      linkAll(cells, cells.length, 2);
+      const groups = new Map<number, number[]>();
+      for (let k = 0; k < lowN; k++) {
+        const v = subRuns[k]!, r = find(v);
+        mark[v] = 0;
+        const g = groups.get(r);
+        if (g === undefined) groups.set(r, [v]);
+        else g.push(v);
+      }
+      const found: Proposal[] = [];
+      for (const g of groups.values()) {
+        let points = 0, hTop = 0, low = Infinity, tSum = 0;
+        for (let k = 0; k < g.length; k++) {
+          const v = g[k]!;
+          points += nN[v]!;
+          tSum += nSt[v]!;
+          if (nZmax[v]! > hTop) hTop = nZmax[v]!;
+          if (nZmin[v]! < low) low = nZmin[v]!;
+          cxs[k] = nSx[v]! / nN[v]!;
+          cys[k] = nSy[v]! / nN[v]!;
+        }
+        if (points < c.minPoints) continue;
+        const p = fitCluster(cxs, cys, g.length, hTop, c.cellSize);
+        if (p === null || p.category !== "car") continue;
+        p.points = points;
+        p.dtS = tSum / points;
+        this.#describe(p, Int32Array.from(g), g.length, points, low);
+        vetClass(p, c.carMaxTop);
+        if ((p.category as ObjectClass) !== "car" || Math.max(p.visible.length, p.visible.width) < UNDER_CANOPY_MIN_LENGTH || Math.min(p.visible.length, p.visible.width) < UNDER_CANOPY_MIN_DEPTH) continue; // vetClass may have refused it
+        if (truncatedFace(p, cxs, cys, g.length, mount, nearAz)) p.truncated = true;
+        found.push(p);
+      }
+      return found;
+    };
     // The parts each owner gathers, listed once (not a scan over all clusters per owner).
     const partStart = new Int32Array(clusters + 1), parts = new Int32Array(clusters);
     for (let cj = 0; cj < clusters; cj++) if (owner[cj]! >= 0) partStart[owner[cj]! + 1]!++;
@@ -890,44 +956,59 @@ export class LidarProposer {
       proposal.points = points;
       proposal.dtS = tSum / Math.max(1, tPoints);
       // Covariance of the returns from the runs' sums (the carried seam part at its own place: close enough for shape).
-      let n3 = 0, ax = 0, ay = 0, az = 0, axx = 0, axy = 0, ayy = 0, axz = 0, ayz = 0, azz = 0, low = Infinity;
+      let runN = 0, low = Infinity;
       for (let pj = partStart[ci]!; pj < partStart[ci + 1]!; pj++) {
         const cj = parts[pj]!;
         if (bottom[cj]! < low) low = bottom[cj]!;
-        for (let k = start[cj]!; k < start[cj + 1]!; k++) {
-          const v = order[k]!;
-          n3 += nN[v]!;
-          ax += nSx[v]!;
-          ay += nSy[v]!;
-          az += nSz[v]!;
-          axx += nSxx[v]!;
-          axy += nSxy[v]!;
-          ayy += nSyy[v]!;
-          axz += nSxz[v]!;
-          ayz += nSyz[v]!;
-          azz += nSzz[v]!;
-        }
+        for (let k = start[cj]!; k < start[cj + 1]!; k++) runBuf[runN++] = order[k]!;
       }
-      const mxx = ax / n3, myy = ay / n3, mzz = az / n3;
-      const ev = eigen3(axx / n3 - mxx * mxx, ayy / n3 - myy * myy, azz / n3 - mzz * mzz, axy / n3 - mxx * myy, axz / n3 - mxx * mzz, ayz / n3 - myy * mzz);
-      const l1 = Math.max(ev.l1, 1e-9);
-      proposal.features = {
-        ...proposal.features!,
-        points,
-        range: Math.hypot(mxx, myy),
-        bottom: low,
-        linearity: (ev.l1 - ev.l2) / l1,
-        planarity: (ev.l2 - ev.l3) / l1,
-        scattering: Math.max(0, ev.l3) / l1,
-        verticality: ev.vz,
-      };
+      this.#describe(proposal, runBuf, runN, points, low);
       vetClass(proposal, c.carMaxTop);
       // A roof seen over a nearer car (topOnly) is hidden by design and judged by its own rule; a
       // part carried across the seam was seen at another time, so the map does not describe it.
       if ((proposal.category === "car" || proposal.category === "truck") && proposal.topOnly !== true && !carried && truncatedFace(proposal, cxs, cys, n2, mount, nearAz)) proposal.truncated = true;
+      if (proposal.category === "unknown" && topOnly[ci] !== 1 && !carried && (structure || hTop > STRUCTURE_NEIGHBOUR_HEIGHT)) {
+        const below = belowCanopy(runBuf, runN);
+        if (below.length > 0) {
+          out.push(...below);
+          continue;
+        }
+      }
       out.push(proposal);
     }
     return out;
+  }
+
+  /** A proposal's shape features from its runs' sums: the eigenvalue features of the returns' 3D covariance (Weinmann et al. 2015). */
+  #describe(p: Proposal, runs: Int32Array, count: number, points: number, low: number): void {
+    const nN = this.#nN, nSx = this.#nSx, nSy = this.#nSy, nSz = this.#nSz;
+    let n3 = 0, ax = 0, ay = 0, az = 0, axx = 0, axy = 0, ayy = 0, axz = 0, ayz = 0, azz = 0;
+    for (let k = 0; k < count; k++) {
+      const v = runs[k]!;
+      n3 += nN[v]!;
+      ax += nSx[v]!;
+      ay += nSy[v]!;
+      az += nSz[v]!;
+      axx += this.#nSxx[v]!;
+      axy += this.#nSxy[v]!;
+      ayy += this.#nSyy[v]!;
+      axz += this.#nSxz[v]!;
+      ayz += this.#nSyz[v]!;
+      azz += this.#nSzz[v]!;
+    }
+    const mx = ax / n3, my = ay / n3, mz = az / n3;
+    const ev = eigen3(axx / n3 - mx * mx, ayy / n3 - my * my, azz / n3 - mz * mz, axy / n3 - mx * my, axz / n3 - mx * mz, ayz / n3 - my * mz);
+    const l1 = Math.max(ev.l1, 1e-9);
+    p.features = {
+      ...p.features!,
+      points,
+      range: Math.hypot(mx, my),
+      bottom: low,
+      linearity: (ev.l1 - ev.l2) / l1,
+      planarity: (ev.l2 - ev.l3) / l1,
+      scattering: Math.max(0, ev.l3) / l1,
+      verticality: ev.vz,
+    };
   }
 
   /**

@@ -140,6 +140,20 @@ describe("suggest/lidar: proposals", () => {
     assert.deepEqual(behind(roofOnly(false, 1.5)), [], "returns 1.5 m up with nothing hiding what is below them are not an object");
   });
 
+  it("reads a car parked against a street tree's trunk and under its crown as a car, and the tree as nothing named", () => {
+    // The trunk touches the car's side and reaches into the crown: car, trunk and crown are one
+    // cluster 4.6 m tall, which no road user fits. Read again without the runs that reach above a
+    // road user, the car stands alone (without that re-read it comes out `unknown`).
+    const car = { x: 14, y: -8, yaw: 0, length: 4.5, width: 1.8, height: 1.5 };
+    const trunk = { x: 14.5, y: -9.2, yaw: 0, length: 0.3, width: 0.3, height: 4.6 };
+    const crown = { x: 14.5, y: -9.2, yaw: 0, length: 4, width: 3.5, height: 4.6, visibleFrom: 2.6 };
+    const proposals = new LidarProposer().propose(syntheticCloud([car, trunk, crown]), mount);
+    const named = proposals.filter((p) => p.category !== "unknown");
+    assert.deepEqual(named.map((p) => p.category), ["car"], JSON.stringify(proposals.map((p) => [p.category, p.box.x.toFixed(1), p.box.y.toFixed(1), p.features?.top.toFixed(1)])));
+    assert.ok(bevIoU(named[0]!.box, { ...car, z: 0 }) > 0.7, `car box ${JSON.stringify(named[0]!.box)}`);
+    assert.ok(named[0]!.features!.top < 1.8, "the car's own height, not the tree's");
+  });
+
   it("keeps a car passed at a shallow angle whole (its side's returns spread along the line of sight), people side by side apart", () => {
     // The car ahead-right (as on simulated seed 16): its rear face square-on, its left side seen 8°
     // off the line of sight, where each ring leaves a return every ~0.5 m (two or three cells).

@@ -30,11 +30,11 @@ describe("suggest/lidar on real labelled sweeps (../shared/real-labelled-lidar)"
     assert.ok(e.datasets["all"]!.proposer.classes.car.truth >= 130, "the car labels counted (≥ 10 returns within 50 m)");
   });
 
-  it("holds the level reached over all sweeps: car recall ≥ 0.46 / precision ≥ 0.60, four classes precision ≥ 0.34, pedestrians+cyclists recall ≥ 0.46", () => {
+  it("holds the level reached over all sweeps: car recall ≥ 0.48 / precision ≥ 0.60, four classes precision ≥ 0.35, pedestrians+cyclists recall ≥ 0.46", () => {
     const p = e.datasets["all"]!.proposer;
-    assert.ok(p.carRecall >= 0.46, `car recall ${p.carRecall}`);
+    assert.ok(p.carRecall >= 0.48, `car recall ${p.carRecall}`);
     assert.ok(p.carPrecision >= 0.6, `car precision ${p.carPrecision}`);
-    assert.ok(p.allPrecision >= 0.34, `four-class precision ${p.allPrecision}`);
+    assert.ok(p.allPrecision >= 0.35, `four-class precision ${p.allPrecision}`);
     assert.ok(p.vruRecall >= 0.46, `pedestrian+cyclist recall ${p.vruRecall}`);
   });
 
