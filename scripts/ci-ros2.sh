@@ -9,9 +9,13 @@
 #  1. installs the minimal ROS 2 Jazzy from ../shared/ros2 (install.sh: Debian packages, unpack);
 #  2. with ROS 2 sourced, installs and builds rclnodejs (optional dependency; node-gyp against
 #     the sourced tree; `npm_config_yes=true` because its clean script runs npx);
-#  3. builds syncbag's ament package (msg/ through rosidl, launch files, node wrappers) with
-#     colcon in a workspace outside the repository (src/syncbag is a symlink to this repo);
-#  4. runs `npx generate-ros-messages` so rclnodejs sees the syncbag/* interfaces;
+#  3. builds syncbag's ament package (msg/ through rosidl, launch files, node wrappers) and the
+#     lidar packet interfaces in ros/ (velodyne_msgs, pandar_msgs, nebula_msgs: written from the
+#     upstream definitions, for the live node's packet decoding) with colcon in a workspace
+#     outside the repository (src/<package> are symlinks into this repo; colcon's own
+#     incremental build makes a rerun cheap);
+#  4. runs `npx generate-ros-messages` so rclnodejs sees the syncbag/* and packet interfaces
+#     (skipped when the bindings are newer than every interface the workspace installed);
 #  5. writes <workspace>/env.sh (ROS 2 + the workspace, discovery kept on this host) and prints
 #     the line to source.
 set -euo pipefail
@@ -58,20 +62,35 @@ if ! rclnodejs_loads; then
   exit 1
 fi
 
-# 3. syncbag's ament package, built out of the repository.
+# 3. syncbag's ament package and the packet interfaces, built out of the repository. colcon
+# stops descending at a package's folder, so ros/* (inside the syncbag package) get links of
+# their own.
+packet_pkgs=(velodyne_msgs pandar_msgs nebula_msgs)
 mkdir -p "$ws/src"
 ln -sfn "$repo" "$ws/src/syncbag"
-say "colcon build of syncbag in $ws"
-(cd "$ws" && colcon build --packages-select syncbag --event-handlers console_direct- >&2)
+for pkg in "${packet_pkgs[@]}"; do ln -sfn "$repo/ros/$pkg" "$ws/src/$pkg"; done
+say "colcon build of syncbag and ${packet_pkgs[*]} in $ws"
+(cd "$ws" && colcon build --packages-select syncbag "${packet_pkgs[@]}" --event-handlers console_direct- >&2)
 set +u
 # shellcheck disable=SC1091
 source "$ws/install/setup.bash"
 set -u
 
-# 4. JavaScript bindings for every interface on the sourced path, syncbag's included.
-say "generating rclnodejs message bindings"
-npx --no-install generate-ros-messages >&2
-node -e 'require("rclnodejs").require("syncbag/msg/AlignedFrame")' >&2
+# 4. JavaScript bindings for every interface on the sourced path, syncbag's and the packets'
+# included. rclnodejs writes them into its own folder (npm ci / rebuild empties it); a stamp
+# there marks the last generation. The installed .msg files keep their source's mtime (CMake
+# install), so an interface edited since then is newer than the stamp and regenerates.
+generated="$(node -p 'require("path").join(require("path").dirname(require.resolve("rclnodejs/package.json")), "generated")')"
+stamp="$generated/.syncbag-ci-stamp"
+bindings_check='const r = require("rclnodejs"); for (const t of ["syncbag/msg/AlignedFrame", "velodyne_msgs/msg/VelodyneScan", "pandar_msgs/msg/PandarScan", "nebula_msgs/msg/NebulaPackets"]) r.require(t);'
+if [ -f "$stamp" ] && [ -z "$(find -L "$ws/install" -path '*/share/*/msg/*.msg' -newer "$stamp" -print -quit)" ] && node -e "$bindings_check" >/dev/null 2>&1; then
+  say "rclnodejs message bindings up to date (skipped)"
+else
+  say "generating rclnodejs message bindings"
+  npx --no-install generate-ros-messages >&2
+  touch "$stamp"
+fi
+node -e "$bindings_check" >&2
 
 # 5. The environment the tests need: ROS 2, this workspace, and DDS discovery kept on this
 # host so concurrent CI jobs on one machine never see each other's nodes.
