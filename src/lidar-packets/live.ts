@@ -10,17 +10,19 @@
  * A bad entry refuses to start with one line (LidarConfigError); packet problems are counted per
  * topic and reported by `problemLines()`, never thrown from a subscription callback.
  *
- * The node starts it from its `lidar_packets` parameter (src/pipeline/create.ts); the lidar sensor
- * of its alignment config names the cloud topic. The packets themselves are not recorded by the
- * live node yet (only the clouds, as the sensor topic).
+ * The node starts it from its `lidar_packets` parameter (src/pipeline/create.ts) with
+ * `subscribe: false`: the node subscribes the packet topic itself, records each packet message
+ * unchanged and hands it to `ingest()`, so one reader serves both. The lidar sensor of its
+ * alignment config names the cloud topic.
  */
-import type { QosProfile, RawPublisher, Subscription, Transport } from "../transport/port.js";
+import type { QosProfile, RawMessage, RawPublisher, Subscription, Transport } from "../transport/port.js";
 import { SENSOR_DATA_QOS } from "../transport/port.js";
 import { defaultCodec } from "../messages/codec.js";
+import { MessageCatalogue } from "../messages/catalogue.js";
 import { pointCloud2 } from "./cloud.js";
 import { createPacketDecoder, LidarConfigError, type LidarPacketConfig, type PacketCloudDecoder } from "./index.js";
 import { lidarPacketOptions } from "./options.js";
-import { isOusterPacketType, isPacketScanType } from "./scan-msgs.js";
+import { isOusterPacketType, isPacketScanType, PACKET_MSG_DEFINITIONS } from "./scan-msgs.js";
 
 export interface LivePacketTopic {
   topic: string;
@@ -55,23 +57,44 @@ export function livePacketTopics(parameter: string, transport: Pick<Transport, "
   return Object.entries(lidarPacketsParameter(parameter)).map(([topic, config]) => ({ topic, type: advertised.get(topic) ?? defaultPacketType(config.sensor_model), config }));
 }
 
+let packetCatalogue: MessageCatalogue | undefined;
+/**
+ * The MCAP schema text (ros2msg) of a type, the packet types included: the recorder's schema
+ * source on a node that records packet topics (the standard catalogue has no packet types).
+ * Throws UnknownMessageTypeError like `schemaText`.
+ */
+export function schemaTextWithPackets(type: string): string {
+  if (packetCatalogue === undefined) {
+    packetCatalogue = MessageCatalogue.standard();
+    for (const [name, text] of Object.entries(PACKET_MSG_DEFINITIONS)) packetCatalogue.addMsgText(name, text);
+  }
+  return packetCatalogue.schemaText(type);
+}
+
+export interface LivePacketOptions {
+  /** Subscribe each packet topic here (default); false when the caller subscribes and calls `ingest()`. */
+  subscribe?: boolean;
+}
+
 interface Entry {
   topic: string;
   decoder: PacketCloudDecoder;
   publisher: RawPublisher;
-  subscription: Subscription;
+  subscription: Subscription | null;
   counter: { sweeps: number };
 }
 
 export class LivePacketDecoding {
   readonly #entries: Entry[];
+  readonly #byTopic: Map<string, (message: RawMessage) => void>;
 
-  private constructor(entries: Entry[]) {
+  private constructor(entries: Entry[], handlers: Map<string, (message: RawMessage) => void>) {
     this.#entries = entries;
+    this.#byTopic = handlers;
   }
 
   /** Builds every decoder first (one bad entry: nothing subscribed, LidarConfigError), then subscribes and advertises. */
-  static async start(transport: Transport, topics: readonly LivePacketTopic[], qos: QosProfile = SENSOR_DATA_QOS): Promise<LivePacketDecoding> {
+  static async start(transport: Transport, topics: readonly LivePacketTopic[], qos: QosProfile = SENSOR_DATA_QOS, options: LivePacketOptions = {}): Promise<LivePacketDecoding> {
     const built: { t: LivePacketTopic; decoder: PacketCloudDecoder; cloudTopic: string }[] = [];
     for (const t of topics) {
       if (!isPacketScanType(t.type) && !isOusterPacketType(t.type)) throw new LidarConfigError(`${t.topic}: ${t.type} is not a lidar packet type syncbag decodes`);
@@ -80,19 +103,27 @@ export class LivePacketDecoding {
     }
     const codec = defaultCodec();
     const entries: Entry[] = [];
+    const handlers = new Map<string, (message: RawMessage) => void>();
     for (const { t, decoder, cloudTopic } of built) {
       const publisher = transport.advertise(cloudTopic, "sensor_msgs/PointCloud2", qos);
       const counter = { sweeps: 0 };
-      const subscription = transport.subscribeRaw(t.topic, t.type, qos, (m) => {
+      const handle = (m: RawMessage): void => {
         // The decoder counts bad bytes itself; a sweep is published as soon as its packets complete it.
         for (const cloud of decoder.decodeMessage(m.type, m.data)) {
           publisher.publish(codec.encode("sensor_msgs/PointCloud2", pointCloud2(cloud)));
           counter.sweeps++;
         }
-      });
+      };
+      handlers.set(t.topic, handle);
+      const subscription = options.subscribe === false ? null : transport.subscribeRaw(t.topic, t.type, qos, handle);
       entries.push({ topic: t.topic, decoder, publisher, subscription, counter });
     }
-    return new LivePacketDecoding(entries);
+    return new LivePacketDecoding(entries, handlers);
+  }
+
+  /** Decodes one packet message received by the caller's own subscription (`subscribe: false`); other topics are ignored. */
+  ingest(message: RawMessage): void {
+    this.#byTopic.get(message.topic)?.(message);
   }
 
   /** Sweeps published per packet topic. */
@@ -107,7 +138,7 @@ export class LivePacketDecoding {
 
   close(): void {
     for (const e of this.#entries) {
-      e.subscription.close();
+      e.subscription?.close();
       e.publisher.close();
     }
   }

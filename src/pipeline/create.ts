@@ -11,7 +11,8 @@ import { softwareVersion } from "../record/schemas.js";
 import { cameraInfoTopic } from "../transport/names.js";
 import { LATCHED_QOS, type QosProfile, type Transport } from "../transport/port.js";
 import { LidarConfigError } from "../lidar-packets/index.js";
-import { livePacketTopics, LivePacketDecoding } from "../lidar-packets/live.js";
+import { livePacketTopics, LivePacketDecoding, schemaTextWithPackets } from "../lidar-packets/live.js";
+import { defaultSchemaProvider } from "../record/schemas.js";
 import { NodeConfigError, type NodeConfig } from "./config.js";
 import { SyncbagNode, type NodeInput } from "./node.js";
 import type { SuggestionPort } from "./pipeline.js";
@@ -54,11 +55,20 @@ export async function createSyncbagNode(options: CreateNodeOptions): Promise<Cre
     inputs.push({ topic: cameraInfoTopic(camera.topic), type: "sensor_msgs/CameraInfo", qos: sensorQos });
   }
 
-  // Raw lidar packets decoded on the node's own transport into the cloud topic the lidar sensor names.
-  if (config.lidar_packets.trim() !== "") {
+  // Raw lidar packets decoded on the node's own transport into the cloud topic the lidar sensor
+  // names. The packet topic is one of the node's inputs, so each packet message is recorded
+  // unchanged (its CDR bytes, as for any topic) before it is decoded; one subscription serves both.
+  const packets = config.lidar_packets.trim() !== "";
+  if (packets) {
     let live: LivePacketDecoding;
     try {
-      live = await LivePacketDecoding.start(transport, livePacketTopics(config.lidar_packets, transport), sensorQos);
+      const topics = livePacketTopics(config.lidar_packets, transport);
+      live = await LivePacketDecoding.start(transport, topics, sensorQos, { subscribe: false });
+      for (const t of topics) {
+        const existing = inputs.find((input) => input.topic === t.topic);
+        if (existing !== undefined) existing.after = (raw) => live.ingest(raw);
+        else inputs.push({ topic: t.topic, type: t.type, qos: sensorQos, after: (raw) => live.ingest(raw) });
+      }
     } catch (error) {
       if (error instanceof LidarConfigError) throw new NodeConfigError(`lidar_packets: ${error.message.replace(/^lidar_packets: /, "")}`);
       throw error;
@@ -88,6 +98,8 @@ export async function createSyncbagNode(options: CreateNodeOptions): Promise<Cre
         ),
         ...options.metadata,
       },
+      // Packet types are not in the standard catalogue: their definitions come with the decoders.
+      ...(packets ? { schemaFor: defaultSchemaProvider(schemaTextWithPackets) } : {}),
       channelMetadata: (topic) => {
         const qos = qosByTopic.get(topic);
         return qos === undefined ? undefined : { subscription_qos: JSON.stringify(qos) };

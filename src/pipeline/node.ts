@@ -27,6 +27,8 @@ export interface NodeInput {
   topic: string;
   type: string;
   qos: QosProfile;
+  /** Called with each message after the pipeline took it (recorded first): e.g. live lidar packet decoding. */
+  after?: (raw: RawMessage) => void;
 }
 
 export interface SyncbagNodeOptions {
@@ -92,7 +94,15 @@ export class SyncbagNode {
   start(): void {
     const { transport } = this.#options;
     for (const input of this.#options.inputs) {
-      this.#subscriptions.push(transport.subscribeRaw(input.topic, input.type, input.qos, (raw: RawMessage) => this.#pipeline.ingest(raw)));
+      const after = input.after;
+      const handler =
+        after === undefined
+          ? (raw: RawMessage) => this.#pipeline.ingest(raw)
+          : (raw: RawMessage) => {
+              this.#pipeline.ingest(raw);
+              after(raw);
+            };
+      this.#subscriptions.push(transport.subscribeRaw(input.topic, input.type, input.qos, handler));
     }
     const recorder = this.#options.recorder;
     const guarded = (name: string, action: () => Promise<string> | string) => async () => {

@@ -15,6 +15,7 @@ import { NodeConfigError, parseNodeConfig } from "../../src/pipeline/config.js";
 import { createSyncbagNode } from "../../src/pipeline/create.js";
 import { InProcessTransport } from "../../src/transport/inprocess.js";
 import { DEFAULT_QOS } from "../../src/transport/port.js";
+import { mcapFiles, readMcap } from "../ros2/mcap.js";
 import { nebulaPackets, velodynePacket } from "./points.js";
 
 const vlp32Packet = (azimuth: number): Uint8Array => velodynePacket(0x28, azimuth, 0);
@@ -87,6 +88,35 @@ describe("lidar-packets: live decoding on a transport", function () {
     assert.ok(node.status().pipeline.ingested >= 2);
     await node.stop();
     await t.shutdown();
+  });
+
+  it("the node records the packet messages unchanged (with their schema) next to the decoded clouds", async function () {
+    const t = new InProcessTransport();
+    const out = join(dir, "record");
+    const config = parseNodeConfig({
+      output_dir: out,
+      suggest_enabled: false,
+      lidar_packets: `/velodyne_packets=VLP32C,${cal},Strongest`,
+      align: { sensors: { lidar_top: { topic: "/velodyne_packets/points", type: "sensor_msgs/PointCloud2", modality: "lidar", frameId: "velodyne" } } },
+    });
+    const pub = t.advertise("/velodyne_packets", T, DEFAULT_QOS);
+    const { node } = await createSyncbagNode({ transport: t, config, log: () => {} });
+    node.start();
+    for (const m of messages) {
+      pub.publish(m);
+      await t.flush();
+    }
+    await node.stop();
+    await t.shutdown();
+    const contents = readMcap(mcapFiles(out)[0]!);
+    const recorded = contents.messages.filter((m) => m.topic === "/velodyne_packets");
+    assert.equal(recorded.length, messages.length, "every packet message recorded");
+    recorded.forEach((m, i) => assert.deepEqual(Uint8Array.from(m.data), messages[i], `packet message ${i} byte for byte`));
+    assert.deepEqual(contents.channels.get("/velodyne_packets"), { messageEncoding: "cdr", schemaName: "nebula_msgs/NebulaPackets", schemaEncoding: "ros2msg" });
+    assert.equal(contents.messages.filter((m) => m.topic === "/velodyne_packets/points").length, 2);
+    // The packets are recorded before the sweeps they complete.
+    const firstCloud = contents.messages.findIndex((m) => m.topic === "/velodyne_packets/points");
+    assert.ok(contents.messages.slice(0, firstCloud).filter((m) => m.topic === "/velodyne_packets").length >= 1);
   });
 
   it("a bad lidar_packets parameter stops the node's start with one line naming it", async function () {
