@@ -13,12 +13,12 @@
  * (as test/lidar-packets builds them, every return at 10 m) is decoded instead, against walking
  * the same messages' CDR alone; labelled "synthetic".
  */
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { openRecording } from "../src/convert/readers/open.js";
 import { createPacketDecoder, type PacketCloudDecoder } from "../src/lidar-packets/index.js";
 import { readOusterPacket, readPacketScan } from "../src/lidar-packets/scan-msgs.js";
+import { syntheticSecond } from "../test/lidar-packets/synthetic-second.js";
 import { report } from "./harness.js";
 
 /**
@@ -67,90 +67,11 @@ function packetTimes(type: string, data: Uint8Array): number[] {
   return readPacketScan(type, data).packets.map((p) => p.seconds);
 }
 
-/** A message holding `packets` (CDR, little-endian): VelodyneScan (uint8[1206]) or NebulaPackets (uint8[]). */
-function scanMessage(type: string, packets: { sec: number; nanosec: number; data: Uint8Array }[]): Uint8Array {
-  const fixed = type.startsWith("velodyne");
-  const size = 4 + 8 + 4 + 4 + 4 + packets.reduce((n, p) => n + 8 + (fixed ? 0 : 4) + p.data.length + 4, 0);
-  const out = new Uint8Array(size);
-  const v = new DataView(out.buffer);
-  out[1] = 1;
-  let o = 4 + 8;
-  v.setUint32(o, 1, true); // frame_id "" (just the NUL)
-  o += 4 + 4;
-  v.setUint32(o, packets.length, true);
-  o += 4;
-  for (const p of packets) {
-    o = 4 + ((o - 4 + 3) & ~3);
-    v.setInt32(o, p.sec, true);
-    v.setUint32(o + 4, p.nanosec, true);
-    o += 8;
-    if (!fixed) {
-      v.setUint32(o, p.data.length, true);
-      o += 4;
-    }
-    out.set(p.data, o);
-    o += p.data.length;
-  }
-  return out.subarray(0, o);
-}
-
-/** One second of synthetic VLS-128 (600 rpm, 3 sequences per packet) and AT128 (200 rpm, 2 blocks per packet) packets. */
+/** The synthetic second of VLS-128 and AT128 packets (test/lidar-packets/synthetic-second.ts, whose output the golden-hash test pins). */
 async function synthetic(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "syncbag-packets-bench-"));
-  writeFileSync(
-    join(dir, "VLS128.yaml"),
-    `lasers:\n${Array.from({ length: 128 }, (_, i) => `  - {laser_id: ${i}, rot_correction: 0, vert_correction: ${((-25 + (40 * i) / 127) * Math.PI) / 180}, dist_correction: 0}`).join("\n")}\nnum_lasers: 128\ndistance_resolution: 0.004\n`,
-  );
-  const dat: number[] = [0xee, 0xff, 1, 5, 128, 3, 3, 1, 2, 4, 0, 0, 0, 0, 0, 1];
-  const u32 = (x: number): void => void dat.push(x & 0xff, (x >>> 8) & 0xff, (x >>> 16) & 0xff, (x >>> 24) & 0xff);
-  [0, 120, 240, 120, 240, 0].forEach((a) => u32(a * 25600));
-  for (let c = 0; c < 128; c++) u32(Math.round((60 + 0.05 * (c % 4)) * 25600));
-  for (let c = 0; c < 128; c++) u32(Math.round((-12.5 + (25.4 * c) / 127) * 25600) >>> 0);
-  for (let i = 0; i < 2 * 128 * 180 + 32; i++) dat.push(0);
-  writeFileSync(join(dir, "AT128.dat"), Uint8Array.from(dat));
-  const cases = [
-    {
-      model: "VLS128", calibration: "VLS128.yaml", type: "velodyne_msgs/msg/VelodyneScan", packetsPerS: 6253, perMessage: 625,
-      packet(i: number): Uint8Array {
-        const p = new Uint8Array(1206);
-        const v = new DataView(p.buffer);
-        for (let b = 0; b < 12; b++) {
-          v.setUint16(b * 100, [0xeeff, 0xddff, 0xccff, 0xbbff][b % 4]!, true);
-          v.setUint16(b * 100 + 2, ((i * 3 + (b >> 2)) * 19) % 36000, true);
-          for (let k = 0; k < 32; k++) v.setUint16(b * 100 + 4 + k * 3, 2500, true);
-        }
-        p[1204] = 55;
-        p[1205] = 0xa1;
-        return p;
-      },
-    },
-    {
-      model: "PandarAT128", calibration: "AT128.dat", type: "nebula_msgs/msg/NebulaPackets", packetsPerS: 12000, perMessage: 1200,
-      packet(i: number): Uint8Array {
-        const p = new Uint8Array(1078);
-        const v = new DataView(p.buffer);
-        p.set([0xee, 0xff, 1, 4, 0, 0, 128, 2, 0, 4], 0);
-        for (let b = 0; b < 2; b++) {
-          const az = ((i * 2 + b) * 1280) % (360 * 25600);
-          v.setUint16(12 + b * 515, Math.floor(az / 256), true);
-          p[12 + b * 515 + 2] = az % 256;
-          for (let c = 0; c < 128; c++) v.setUint16(12 + b * 515 + 3 + c * 4, 2500, true);
-        }
-        p[1070] = 0x37;
-        v.setUint32(1066, Math.round(i * 83.333) % 1e6, true);
-        v.setUint32(1074, 1_700_000_000 + Math.floor((i * 83.333) / 1e6), false);
-        return p;
-      },
-    },
-  ];
-  for (const c of cases) {
-    const messages: Uint8Array[] = [];
-    for (let m = 0; m * c.perMessage < c.packetsPerS; m++) {
-      const group = [];
-      for (let i = m * c.perMessage; i < Math.min(c.packetsPerS, (m + 1) * c.perMessage); i++) group.push({ sec: 100 + Math.floor(i / c.packetsPerS), nanosec: Math.round(((i % c.packetsPerS) * 1e9) / c.packetsPerS), data: c.packet(i) });
-      messages.push(scanMessage(c.type, group));
-    }
-    const decoder = await createPacketDecoder({ sensor_model: c.model, return_mode: "Strongest", calibration_file: c.calibration, ...(c.model === "PandarAT128" ? { cloud_min_angle: 30, cloud_max_angle: 150, cut_angle: 150 } : {}) }, { baseDir: dir });
+  for (const c of syntheticSecond("plain")) {
+    const { messages } = c;
+    const decoder = await c.decoder();
     let sweeps = 0;
     const decodeMs = await medianCpuMs(() => {
       for (const m of messages) sweeps += decoder.decodeMessage(c.type, m).length;
