@@ -17,7 +17,7 @@
  * (packet time + the smallest firing offset, nebula's scan_timestamp_ns, kept in ns);
  * time_stamp = ns after it.
  */
-import { PacketProblems, PointBuffer, ReturnType, type DecodedCloud } from "./cloud.js";
+import { PacketProblems, PointBuffer, ReturnType, StoragePool, type DecodedCloud } from "./cloud.js";
 import { cosf, sinf } from "./libm-f32.js";
 import { CorrectionAngles, type HesaiCorrection } from "./hesai-correction.js";
 import { LidarConfigError } from "./velodyne.js";
@@ -260,7 +260,9 @@ export class HesaiDecoder {
   readonly #bufferOf: Uint8Array;
   #bufferState = 0; // 0 or 1 = all in that buffer, 2 = different
   #fovState = 0; // 0 = all out, 1 = all in, 2 = different
-  readonly #frames: [Frame, Frame] = [{ points: new PointBuffer(65536), sec: 0, nsec: 0 }, { points: new PointBuffer(65536), sec: 0, nsec: 0 }];
+  /** Sweep storage handed back by the consumer (recycle()), shared by the two sweeps in progress. */
+  readonly storage = new StoragePool();
+  readonly #frames: [Frame, Frame] = [{ points: new PointBuffer(65536, this.storage), sec: 0, nsec: 0 }, { points: new PointBuffer(65536, this.storage), sec: 0, nsec: 0 }];
   readonly #az: Float32Array;
   #completed: DecodedCloud[] = [];
   /** Firing offsets (ns) by [block * channels + channel], per (returns, mode-flag bit 0). */
@@ -375,9 +377,8 @@ export class HesaiDecoder {
     if (!this.#allowedModes.has(mode)) {
       this.problems.add("return-mode-mismatch", `${spec.name} packet in return mode 0x${mode.toString(16)}, configured ${this.#returnMode}: decoded as the packet says`);
     }
-    const view = new DataView(p.buffer, p.byteOffset, p.byteLength);
     for (let b = 0; b < spec.blocks; b++) {
-      const az = this.#rawAzimuth(view, b);
+      const az = this.#rawAzimuth(p, b);
       if (az >= (spec.fineAzimuth ? 360 * 25600 : 36000)) {
         this.problems.add("azimuth", `${spec.name} packet block ${b} has azimuth ${spec.fineAzimuth ? az / 25600 : az / 100}° (beyond 360°): packet skipped`);
         return [];
@@ -385,9 +386,10 @@ export class HesaiDecoder {
     }
     const dt = spec.dateTimeAt;
     const seconds = spec.epochSeconds
-      ? p[dt + 1]! * 2 ** 32 + view.getUint32(dt + 2, false)
+      ? p[dt + 1]! * 2 ** 32 + (((p[dt + 2]! << 24) | (p[dt + 3]! << 16) | (p[dt + 4]! << 8) | p[dt + 5]!) >>> 0)
       : Date.UTC(p[dt]! + spec.yearOffset, p[dt + 1]! - 1, p[dt + 2]!, p[dt + 3]!, p[dt + 4]!, p[dt + 5]!) / 1000;
-    const nsec = view.getUint32(spec.timestampAt, true) * 1000;
+    const ta = spec.timestampAt;
+    const nsec = ((p[ta]! | (p[ta + 1]! << 8) | (p[ta + 2]! << 16) | (p[ta + 3]! << 24)) >>> 0) * 1000;
     if (seconds < this.#lastSec || (seconds === this.#lastSec && nsec < this.#lastNsec)) {
       const ns = (sec: number, n: number): string => (BigInt(sec) * 1_000_000_000n + BigInt(n)).toString();
       this.problems.add("out-of-order", `${spec.name} packet time ${ns(seconds, nsec)} ns is before the previous packet's ${ns(this.#lastSec, this.#lastNsec)} ns (out of order): decoded where it arrived`);
@@ -401,7 +403,7 @@ export class HesaiDecoder {
     this.#completed = [];
     const n = spec.channels;
     for (let block = 0; block < spec.blocks; block += nReturns) {
-      const blockAz = this.#rawAzimuth(view, block);
+      const blockAz = this.#rawAzimuth(p, block);
       if (this.#correction !== undefined) {
         // AT128: each channel's azimuth from the correction file's frame (mirror face) for this encoder angle.
         // The azimuths land in #az (a view of the row); cos/sin and elevations only for a block with points in view.
@@ -430,10 +432,11 @@ export class HesaiDecoder {
   }
 
   /** A block's encoder azimuth: 0.01° units, or 1/25600° (azimuth × 256 + fine byte) on the AT128. */
-  #rawAzimuth(view: DataView, block: number): number {
+  #rawAzimuth(p: Uint8Array, block: number): number {
     const at = this.spec.firstBlock + block * this.spec.blockBytes + this.spec.azimuthAt;
-    const coarse = view.getUint16(at, true);
-    return this.spec.fineAzimuth ? coarse * 256 + view.getUint8(at + 2) : coarse;
+    // Little-endian uint16 read from the bytes: no DataView per packet.
+    const coarse = p[at]! | (p[at + 1]! << 8);
+    return this.spec.fineAzimuth ? coarse * 256 + p[at + 2]! : coarse;
   }
 
   #offsetTable(nReturns: number, modeFlag: number): Int32Array {
@@ -562,50 +565,90 @@ export class HesaiDecoder {
     const since0 = (ps - frames[0].sec) * 1e9 + (pn - frames[0].nsec), since1 = (ps - frames[1].sec) * 1e9 + (pn - frames[1].nsec);
     const last = nReturns - 1;
     const flip = spec.flipFirstLast === true && mode === 0x3b;
-    if (nReturns === 1) {
-      // Single return: no duplicates, no threshold; one return type for the whole packet.
-      refl[0] = 0;
-      const type = flipFirstLast(returnType(mode, 0, refl, 1), flip);
-      for (let c = 0; c < nch; c++) {
-        if (!inFov[c]) continue;
-        const a = units + c * unitBytes;
-        const raw0 = p[a]! | (p[a + 1]! << 8);
-        if (raw0 === 0) continue;
-        const d0 = fr(raw0 * disUnit);
-        if (d0 < specMin || specMax < d0 || d0 < minR || maxR < d0) continue;
-        const buffer = bufferOf[c]!;
-        const xy = fr(d0 * cosEl[c]!);
-        frames[buffer]!.points.push(fr(xy * trig[nch + c]!), fr(xy * trig[c]!), fr(d0 * sinEl[c]!), p[a + 2]!, type, c, trig[2 * nch + c]!, elevRad[c]!, d0, ((buffer === 0 ? since0 : since1) + offsets[start * nch + c]!) >>> 0);
-      }
-      return;
-    }
-    if (nReturns === 2) {
-      // The common dual-return case with the group in scalars (same rules as the general loop below).
-      const o0 = units, o1 = units + blockBytes;
-      for (let c = 0; c < nch; c++) {
-        if (!inFov[c]) continue;
-        const a = o0 + c * unitBytes, b = o1 + c * unitBytes;
-        const raw0 = p[a]! | (p[a + 1]! << 8), raw1 = p[b]! | (p[b + 1]! << 8);
-        const refl0 = p[a + 2]!, refl1 = p[b + 2]!;
-        const d0 = fr(raw0 * disUnit), d1 = fr(raw1 * disUnit);
-        const identical = raw0 === raw1 && refl0 === refl1;
-        const buffer = bufferOf[c]!;
-        const since = buffer === 0 ? since0 : since1;
-        const points = frames[buffer]!.points;
-        // Return 0 (kept unless a duplicate of, or within the threshold of, return 1).
-        if (raw0 !== 0 && !(d0 < specMin || specMax < d0 || d0 < minR || maxR < d0) && !identical && !(Math.abs(fr(d1 - d0)) < thr)) {
+    if (nReturns <= 2) {
+      // Single and dual return write their points straight into the sweeps' storage (the layout of
+      // PointBuffer.push), with room made beforehand in both sweeps (the buffer state only looks at
+      // two channels; every channel picks its own sweep).
+      const pb0 = frames[0].points, pb1 = frames[1].points;
+      pb0.reserve(nch * nReturns);
+      pb1.reserve(nch * nReturns);
+      const f0 = pb0.f32, u0 = pb0.u32, f1 = pb1.f32, u1 = pb1.u32;
+      let w0 = pb0.size * 8, w1 = pb1.size * 8;
+      if (nReturns === 1) {
+        // Single return: no duplicates, no threshold; one return type for the whole packet.
+        refl[0] = 0;
+        const typeWord = flipFirstLast(returnType(mode, 0, refl, 1), flip) << 8;
+        const offset0 = start * nch;
+        for (let c = 0; c < nch; c++) {
+          if (!inFov[c]) continue;
+          const a = units + c * unitBytes;
+          const raw0 = p[a]! | (p[a + 1]! << 8);
+          if (raw0 === 0) continue;
+          const d0 = fr(raw0 * disUnit);
+          if (d0 < specMin || specMax < d0 || d0 < minR || maxR < d0) continue;
+          const second = bufferOf[c] !== 0;
+          const f = second ? f1 : f0, u = second ? u1 : u0, w = second ? w1 : w0;
           const xy = fr(d0 * cosEl[c]!);
-          refl[0] = refl0;
-          refl[1] = refl1;
-          points.push(fr(xy * trig[nch + c]!), fr(xy * trig[c]!), fr(d0 * sinEl[c]!), refl0, flipFirstLast(returnType(mode, 0, refl, 2), flip), c, trig[2 * nch + c]!, elevRad[c]!, d0, (since + offsets[start * nch + c]!) >>> 0);
+          f[w] = xy * trig[nch + c]!;
+          f[w + 1] = xy * trig[c]!;
+          f[w + 2] = d0 * sinEl[c]!;
+          u[w + 3] = p[a + 2]! | typeWord | (c << 16);
+          f[w + 4] = trig[2 * nch + c]!;
+          f[w + 5] = elevRad[c]!;
+          f[w + 6] = d0;
+          u[w + 7] = (second ? since1 : since0) + offsets[offset0 + c]!;
+          if (second) w1 += 8;
+          else w0 += 8;
         }
-        if (raw1 !== 0 && !(d1 < specMin || specMax < d1 || d1 < minR || maxR < d1)) {
-          const xy = fr(d1 * cosEl[c]!);
-          refl[0] = refl0;
-          refl[1] = refl1;
-          points.push(fr(xy * trig[nch + c]!), fr(xy * trig[c]!), fr(d1 * sinEl[c]!), refl1, identical ? ReturnType.IDENTICAL : flipFirstLast(returnType(mode, 1, refl, 2), flip), c, trig[2 * nch + c]!, elevRad[c]!, d1, (since + offsets[(start + 1) * nch + c]!) >>> 0);
+      } else {
+        // The common dual-return case with the group in scalars (same rules as the general loop below).
+        const o0 = units, o1 = units + blockBytes;
+        for (let c = 0; c < nch; c++) {
+          if (!inFov[c]) continue;
+          const a = o0 + c * unitBytes, b = o1 + c * unitBytes;
+          const raw0 = p[a]! | (p[a + 1]! << 8), raw1 = p[b]! | (p[b + 1]! << 8);
+          const refl0 = p[a + 2]!, refl1 = p[b + 2]!;
+          const d0 = fr(raw0 * disUnit), d1 = fr(raw1 * disUnit);
+          const identical = raw0 === raw1 && refl0 === refl1;
+          const second = bufferOf[c] !== 0;
+          const since = second ? since1 : since0;
+          const f = second ? f1 : f0, u = second ? u1 : u0;
+          let w = second ? w1 : w0;
+          // Return 0 (kept unless a duplicate of, or within the threshold of, return 1).
+          if (raw0 !== 0 && !(d0 < specMin || specMax < d0 || d0 < minR || maxR < d0) && !identical && !(Math.abs(fr(d1 - d0)) < thr)) {
+            const xy = fr(d0 * cosEl[c]!);
+            refl[0] = refl0;
+            refl[1] = refl1;
+            f[w] = xy * trig[nch + c]!;
+            f[w + 1] = xy * trig[c]!;
+            f[w + 2] = d0 * sinEl[c]!;
+            u[w + 3] = refl0 | (flipFirstLast(returnType(mode, 0, refl, 2), flip) << 8) | (c << 16);
+            f[w + 4] = trig[2 * nch + c]!;
+            f[w + 5] = elevRad[c]!;
+            f[w + 6] = d0;
+            u[w + 7] = since + offsets[start * nch + c]!;
+            w += 8;
+          }
+          if (raw1 !== 0 && !(d1 < specMin || specMax < d1 || d1 < minR || maxR < d1)) {
+            const xy = fr(d1 * cosEl[c]!);
+            refl[0] = refl0;
+            refl[1] = refl1;
+            f[w] = xy * trig[nch + c]!;
+            f[w + 1] = xy * trig[c]!;
+            f[w + 2] = d1 * sinEl[c]!;
+            u[w + 3] = refl1 | ((identical ? ReturnType.IDENTICAL : flipFirstLast(returnType(mode, 1, refl, 2), flip)) << 8) | (c << 16);
+            f[w + 4] = trig[2 * nch + c]!;
+            f[w + 5] = elevRad[c]!;
+            f[w + 6] = d1;
+            u[w + 7] = since + offsets[(start + 1) * nch + c]!;
+            w += 8;
+          }
+          if (second) w1 = w;
+          else w0 = w;
         }
       }
+      pb0.size = w0 >> 3;
+      pb1.size = w1 >> 3;
       return;
     }
     for (let c = 0; c < nch; c++) {

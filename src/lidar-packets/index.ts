@@ -52,6 +52,12 @@ export interface PacketCloudDecoder {
   readonly problems: PacketProblems;
   /** Decodes one recorded packet-scan message; sweeps it completes, in order. Never throws on bad bytes (counts them). */
   decodeMessage(type: string, bytes: Uint8Array): DecodedCloud[];
+  /**
+   * Hands a sweep's storage back once the caller is done with it (encoded, copied): later sweeps
+   * are written into it instead of fresh memory. The sweep's data must not be used afterwards.
+   * Anything else (a sweep of another decoder, a second time) is ignored.
+   */
+  recycle(cloud: DecodedCloud): void;
 }
 
 const FAMILY_OF_TYPE: Record<string, "velodyne" | "hesai" | "any"> = Object.fromEntries(Object.entries(PACKET_SCAN_TYPES).map(([k, v]) => [k, v.family]));
@@ -99,6 +105,7 @@ export async function createPacketDecoder(input: LidarPacketConfig, options: { b
       return {
         model: cfg.sensor_model,
         problems: dec.problems,
+        recycle: (cloud) => void dec.storage.give(cloud.data),
         decodeMessage(type, bytes) {
           const out: DecodedCloud[] = [];
           for (const p of packetsOf(type, bytes, dec.problems)) {
@@ -121,6 +128,7 @@ export async function createPacketDecoder(input: LidarPacketConfig, options: { b
     return {
       model: cfg.sensor_model,
       problems: dec.problems,
+      recycle: (cloud) => void dec.storage.give(cloud.data),
       decodeMessage(type, bytes) {
         const out: DecodedCloud[] = [];
         for (const p of packetsOf(type, bytes, dec.problems)) out.push(...dec.decode(p.data));
@@ -147,6 +155,7 @@ function ousterDecoder(cfg: z.infer<typeof LidarPacketConfig>, text: string, pat
   return {
     model: cfg.sensor_model,
     problems: dec.problems,
+    recycle: (cloud) => void dec.storage.give(cloud.data),
     decodeMessage(msgType, bytes) {
       try {
         return dec.decode(readOusterPacket(msgType, bytes));

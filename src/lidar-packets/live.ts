@@ -111,6 +111,7 @@ export class LivePacketDecoding {
         // The decoder counts bad bytes itself; a sweep is published as soon as its packets complete it.
         for (const cloud of decoder.decodeMessage(m.type, m.data)) {
           publisher.publish(codec.encode("sensor_msgs/PointCloud2", pointCloud2(cloud)));
+          decoder.recycle(cloud); // encoded (copied): later sweeps reuse its storage
           counter.sweeps++;
         }
       };

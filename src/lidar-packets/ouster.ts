@@ -17,7 +17,7 @@
  * ouster-ros with timestamp_mode TIME_FROM_INTERNAL_OSC/PTP); time_stamp = ns after it.
  * `channel` is the beam index (0 = the highest beam, Ouster's order).
  */
-import { PacketProblems, PointBuffer, ReturnType, type DecodedCloud } from "./cloud.js";
+import { PacketProblems, PointBuffer, ReturnType, StoragePool, type DecodedCloud } from "./cloud.js";
 import { LidarConfigError } from "./velodyne.js";
 
 export interface OusterMetadata {
@@ -87,7 +87,9 @@ export class OusterDecoder {
   readonly #off: Float64Array;
   readonly #azimuth: Float32Array;
   readonly #elevation: Float32Array;
-  readonly #points = new PointBuffer(65536);
+  /** Sweep storage handed back by the consumer (recycle()). */
+  readonly storage = new StoragePool();
+  readonly #points = new PointBuffer(65536, this.storage);
   #frame = -1;
   #stampNs = -1n;
   #lastColumn = -1;

@@ -119,7 +119,10 @@ export async function withDecodedClouds(source: RecordingSource, warnings: strin
       const decoder = decoders.get(m.topic);
       if (decoder === undefined) continue;
       for (const cloud of decoder.decodeMessage(m.type, m.data)) {
-        yield { topic: cloudTopic.get(m.topic)!, type: "sensor_msgs/PointCloud2", data: codec.encode("sensor_msgs/PointCloud2", pointCloud2(cloud)), logTime: m.logTime, publishTime: m.logTime, encoding: "cdr", schema };
+        const data = codec.encode("sensor_msgs/PointCloud2", pointCloud2(cloud));
+        // Encoded (copied): the decoder writes later sweeps into this one's storage.
+        decoder.recycle(cloud);
+        yield { topic: cloudTopic.get(m.topic)!, type: "sensor_msgs/PointCloud2", data, logTime: m.logTime, publishTime: m.logTime, encoding: "cdr", schema };
       }
     }
     for (const [topic, decoder] of decoders) {

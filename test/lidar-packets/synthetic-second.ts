@@ -156,8 +156,10 @@ export function syntheticSecond(variant: SyntheticVariant = "plain"): SyntheticC
 /**
  * sha256 over every sweep a fresh decoder gives for `passes` replays of the case's messages
  * (a replay is decoded where it arrives, as the bench does): stamp, frame, point count, bytes.
+ * `recycle`: each sweep's storage handed back once hashed, as the conversion does (later sweeps
+ * are written over old ones: any byte a point leaves unwritten would show).
  */
-export async function sweepsHash(c: SyntheticCase, passes = 2): Promise<{ sha256: string; sweeps: number; points: number; problems: string[] }> {
+export async function sweepsHash(c: SyntheticCase, passes = 2, recycle = false): Promise<{ sha256: string; sweeps: number; points: number; problems: string[] }> {
   const decoder = await c.decoder();
   const h = createHash("sha256");
   let sweeps = 0, points = 0;
@@ -167,6 +169,13 @@ export async function sweepsHash(c: SyntheticCase, passes = 2): Promise<{ sha256
     sweeps++;
     points += s.points;
   };
-  for (let pass = 0; pass < passes; pass++) for (const m of c.messages) for (const s of decoder.decodeMessage(c.type, m)) add(s);
+  for (let pass = 0; pass < passes; pass++) {
+    for (const m of c.messages) {
+      for (const s of decoder.decodeMessage(c.type, m)) {
+        add(s);
+        if (recycle) decoder.recycle(s);
+      }
+    }
+  }
   return { sha256: h.digest("hex"), sweeps, points, problems: decoder.problems.lines() };
 }
