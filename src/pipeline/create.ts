@@ -9,7 +9,7 @@ import { McapRecorder } from "../record/recorder.js";
 import { SuggestionStage } from "../suggest/stage.js";
 import { softwareVersion } from "../record/schemas.js";
 import { cameraInfoTopic } from "../transport/names.js";
-import { LATCHED_QOS, type QosProfile, type Transport } from "../transport/port.js";
+import { LATCHED_QOS, type QosProfile, type RawMessage, type Transport } from "../transport/port.js";
 import { LidarConfigError } from "../lidar-packets/index.js";
 import { livePacketTopics, LivePacketDecoding, schemaTextWithPackets } from "../lidar-packets/live.js";
 import { defaultSchemaProvider } from "../record/schemas.js";
@@ -25,6 +25,12 @@ export interface CreateNodeOptions {
   metadata?: Record<string, Record<string, string>>;
   log?: (line: string) => void;
   onFrame?: (frame: AlignedFrameData) => void;
+  /**
+   * Whether this process decodes the lidar_packets topics into clouds (default true). With one
+   * node per role only one may (else each publishes every sweep); the others still take the
+   * packet topics as inputs, so the recording role records them.
+   */
+  decodePackets?: boolean;
 }
 
 export interface CreatedNode {
@@ -60,23 +66,28 @@ export async function createSyncbagNode(options: CreateNodeOptions): Promise<Cre
   // unchanged (its CDR bytes, as for any topic) before it is decoded; one subscription serves both.
   const packets = config.lidar_packets.trim() !== "";
   if (packets) {
-    let live: LivePacketDecoding;
+    let live: LivePacketDecoding | null = null;
     try {
       const topics = livePacketTopics(config.lidar_packets, transport);
-      live = await LivePacketDecoding.start(transport, topics, sensorQos, { subscribe: false });
+      if (options.decodePackets !== false) live = await LivePacketDecoding.start(transport, topics, sensorQos, { subscribe: false });
+      const decoder = live;
       for (const t of topics) {
+        const after = decoder === null ? undefined : (raw: RawMessage): void => decoder.ingest(raw);
         const existing = inputs.find((input) => input.topic === t.topic);
-        if (existing !== undefined) existing.after = (raw) => live.ingest(raw);
-        else inputs.push({ topic: t.topic, type: t.type, qos: sensorQos, after: (raw) => live.ingest(raw) });
+        if (existing === undefined) inputs.push({ topic: t.topic, type: t.type, qos: sensorQos, ...(after === undefined ? {} : { after }) });
+        else if (after !== undefined) existing.after = after;
       }
     } catch (error) {
       if (error instanceof LidarConfigError) throw new NodeConfigError(`lidar_packets: ${error.message.replace(/^lidar_packets: /, "")}`);
       throw error;
     }
-    transport.onShutdown(() => {
-      for (const line of live.problemLines()) log(`syncbag: lidar packets ${line}`);
-      live.close();
-    });
+    if (live !== null) {
+      const decoder = live;
+      transport.onShutdown(() => {
+        for (const line of decoder.problemLines()) log(`syncbag: lidar packets ${line}`);
+        decoder.close();
+      });
+    }
   }
 
   let recorder: McapRecorder | null = null;

@@ -120,6 +120,8 @@ async function runNode(options: NodeOptions, rosArgs: string[]): Promise<void> {
       suggest_enabled: config.suggest_enabled && (role === "all" || role === "suggest"),
       align: { ...config.align, nodeName: transport.nodeName ?? nodeName, namespace: transport.nodeNamespace ?? namespace },
     },
+    // One decoder per graph: the align role (it ingests the clouds) or the single node.
+    decodePackets: role === "all" || role === "align",
   });
   late.applyChange = (changed) => {
     // The whole configuration as ROS now holds it, validated (the set callback already did).
