@@ -8,19 +8,22 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { evaluateRealSweeps, formatRealEvaluation, loadRealSweeps, type RealEvaluation } from "../../src/suggest/eval-lidar.js";
+import { evaluateThroughPipeline, formatTracked } from "../../src/convert/eval-tracked.js";
+import { evaluateRealSweeps, formatRealEvaluation, loadRealSweeps, type RealEvaluation, type RealSweep } from "../../src/suggest/eval-lidar.js";
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), "../../../shared/real-labelled-lidar");
 
 describe("suggest/lidar on real labelled sweeps (../shared/real-labelled-lidar)", function () {
   this.timeout(120_000);
   let e: RealEvaluation;
+  let sweeps: RealSweep[];
   before(async function () {
     if (!existsSync(join(DIR, "index.json"))) {
       console.log(`    skipped: ${DIR}/index.json not found (the shared real sweeps are kept outside the repository)`);
       this.skip();
     }
-    e = evaluateRealSweeps(await loadRealSweeps(DIR));
+    sweeps = await loadRealSweeps(DIR);
+    e = evaluateRealSweeps(sweeps);
     if (process.env["SYNCBAG_SUGGEST_VERBOSE"]) console.log(formatRealEvaluation(e));
   });
 
@@ -47,5 +50,18 @@ describe("suggest/lidar on real labelled sweeps (../shared/real-labelled-lidar)"
   it("holds on each rig, not on one: car recall ≥ 0.4 on Argoverse 2 and PandaSet, four-class precision over the baseline's on every rig", () => {
     for (const d of ["argoverse2", "pandaset"]) assert.ok(e.datasets[d]!.proposer.carRecall >= 0.4, `${d}: ${e.datasets[d]!.proposer.carRecall}`);
     for (const d of ["kitti", "argoverse2", "pandaset"]) assert.ok(e.datasets[d]!.proposer.allPrecision > e.datasets[d]!.baseline.allPrecision, d);
+  });
+
+  it("publishes through the pipeline what the proposer finds: each sweep as a recording (10× at 10 Hz) converted as `syncbag convert` does, the last LabelSuggestionArray scores within 0.05 of one sweep's proposals (one sweep per rig)", async () => {
+    // The issue's own protocol: what an annotator receives (tracks confirmed, classes by vote), not
+    // only what the proposer holds. A pipeline that loses, moves or re-sizes boxes fails here.
+    const picked = ["kitti/000003", "argoverse2/", "pandaset/006560"].map((k) => sweeps.find((s) => `${s.dataset}/${s.frame}`.startsWith(k))!);
+    const t = await evaluateThroughPipeline(picked);
+    const p = evaluateRealSweeps(picked).datasets["all"]!.proposer, q = t.datasets["all"]!;
+    if (process.env["SYNCBAG_SUGGEST_VERBOSE"]) console.log(formatTracked(t, { all: p }));
+    assert.ok(q.classes.car.truth >= 30 && q.classes.car.truth === p.classes.car.truth, `cars scored: ${q.classes.car.truth}`);
+    assert.ok(q.carRecall >= p.carRecall - 0.05, `published car recall ${q.carRecall} vs proposals ${p.carRecall}`);
+    assert.ok(q.carPrecision >= p.carPrecision - 0.05, `published car precision ${q.carPrecision} vs proposals ${p.carPrecision}`);
+    assert.ok(q.allPrecision >= p.allPrecision - 0.05, `published four-class precision ${q.allPrecision} vs proposals ${p.allPrecision}`);
   });
 });

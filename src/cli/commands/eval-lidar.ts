@@ -4,6 +4,7 @@
  * all against a grid-clustering baseline in the same run (src/suggest/eval-lidar.ts).
  */
 import type { Command } from "commander";
+import { evaluateThroughPipeline, formatTracked } from "../../convert/eval-tracked.js";
 import { evaluateRealSweeps, formatLodo, formatRealEvaluation, leaveOneDatasetOut, loadRealSweeps, realEvaluationJson } from "../../suggest/eval-lidar.js";
 import { reportFailure } from "../failure.js";
 
@@ -17,13 +18,17 @@ export function register(program: Command): void {
     .option("--json", "print JSON (for scripts)")
     .option("--detail", "list every missed label and false box per sweep, with its size")
     .option("--lodo", "also check the threshold read off real data (suggest.lidar.carMaxTop) leave-one-dataset-out")
-    .action(async (folder: string, options: { json?: boolean; detail?: boolean; lodo?: boolean }) => {
+    .option("--tracked", "also score what the pipeline publishes: each sweep as a 1 s recording (the sweep 10× at 10 Hz, /tf_static) through the converter `syncbag convert` runs, its last LabelSuggestionArray (tracker included); ~1–3 s per sweep")
+    .action(async (folder: string, options: { json?: boolean; detail?: boolean; lodo?: boolean; tracked?: boolean }) => {
       try {
         const sweeps = await loadRealSweeps(folder);
         const e = evaluateRealSweeps(sweeps);
         const lodo = options.lodo === true ? leaveOneDatasetOut(sweeps) : null;
-        if (options.json === true) console.log(JSON.stringify({ ...(realEvaluationJson(e) as object), ...(lodo !== null ? { leaveOneDatasetOut: lodo } : {}) }, null, 1));
-        else console.log(formatRealEvaluation(e, options.detail === true) + (lodo !== null ? `\n\n${formatLodo(lodo)}` : ""));
+        const tracked = options.tracked === true ? await evaluateThroughPipeline(sweeps) : null;
+        const proposer = Object.fromEntries(Object.entries(e.datasets).map(([d, x]) => [d, x.proposer]));
+        if (options.json === true)
+          console.log(JSON.stringify({ ...(realEvaluationJson(e) as object), ...(lodo !== null ? { leaveOneDatasetOut: lodo } : {}), ...(tracked !== null ? { tracked: { sweeps: tracked.sweeps, medianMs: tracked.medianMs, datasets: tracked.datasets } } : {}) }, null, 1));
+        else console.log(formatRealEvaluation(e, options.detail === true) + (lodo !== null ? `\n\n${formatLodo(lodo)}` : "") + (tracked !== null ? `\n\n${formatTracked(tracked, proposer)}` : ""));
       } catch (error) {
         reportFailure("eval-lidar", error);
       }
