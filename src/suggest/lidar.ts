@@ -1385,6 +1385,8 @@ const MIN_EVIDENCE = 5;
 const PERSON_MIN_TOP = 1.2;
 /** A truck is told from a wall or hedge by showing more than a car can: longer than any car, or a rear face of a truck's width and height. */
 const TRUCK_MIN_LENGTH = 5.2;
+/** Confidence of a vehicle seen along none of its length, rising to 1 when seen along its class's length. */
+const VIEW_FLOOR = 0.35;
 
 /**
  * The shape tests that keep walls, hedges, trees, poles, cones and barriers out of the road-user
@@ -1421,9 +1423,12 @@ export function vetClass(p: Proposal, carMaxTop = 2.05): void {
     p.confidence = 0.5;
     return;
   }
-  // Evidence: returns (saturating at 4× the floor) and ground contact.
+  // Evidence: returns (saturating at 4× the floor), and for a vehicle how much of its length was
+  // seen: a short piece of a face is as often a hedge's, a wall's or a kerbside shrub's as a car's.
   const evidence = Math.min(1, 0.6 + (0.4 * (f.points - MIN_EVIDENCE)) / (3 * MIN_EVIDENCE));
-  p.confidence = Math.max(0.01, Math.min(0.99, p.confidence * evidence));
+  const prior = p.category === "car" || p.category === "truck" ? CLASS_PRIORS[p.category].length : 0;
+  const seen = prior > 0 ? Math.min(1, VIEW_FLOOR + ((1 - VIEW_FLOOR) * long) / prior) : 1;
+  p.confidence = Math.max(0.01, Math.min(0.99, p.confidence * evidence * seen));
 }
 
 /**
