@@ -121,6 +121,8 @@ export interface Proposal {
    * suggestion by itself: a track is confirmed only once its object was seen whole.
    */
   truncated?: boolean;
+  /** The factor of `confidence` that says how much of a vehicle's length was seen (see vetClass); the tracker votes on the class without it. */
+  view?: number;
 }
 
 /** Per-cluster features (heights above the local ground). */
@@ -1428,7 +1430,9 @@ export function vetClass(p: Proposal, carMaxTop = 2.05): void {
   const evidence = Math.min(1, 0.6 + (0.4 * (f.points - MIN_EVIDENCE)) / (3 * MIN_EVIDENCE));
   const prior = p.category === "car" || p.category === "truck" ? CLASS_PRIORS[p.category].length : 0;
   const seen = prior > 0 ? Math.min(1, VIEW_FLOOR + ((1 - VIEW_FLOOR) * long) / prior) : 1;
+  const base = Math.max(0.01, Math.min(0.99, p.confidence * evidence));
   p.confidence = Math.max(0.01, Math.min(0.99, p.confidence * evidence * seen));
+  if (prior > 0) p.view = p.confidence / base;
 }
 
 /**

@@ -19,6 +19,13 @@ export const TrackerConfigSchema = z.strictObject({
 });
 export type TrackerConfig = z.infer<typeof TrackerConfigSchema>;
 
+/**
+ * What a detection says about its class: its confidence without the share of the vehicle seen
+ * (Proposal.view). A partial view is less likely to be a vehicle at all, which the published
+ * confidence says, but what it is said to be is voted on as before.
+ */
+const classEvidence = (d: Proposal): number => d.confidence / (d.view ?? 1);
+
 export interface Track {
   id: number;
   category: ObjectClass;
@@ -112,7 +119,7 @@ export class Tracker {
       P[15] = 25;
       this.#tracks.push({
         id: this.#nextId++, category: d.category, confidence: d.confidence, box: { ...d.box }, vx: 0, vy: 0, hits: 1, misses: 0, fullViews: d.topOnly === true ? 0 : 1,
-        confirmed: this.#cfg.confirmHits <= 1 && d.truncated !== true, seenWhole: d.truncated !== true, votes: new Map([[d.category, d.confidence]]), s: Float64Array.of(d.box.x, d.box.y, 0, 0), P,
+        confirmed: this.#cfg.confirmHits <= 1 && d.truncated !== true, seenWhole: d.truncated !== true, votes: new Map([[d.category, classEvidence(d)]]), s: Float64Array.of(d.box.x, d.box.y, 0, 0), P,
       });
     });
     this.#suppressDuplicates();
@@ -170,7 +177,7 @@ export class Tracker {
       // object's size better than one partial view: the view is completed to that class's size.
       const shape = t.hits >= ESTABLISHED_HITS && t.category !== "unknown" ? t.category : category;
       const box = shape === "unknown" ? aligned : growBox(aligned, CLASS_PRIORS[shape], this.#sensor.x, this.#sensor.y, input.topOnly === true);
-      d = { ...d, box, category, confidence: cls.category === "unknown" ? d.confidence * 0.7 : cls.confidence };
+      d = { ...d, box, category, confidence: cls.category === "unknown" ? d.confidence * 0.7 : cls.confidence, ...(cls.category === "unknown" ? {} : { view: 1 }) };
       // An oriented reading is worth more than an unoriented one.
       weight = 3;
     }
@@ -246,7 +253,7 @@ export class Tracker {
     // Confirmed once seen whole at least once: a face always ending in a nearer object's shadow
     // (a wall or hedge between parked cars) never becomes a suggestion.
     if (t.hits >= this.#cfg.confirmHits && t.seenWhole) t.confirmed = true;
-    t.votes.set(d.category, (t.votes.get(d.category) ?? 0) + weight * d.confidence);
+    t.votes.set(d.category, (t.votes.get(d.category) ?? 0) + weight * classEvidence(d));
     // A class the track's speed rules out (a "pedestrian" at 12 m/s is a fragment of a vehicle)
     // gets no say; with no plausible vote left it is a vehicle, its size deciding car or truck.
     const speedNow = t.hits >= SPEED_TRUSTED_AFTER ? Math.hypot(t.vx, t.vy) : 0;
