@@ -102,8 +102,17 @@ describe(`ROS 2: parameters, services and status of a running syncbag node${unav
       }
     };
     await imuTaken(published["/sensing/imu/imu_raw"]!);
-    const diagnostics = await ros2(["topic", "echo", "--once", "/diagnostics", "diagnostic_msgs/msg/DiagnosticArray"]);
-    assert.match(diagnostics, /name: 'syncbag: lidar_top'/);
+    // /diagnostics carries two arrays from the node (the aligner's sensor statuses and the
+    // subscriptions' health), as diagnostic_updater users do; one echo gets either.
+    const sensorStatus = async (): Promise<string> => {
+      let last = "";
+      for (let attempt = 0; attempt < 8; attempt++) {
+        last = await ros2(["topic", "echo", "--once", "/diagnostics", "diagnostic_msgs/msg/DiagnosticArray"]);
+        if (/name: 'syncbag: lidar_top'/.test(last)) return last;
+      }
+      return last;
+    };
+    assert.match(await sensorStatus(), /name: 'syncbag: lidar_top'/);
 
     const call = async (service: string): Promise<string> => ros2(["service", "call", `/syncbag/${service}`, "std_srvs/srv/Trigger"]);
     assert.match(await call("pause"), /success=True, message='recording paused'/);
