@@ -413,6 +413,7 @@ export class LidarProposer {
     let kept = 0;
     // The sweep's seam: where its first returns point, and its span (s) — see the seam merge.
     let tFirst = Infinity, tLast = 0, seamX = 0, seamY = 0;
+    let rotT = NaN, rotC = 1, rotS = 0;
     for (let i = 0, o = 0; i < n; i++, o += step) {
       const lx = view.getFloat32(o + cloud.offsetX, le);
       const ly = view.getFloat32(o + cloud.offsetY, le);
@@ -423,8 +424,13 @@ export class LidarProposer {
       const t = readT !== null ? readT(o + offT) : 0;
       if (deskew) {
         // The point was measured at t after the sweep start; express it in base_link at the start.
-        const a = motion.yawRate * t;
-        const ca = Math.cos(a), sa = Math.sin(a);
+        // A firing's returns share one time, so its rotation is computed once (the same values).
+        if (t !== rotT) {
+          rotT = t;
+          rotC = Math.cos(motion.yawRate * t);
+          rotS = Math.sin(motion.yawRate * t);
+        }
+        const ca = rotC, sa = rotS;
         const dx = motion.speed * t;
         const nx = ca * x - sa * y + dx;
         y = sa * x + ca * y;
@@ -510,7 +516,7 @@ export class LidarProposer {
       if (h < c.obstacleHeight || h > c.maxHeight + 1) continue;
       const x = px[i]!, y = py[i]!;
       if (h <= BODY_TOP) {
-        const dx = x - mount.x, dy = y - mount.y, b = azBin(dx, dy), r = Math.hypot(dx, dy);
+        const dx = x - mount.x, dy = y - mount.y, b = azBin(dx, dy), r = Math.sqrt(dx * dx + dy * dy);
         if (r < nearAz[b]!) nearAz[b] = r;
       }
       const cell = (((x * inv + half) | 0) * N + ((y * inv + half) | 0)) | 0;
@@ -537,7 +543,7 @@ export class LidarProposer {
       const cell = occ[k]!;
       const m = cellMask[cell]!;
       const cx = ((cell / N) | 0) - half + 0.5, cy = (cell % N) - half + 0.5;
-      const gapSlices = Math.ceil(Math.max(VGAP_MIN, VGAP_SLOPE * Math.hypot(cx, cy) * c.cellSize) / SLICE);
+      const gapSlices = Math.ceil(Math.max(VGAP_MIN, VGAP_SLOPE * Math.sqrt(cx * cx + cy * cy) * c.cellSize) / SLICE);
       let starts = 0, last = -100;
       cellNode0[cell] = nodes;
       for (let s = 0; s < 32; s++) {
@@ -604,7 +610,10 @@ export class LidarProposer {
     }
     const cellNodes = this.#cellNodes, nGap = this.#nGap;
     for (let k = 0; k < occN; k++) cellNodes[occ[k]!] = popcount(runStarts[occ[k]!]!);
-    for (let v = 0; v < nodes; v++) nGap[v] = Math.max(VGAP_MIN, VGAP_SLOPE * Math.hypot(nSx[v]! / nN[v]!, nSy[v]! / nN[v]!));
+    for (let v = 0; v < nodes; v++) {
+      const mx = nSx[v]! / nN[v]!, my = nSy[v]! / nN[v]!;
+      nGap[v] = Math.max(VGAP_MIN, VGAP_SLOPE * Math.sqrt(mx * mx + my * my));
+    }
     /** First node of a cell and one past its last (an empty range for an empty cell). */
     const first = (cell: number): number => (cell >= 0 && cellStamp[cell] === stamp ? cellNode0[cell]! : 0);
     const past = (cell: number): number => (cell >= 0 && cellStamp[cell] === stamp ? cellNode0[cell]! + cellNodes[cell]! : 0);
