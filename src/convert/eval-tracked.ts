@@ -7,18 +7,18 @@
  * eval-lidar's proposer table says what one sweep's proposals hold, this says what an annotator
  * receives: tracks confirmed over repeated views, classes by vote, boxes completed by the tracker.
  */
-import { McapIndexedReader, McapWriter } from "@mcap/core";
+import { McapWriter } from "@mcap/core";
 import { mkdtemp, open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { schemaText } from "../messages/catalogue.js";
+import { normalizeTypeName, schemaText } from "../messages/catalogue.js";
 import { defaultCodec } from "../messages/codec.js";
-import { FileReadable } from "../record/file-readable.js";
 import { scoreSweep, summarise, type Figures, type Prediction, type RealSweep, type SweepOutcome } from "../suggest/eval-lidar.js";
+import { LABEL_SUGGESTION_ARRAY, objectFromLabel, type DecodedLabel } from "../suggest/output.js";
 import type { DriveConverter } from "./converter.js";
 import { FileWritable } from "./file-writable.js";
 import { pipelineConverter } from "./pipeline-converter.js";
-import { mcapDecompressHandlers } from "./readers/decompress.js";
+import { readMcapRecords } from "./readers/mcap.js";
 import { openRecording } from "./readers/open.js";
 
 export interface TrackedEvaluation {
@@ -72,36 +72,18 @@ async function writeSweepRecording(sweep: RealSweep, path: string, repeats: numb
   }
 }
 
-interface SuggestionMsg {
-  category: string;
-  confidence: number;
-  kind: number;
-  box_pose: { position: { x: number; y: number; z: number }; orientation: { x: number; y: number; z: number; w: number } };
-  box_size: { x: number; y: number; z: number };
-}
-
 /** The object suggestions of the last LabelSuggestionArray in a converted recording. */
 async function lastSuggestions(path: string): Promise<Prediction[]> {
-  const codec = defaultCodec();
-  const handle = await open(path, "r");
-  try {
-    const reader = await McapIndexedReader.Initialize({ readable: await FileReadable.of(handle), decompressHandlers: mcapDecompressHandlers() });
-    const channels = [...reader.channelsById.values()].filter((c) => ["syncbag/LabelSuggestionArray", "syncbag/msg/LabelSuggestionArray"].includes(reader.schemasById.get(c.schemaId)?.name ?? ""));
-    let last: Uint8Array | null = null;
-    for await (const msg of reader.readMessages({ topics: channels.map((c) => c.topic) })) last = msg.data;
-    if (last === null) return [];
-    const array = codec.decode<{ suggestions: SuggestionMsg[] }>("syncbag/LabelSuggestionArray", last);
-    return array.suggestions
-      .filter((s) => s.kind === 0)
-      .map((s) => {
-        const q = s.box_pose.orientation;
-        const yaw = Math.atan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z));
-        const p = s.box_pose.position;
-        return { category: s.category, confidence: s.confidence, box: { x: p.x, y: p.y, z: p.z, yaw, length: s.box_size.x, width: s.box_size.y, height: s.box_size.z } };
-      });
-  } finally {
-    await handle.close();
+  const schemas = new Map<number, string>(), channels = new Set<number>();
+  let last: Uint8Array | null = null;
+  for await (const record of readMcapRecords(path)) {
+    if (record.type === "Schema") schemas.set(record.id, normalizeTypeName(record.name));
+    else if (record.type === "Channel" && schemas.get(record.schemaId) === LABEL_SUGGESTION_ARRAY) channels.add(record.id);
+    else if (record.type === "Message" && channels.has(record.channelId)) last = record.data;
   }
+  if (last === null) return [];
+  const array = defaultCodec().decode<{ suggestions: DecodedLabel[] }>(LABEL_SUGGESTION_ARRAY, last);
+  return array.suggestions.filter((s) => s.kind === 0).map((s) => objectFromLabel(s, 0n));
 }
 
 /** Converts and scores every sweep (one temporary folder each, removed after). */

@@ -13,8 +13,8 @@ import type { TruthFile } from "../sim/truth.js";
 import { cameraView, intrinsicsFromCameraInfo, projectBoxes, StaticTransforms, type CameraIntrinsics } from "./camera.js";
 import { countTruthPoints, evaluateSuggestions, formatSuggestionTable, suggestionTargetMisses, truthBoxesAt, type FrameRecord, type SuggestionEvalOptions } from "./eval.js";
 import { mountFromTransform, pointCloudView } from "./lidar.js";
-import { LABEL_SUGGESTION_ARRAY, type DecodedLabel } from "./output.js";
-import type { Box2D, EventSuggestion, ObjectSuggestion } from "./types.js";
+import { LABEL_SUGGESTION_ARRAY, objectFromLabel, type DecodedLabel } from "./output.js";
+import type { EventSuggestion, ObjectSuggestion } from "./types.js";
 
 
 /** AlignedSample.FLAG_MISSING: the sensor has no message in the frame. */
@@ -99,13 +99,7 @@ export class SuggestionEvalSection implements EvalSection {
         this.#events.set(`${s.source}/${s.track_id}`, e);
         continue;
       }
-      const q = s.box_pose.orientation;
-      objects.push({
-        kind: "object", trackId: Number(s.track_id), category: s.category, confidence: s.confidence, source: s.source as ObjectSuggestion["source"], frameId: s.box_frame_id,
-        box: { x: s.box_pose.position.x, y: s.box_pose.position.y, z: s.box_pose.position.z, yaw: Math.atan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z)), length: s.box_size.x, width: s.box_size.y, height: s.box_size.z },
-        velocity: s.velocity, timeNs,
-        boxes2d: s.boxes_2d.map((b): Box2D => ({ camera: b.camera, frameId: b.frame_id, xMin: b.x_min, yMin: b.y_min, xMax: b.x_max, yMax: b.y_max, depth: b.depth, occlusion: b.occlusion, truncated: b.truncated })),
-      });
+      objects.push(objectFromLabel(s, timeNs));
     }
     // Frames carry objects; event-only arrays do not start a frame.
     if (objects.length > 0 || array.header.frame_id !== "") this.#frames.push({ timeNs, objects, truth2d: new Map() });

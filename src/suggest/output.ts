@@ -176,3 +176,14 @@ export interface DecodedLabel {
   end: RosTime;
   peak_value: number;
 }
+
+/** A recorded object suggestion (kind KIND_OBJECT) back as the stage made it, in its frame's time. */
+export function objectFromLabel(s: DecodedLabel, timeNs: bigint): ObjectSuggestion {
+  const q = s.box_pose.orientation, p = s.box_pose.position;
+  return {
+    kind: "object", trackId: Number(s.track_id), category: s.category, confidence: s.confidence, source: s.source as ObjectSuggestion["source"], frameId: s.box_frame_id,
+    box: { x: p.x, y: p.y, z: p.z, yaw: Math.atan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z)), length: s.box_size.x, width: s.box_size.y, height: s.box_size.z },
+    velocity: s.velocity, timeNs,
+    boxes2d: s.boxes_2d.map((b): Box2D => ({ camera: b.camera, frameId: b.frame_id, xMin: b.x_min, yMin: b.y_min, xMax: b.x_max, yMax: b.y_max, depth: b.depth, occlusion: b.occlusion, truncated: b.truncated })),
+  };
+}
