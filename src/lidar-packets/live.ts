@@ -22,7 +22,7 @@ import { MessageCatalogue } from "../messages/catalogue.js";
 import { pointCloud2 } from "./cloud.js";
 import { createPacketDecoder, LidarConfigError, type LidarPacketConfig, type PacketCloudDecoder } from "./index.js";
 import { lidarPacketOptions } from "./options.js";
-import { isOusterPacketType, isPacketScanType, PACKET_MSG_DEFINITIONS } from "./scan-msgs.js";
+import { addPacketDefinitions, isOusterPacketType, isPacketScanType } from "./scan-msgs.js";
 
 export interface LivePacketTopic {
   topic: string;
@@ -66,7 +66,7 @@ let packetCatalogue: MessageCatalogue | undefined;
 export function schemaTextWithPackets(type: string): string {
   if (packetCatalogue === undefined) {
     packetCatalogue = MessageCatalogue.standard();
-    for (const [name, text] of Object.entries(PACKET_MSG_DEFINITIONS)) packetCatalogue.addMsgText(name, text);
+    addPacketDefinitions(packetCatalogue);
   }
   return packetCatalogue.schemaText(type);
 }

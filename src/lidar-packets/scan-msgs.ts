@@ -52,6 +52,11 @@ export const PACKET_MSG_DEFINITIONS: Record<string, string> = {
   "nebula_msgs/msg/NebulaPackets": "std_msgs/Header header\nNebulaPacket[] packets\n",
 };
 
+/** Adds the packet types' definitions a catalogue lacks (a recording's own definitions win), so packets are recorded with their schema. */
+export function addPacketDefinitions(catalogue: { has(type: string): boolean; addMsgText(type: string, text: string): void }): void {
+  for (const [type, text] of Object.entries(PACKET_MSG_DEFINITIONS)) if (!catalogue.has(type)) catalogue.addMsgText(type, text);
+}
+
 export class ScanFormatError extends Error {
   constructor(message: string) {
     super(message);

@@ -23,7 +23,7 @@ import type { RecordingSource, SourceMessage, SourceTopic } from "../convert/rea
 import { defaultCodec } from "../messages/codec.js";
 import { pointCloud2 } from "./cloud.js";
 import { createPacketDecoder, LidarConfigError, type LidarPacketConfig, type PacketCloudDecoder } from "./index.js";
-import { isOusterPacketType, isPacketScanType, PACKET_MSG_DEFINITIONS } from "./scan-msgs.js";
+import { addPacketDefinitions, isOusterPacketType, isPacketScanType } from "./scan-msgs.js";
 
 export const CONFIG_FILE = "lidar_packets.yaml";
 
@@ -100,9 +100,7 @@ export async function withDecodedClouds(source: RecordingSource, warnings: strin
   }
   if (factories.size === 0) return source;
   // The packet types' definitions, so that the packets are recorded with their schema (bytes unchanged).
-  for (const [type, text] of Object.entries(PACKET_MSG_DEFINITIONS)) {
-    if (!source.definitions.has(type)) source.definitions.addMsgText(type, text);
-  }
+  addPacketDefinitions(source.definitions);
   for (const t of packetTopics) {
     if (!factories.has(t.topic)) continue;
     const stale = warnings.findIndex((w) => w.startsWith("no message definition for") && w.includes(`(topic ${t.topic})`));
