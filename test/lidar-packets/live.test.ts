@@ -67,15 +67,18 @@ describe("lidar-packets: live decoding on a transport", function () {
     await t.shutdown();
   });
 
-  it("the node's lidar_packets parameter: the node decodes the packet topic and ingests the clouds as its lidar", async function () {
-    const t = new InProcessTransport();
+  /**
+   * A node with the lidar_packets parameter for /velodyne_packets (its lidar the decoded cloud
+   * topic) and `settings` on top, started, every packet message published to it. The publisher is
+   * up before the node: its type (NebulaPackets) is taken from the graph.
+   */
+  const runPacketNode = async (t: InProcessTransport, settings: Record<string, unknown>): Promise<Awaited<ReturnType<typeof createSyncbagNode>>["node"]> => {
     const config = parseNodeConfig({
-      record_enabled: false,
       suggest_enabled: false,
+      ...settings,
       lidar_packets: `/velodyne_packets=VLP32C,${cal},Strongest`,
       align: { sensors: { lidar_top: { topic: "/velodyne_packets/points", type: "sensor_msgs/PointCloud2", modality: "lidar", frameId: "velodyne" } } },
     });
-    // The publisher is up before the node: its type (NebulaPackets) is taken from the graph.
     const pub = t.advertise("/velodyne_packets", T, DEFAULT_QOS);
     const { node } = await createSyncbagNode({ transport: t, config, log: () => {} });
     node.start();
@@ -83,6 +86,12 @@ describe("lidar-packets: live decoding on a transport", function () {
       pub.publish(m);
       await t.flush();
     }
+    return node;
+  };
+
+  it("the node's lidar_packets parameter: the node decodes the packet topic and ingests the clouds as its lidar", async function () {
+    const t = new InProcessTransport();
+    const node = await runPacketNode(t, { record_enabled: false });
     const lidar = node.status().subscriptions.find((s) => s.topic === "/velodyne_packets/points");
     assert.equal(lidar?.delivered, 2, JSON.stringify(node.status().subscriptions));
     assert.ok(node.status().pipeline.ingested >= 2);
@@ -93,19 +102,7 @@ describe("lidar-packets: live decoding on a transport", function () {
   it("the node records the packet messages unchanged (with their schema) next to the decoded clouds", async function () {
     const t = new InProcessTransport();
     const out = join(dir, "record");
-    const config = parseNodeConfig({
-      output_dir: out,
-      suggest_enabled: false,
-      lidar_packets: `/velodyne_packets=VLP32C,${cal},Strongest`,
-      align: { sensors: { lidar_top: { topic: "/velodyne_packets/points", type: "sensor_msgs/PointCloud2", modality: "lidar", frameId: "velodyne" } } },
-    });
-    const pub = t.advertise("/velodyne_packets", T, DEFAULT_QOS);
-    const { node } = await createSyncbagNode({ transport: t, config, log: () => {} });
-    node.start();
-    for (const m of messages) {
-      pub.publish(m);
-      await t.flush();
-    }
+    const node = await runPacketNode(t, { output_dir: out });
     await node.stop();
     await t.shutdown();
     const contents = readMcap(mcapFiles(out)[0]!);
