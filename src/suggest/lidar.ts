@@ -329,6 +329,9 @@ export class LidarProposer {
   /** Per node: the vertical gap (m) that still links it to a neighbour's run. */
   #nGap = new Float32Array(0);
   #occupied = new Int32Array(1024);
+  /** A cluster's runs, and the low ones of a cluster read below the canopy (grown with the sweep's live runs). */
+  #runBuf = new Int32Array(0);
+  #subRuns = new Int32Array(0);
   #frame = 0;
   /** Nearest obstacle return in the body band per azimuth bin around the sensor (m): what hides what (see `truncatedFace`). */
   readonly #nearAz = new Float32Array(AZ_BINS);
@@ -862,7 +865,11 @@ export class LidarProposer {
     const shift = hasT && tLast > 0 ? this.#seamMerge(owner, clusters, order, start, seamX, seamY, tLast - tFirst) : null;
     const out: Proposal[] = [];
     const cxs = new Float64Array(liveN), cys = new Float64Array(liveN);
-    const runBuf = new Int32Array(liveN), subRuns = new Int32Array(liveN);
+    if (this.#runBuf.length < liveN) {
+      this.#runBuf = new Int32Array(liveN);
+      this.#subRuns = new Int32Array(liveN);
+    }
+    const runBuf = this.#runBuf, subRuns = this.#subRuns;
     // A cluster that is unknown because it reaches into a tree crown, a wall or a pole, or touches
     // one, may hold road users standing under or against it: a car parked under a street tree or
     // beside its trunk, a person by a wall. Its runs that stay below STRUCTURE_NEIGHBOUR_HEIGHT are
