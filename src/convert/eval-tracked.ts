@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { normalizeTypeName, schemaText } from "../messages/catalogue.js";
 import { defaultCodec } from "../messages/codec.js";
-import { scoreSweep, summarise, type Figures, type Prediction, type RealSweep, type SweepOutcome } from "../suggest/eval-lidar.js";
+import { figuresRow, scoreSweep, summarise, type Figures, type Prediction, type RealSweep, type SweepOutcome } from "../suggest/eval-lidar.js";
 import { LABEL_SUGGESTION_ARRAY, objectFromLabel, type DecodedLabel } from "../suggest/output.js";
 import type { DriveConverter } from "./converter.js";
 import { FileWritable } from "./file-writable.js";
@@ -114,8 +114,6 @@ export async function evaluateThroughPipeline(sweeps: readonly RealSweep[], opti
   return { sweeps: sweeps.length, datasets, outcomes, medianMs: times[Math.floor(times.length / 2)] ?? NaN };
 }
 
-const f3 = (x: number): string => (Number.isNaN(x) ? "–" : x.toFixed(3));
-
 /** The table: per dataset and over all, what the pipeline published, beside the single-sweep proposer's figures. */
 export function formatTracked(e: TrackedEvaluation, proposer: Record<string, Figures>): string {
   const lines = [
@@ -125,10 +123,9 @@ export function formatTracked(e: TrackedEvaluation, proposer: Record<string, Fig
     "| --- | --- | --- | --- | --- | --- | --- |",
   ];
   for (const [d, f] of Object.entries(e.datasets)) {
-    const row = (name: string, g: Figures): string => `| ${d} | ${name} | ${f3(g.carRecall)} (${g.classes.car.matched}/${g.classes.car.truth}) | ${f3(g.carPrecision)} (${g.classes.car.correct}/${g.classes.car.predicted}) | ${f3(g.allRecall)} | ${f3(g.allPrecision)} | ${f3(g.vruRecall)} |`;
-    lines.push(row("published suggestions", f));
+    lines.push(figuresRow(d, "published suggestions", f));
     const p = proposer[d];
-    if (p !== undefined) lines.push(row("one sweep's proposals", p));
+    if (p !== undefined) lines.push(figuresRow(d, "one sweep's proposals", p));
   }
   return lines.join("\n");
 }

@@ -427,12 +427,16 @@ const f3 = (x: number): string => (Number.isNaN(x) ? "–" : x.toFixed(3));
 const fr = (a: number, b: number): string => (b > 0 && !Number.isNaN(a) ? (a / b).toFixed(2) : "–");
 const size = (b: Box3D): string => `${b.length.toFixed(1)}×${b.width.toFixed(1)}×${b.height.toFixed(1)} m at (${b.x.toFixed(1)}, ${b.y.toFixed(1)})`;
 
+/** One row of the figures tables: set, what was scored, car recall and precision (with counts), 4-class recall and precision, ped+cyc recall. */
+export function figuresRow(set: string, name: string, f: Figures): string {
+  return `| ${set} | ${name} | ${f3(f.carRecall)} (${f.classes.car.matched}/${f.classes.car.truth}) | ${f3(f.carPrecision)} (${f.classes.car.correct}/${f.classes.car.predicted}) | ${f3(f.allRecall)} | ${f3(f.allPrecision)} | ${f3(f.vruRecall)} |`;
+}
+
 /** The tables: per dataset and over all, proposer against baseline; with `detail`, every miss and false box. */
 export function formatRealEvaluation(e: RealEvaluation, detail = false): string {
   const lines = [`real sweeps: ${e.sweeps}; proposer median ${e.medianMs.toFixed(1)} ms per sweep`, "", "| set | method | car recall | car precision | 4-class recall | 4-class precision | ped+cyc recall |", "| --- | --- | --- | --- | --- | --- | --- |"];
   for (const [d, { proposer: p, baseline: b }] of Object.entries(e.datasets)) {
-    const row = (name: string, f: Figures): string => `| ${d} | ${name} | ${f3(f.carRecall)} (${f.classes.car.matched}/${f.classes.car.truth}) | ${f3(f.carPrecision)} (${f.classes.car.correct}/${f.classes.car.predicted}) | ${f3(f.allRecall)} | ${f3(f.allPrecision)} | ${f3(f.vruRecall)} |`;
-    lines.push(row("proposer", p), row("grid baseline", b));
+    lines.push(figuresRow(d, "proposer", p), figuresRow(d, "grid baseline", b));
     lines.push(`| ${d} | ratio | ${fr(p.carRecall, b.carRecall)} | ${fr(p.carPrecision, b.carPrecision)} | ${fr(p.allRecall, b.allRecall)} | ${fr(p.allPrecision, b.allPrecision)} | ${fr(p.vruRecall, b.vruRecall)} |`);
   }
   const all = e.datasets["all"]!.proposer;
