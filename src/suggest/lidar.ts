@@ -140,6 +140,12 @@ export interface ClusterFeatures {
   verticality: number;
   /** Mean distance (m) of the returns (cell centroids) from the nearest edge of the fitted rectangle: ~0 on a vehicle's faces, large in foliage. */
   edgeResidual: number;
+  /**
+   * No ground return was seen in front of its nearest part: it stands inside the zone under the
+   * sensor's lowest beam (a car in the next lane), so its lowest return says nothing about whether
+   * it stands on the ground.
+   */
+  bottomHidden?: boolean;
 }
 
 export const CLASS_PRIORS: Record<Exclude<ObjectClass, "unknown">, { length: number; width: number; height: number }> = {
@@ -287,6 +293,8 @@ export class LidarProposer {
   readonly #groundMin: Float32Array;
   readonly #groundMax: Float32Array;
   readonly #ground: Float32Array;
+  /** Per ground sector: range (m) of the nearest cell whose lowest return was taken as ground; Infinity when none. */
+  readonly #firstGround: Float32Array;
   readonly #cellStamp: Uint32Array;
   /** Per cell: bit s set when a return lies in height slice s (SLICE m each). */
   readonly #cellMask: Uint32Array;
@@ -343,6 +351,7 @@ export class LidarProposer {
     this.#groundMin = new Float32Array(this.#groundRanges * c.groundSectors);
     this.#groundMax = new Float32Array(this.#groundRanges * c.groundSectors);
     this.#ground = new Float32Array(this.#groundRanges * c.groundSectors);
+    this.#firstGround = new Float32Array(c.groundSectors);
     this.#gridN = Math.ceil((2 * c.maxRange) / c.cellSize) + 2;
     const cells = this.#gridN * this.#gridN;
     this.#cellStamp = new Uint32Array(cells);
@@ -464,6 +473,8 @@ export class LidarProposer {
     // Ground per sector, followed outward from the ego (ground at the wheels: z = 0 in base_link).
     const ground = this.#ground;
     const slope = c.maxGroundSlope * c.groundBin;
+    const firstGround = this.#firstGround;
+    firstGround.fill(Infinity);
     for (let s = 0; s < sectors; s++) {
       // grad: the sector's recent ground gradient (per bin), so a rejected cell (curb, car) gets
       // the ground continued along the slope rather than held level (a held level would put a
@@ -491,6 +502,7 @@ export class LidarProposer {
           prev = m;
           prevG = g;
           ground[cell] = m;
+          if (firstGround[s] === Infinity && m !== Infinity) firstGround[s] = g * c.groundBin;
         } else {
           ground[cell] = prev + Math.max(0, grad) * (g - prevG);
         }
@@ -922,6 +934,7 @@ export class LidarProposer {
         p.points = points;
         p.dtS = tSum / points;
         this.#describe(p, Int32Array.from(g), g.length, points, low);
+        this.#judgeBottom(p, cxs, cys, g.length);
         vetClass(p, c.carMaxTop);
         if ((p.category as ObjectClass) !== "car" || Math.max(p.visible.length, p.visible.width) < UNDER_CANOPY_MIN_LENGTH || Math.min(p.visible.length, p.visible.width) < UNDER_CANOPY_MIN_DEPTH) continue; // vetClass may have refused it
         if (truncatedFace(p, cxs, cys, g.length, mount, nearAz)) p.truncated = true;
@@ -981,6 +994,7 @@ export class LidarProposer {
         for (let k = start[cj]!; k < start[cj + 1]!; k++) runBuf[runN++] = order[k]!;
       }
       this.#describe(proposal, runBuf, runN, points, low);
+      this.#judgeBottom(proposal, cxs, cys, n2);
       vetClass(proposal, c.carMaxTop);
       // A roof seen over a nearer car (topOnly) is hidden by design and judged by its own rule; a
       // part carried across the seam was seen at another time, so the map does not describe it.
@@ -995,6 +1009,31 @@ export class LidarProposer {
       out.push(proposal);
     }
     return out;
+  }
+
+  /**
+   * Marks a proposal whose nearest part stands where no ground was seen in front of it on its
+   * bearing: under a spinning lidar's lowest beam the ground is blind out to h / tan(θ_min)
+   * (about 4 m for a roof-mounted Pandar64 or VLP-32C), and a car in the next lane shows no
+   * return below its doors. The ground-contact test cannot be made there (vetClass waives it),
+   * as it cannot for a roof seen over a nearer car (topOnly). Visibility reasoning after Hu et
+   * al. 2020: what the sensor could not see is unknown, not free.
+   */
+  #judgeBottom(p: Proposal, xs: Float64Array, ys: Float64Array, n: number): void {
+    if (p.features === undefined || n === 0) return;
+    let near = Infinity, nx = 0, ny = 0;
+    for (let k = 0; k < n; k++) {
+      const r = Math.hypot(xs[k]!, ys[k]!);
+      if (r < near) {
+        near = r;
+        nx = xs[k]!;
+        ny = ys[k]!;
+      }
+    }
+    const sectors = this.#cfg.groundSectors, s = sectorOf(nx, ny, sectors);
+    let seen = Infinity;
+    for (let d = -1; d <= 1; d++) seen = Math.min(seen, this.#firstGround[(s + d + sectors) % sectors]!);
+    if (seen > near - this.#cfg.groundBin) p.features.bottomHidden = true;
   }
 
   /** A proposal's shape features from its runs' sums: the eigenvalue features of the returns' 3D covariance (Weinmann et al. 2015). */
@@ -1426,7 +1465,7 @@ export function vetClass(p: Proposal, carMaxTop = 2.05): void {
   const f = p.features;
   if (f === undefined || p.category === "unknown") return;
   const long = Math.max(p.visible.length, p.visible.width), short = Math.min(p.visible.length, p.visible.width);
-  let ok = f.points >= MIN_EVIDENCE && (p.topOnly === true || f.bottom <= Math.max(GROUND_CONTACT, 0.25 + VGAP_SLOPE * f.range));
+  let ok = f.points >= MIN_EVIDENCE && (p.topOnly === true || f.bottomHidden === true || f.bottom <= Math.max(GROUND_CONTACT, 0.25 + VGAP_SLOPE * f.range));
   if (p.category === "car") ok &&= f.top <= carMaxTop;
   if (p.category === "truck") {
     const lShape = long <= 13 && ((long >= TRUCK_MIN_LENGTH && (short >= 1.8 || f.top >= 2.8)) || (short >= 1.8 && f.top >= 2.8));

@@ -154,6 +154,20 @@ describe("suggest/lidar: proposals", () => {
     assert.ok(named[0]!.features!.top < 1.8, "the car's own height, not the tree's");
   });
 
+  it("keeps a car in the next lane whose lower body is under the sensor's lowest beam; refuses a like shape clear of the ground in view", () => {
+    // A roof-mounted lidar sees the ground only from ~4.5 m out: a car 2.4 m to the side shows
+    // no return below 0.65 m. Where the ground in front of it was seen, a body that high is
+    // foliage or an awning, not a car.
+    const beside = { x: 1.5, y: -3.3, yaw: 0, length: 4.5, width: 1.8, height: 1.5, visibleFrom: 0.65 };
+    const near = new LidarProposer().propose(syntheticCloud([beside], { groundFrom: 4.5 }), mount).filter((p) => p.category !== "unknown");
+    assert.deepEqual(near.map((p) => p.category), ["car"], "the car beside the ego is named");
+    assert.ok(bevIoU(near[0]!.box, { ...beside, z: 0 }) > 0.6, `car box ${JSON.stringify(near[0]!.box)}`);
+    const clear = { ...beside, x: 10, y: -4, visibleFrom: 0.8 };
+    const far = new LidarProposer().propose(syntheticCloud([clear], { groundFrom: 4.5 }), mount);
+    assert.equal(far.filter((p) => p.category !== "unknown").length, 0, "0.8 m clear of the ground in plain view: not a car");
+    assert.ok(far.some((p) => p.category === "unknown" && Math.hypot(p.box.x - clear.x, p.box.y - clear.y) < 1), "still reported as unknown");
+  });
+
   it("keeps a car passed at a shallow angle whole (its side's returns spread along the line of sight), people side by side apart", () => {
     // The car ahead-right (as on simulated seed 16): its rear face square-on, its left side seen 8°
     // off the line of sight, where each ring leaves a return every ~0.5 m (two or three cells).

@@ -13,10 +13,11 @@ export interface SynthBox {
 }
 
 /**
- * A cloud in base_link (mount at the origin): a ground that slopes up 5 % ahead, a 15 cm curb
+ * A cloud in base_link (mount at the origin): a ground that slopes up 5 % ahead (seen from
+ * `groundFrom` m out), a 15 cm curb
  * at |y| > 6 m, the ego's own returns, and the faces of `boxes` (sides and top, 0.1 m spacing).
  */
-export function syntheticCloud(boxes: SynthBox[], options: { slope?: number; curb?: number; seed?: number } = {}): PointCloudView {
+export function syntheticCloud(boxes: SynthBox[], options: { slope?: number; curb?: number; seed?: number; groundFrom?: number } = {}): PointCloudView {
   const slope = options.slope ?? 0.05, curb = options.curb ?? 0.15;
   // Deterministic noise (mulberry32), so a failure reproduces.
   let seed = options.seed ?? 1;
@@ -28,7 +29,8 @@ export function syntheticCloud(boxes: SynthBox[], options: { slope?: number; cur
   };
   const ground = (x: number, y: number): number => Math.max(0, x) * slope + (Math.abs(y) > 6 ? curb : 0);
   const pts: number[] = [];
-  for (let r = 3; r < 60; r += 0.25 + r * 0.01) {
+  // groundFrom: the range where the lowest beam first meets the ground (3 m unless set).
+  for (let r = options.groundFrom ?? 3; r < 60; r += 0.25 + r * 0.01) {
     for (let a = -Math.PI; a < Math.PI; a += 0.004) {
       const x = r * Math.cos(a), y = r * Math.sin(a);
       pts.push(x, y, ground(x, y) + (random() - 0.5) * 0.02);
