@@ -146,6 +146,8 @@ export interface ClusterFeatures {
    * it stands on the ground.
    */
   bottomHidden?: boolean;
+  /** Seen behind a building's façade (see `#behindFacade`): inside or beyond the building, where no road user is. */
+  behindFacade?: boolean;
 }
 
 export const CLASS_PRIORS: Record<Exclude<ObjectClass, "unknown">, { length: number; width: number; height: number }> = {
@@ -304,6 +306,11 @@ export class LidarProposer {
   readonly #cellNode0: Int32Array;
   /** Per cell: its number of nodes. */
   readonly #cellNodes: Uint8Array;
+  /** Per cell: the frame stamp when it holds a structure run, and when the façade search has visited it. */
+  readonly #cellWall: Uint32Array;
+  readonly #cellSeen: Uint32Array;
+  /** Nearest façade cell per azimuth bin around the sensor (m); Infinity where none (see `#behindFacade`). */
+  readonly #facadeAz = new Float32Array(AZ_BINS);
   #obsPoint = new Int32Array(0);
   #obsCell = new Int32Array(0);
   // Per node (a vertical run of one cell): returns, sums for centroid and covariance, heights, time.
@@ -359,6 +366,8 @@ export class LidarProposer {
     this.#runStarts = new Uint32Array(cells);
     this.#cellNode0 = new Int32Array(cells);
     this.#cellNodes = new Uint8Array(cells);
+    this.#cellWall = new Uint32Array(cells);
+    this.#cellSeen = new Uint32Array(cells);
   }
 
   get config(): LidarProposalConfig {
@@ -676,6 +685,7 @@ export class LidarProposer {
       if (nAlive[v] === 2) nAlive[v] = 0;
       else if (nAlive[v] === 3) nAlive[v] = 1;
     }
+    this.#findFacades(nodes, mount);
     // Union–find over runs: 8-connected cells (the 4 "earlier" neighbours suffice), runs touching in height.
     const parent = this.#nParent;
     for (let v = 0; v < nodes; v++) parent[v] = v;
@@ -935,6 +945,7 @@ export class LidarProposer {
         p.dtS = tSum / points;
         this.#describe(p, Int32Array.from(g), g.length, points, low);
         this.#judgeBottom(p, cxs, cys, g.length);
+        this.#judgeFacade(p, cxs, cys, g.length, mount);
         vetClass(p, c.carMaxTop);
         if ((p.category as ObjectClass) !== "car" || Math.max(p.visible.length, p.visible.width) < UNDER_CANOPY_MIN_LENGTH || Math.min(p.visible.length, p.visible.width) < UNDER_CANOPY_MIN_DEPTH) continue; // vetClass may have refused it
         if (truncatedFace(p, cxs, cys, g.length, mount, nearAz)) p.truncated = true;
@@ -995,6 +1006,7 @@ export class LidarProposer {
       }
       this.#describe(proposal, runBuf, runN, points, low);
       this.#judgeBottom(proposal, cxs, cys, n2);
+      this.#judgeFacade(proposal, cxs, cys, n2, mount);
       vetClass(proposal, c.carMaxTop);
       // A roof seen over a nearer car (topOnly) is hidden by design and judged by its own rule; a
       // part carried across the seam was seen at another time, so the map does not describe it.
@@ -1034,6 +1046,77 @@ export class LidarProposer {
     let seen = Infinity;
     for (let d = -1; d <= 1; d++) seen = Math.min(seen, this.#firstGround[(s + d + sectors) % sectors]!);
     if (seen > near - this.#cfg.groundBin) p.features.bottomHidden = true;
+  }
+
+  /**
+   * Building façades among the structure runs: each group of structure cells connected in the
+   * bird's-eye grid whose footprint is a long thin band (principal extents, √12·σ, at least
+   * FACADE_MIN_LENGTH long and at most FACADE_MAX_THICKNESS thick) is a wall. Rows of street
+   * trees are bands as wide as their crowns, and poles are short, so neither counts. Per azimuth
+   * bin the nearest façade cell is kept: what lies beyond it on the same bearing was seen through
+   * the glass of a shop front or under an arcade or a parking deck, inside the building.
+   */
+  #findFacades(nodes: number, mount: LidarMount): void {
+    const c = this.#cfg, N = this.#gridN, half = (N / 2) | 0, stamp = this.#frame;
+    const wall = this.#cellWall, seen = this.#cellSeen, facadeAz = this.#facadeAz, nAlive = this.#nAlive, nCell = this.#nCell;
+    facadeAz.fill(Infinity);
+    const cells: number[] = [];
+    for (let v = 0; v < nodes; v++) {
+      if (nAlive[v] !== 0 || wall[nCell[v]!] === stamp) continue;
+      wall[nCell[v]!] = stamp;
+      cells.push(nCell[v]!);
+    }
+    const group: number[] = [];
+    const step = (2 * Math.PI) / AZ_BINS;
+    for (const seed of cells) {
+      if (seen[seed] === stamp) continue;
+      seen[seed] = stamp;
+      group.length = 0;
+      group.push(seed);
+      let sx = 0, sy = 0, sxx = 0, sxy = 0, syy = 0;
+      for (let q = 0; q < group.length; q++) {
+        const cell = group[q]!;
+        const x = (((cell / N) | 0) - half + 0.5) * c.cellSize, y = ((cell % N) - half + 0.5) * c.cellSize;
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        sxy += x * y;
+        syy += y * y;
+        for (let di = -1; di <= 1; di++) {
+          for (let dj = -1; dj <= 1; dj++) {
+            const nb = cell + di * N + dj;
+            if (nb >= 0 && nb < wall.length && wall[nb] === stamp && seen[nb] !== stamp) {
+              seen[nb] = stamp;
+              group.push(nb);
+            }
+          }
+        }
+      }
+      const n = group.length, mx = sx / n, my = sy / n;
+      const a = sxx / n - mx * mx, b = sxy / n - mx * my, d = syy / n - my * my;
+      const mid = (a + d) / 2, disc = Math.sqrt(Math.max(0, ((a - d) / 2) ** 2 + b * b));
+      const length = Math.sqrt(12 * (mid + disc)), thickness = Math.sqrt(12 * Math.max(0, mid - disc));
+      if (length < FACADE_MIN_LENGTH || thickness > FACADE_MAX_THICKNESS) continue;
+      for (const cell of group) {
+        const x = (((cell / N) | 0) - half + 0.5) * c.cellSize - mount.x, y = ((cell % N) - half + 0.5) * c.cellSize - mount.y;
+        const r = Math.hypot(x, y), az = Math.atan2(y, x), w = Math.atan2(0.75 * c.cellSize, r);
+        for (let t = az - w; t <= az + w; t += step) {
+          const bin = azBin(Math.cos(t), Math.sin(t));
+          if (r < facadeAz[bin]!) facadeAz[bin] = r;
+        }
+      }
+    }
+  }
+
+  /** Marks a proposal most of whose returns lie more than FACADE_MARGIN beyond a façade on their bearing. */
+  #judgeFacade(p: Proposal, xs: Float64Array, ys: Float64Array, n: number, mount: LidarMount): void {
+    if (p.features === undefined || n === 0) return;
+    let behind = 0;
+    for (let k = 0; k < n; k++) {
+      const x = xs[k]! - mount.x, y = ys[k]! - mount.y;
+      if (this.#facadeAz[azBin(x, y)]! < Math.sqrt(x * x + y * y) - FACADE_MARGIN) behind++;
+    }
+    if (behind >= FACADE_SHARE * n) p.features.behindFacade = true;
   }
 
   /** A proposal's shape features from its runs' sums: the eigenvalue features of the returns' 3D covariance (Weinmann et al. 2015). */
@@ -1225,6 +1308,15 @@ function truncatedFace(p: Proposal, xs: Float64Array, ys: Float64Array, n: numbe
   };
   return hidden(lo, rLo, -1) || hidden(hi, rHi, 1);
 }
+
+/** A façade is a band of structure cells at least this long (m)… */
+const FACADE_MIN_LENGTH = 6;
+/** …and at most this thick (m): a wall and the cells its returns scatter into, thinner than a row of tree crowns. */
+const FACADE_MAX_THICKNESS = 1.5;
+/** A return this far (m) beyond the nearest façade on its bearing is behind it, not against it. */
+const FACADE_MARGIN = 1.0;
+/** Share of a proposal's returns that must lie behind a façade for it to be inside the building. */
+const FACADE_SHARE = 0.9;
 
 /** Widest (m) and longest road user whose footprint a floating part and a lower cluster make together. */
 const VEHICLE_MAX_WIDTH = 3.0;
@@ -1449,7 +1541,10 @@ const VIEW_FLOOR = 0.35;
  * The shape tests that keep walls, hedges, trees, poles, cones and barriers out of the road-user
  * classes. Each is a physical property of the class, not a fitted value:
  * - a road user stands on the ground: its lowest return lies within GROUND_CONTACT of it (unless
- *   only its top was seen over a nearer object), so foliage, awnings and signs are refused;
+ *   only its top was seen over a nearer object, or it stands where the sensor's lowest beam never
+ *   reached the ground in front of it), so foliage, awnings and signs are refused;
+ * - a road user is not inside a building: nothing seen through a façade's glass or under its
+ *   upper floors (`#findFacades`) is named;
  * - MIN_EVIDENCE returns at least;
  * - a car is no taller than carMaxTop (config);
  * - a truck shows more than a car could: a visible length over TRUCK_MIN_LENGTH with two faces
@@ -1465,7 +1560,7 @@ export function vetClass(p: Proposal, carMaxTop = 2.05): void {
   const f = p.features;
   if (f === undefined || p.category === "unknown") return;
   const long = Math.max(p.visible.length, p.visible.width), short = Math.min(p.visible.length, p.visible.width);
-  let ok = f.points >= MIN_EVIDENCE && (p.topOnly === true || f.bottomHidden === true || f.bottom <= Math.max(GROUND_CONTACT, 0.25 + VGAP_SLOPE * f.range));
+  let ok = f.points >= MIN_EVIDENCE && f.behindFacade !== true && (p.topOnly === true || f.bottomHidden === true || f.bottom <= Math.max(GROUND_CONTACT, 0.25 + VGAP_SLOPE * f.range));
   if (p.category === "car") ok &&= f.top <= carMaxTop;
   if (p.category === "truck") {
     const lShape = long <= 13 && ((long >= TRUCK_MIN_LENGTH && (short >= 1.8 || f.top >= 2.8)) || (short >= 1.8 && f.top >= 2.8));

@@ -168,6 +168,25 @@ describe("suggest/lidar: proposals", () => {
     assert.ok(far.some((p) => p.category === "unknown" && Math.hypot(p.box.x - clear.x, p.box.y - clear.y) < 1), "still reported as unknown");
   });
 
+  it("names nothing seen through a building's glass front; keeps people in front of it and under a row of street trees", () => {
+    // A façade 20 m long and 8 m tall whose ground floor is glass (returns from 3 m up only): the
+    // sensor sees a person-sized shape inside. A row of tree crowns is as long but as wide as its crowns.
+    const facade = { x: 12, y: -12, yaw: 0, length: 20, width: 0.3, height: 8, visibleFrom: 3 };
+    const inside = { x: 12, y: -15, yaw: 0, length: 0.5, width: 0.5, height: 1.75 };
+    const front = { x: 8, y: -9, yaw: 0, length: 0.5, width: 0.5, height: 1.75 };
+    const crowns = { x: 12, y: 12, yaw: 0, length: 20, width: 4, height: 6.5, visibleFrom: 3.2 };
+    const under = { x: 14, y: 13.5, yaw: 0, length: 0.5, width: 0.5, height: 1.75 };
+    const cloud = syntheticCloud([facade, inside, front, crowns, under]);
+    const people = new LidarProposer().propose(cloud, mount).filter((p) => p.category === "pedestrian");
+    const near = (b: { x: number; y: number }): boolean => people.some((p) => Math.hypot(p.box.x - b.x, p.box.y - b.y) < 0.5);
+    assert.ok(near(front), "the person in front of the façade");
+    assert.ok(near(under), "the person under the street trees");
+    assert.ok(!near(inside), `nothing named inside the building: ${JSON.stringify(people.map((p) => [p.box.x.toFixed(1), p.box.y.toFixed(1)]))}`);
+    // The same shape with no façade in front of it is a person (so the test can fail).
+    const open = new LidarProposer().propose(syntheticCloud([inside]), mount).filter((p) => p.category === "pedestrian");
+    assert.equal(open.length, 1);
+  });
+
   it("keeps a car passed at a shallow angle whole (its side's returns spread along the line of sight), people side by side apart", () => {
     // The car ahead-right (as on simulated seed 16): its rear face square-on, its left side seen 8°
     // off the line of sight, where each ring leaves a return every ~0.5 m (two or three cells).
