@@ -1010,7 +1010,11 @@ export class LidarProposer {
       vetClass(proposal, c.carMaxTop);
       // A roof seen over a nearer car (topOnly) is hidden by design and judged by its own rule; a
       // part carried across the seam was seen at another time, so the map does not describe it.
-      if ((proposal.category === "car" || proposal.category === "truck") && proposal.topOnly !== true && !carried && truncatedFace(proposal, cxs, cys, n2, mount, nearAz)) proposal.truncated = true;
+      // A cyclist is told from a person by its length, and from a car's corner by its length
+      // too: where that length lies across the line of sight (more than 45° off the bearing), a
+      // hidden end hides how long it is. Seen lengthwise, a hidden end hides only its width.
+      const across = proposal.category === "cyclist" && Math.abs(Math.cos(proposal.visible.yaw - Math.atan2(proposal.visible.y - mount.y, proposal.visible.x - mount.x))) < Math.SQRT1_2;
+      if ((proposal.category === "car" || proposal.category === "truck" || across) && proposal.topOnly !== true && !carried && truncatedFace(proposal, cxs, cys, n2, mount, nearAz)) proposal.truncated = true;
       if (proposal.category === "unknown" && topOnly[ci] !== 1 && !carried && (structure || hTop > STRUCTURE_NEIGHBOUR_HEIGHT)) {
         const below = belowCanopy(runBuf, runN);
         if (below.length > 0) {

@@ -187,6 +187,19 @@ describe("suggest/lidar: proposals", () => {
     assert.equal(open.length, 1);
   });
 
+  it("does not name a cyclist whose length lies across the line of sight with an end hidden behind a nearer object; seen lengthwise it stays a cyclist", () => {
+    // A post at 15 m hides what lies just beyond the near end of a 1.8 m shape at 20 m: whether
+    // it ends there (a bicycle) or goes on (a car's side) was not seen.
+    const post = { x: 15, y: 1.4, yaw: 0, length: 0.3, width: 0.3, height: 1.6 };
+    const across = { x: 20, y: 3, yaw: Math.PI / 2, length: 1.8, width: 0.5, height: 1.7 };
+    const lengthwise = { ...across, yaw: Math.atan2(3, 20) };
+    const at = (ps: Proposal[]): Proposal | undefined => ps.find((p) => Math.hypot(p.box.x - 20, p.box.y - 3) < 1.2 && p.category === "cyclist");
+    const a = at(new LidarProposer().propose(syntheticCloud([post, across]), mount));
+    assert.ok(a !== undefined && a.truncated === true, `across: ${JSON.stringify(a && [a.category, a.truncated])}`);
+    const l = at(new LidarProposer().propose(syntheticCloud([post, lengthwise]), mount));
+    assert.ok(l !== undefined && l.truncated !== true, `lengthwise: ${JSON.stringify(l && [l.category, l.truncated])}`);
+  });
+
   it("keeps a car passed at a shallow angle whole (its side's returns spread along the line of sight), people side by side apart", () => {
     // The car ahead-right (as on simulated seed 16): its rear face square-on, its left side seen 8°
     // off the line of sight, where each ring leaves a return every ~0.5 m (two or three cells).
