@@ -68,6 +68,8 @@ interface SectorObject {
   intensity: number;
   /** Foliage depth (m); 0 for solid boxes. */
   porosity: number;
+  /** Elliptic footprint (see Box.round). */
+  round: boolean;
 }
 
 /**
@@ -88,7 +90,7 @@ function cullSector(out: SectorObject[], near: readonly Box[], world: World, tMi
       diff -= 2 * Math.PI * Math.round(diff / (2 * Math.PI));
       if (Math.abs(diff) > halfSpan + Math.asin(Math.min(1, radius / dist))) return;
     }
-    out.push({ x: b.x, y: b.y, c: Math.cos(b.yaw), s: Math.sin(b.yaw), hl: b.hl, hw: b.hw, z0: b.z0, z1: b.z1, intensity: b.intensity, porosity: b.porosity ?? 0 });
+    out.push({ x: b.x, y: b.y, c: Math.cos(b.yaw), s: Math.sin(b.yaw), hl: b.hl, hw: b.hw, z0: b.z0, z1: b.z1, intensity: b.intensity, porosity: b.porosity ?? 0, round: b.round === true });
   };
   for (const b of near) consider(b);
   for (const actor of world.actors) consider(world.actorBox(actor, tMid));
@@ -108,11 +110,22 @@ const SLAB = new Float64Array(2);
 
 /**
  * The slab test of a ray against a box's footprint, in the box frame: origin (lx, ly), direction
- * (dxl, dyl), footprint ±hl × ±hw. False when the ray's line misses it; else its entry and exit
- * parameters along the ray in SLAB (either may be negative). Shared by the level and the tilted
- * ray casts, so both hit the same boxes the same way.
+ * (dxl, dyl), footprint ±hl × ±hw (or the ellipse inscribed in it when `round`). False when the
+ * ray's line misses it; else its entry and exit parameters along the ray in SLAB (either may be
+ * negative). Shared by the level and the tilted ray casts, so both hit the same boxes the same way.
  */
-function footprintSlab(lx: number, ly: number, dxl: number, dyl: number, hl: number, hw: number): boolean {
+function footprintSlab(lx: number, ly: number, dxl: number, dyl: number, hl: number, hw: number, round = false): boolean {
+  if (round) {
+    // (lx + t·dxl)²/hl² + (ly + t·dyl)²/hw² = 1
+    const ia = 1 / (hl * hl), ib = 1 / (hw * hw);
+    const a = dxl * dxl * ia + dyl * dyl * ib, b = lx * dxl * ia + ly * dyl * ib, c = lx * lx * ia + ly * ly * ib - 1;
+    const disc = b * b - a * c;
+    if (a < 1e-24 || disc < 0) return false;
+    const root = Math.sqrt(disc);
+    SLAB[0] = (-b - root) / a;
+    SLAB[1] = (-b + root) / a;
+    return true;
+  }
   let tin = -Infinity;
   let tout = Infinity;
   if (Math.abs(dxl) < 1e-12) {
@@ -279,7 +292,7 @@ export class LidarModel {
           const ly = -dx * o.s + dy * o.c;
           const dxl = ch * o.c + sh * o.s;
           const dyl = -ch * o.s + sh * o.c;
-          if (!footprintSlab(lx, ly, dxl, dyl, o.hl, o.hw)) continue;
+          if (!footprintSlab(lx, ly, dxl, dyl, o.hl, o.hw, o.round)) continue;
           const tin = SLAB[0]!, tout = SLAB[1]!;
           // Behind, missed, or the sensor is inside the footprint: no return from this object.
           if (tin <= 0 || tout < tin || tin > maxR) continue;
@@ -437,7 +450,7 @@ export class LidarModel {
             const dyl = -wx * o.s + wy * o.c;
             const lx = lxs[k]!;
             const ly = lys[k]!;
-            if (!footprintSlab(lx, ly, dxl, dyl, o.hl, o.hw)) continue;
+            if (!footprintSlab(lx, ly, dxl, dyl, o.hl, o.hw, o.round)) continue;
             let tin = SLAB[0]!, tout = SLAB[1]!;
             if (Math.abs(wz) < 1e-12) {
               if (oz < o.z0 || oz > o.z1) continue;

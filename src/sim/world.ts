@@ -34,6 +34,8 @@ export interface Box {
    * returns somewhere up to this depth (m) inside it, as leaves scatter a lidar's returns.
    */
   porosity?: number;
+  /** The footprint is the ellipse inscribed in hl × hw (a person's body, round, not a crate). */
+  round?: boolean;
 }
 
 export interface ActorSpec {
@@ -406,7 +408,7 @@ export class World {
   /** An actor's box at world time t. */
   actorBox(actor: ActorSpec, t: number): Box {
     const p = actorPose(this.road, actor, t);
-    return { x: p.x, y: p.y, yaw: p.yaw, hl: actor.size.x / 2, hw: actor.size.y / 2, z0: 0, z1: actor.size.z, color: actor.color, intensity: actor.cls === "truck" ? 90 : 60 };
+    return { x: p.x, y: p.y, yaw: p.yaw, hl: actor.size.x / 2, hw: actor.size.y / 2, z0: 0, z1: actor.size.z, color: actor.color, intensity: actor.cls === "truck" ? 90 : 60, ...(actor.cls === "pedestrian" ? { round: true } : {}) };
   }
 
   /** Every actor's box at t. */

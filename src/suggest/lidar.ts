@@ -140,6 +140,8 @@ export interface ClusterFeatures {
   verticality: number;
   /** Mean distance (m) of the returns (cell centroids) from the nearest edge of the fitted rectangle: ~0 on a vehicle's faces, large in foliage. */
   edgeResidual: number;
+  /** Standard deviation (m) of the returns across their main horizontal direction: a body's thickness as seen, ~range noise on a flat board or sign. */
+  depth?: number;
   /**
    * No ground return was seen in front of its nearest part: it stands inside the zone under the
    * sensor's lowest beam (a car in the next lane), so its lowest return says nothing about whether
@@ -1010,11 +1012,7 @@ export class LidarProposer {
       vetClass(proposal, c.carMaxTop);
       // A roof seen over a nearer car (topOnly) is hidden by design and judged by its own rule; a
       // part carried across the seam was seen at another time, so the map does not describe it.
-      // A cyclist is told from a person by its length, and from a car's corner by its length
-      // too: where that length lies across the line of sight (more than 45° off the bearing), a
-      // hidden end hides how long it is. Seen lengthwise, a hidden end hides only its width.
-      const across = proposal.category === "cyclist" && Math.abs(Math.cos(proposal.visible.yaw - Math.atan2(proposal.visible.y - mount.y, proposal.visible.x - mount.x))) < Math.SQRT1_2;
-      if ((proposal.category === "car" || proposal.category === "truck" || across) && proposal.topOnly !== true && !carried && truncatedFace(proposal, cxs, cys, n2, mount, nearAz)) proposal.truncated = true;
+      if ((proposal.category === "car" || proposal.category === "truck") && proposal.topOnly !== true && !carried && truncatedFace(proposal, cxs, cys, n2, mount, nearAz)) proposal.truncated = true;
       if (proposal.category === "unknown" && topOnly[ci] !== 1 && !carried && (structure || hTop > STRUCTURE_NEIGHBOUR_HEIGHT)) {
         const below = belowCanopy(runBuf, runN);
         if (below.length > 0) {
@@ -1141,7 +1139,9 @@ export class LidarProposer {
       azz += this.#nSzz[v]!;
     }
     const mx = ax / n3, my = ay / n3, mz = az / n3;
-    const ev = eigen3(axx / n3 - mx * mx, ayy / n3 - my * my, azz / n3 - mz * mz, axy / n3 - mx * my, axz / n3 - mx * mz, ayz / n3 - my * mz);
+    const cxx = axx / n3 - mx * mx, cxy = axy / n3 - mx * my, cyy = ayy / n3 - my * my;
+    const ev = eigen3(cxx, cyy, azz / n3 - mz * mz, cxy, axz / n3 - mx * mz, ayz / n3 - my * mz);
+    const hMid = (cxx + cyy) / 2, hDisc = Math.sqrt(((cxx - cyy) / 2) ** 2 + cxy * cxy);
     const l1 = Math.max(ev.l1, 1e-9);
     p.features = {
       ...p.features!,
@@ -1152,6 +1152,7 @@ export class LidarProposer {
       planarity: (ev.l2 - ev.l3) / l1,
       scattering: Math.max(0, ev.l3) / l1,
       verticality: ev.vz,
+      depth: Math.sqrt(Math.max(0, hMid - hDisc)),
     };
   }
 
@@ -1536,6 +1537,15 @@ const MIN_EVIDENCE = 5;
  * track on a shelter's end, cyclist tracks switching ids), so they wait for the tracker's review.
  */
 const PERSON_MIN_TOP = 1.2;
+/**
+ * A person has a body: seen from any side the returns spread across their main horizontal
+ * direction by the body's curvature, arms and legs (σ 0.06–0.12 m on the real sweeps' people; a
+ * bare 0.4 m cylinder's visible arc alone gives 0.045), a flat sign, board or wall piece by the
+ * range noise alone (σ ≈ 0.02 m for the HDL-64, VLP-32C and Pandar64). On the real sweeps the
+ * flat "people" were posts with signs and fence or wall pieces (false pedestrians 33 → 28, none
+ * found lost; `eval-lidar --detail`).
+ */
+const PERSON_MIN_DEPTH = 0.03;
 /** A truck is told from a wall or hedge by showing more than a car can: longer than any car, or a rear face of a truck's width and height. */
 const TRUCK_MIN_LENGTH = 5.2;
 /** Confidence of a vehicle seen along none of its length, rising to 1 when seen along its class's length. */
@@ -1555,7 +1565,8 @@ const VIEW_FLOOR = 0.35;
  *   (an L: width ≥ 1.8 m), or one flat face of a truck's width (2.1–2.9 m) seen square-on;
  *   foliage (scattering — the smallest covariance eigenvalue over the largest — above 0.2) is not a truck;
  * - a pedestrian stands upright (the returns' principal axis within ~45° of vertical), is
- *   thicker than a pole (visible length ≥ 0.3 m) and at least a child's height (PERSON_MIN_TOP);
+ *   thicker than a pole (visible length ≥ 0.3 m), has a body's depth, not a board's
+ *   (PERSON_MIN_DEPTH), and is at least a child's height (PERSON_MIN_TOP);
  * - a cyclist is an upright or along-track pattern 0.9–2.1 m high.
  * What fails becomes `unknown` with its visible box (never grown to a prior it failed), and the
  * confidence of what passes is scaled by how well the evidence fits (see the README).
@@ -1571,7 +1582,7 @@ export function vetClass(p: Proposal, carMaxTop = 2.05): void {
     const rearFace = short < 0.8 && long >= 2.1 && long <= 2.9 && f.planarity + f.linearity > 0.9;
     ok &&= (lShape || rearFace) && f.scattering < 0.2;
   }
-  if (p.category === "pedestrian") ok &&= f.verticality >= 0.7 && long >= 0.3 && f.top >= PERSON_MIN_TOP;
+  if (p.category === "pedestrian") ok &&= f.verticality >= 0.7 && long >= 0.3 && f.top >= PERSON_MIN_TOP && (f.depth === undefined || f.depth >= PERSON_MIN_DEPTH);
   if (p.category === "cyclist") ok &&= f.top >= 0.9 && f.top <= 2.1;
   if (!ok) {
     p.category = "unknown";

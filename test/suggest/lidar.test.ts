@@ -187,17 +187,21 @@ describe("suggest/lidar: proposals", () => {
     assert.equal(open.length, 1);
   });
 
-  it("does not name a cyclist whose length lies across the line of sight with an end hidden behind a nearer object; seen lengthwise it stays a cyclist", () => {
-    // A post at 15 m hides what lies just beyond the near end of a 1.8 m shape at 20 m: whether
-    // it ends there (a bicycle) or goes on (a car's side) was not seen.
-    const post = { x: 15, y: 1.4, yaw: 0, length: 0.3, width: 0.3, height: 1.6 };
-    const across = { x: 20, y: 3, yaw: Math.PI / 2, length: 1.8, width: 0.5, height: 1.7 };
-    const lengthwise = { ...across, yaw: Math.atan2(3, 20) };
-    const at = (ps: Proposal[]): Proposal | undefined => ps.find((p) => Math.hypot(p.box.x - 20, p.box.y - 3) < 1.2 && p.category === "cyclist");
-    const a = at(new LidarProposer().propose(syntheticCloud([post, across]), mount));
-    assert.ok(a !== undefined && a.truncated === true, `across: ${JSON.stringify(a && [a.category, a.truncated])}`);
-    const l = at(new LidarProposer().propose(syntheticCloud([post, lengthwise]), mount));
-    assert.ok(l !== undefined && l.truncated !== true, `lengthwise: ${JSON.stringify(l && [l.category, l.truncated])}`);
+  it("names a person by the body's depth, not a flat board or sign of a person's size", () => {
+    // Both 1.7 m tall and 0.4 m across at 15 m: the person's returns follow the body's curve
+    // (a 0.2 m radius arc facing the sensor), the board's lie on a plane.
+    const pts: number[] = [];
+    for (let a = -Math.PI; a < Math.PI; a += 0.004) for (let r = 4; r < 40; r += 1) pts.push(r * Math.cos(a), r * Math.sin(a), 0);
+    for (let z = 0.2; z <= 1.7; z += 0.1) {
+      for (let t = -1.3; t <= 1.3; t += 0.2) pts.push(15 - 0.2 * Math.cos(t), 3 + 0.2 * Math.sin(t), z);
+      for (let v = -0.2; v <= 0.2; v += 0.05) pts.push(15, -3 + v, z);
+    }
+    const n = pts.length / 3, data = new Uint8Array(n * 12), view = new DataView(data.buffer);
+    pts.forEach((value, i) => view.setFloat32(i * 4, value, true));
+    const proposals = new LidarProposer().propose({ data, pointStep: 12, count: n, offsetX: 0, offsetY: 4, offsetZ: 8, littleEndian: true }, mount);
+    const at = (y: number): Proposal | undefined => proposals.find((p) => Math.hypot(p.visible.x - 15, p.visible.y - y) < 0.6);
+    assert.equal(at(3)?.category, "pedestrian", `person: ${JSON.stringify(at(3)?.features)}`);
+    assert.equal(at(-3)?.category, "unknown", `board: ${JSON.stringify(at(-3)?.features)}`);
   });
 
   it("keeps a car passed at a shallow angle whole (its side's returns spread along the line of sight), people side by side apart", () => {
@@ -210,8 +214,8 @@ describe("suggest/lidar: proposals", () => {
     for (let a = -Math.PI; a < Math.PI; a += 0.004) for (let r = 4; r < 40; r += 1) pts.push(r * Math.cos(a), r * Math.sin(a), 0);
     for (let z = 0.15; z <= 1.45; z += 0.13) for (let v = -0.95; v <= 0.95; v += 0.07) pts.push(...at(-2.3, v), z);
     for (let u = -1.9, k = 0; u <= 2.3; u += 0.52, k++) for (const z of [0.2, 0.5, 0.8, 1.1]) pts.push(...at(u, 0.95), z + 0.07 * k);
-    // Two people side by side across the line of sight, 0.8 m apart.
-    for (const py of [4, 4.8]) for (let z = 0.3; z <= 1.7; z += 0.2) for (const dx of [-0.1, 0.1]) pts.push(12 + dx, py, z);
+    // Two people side by side across the line of sight, 0.8 m apart (bodies 0.3 m across, 0.2 m deep).
+    for (const py of [4, 4.8]) for (let z = 0.3; z <= 1.7; z += 0.2) for (const dx of [-0.1, 0.1]) for (const dy of [-0.15, 0.15]) pts.push(12 + dx, py + dy, z);
     const n = pts.length / 3, data = new Uint8Array(n * 12), view = new DataView(data.buffer);
     pts.forEach((value, i) => view.setFloat32(i * 4, value, true));
     const proposals = new LidarProposer().propose({ data, pointStep: 12, count: n, offsetX: 0, offsetY: 4, offsetZ: 8, littleEndian: true }, mount);
