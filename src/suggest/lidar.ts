@@ -1,24 +1,42 @@
 /**
- * Lidar object proposals from one sweep, on typed arrays only (no per-point objects); the methods
- * and their references are in src/suggest/README.md ("Methods"):
+ * Lidar object proposals from one sweep, on typed arrays only (no per-point objects). This file is
+ * the pipeline and its segmentation; each other stage is a file of ./lidar/ with its reference
+ * (methods and figures in src/suggest/README.md, "Methods"):
  *
- * 1. transform to base_link (the mount's full rotation + translation), optional ego-motion deskew from the per-point
- *    time, ego-box mask, range limit;
- * 2. ground: polar grid of lowest returns followed outward per sector with a slope limit
- *    (sector-wise line fit, Himmelsbach et al. 2010); a point is an obstacle `obstacleHeight` above it;
- * 3. 2.5D segmentation: BEV cells, each cell's column split into vertical runs at gaps wider than
- *    the beam spacing (Douillard et al. 2011); structure (runs above maxHeight) removed; runs linked
- *    by union–find across neighbouring cells where their heights meet;
+ * 1. transform to base_link (the mount's full rotation + translation, lidar/cloud.ts), optional
+ *    ego-motion deskew from the per-point time, ego-box mask, range limit;
+ * 2. ground (lidar/ground.ts): polar grid of lowest returns followed outward per sector with a
+ *    slope limit (sector-wise line fit, Himmelsbach et al. 2010); a point is an obstacle
+ *    `obstacleHeight` above it;
+ * 3. 2.5D segmentation (here): BEV cells, each cell's column split into vertical runs at gaps wider
+ *    than the beam spacing (lidar/sensor.ts; Douillard et al. 2011); structure (runs above
+ *    maxHeight) removed; runs linked by union–find across neighbouring cells where their heights meet;
  * 4. a cluster no road user could fill is re-segmented on its cores, low runs grown from them
- *    (marker watershed, Beucher & Meyer 1993);
+ *    (marker watershed, Beucher & Meyer 1993); a cluster that reaches into structure is read again
+ *    below the canopy (Douillard et al. 2011);
  * 5. floating parts (roofs over sparse beams), top-only views and the sweep's seam, as the sensor leaves them;
- * 6. per cluster an oriented box by L-shape fit (closeness criterion, Zhang et al. 2017), completed
- *    to the class prior only on the sides not seen;
- * 7. class from the priors, then `vetClass` over per-cluster features (ground contact, heights,
- *    covariance eigenvalue features, Weinmann et al. 2015): walls, hedges, crowns, poles → unknown.
+ * 6. per cluster an oriented box by L-shape fit (lidar/fit.ts, closeness criterion, Zhang et al.
+ *    2017), completed to the class prior only on the sides not seen;
+ * 7. visibility (lidar/visibility.ts, after Hu et al. 2020): faces whose end is hidden, ground not
+ *    seen under the lowest beam, what lies behind a building's façade;
+ * 8. class from the priors, then `vetClass` over per-cluster features (lidar/classify.ts: ground
+ *    contact, heights, covariance eigenvalue features, Weinmann et al. 2015): walls, hedges,
+ *    crowns, poles → unknown.
  */
 import { z } from "zod";
-import type { Box3D, ObjectClass } from "./types.js";
+import { eigen3, vetClass } from "./lidar/classify.js";
+import { mountRotation, timeReader, type EgoMotion, type LidarMount, type PointCloudView } from "./lidar/cloud.js";
+import { ANGLE_STEPS, COS, fitCluster, SIN } from "./lidar/fit.js";
+import { followGround, sectorOf } from "./lidar/ground.js";
+import type { Proposal } from "./lidar/proposal.js";
+import { VGAP_MIN, VGAP_SLOPE } from "./lidar/sensor.js";
+import { AZ_BINS, azBin, behindFacade, BODY_TOP, bottomHidden, findFacades, truncatedFace } from "./lidar/visibility.js";
+import type { ObjectClass } from "./types.js";
+
+export { classify, classifyOriented, vetClass } from "./lidar/classify.js";
+export { mountFromTransform, mountRotation, pointCloudView, type EgoMotion, type LidarMount, type PointCloudView } from "./lidar/cloud.js";
+export { fitCluster, growBox, normalizeAngle } from "./lidar/fit.js";
+export { CLASS_PRIORS, type ClusterFeatures, type Proposal } from "./lidar/proposal.js";
 
 export const LidarProposalConfigSchema = z.strictObject({
   egoBox: z
@@ -48,117 +66,6 @@ export const LidarProposalConfigSchema = z.strictObject({
 });
 export type LidarProposalConfig = z.infer<typeof LidarProposalConfigSchema>;
 
-export interface PointCloudView {
-  /** Raw point bytes (PointCloud2.data). */
-  data: Uint8Array;
-  pointStep: number;
-  count: number;
-  offsetX: number;
-  offsetY: number;
-  offsetZ: number;
-  /** Offset of the per-point time field, if any (see timeType). */
-  offsetT?: number;
-  /**
-   * PointField datatype of that field: 6 uint32 (default: Ouster `t`, Livox `offset_time`),
-   * 5 int32, 7 float32 (Velodyne `time`, often negative), 8 float64 (Hesai, RoboSense absolute
-   * `timestamp`). Its unit (s, ms, µs or ns) and origin are read from the sweep itself.
-   */
-  timeType?: number;
-  littleEndian: boolean;
-}
-
-/**
- * The lidar's mounting in base_link, as /tf_static gives it: translation, yaw, and the full
- * rotation (row-major 3×3, p_base = R p_lidar + t) when the sensor is rolled or pitched. Without
- * `rotation` the mount is level (yaw only).
- */
-export interface LidarMount {
-  x: number;
-  y: number;
-  z: number;
-  yaw: number;
-  rotation?: readonly number[];
-}
-
-/** A mount from a base_link ← lidar transform (rotation row-major, translation): the full rotation is kept. */
-export function mountFromTransform(t: { r: readonly number[]; t: readonly [number, number, number] }): LidarMount {
-  return { x: t.t[0], y: t.t[1], z: t.t[2], yaw: Math.atan2(t.r[3]!, t.r[0]!), rotation: [...t.r] };
-}
-
-/** base_link ← lidar rotation of a mount (row-major 3×3). */
-export function mountRotation(mount: LidarMount): readonly number[] {
-  if (mount.rotation !== undefined && mount.rotation.length === 9) return mount.rotation;
-  const c = Math.cos(mount.yaw), s = Math.sin(mount.yaw);
-  return [c, -s, 0, s, c, 0, 0, 0, 1];
-}
-
-export interface EgoMotion {
-  /** Forward speed (m/s) and yaw rate (rad/s) during the sweep. */
-  speed: number;
-  yawRate: number;
-}
-
-export interface Proposal {
-  /** Box completed to the class prior (unseen sides grown away from the sensor). */
-  box: Box3D;
-  /** Box of the returns only (what the sensor saw). */
-  visible: Box3D;
-  category: ObjectClass;
-  confidence: number;
-  points: number;
-  /** Mean firing time of its returns after the sweep start (s): when the object was seen. */
-  dtS?: number;
-  /**
-   * Only the object's top was seen (its sides in a nearer object's shadow): the returns lie
-   * somewhere on its roof, so unseen extents are added evenly around them, not away from the sensor.
-   */
-  topOnly?: boolean;
-  /** What the classifier read from the returns (see clusterFeatures). */
-  features?: ClusterFeatures;
-  /**
-   * One face whose end lies in a nearer object's shadow (see `truncatedFace`): its length was not
-   * seen, so it cannot be told from a stretch of wall or hedge. It is evidence for a track, not a
-   * suggestion by itself: a track is confirmed only once its object was seen whole.
-   */
-  truncated?: boolean;
-  /** The factor of `confidence` that says how much of a vehicle's length was seen (see vetClass); the tracker votes on the class without it. */
-  view?: number;
-}
-
-/** Per-cluster features (heights above the local ground). */
-export interface ClusterFeatures {
-  points: number;
-  /** Horizontal range of the centroid (m). */
-  range: number;
-  top: number;
-  bottom: number;
-  /** Eigenvalue features of the 3D covariance of the returns, λ1 ≥ λ2 ≥ λ3 (Weinmann et al. 2015; Demantké et al. 2011). */
-  linearity: number;
-  planarity: number;
-  scattering: number;
-  /** |z| of the principal axis: 1 for a pole or a standing person, 0 for a horizontal line. */
-  verticality: number;
-  /** Mean distance (m) of the returns (cell centroids) from the nearest edge of the fitted rectangle: ~0 on a vehicle's faces, large in foliage. */
-  edgeResidual: number;
-  /** Standard deviation (m) of the returns across their main horizontal direction: a body's thickness as seen, ~range noise on a flat board or sign. */
-  depth?: number;
-  /**
-   * No ground return was seen in front of its nearest part: it stands inside the zone under the
-   * sensor's lowest beam (a car in the next lane), so its lowest return says nothing about whether
-   * it stands on the ground.
-   */
-  bottomHidden?: boolean;
-  /** Seen behind a building's façade (see `#behindFacade`): inside or beyond the building, where no road user is. */
-  behindFacade?: boolean;
-}
-
-export const CLASS_PRIORS: Record<Exclude<ObjectClass, "unknown">, { length: number; width: number; height: number }> = {
-  car: { length: 4.5, width: 1.85, height: 1.5 },
-  truck: { length: 9.0, width: 2.5, height: 3.4 },
-  pedestrian: { length: 0.6, width: 0.6, height: 1.75 },
-  cyclist: { length: 1.8, width: 0.6, height: 1.7 },
-};
-
 /**
  * A car read under a canopy (see belowCanopy) shows a small car's length (m) and some depth across
  * it (m: a corner or a roof, two faces): a single straight line is a wall's or fence's foot.
@@ -170,9 +77,6 @@ const STRUCTURE_NEIGHBOUR_HEIGHT = 2.5;
 
 /** Height slice (m) of a cell's column of returns; 32 slices cover the obstacle band. */
 const SLICE = 0.2;
-/** A vertical gap in a cell wider than max(VGAP_MIN, VGAP_SLOPE · range) (m) separates two objects (about 2° of elevation). */
-const VGAP_MIN = 0.6;
-const VGAP_SLOPE = 0.035;
 /** Runs reaching this high (m) are the cores of an oversize cluster's re-segmentation: cabins and bodies, not bumpers or bonnets. */
 const CORE_HEIGHT = 1.2;
 /**
@@ -181,32 +85,6 @@ const CORE_HEIGHT = 1.2;
  */
 const OVERSIZE_LENGTH = 6.5;
 const OVERSIZE_WIDTH = 3.0;
-
-/** Eigenvalues (descending) and the principal eigenvector of a symmetric 3×3 matrix (Smith 1961, trigonometric). */
-function eigen3(a: number, b: number, c: number, d: number, e: number, f: number): { l1: number; l2: number; l3: number; vz: number } {
-  // Matrix [[a, d, e], [d, b, f], [e, f, c]].
-  const p1 = d * d + e * e + f * f;
-  const q = (a + b + c) / 3;
-  const p2 = (a - q) ** 2 + (b - q) ** 2 + (c - q) ** 2 + 2 * p1;
-  const p = Math.sqrt(p2 / 6);
-  if (p < 1e-12) return { l1: q, l2: q, l3: q, vz: 0 };
-  const b11 = (a - q) / p, b22 = (b - q) / p, b33 = (c - q) / p, b12 = d / p, b13 = e / p, b23 = f / p;
-  const r = (b11 * (b22 * b33 - b23 * b23) - b12 * (b12 * b33 - b23 * b13) + b13 * (b12 * b23 - b22 * b13)) / 2;
-  const phi = r <= -1 ? Math.PI / 3 : r >= 1 ? 0 : Math.acos(r) / 3;
-  const l1 = q + 2 * p * Math.cos(phi), l3 = q + 2 * p * Math.cos(phi + (2 * Math.PI) / 3), l2 = 3 * q - l1 - l3;
-  // Principal eigenvector: a cross product of two rows of (M − l1 I).
-  const r1 = [a - l1, d, e], r2 = [d, b - l1, f];
-  let vx = r1[1]! * r2[2]! - r1[2]! * r2[1]!, vy = r1[2]! * r2[0]! - r1[0]! * r2[2]!, vz = r1[0]! * r2[1]! - r1[1]! * r2[0]!;
-  let norm = Math.hypot(vx, vy, vz);
-  if (norm < 1e-12) {
-    const r3 = [e, f, c - l1];
-    vx = r1[1]! * r3[2]! - r1[2]! * r3[1]!;
-    vy = r1[2]! * r3[0]! - r1[0]! * r3[2]!;
-    vz = r1[0]! * r3[1]! - r1[1]! * r3[0]!;
-    norm = Math.hypot(vx, vy, vz);
-  }
-  return { l1, l2, l3, vz: norm > 1e-12 ? Math.abs(vz) / norm : 0 };
-}
 
 /** Bits set in a 32-bit word. */
 function popcount(v: number): number {
@@ -248,16 +126,7 @@ function oversize(list: readonly number[], sx: Float64Array, sy: Float64Array, n
 /** A run less than this (m) below a structure run of its cell belongs to the structure. */
 const STRUCTURE_CLEARANCE = 1.0;
 
-/** A ground cell whose returns spread higher than this (m) holds a vertical face. */
-const VERTICAL_FACE = 0.4;
 
-const ANGLE_STEPS = 45;
-/**
- * Share of cells trimmed from each end when a cluster no road user fits is read again: a stray
- * cell (a mirror, a kerb stone, a branch touching it) widens a car past any car's width; its
- * extents as order statistics a few percent in from each end (a trimmed range) show the body.
- */
-const TRIM = 0.04;
 /** A floating cluster this close (m) to a lower one belongs to it, whatever its bearing. */
 const FLOATING_TOUCH = 1.0;
 /** Range (m) beyond which clustering links cells two apart (sparser returns). */
@@ -277,13 +146,6 @@ const SEAM_JOIN = 0.4;
 const SEAM_STEP = 0.05;
 /** The same-face shift is taken if within this (m) of the least touching one. */
 const SEAM_SAME_FACE = 0.5;
-const COS = new Float64Array(ANGLE_STEPS);
-const SIN = new Float64Array(ANGLE_STEPS);
-for (let i = 0; i < ANGLE_STEPS; i++) {
-  COS[i] = Math.cos(((Math.PI / 2) * i) / ANGLE_STEPS);
-  SIN[i] = Math.sin(((Math.PI / 2) * i) / ANGLE_STEPS);
-}
-
 /** Reusable buffers sized for the largest sweep seen, so a frame allocates (almost) nothing. */
 export class LidarProposer {
   readonly #cfg: LidarProposalConfig;
@@ -481,44 +343,9 @@ export class LidarProposer {
       if (zz > groundMax[cell]!) groundMax[cell] = zz;
       kept++;
     }
-    // Ground per sector, followed outward from the ego (ground at the wheels: z = 0 in base_link).
-    const ground = this.#ground;
-    const slope = c.maxGroundSlope * c.groundBin;
-    const firstGround = this.#firstGround;
-    firstGround.fill(Infinity);
-    for (let s = 0; s < sectors; s++) {
-      // grad: the sector's recent ground gradient (per bin), so a rejected cell (curb, car) gets
-      // the ground continued along the slope rather than held level (a held level would put a
-      // curb on a rising road one bin's rise higher, above the obstacle height).
-      let prev = 0, prevG = 0, grad = 0;
-      for (let g = 0; g < this.#groundRanges; g++) {
-        const cell = g * sectors + s;
-        const m = groundMin[cell]!;
-        // A cell's lowest point is ground if it continues the slope from the last ground cell (the
-        // allowed rise grows over empty or masked cells); if it is lower, the ground dips.
-        // The rise allowed beyond the sector's gradient is capped (maxGroundRise): across a gap
-        // with no ground returns (occluded by the vehicle itself) an uncapped slope allowance
-        // would take a far vehicle's lowest beam on its rear face for ground.
-        // Before the first ground return (under and just ahead of the ego) the ground is followed
-        // from the wheels at the full slope, unless the cell holds a vertical face (returns spread
-        // over more than VERTICAL_FACE m): the bottom of a vehicle's face just ahead is not ground.
-        const gap = g - prevG;
-        const vertical = groundMax[cell]! - m > VERTICAL_FACE;
-        const rise = vertical ? 0 : prevG === 0 ? slope * gap : Math.min(slope * gap, c.maxGroundRise);
-        if (m <= prev + grad * gap + rise + 0.05) {
-          if (g > prevG && prevG > 0) {
-            const d = (m - prev) / (g - prevG);
-            grad = 0.5 * grad + 0.5 * Math.max(-slope, Math.min(slope, d));
-          }
-          prev = m;
-          prevG = g;
-          ground[cell] = m;
-          if (firstGround[s] === Infinity && m !== Infinity) firstGround[s] = g * c.groundBin;
-        } else {
-          ground[cell] = prev + Math.max(0, grad) * (g - prevG);
-        }
-      }
-    }
+    // Ground per sector, followed outward from the ego (ground.ts).
+    const ground = this.#ground, firstGround = this.#firstGround;
+    followGround({ groundMin, groundMax, ground, firstGround, sectors, ranges: this.#groundRanges, groundBin: c.groundBin, maxGroundSlope: c.maxGroundSlope, maxGroundRise: c.maxGroundRise });
     // Pass 2: obstacle points into BEV cells; each cell's column of returns is split into vertical
     // runs wherever it has a gap wider than the sensor's beam spacing can leave on one surface
     // (2.5D segmentation, as in the elevation-map segmentation of Douillard et al. 2011): a car
@@ -687,7 +514,7 @@ export class LidarProposer {
       if (nAlive[v] === 2) nAlive[v] = 0;
       else if (nAlive[v] === 3) nAlive[v] = 1;
     }
-    this.#findFacades(nodes, mount);
+    findFacades({ nAlive, nCell, nodes, gridN: N, cellSize: c.cellSize, wall: this.#cellWall, seen: this.#cellSeen, stamp, mount, facadeAz: this.#facadeAz });
     // Union–find over runs: 8-connected cells (the 4 "earlier" neighbours suffice), runs touching in height.
     const parent = this.#nParent;
     for (let v = 0; v < nodes; v++) parent[v] = v;
@@ -946,8 +773,7 @@ export class LidarProposer {
         p.points = points;
         p.dtS = tSum / points;
         this.#describe(p, Int32Array.from(g), g.length, points, low);
-        this.#judgeBottom(p, cxs, cys, g.length);
-        this.#judgeFacade(p, cxs, cys, g.length, mount);
+        this.#judgeVisibility(p, cxs, cys, g.length, mount);
         vetClass(p, c.carMaxTop);
         if ((p.category as ObjectClass) !== "car" || Math.max(p.visible.length, p.visible.width) < UNDER_CANOPY_MIN_LENGTH || Math.min(p.visible.length, p.visible.width) < UNDER_CANOPY_MIN_DEPTH) continue; // vetClass may have refused it
         if (truncatedFace(p, cxs, cys, g.length, mount, nearAz)) p.truncated = true;
@@ -1007,8 +833,7 @@ export class LidarProposer {
         for (let k = start[cj]!; k < start[cj + 1]!; k++) runBuf[runN++] = order[k]!;
       }
       this.#describe(proposal, runBuf, runN, points, low);
-      this.#judgeBottom(proposal, cxs, cys, n2);
-      this.#judgeFacade(proposal, cxs, cys, n2, mount);
+      this.#judgeVisibility(proposal, cxs, cys, n2, mount);
       vetClass(proposal, c.carMaxTop);
       // A roof seen over a nearer car (topOnly) is hidden by design and judged by its own rule; a
       // part carried across the seam was seen at another time, so the map does not describe it.
@@ -1025,100 +850,11 @@ export class LidarProposer {
     return out;
   }
 
-  /**
-   * Marks a proposal whose nearest part stands where no ground was seen in front of it on its
-   * bearing: under a spinning lidar's lowest beam the ground is blind out to h / tan(θ_min)
-   * (about 4 m for a roof-mounted Pandar64 or VLP-32C), and a car in the next lane shows no
-   * return below its doors. The ground-contact test cannot be made there (vetClass waives it),
-   * as it cannot for a roof seen over a nearer car (topOnly). Visibility reasoning after Hu et
-   * al. 2020: what the sensor could not see is unknown, not free.
-   */
-  #judgeBottom(p: Proposal, xs: Float64Array, ys: Float64Array, n: number): void {
-    if (p.features === undefined || n === 0) return;
-    let near = Infinity, nx = 0, ny = 0;
-    for (let k = 0; k < n; k++) {
-      const r = Math.hypot(xs[k]!, ys[k]!);
-      if (r < near) {
-        near = r;
-        nx = xs[k]!;
-        ny = ys[k]!;
-      }
-    }
-    const sectors = this.#cfg.groundSectors, s = sectorOf(nx, ny, sectors);
-    let seen = Infinity;
-    for (let d = -1; d <= 1; d++) seen = Math.min(seen, this.#firstGround[(s + d + sectors) % sectors]!);
-    if (seen > near - this.#cfg.groundBin) p.features.bottomHidden = true;
-  }
-
-  /**
-   * Building façades among the structure runs: each group of structure cells connected in the
-   * bird's-eye grid whose footprint is a long thin band (principal extents, √12·σ, at least
-   * FACADE_MIN_LENGTH long and at most FACADE_MAX_THICKNESS thick) is a wall. Rows of street
-   * trees are bands as wide as their crowns, and poles are short, so neither counts. Per azimuth
-   * bin the nearest façade cell is kept: what lies beyond it on the same bearing was seen through
-   * the glass of a shop front or under an arcade or a parking deck, inside the building.
-   */
-  #findFacades(nodes: number, mount: LidarMount): void {
-    const c = this.#cfg, N = this.#gridN, half = (N / 2) | 0, stamp = this.#frame;
-    const wall = this.#cellWall, seen = this.#cellSeen, facadeAz = this.#facadeAz, nAlive = this.#nAlive, nCell = this.#nCell;
-    facadeAz.fill(Infinity);
-    const cells: number[] = [];
-    for (let v = 0; v < nodes; v++) {
-      if (nAlive[v] !== 0 || wall[nCell[v]!] === stamp) continue;
-      wall[nCell[v]!] = stamp;
-      cells.push(nCell[v]!);
-    }
-    const group: number[] = [];
-    const step = (2 * Math.PI) / AZ_BINS;
-    for (const seed of cells) {
-      if (seen[seed] === stamp) continue;
-      seen[seed] = stamp;
-      group.length = 0;
-      group.push(seed);
-      let sx = 0, sy = 0, sxx = 0, sxy = 0, syy = 0;
-      for (let q = 0; q < group.length; q++) {
-        const cell = group[q]!;
-        const x = (((cell / N) | 0) - half + 0.5) * c.cellSize, y = ((cell % N) - half + 0.5) * c.cellSize;
-        sx += x;
-        sy += y;
-        sxx += x * x;
-        sxy += x * y;
-        syy += y * y;
-        for (let di = -1; di <= 1; di++) {
-          for (let dj = -1; dj <= 1; dj++) {
-            const nb = cell + di * N + dj;
-            if (nb >= 0 && nb < wall.length && wall[nb] === stamp && seen[nb] !== stamp) {
-              seen[nb] = stamp;
-              group.push(nb);
-            }
-          }
-        }
-      }
-      const n = group.length, mx = sx / n, my = sy / n;
-      const a = sxx / n - mx * mx, b = sxy / n - mx * my, d = syy / n - my * my;
-      const mid = (a + d) / 2, disc = Math.sqrt(Math.max(0, ((a - d) / 2) ** 2 + b * b));
-      const length = Math.sqrt(12 * (mid + disc)), thickness = Math.sqrt(12 * Math.max(0, mid - disc));
-      if (length < FACADE_MIN_LENGTH || thickness > FACADE_MAX_THICKNESS) continue;
-      for (const cell of group) {
-        const x = (((cell / N) | 0) - half + 0.5) * c.cellSize - mount.x, y = ((cell % N) - half + 0.5) * c.cellSize - mount.y;
-        const r = Math.hypot(x, y), az = Math.atan2(y, x), w = Math.atan2(0.75 * c.cellSize, r);
-        for (let t = az - w; t <= az + w; t += step) {
-          const bin = azBin(Math.cos(t), Math.sin(t));
-          if (r < facadeAz[bin]!) facadeAz[bin] = r;
-        }
-      }
-    }
-  }
-
-  /** Marks a proposal most of whose returns lie more than FACADE_MARGIN beyond a façade on their bearing. */
-  #judgeFacade(p: Proposal, xs: Float64Array, ys: Float64Array, n: number, mount: LidarMount): void {
-    if (p.features === undefined || n === 0) return;
-    let behind = 0;
-    for (let k = 0; k < n; k++) {
-      const x = xs[k]! - mount.x, y = ys[k]! - mount.y;
-      if (this.#facadeAz[azBin(x, y)]! < Math.sqrt(x * x + y * y) - FACADE_MARGIN) behind++;
-    }
-    if (behind >= FACADE_SHARE * n) p.features.behindFacade = true;
+  /** The visibility tests' marks on a proposal's features (visibility.ts): ground not seen in front of it, behind a façade. */
+  #judgeVisibility(p: Proposal, xs: Float64Array, ys: Float64Array, n: number, mount: LidarMount): void {
+    if (p.features === undefined) return;
+    if (bottomHidden(xs, ys, n, this.#firstGround, this.#cfg.groundBin)) p.features.bottomHidden = true;
+    if (behindFacade(xs, ys, n, mount, this.#facadeAz)) p.features.behindFacade = true;
   }
 
   /** A proposal's shape features from its runs' sums: the eigenvalue features of the returns' 3D covariance (Weinmann et al. 2015). */
@@ -1257,72 +993,6 @@ export class LidarProposer {
   }
 }
 
-/** Azimuth bins of the occlusion map (0.25°). */
-const AZ_BINS = 1440;
-/** Returns up to this height (m above the local ground) hide the body of a road user behind them. */
-const BODY_TOP = 2.0;
-/**
- * A view thinner than this (m) shows no second face of a vehicle whole (every car is wider): one
- * side or one end, with what foliage or a kerb adds in depth. Its length is only what the
- * shadows left of it.
- */
-const FACE_THICKNESS = 1.3;
-/** A nearer return this much (m) in front of a face's end, just beyond it, hides where the face ends. */
-const OCCLUDER_MARGIN = 0.6;
-/** Bins looked at beyond each end of a face. */
-const END_BINS = 3;
-
-function azBin(dx: number, dy: number): number {
-  const a = Math.atan2(dy, dx);
-  return Math.min(AZ_BINS - 1, Math.floor(((a + Math.PI) / (2 * Math.PI)) * AZ_BINS));
-}
-
-/**
- * A single face (a side, a rear, a wall) whose end lies in a nearer object's shadow: how long it
- * really is was not seen, so its length cannot tell a car's side from a stretch of wall, fence
- * or hedge between two parked cars. Visibility reasoning after Hu et al. 2020 ("What You See Is
- * What You Get: Exploiting Visibility for 3D Object Detection"): per azimuth bin the nearest
- * body-height return says how far the sensor saw; an end with a nearer return just beyond it is
- * occluded, an end with nothing nearer beyond it is where the object really ends.
- */
-function truncatedFace(p: Proposal, xs: Float64Array, ys: Float64Array, n: number, mount: LidarMount, nearAz: Float32Array): boolean {
-  if (Math.min(p.visible.length, p.visible.width) > FACE_THICKNESS || n === 0) return false;
-  // Bearings relative to the face's centre bearing (no wrap at ±π).
-  const c0 = Math.atan2(p.visible.y - mount.y, p.visible.x - mount.x);
-  let lo = Infinity, hi = -Infinity, rLo = 0, rHi = 0;
-  for (let k = 0; k < n; k++) {
-    const dx = xs[k]! - mount.x, dy = ys[k]! - mount.y;
-    let a = Math.atan2(dy, dx) - c0;
-    a -= 2 * Math.PI * Math.round(a / (2 * Math.PI));
-    if (a < lo) {
-      lo = a;
-      rLo = Math.hypot(dx, dy);
-    }
-    if (a > hi) {
-      hi = a;
-      rHi = Math.hypot(dx, dy);
-    }
-  }
-  const hidden = (edge: number, r: number, dir: number): boolean => {
-    const step = (2 * Math.PI) / AZ_BINS;
-    for (let k = 1; k <= END_BINS; k++) {
-      const a = c0 + edge + dir * k * step;
-      if (nearAz[azBin(Math.cos(a), Math.sin(a))]! < r - OCCLUDER_MARGIN) return true;
-    }
-    return false;
-  };
-  return hidden(lo, rLo, -1) || hidden(hi, rHi, 1);
-}
-
-/** A façade is a band of structure cells at least this long (m)… */
-const FACADE_MIN_LENGTH = 6;
-/** …and at most this thick (m): a wall and the cells its returns scatter into, thinner than a row of tree crowns. */
-const FACADE_MAX_THICKNESS = 1.5;
-/** A return this far (m) beyond the nearest façade on its bearing is behind it, not against it. */
-const FACADE_MARGIN = 1.0;
-/** Share of a proposal's returns that must lie behind a façade for it to be inside the building. */
-const FACADE_SHARE = 0.9;
-
 /** Widest (m) and longest road user whose footprint a floating part and a lower cluster make together. */
 const VEHICLE_MAX_WIDTH = 3.0;
 const VEHICLE_MAX_LENGTH = 13;
@@ -1373,344 +1043,3 @@ function cellGap(order: Int32Array, a0: number, a1: number, b0: number, b1: numb
   return Math.sqrt(best);
 }
 
-/** Sector index from a pseudo-angle (monotonic in the true angle, no trigonometry). */
-function sectorOf(x: number, y: number, sectors: number): number {
-  // Diamond angle in [0, 4).
-  let d: number;
-  if (y >= 0) d = x >= 0 ? y / (x + y || 1) : 1 - x / (-x + y);
-  else d = x < 0 ? 2 - y / (-x - y) : 3 + x / (x - y);
-  const s = ((d * sectors) / 4) | 0;
-  return s >= sectors ? sectors - 1 : s;
-}
-
-/**
- * L-shape fit (closeness criterion, Zhang et al. 2017) over headings 0..90°, then extents, class,
- * and completion of the unseen sides from the class prior.
- */
-export function fitCluster(xs: Float64Array, ys: Float64Array, n: number, height: number, cellSize: number, topOnly = false): Proposal | null {
-  let best = -Infinity, bestSpread = Infinity, bestI = 0;
-  const d0 = Math.max(cellSize, 0.05);
-  const c1 = new Float64Array(n), c2 = new Float64Array(n);
-  for (let ai = 0; ai < ANGLE_STEPS; ai++) {
-    const ca = COS[ai]!, sa = SIN[ai]!;
-    let min1 = Infinity, max1 = -Infinity, min2 = Infinity, max2 = -Infinity;
-    for (let k = 0; k < n; k++) {
-      const u = ca * xs[k]! + sa * ys[k]!;
-      const v = -sa * xs[k]! + ca * ys[k]!;
-      c1[k] = u;
-      c2[k] = v;
-      if (u < min1) min1 = u;
-      if (u > max1) max1 = u;
-      if (v < min2) min2 = v;
-      if (v > max2) max2 = v;
-    }
-    let score = 0, spread = 0;
-    for (let k = 0; k < n; k++) {
-      const e1 = Math.min(max1 - c1[k]!, c1[k]! - min1);
-      const e2 = Math.min(max2 - c2[k]!, c2[k]! - min2);
-      const e = Math.min(e1, e2);
-      score += 1 / Math.max(e, d0);
-      spread += e;
-    }
-    // A thin face (one side of a far vehicle) is within d0 of its box edge over a range of
-    // headings: all score alike, so the one hugging the points closest decides (else the first,
-    // axis-aligned heading wins and the face is read up to ~15° off).
-    if (score > best * (1 + 1e-9) || (score >= best * (1 - 1e-9) && spread < bestSpread)) {
-      best = score;
-      bestSpread = spread;
-      bestI = ai;
-    }
-  }
-  let yaw = ((Math.PI / 2) * bestI) / ANGLE_STEPS;
-  const extents = (t: number, trim = 0): { u: { x: number; y: number }; v: { x: number; y: number }; along: [number, number]; across: [number, number] } => {
-    const u = { x: Math.cos(t), y: Math.sin(t) }, v = { x: -Math.sin(t), y: Math.cos(t) };
-    let min1 = Infinity, max1 = -Infinity, min2 = Infinity, max2 = -Infinity;
-    const cut = Math.floor(n * trim);
-    if (cut === 0) {
-      for (let k = 0; k < n; k++) {
-        const p = u.x * xs[k]! + u.y * ys[k]!, q = v.x * xs[k]! + v.y * ys[k]!;
-        if (p < min1) min1 = p;
-        if (p > max1) max1 = p;
-        if (q < min2) min2 = q;
-        if (q > max2) max2 = q;
-      }
-    } else {
-      // Trimmed: order statistics (only for the re-read of a cluster no road user fit).
-      const ps = new Float64Array(n), qs = new Float64Array(n);
-      for (let k = 0; k < n; k++) {
-        ps[k] = u.x * xs[k]! + u.y * ys[k]!;
-        qs[k] = v.x * xs[k]! + v.y * ys[k]!;
-      }
-      ps.sort();
-      qs.sort();
-      [min1, max1, min2, max2] = [ps[cut]!, ps[n - 1 - cut]!, qs[cut]!, qs[n - 1 - cut]!];
-    }
-    // Cell centroids sit inside their cells; a quarter cell each side matches the true edges best on the sim drives.
-    const h = cellSize / 4;
-    return { u, v, along: [min1 - h, max1 + h], across: [min2 - h, max2 + h] };
-  };
-  let trim = 0;
-  let ext = extents(yaw);
-  let { category, confidence } = classify(Math.max(ext.along[1] - ext.along[0], ext.across[1] - ext.across[0]), Math.min(ext.along[1] - ext.along[0], ext.across[1] - ext.across[0]), height);
-  if (category === "unknown" && n >= 20) {
-    // Robust re-read: the trimmed extents, kept only if a road user fits them.
-    const t = extents(yaw, TRIM);
-    const a = t.along[1] - t.along[0], b = t.across[1] - t.across[0];
-    const again = classify(Math.max(a, b), Math.min(a, b), height);
-    if (again.category !== "unknown") {
-      trim = TRIM;
-      ext = t;
-      ({ category, confidence } = again);
-    }
-  }
-  // Length is the longer edge (the 90° ambiguity); the heading sign is left to the tracker.
-  if (ext.across[1] - ext.across[0] > ext.along[1] - ext.along[0]) {
-    yaw += Math.PI / 2;
-    ext = extents(yaw, trim);
-  }
-  if (category === "car" || category === "truck") {
-    // One face seen roughly square-on to the line of sight and no longer than the class's width
-    // is a rear or front (the car ahead in the lane, a truck pulling away), not a side: the
-    // length runs across that face, away from the sensor. Without this the box is completed
-    // sideways (BEV IoU ~0.1 for every vehicle seen from behind).
-    const face = ext.along[1] - ext.along[0], depth = ext.across[1] - ext.across[0];
-    const mid = ((ext.along[0] + ext.along[1]) / 2), midV = (ext.across[0] + ext.across[1]) / 2;
-    const cx = ext.u.x * mid + ext.v.x * midV, cy = ext.u.y * mid + ext.v.y * midV;
-    const squareOn = Math.abs(Math.cos(yaw - Math.atan2(cy, cx))) < 0.6;
-    if (squareOn && depth < face && face <= CLASS_PRIORS[category].width * 1.35) {
-      yaw += Math.PI / 2;
-      ext = extents(yaw, trim);
-    }
-  }
-  const axU = ext.u, axV = ext.v;
-  const e1 = ext.along[1] - ext.along[0], e2 = ext.across[1] - ext.across[0];
-  const along = ext.along, across = ext.across;
-  let [a0, a1] = along as [number, number];
-  let [b0, b1] = across as [number, number];
-  if (category !== "unknown") {
-    const prior = CLASS_PRIORS[category];
-    // Unseen sides face away from the sensor (at the origin): grow the box away from it (around
-    // the returns when only the top was seen).
-    const grow = (lo: number, hi: number, want: number): [number, number] => {
-      const missing = want - (hi - lo);
-      if (missing <= 0) return [lo, hi];
-      if (topOnly) return [lo - missing / 2, hi + missing / 2];
-      const mid = (lo + hi) / 2;
-      return mid >= 0 ? [lo, hi + missing] : [lo - missing, hi];
-    };
-    [a0, a1] = grow(a0, a1, prior.length);
-    [b0, b1] = grow(b0, b1, prior.width);
-  }
-  const mu = (a0 + a1) / 2, mv = (b0 + b1) / 2;
-  const vu = (along[0]! + along[1]!) / 2, vv = (across[0]! + across[1]!) / 2;
-  const visible: Box3D = { x: axU.x * vu + axV.x * vv, y: axU.y * vu + axV.y * vv, z: height / 2, yaw: normalizeAngle(yaw), length: e1, width: e2, height: Math.max(height, 0.2) };
-  return {
-    visible,
-    box: {
-      x: axU.x * mu + axV.x * mv,
-      y: axU.y * mu + axV.y * mv,
-      z: height / 2,
-      yaw: normalizeAngle(yaw),
-      length: a1 - a0,
-      width: b1 - b0,
-      height: Math.max(height, 0.2),
-    },
-    category,
-    confidence,
-    points: 0,
-    ...(topOnly ? { topOnly: true } : {}),
-    features: { points: 0, range: 0, top: height, bottom: 0, linearity: 0, planarity: 0, scattering: 0, verticality: 0, edgeResidual: bestSpread / Math.max(1, n) },
-  };
-}
-
-/** Lowest return (m above the local ground) of a road user seen whole: wheels and feet reach the ground band. */
-const GROUND_CONTACT = 0.5;
-/** Fewest returns a road-user suggestion needs (the labelling convention's visibility floor: fewer cannot be checked by an annotator either). */
-const MIN_EVIDENCE = 5;
-/**
- * A person's highest return (m above the local ground) is at least a six-year-old's height. Heads
- * lie near the sensor's horizon, where spinning lidars space their beams most densely (0.1–0.4°),
- * so the highest return is within centimetres of the real top out to 50 m. On the real sweeps the
- * shorter "people" were bollards, posts, bushes and car corners (false pedestrians 40 → 35, none
- * found lost; `eval-lidar --detail`). A ceiling (2.1 m) and a rider's floor (1.4 m) removed 9 and
- * 10 more false boxes there, but on the simulator they changed which tracks live (a false truck
- * track on a shelter's end, cyclist tracks switching ids), so they wait for the tracker's review.
- */
-const PERSON_MIN_TOP = 1.2;
-/**
- * A person has a body: seen from any side the returns spread across their main horizontal
- * direction by the body's curvature, arms and legs (σ 0.06–0.12 m on the real sweeps' people; a
- * bare 0.4 m cylinder's visible arc alone gives 0.045), a flat sign, board or wall piece by the
- * range noise alone (σ ≈ 0.02 m for the HDL-64, VLP-32C and Pandar64). On the real sweeps the
- * flat "people" were posts with signs and fence or wall pieces (false pedestrians 33 → 28, none
- * found lost; `eval-lidar --detail`).
- */
-const PERSON_MIN_DEPTH = 0.03;
-/** A truck is told from a wall or hedge by showing more than a car can: longer than any car, or a rear face of a truck's width and height. */
-const TRUCK_MIN_LENGTH = 5.2;
-/** Confidence of a vehicle seen along none of its length, rising to 1 when seen along its class's length. */
-const VIEW_FLOOR = 0.35;
-
-/**
- * The shape tests that keep walls, hedges, trees, poles, cones and barriers out of the road-user
- * classes. Each is a physical property of the class, not a fitted value:
- * - a road user stands on the ground: its lowest return lies within GROUND_CONTACT of it (unless
- *   only its top was seen over a nearer object, or it stands where the sensor's lowest beam never
- *   reached the ground in front of it), so foliage, awnings and signs are refused;
- * - a road user is not inside a building: nothing seen through a façade's glass or under its
- *   upper floors (`#findFacades`) is named;
- * - MIN_EVIDENCE returns at least;
- * - a car is no taller than carMaxTop (config);
- * - a truck shows more than a car could: a visible length over TRUCK_MIN_LENGTH with two faces
- *   (an L: width ≥ 1.8 m), or one flat face of a truck's width (2.1–2.9 m) seen square-on;
- *   foliage (scattering — the smallest covariance eigenvalue over the largest — above 0.2) is not a truck;
- * - a pedestrian stands upright (the returns' principal axis within ~45° of vertical), is
- *   thicker than a pole (visible length ≥ 0.3 m), has a body's depth, not a board's
- *   (PERSON_MIN_DEPTH), and is at least a child's height (PERSON_MIN_TOP);
- * - a cyclist is an upright or along-track pattern 0.9–2.1 m high.
- * What fails becomes `unknown` with its visible box (never grown to a prior it failed), and the
- * confidence of what passes is scaled by how well the evidence fits (see the README).
- */
-export function vetClass(p: Proposal, carMaxTop = 2.05): void {
-  const f = p.features;
-  if (f === undefined || p.category === "unknown") return;
-  const long = Math.max(p.visible.length, p.visible.width), short = Math.min(p.visible.length, p.visible.width);
-  let ok = f.points >= MIN_EVIDENCE && f.behindFacade !== true && (p.topOnly === true || f.bottomHidden === true || f.bottom <= Math.max(GROUND_CONTACT, 0.25 + VGAP_SLOPE * f.range));
-  if (p.category === "car") ok &&= f.top <= carMaxTop;
-  if (p.category === "truck") {
-    const lShape = long <= 13 && ((long >= TRUCK_MIN_LENGTH && (short >= 1.8 || f.top >= 2.8)) || (short >= 1.8 && f.top >= 2.8));
-    const rearFace = short < 0.8 && long >= 2.1 && long <= 2.9 && f.planarity + f.linearity > 0.9;
-    ok &&= (lShape || rearFace) && f.scattering < 0.2;
-  }
-  if (p.category === "pedestrian") ok &&= f.verticality >= 0.7 && long >= 0.3 && f.top >= PERSON_MIN_TOP && (f.depth === undefined || f.depth >= PERSON_MIN_DEPTH);
-  if (p.category === "cyclist") ok &&= f.top >= 0.9 && f.top <= 2.1;
-  if (!ok) {
-    p.category = "unknown";
-    p.box = { ...p.visible };
-    p.confidence = 0.5;
-    return;
-  }
-  // Evidence: returns (saturating at 4× the floor), and for a vehicle how much of its length was
-  // seen: a short piece of a face is as often a hedge's, a wall's or a kerbside shrub's as a car's.
-  const evidence = Math.min(1, 0.6 + (0.4 * (f.points - MIN_EVIDENCE)) / (3 * MIN_EVIDENCE));
-  const prior = p.category === "car" || p.category === "truck" ? CLASS_PRIORS[p.category].length : 0;
-  const seen = prior > 0 ? Math.min(1, VIEW_FLOOR + ((1 - VIEW_FLOOR) * long) / prior) : 1;
-  const base = Math.max(0.01, Math.min(0.99, p.confidence * evidence));
-  p.confidence = Math.max(0.01, Math.min(0.99, p.confidence * evidence * seen));
-  if (prior > 0) p.view = p.confidence / base;
-}
-
-/**
- * Completes a visible box to `prior` in its own axes (length along yaw): each missing extent is
- * added on the side away from the sensor at (sx, sy), since only the sides facing it were seen;
- * evenly around the returns when only the top was seen.
- */
-export function growBox(visible: Box3D, prior: { length: number; width: number }, sx: number, sy: number, topOnly = false): Box3D {
-  const c = Math.cos(visible.yaw), s = Math.sin(visible.yaw);
-  const dx = sx - visible.x, dy = sy - visible.y;
-  const su = c * dx + s * dy, sv = -s * dx + c * dy;
-  const length = Math.max(visible.length, prior.length), width = Math.max(visible.width, prior.width);
-  if (topOnly) return { ...visible, length, width };
-  const shiftU = ((length - visible.length) / 2) * (su > 0 ? -1 : 1);
-  const shiftV = ((width - visible.width) / 2) * (sv > 0 ? -1 : 1);
-  return { ...visible, x: visible.x + c * shiftU - s * shiftV, y: visible.y + s * shiftU + c * shiftV, length, width };
-}
-
-/**
- * Class from extents along and across a known heading (a moving track): a face seen
- * square-on across the direction of travel is a rear or front, so its extent is the width.
- */
-export function classifyOriented(along: number, across: number, height: number): { category: ObjectClass; confidence: number } {
-  const score = (v: number, lo: number, hi: number, soft: number): number => (v >= lo && v <= hi ? 1 : Math.max(0, 1 - Math.min(Math.abs(v - lo), Math.abs(v - hi)) / soft));
-  const fits: [ObjectClass, number][] = [
-    ["pedestrian", score(height, 1.2, 2.1, 0.3) * score(along, 0.1, 1.0, 0.3) * score(across, 0.1, 1.0, 0.3)],
-    ["cyclist", score(height, 1.2, 2.1, 0.3) * score(along, 0.1, 2.2, 0.3) * score(across, 0.1, 1.0, 0.3) * (along > 1.0 ? 1 : 0.6)],
-    ["car", score(height, 1.0, 2.3, 0.3) * score(along, 0.1, 5.8, 0.6) * score(across, 1.35, 2.3, 0.3)],
-    ["truck", score(height, 2.5, 4.1, 0.2) * score(along, 0.1, 13, 1.5) * score(across, 1.9, 3.0, 0.4)],
-  ];
-  fits.sort((a, b) => b[1] - a[1]);
-  const [best, second] = fits;
-  if (best![1] < 0.3) return { category: "unknown", confidence: 1 - best![1] };
-  return { category: best![0], confidence: Math.min(0.99, 0.5 + 0.5 * best![1] * (0.5 + best![1] - second![1])) };
-}
-
-/** Class from visible length, width and height (m), with a confidence in 0..1. */
-export function classify(length: number, width: number, height: number): { category: ObjectClass; confidence: number } {
-  const fits: [ObjectClass, number][] = [];
-  const score = (v: number, lo: number, hi: number, soft: number): number => (v >= lo && v <= hi ? 1 : Math.max(0, 1 - Math.min(Math.abs(v - lo), Math.abs(v - hi)) / soft));
-  // Visible extents can be short (one side seen), so length and width have wide lower bounds.
-  fits.push(["pedestrian", score(height, 1.2, 2.1, 0.3) * score(length, 0.1, 1.0, 0.3) * score(width, 0.1, 1.0, 0.3)]);
-  fits.push(["cyclist", score(height, 1.2, 2.1, 0.3) * score(length, 1.05, 2.2, 0.3) * score(width, 0.1, 1.0, 0.3)]);
-  fits.push(["car", score(height, 1.0, 2.3, 0.3) * score(length, 1.3, 5.8, 0.6) * score(width, 0.1, 2.3, 0.3)]);
-  fits.push(["truck", score(height, 2.5, 4.1, 0.2) * score(length, 2.0, 13, 1.5) * score(width, 0.1, 3.0, 0.4)]);
-  // One face seen square-on (a thin line 1.3–2.3 m long) is a car's rear or a cyclist's side:
-  // height decides (cars are lower than a rider on a bicycle).
-  if (width < 0.5 && length >= 1.3 && length <= 2.3 && height >= 1.0 && height <= 2.1) {
-    const car = fits.find((f) => f[0] === "car")!, cyclist = fits.find((f) => f[0] === "cyclist")!;
-    if (height < 1.62) cyclist[1] *= 0.3;
-    else car[1] *= 0.3;
-  }
-  fits.sort((a, b) => b[1] - a[1]);
-  const [best, second] = fits;
-  if (best![1] < 0.3) return { category: "unknown", confidence: 1 - best![1] };
-  const margin = best![1] - second![1];
-  return { category: best![0], confidence: Math.min(0.99, 0.5 + 0.5 * best![1] * (0.5 + margin)) };
-}
-
-export function normalizeAngle(a: number): number {
-  return a - 2 * Math.PI * Math.floor((a + Math.PI) / (2 * Math.PI));
-}
-
-/** A PointCloud2 (decoded by the codec; `data` is a view) as a PointCloudView, or null without x/y/z. */
-/** PointField datatypes a per-point time can have, by name in the common drivers. */
-const TIME_FIELDS = ["t", "time", "offset_time", "timestamp", "time_stamp"];
-const TIME_TYPES = new Set([5, 6, 7, 8]);
-
-/**
- * Per-point time (s after the sweep's first return) from whatever the driver wrote: the field's
- * raw values are rebased on their minimum (a relative `time` may be negative, a `timestamp`
- * absolute), and their unit is taken from the sweep's span — a sweep lasts well under a second,
- * so a span over 1 is in ms, over 1e3 in µs, over 1e6 in ns.
- */
-function timeReader(view: DataView, cloud: PointCloudView, n: number): (offset: number) => number {
-  const le = cloud.littleEndian, off = cloud.offsetT!, step = cloud.pointStep;
-  const type = cloud.timeType ?? 6;
-  const raw = type === 6 ? (o: number): number => view.getUint32(o, le)
-    : type === 5 ? (o: number): number => view.getInt32(o, le)
-    : type === 7 ? (o: number): number => view.getFloat32(o, le)
-    : (o: number): number => view.getFloat64(o, le);
-  let min = Infinity, max = -Infinity;
-  for (let i = 0, o = off; i < n; i++, o += step) {
-    const v = raw(o);
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  if (!(max >= min)) return () => 0;
-  const span = max - min;
-  const scale = span <= 1 ? 1 : span <= 1e3 ? 1e-3 : span <= 1e6 ? 1e-6 : 1e-9;
-  return (o) => (raw(o) - min) * scale;
-}
-
-export function pointCloudView(msg: {
-  fields: { name: string; offset: number; datatype: number }[];
-  is_bigendian: boolean;
-  point_step: number;
-  width: number;
-  height: number;
-  data: Uint8Array;
-}): PointCloudView | null {
-  // Each field read must lie inside a point (a malformed cloud is refused, not read past its end).
-  const fits = (x: { offset: number; datatype: number }): boolean => x.offset >= 0 && x.offset + (x.datatype === 8 ? 8 : 4) <= msg.point_step;
-  const f = (name: string): number | undefined => {
-    const field = msg.fields.find((x) => x.name === name && x.datatype === 7);
-    return field !== undefined && fits(field) ? field.offset : undefined;
-  };
-  const ox = f("x"), oy = f("y"), oz = f("z");
-  if (ox === undefined || oy === undefined || oz === undefined) return null;
-  const t = TIME_FIELDS.map((name) => msg.fields.find((x) => x.name === name && TIME_TYPES.has(x.datatype) && fits(x))).find((x) => x !== undefined);
-  const count = Math.min(msg.width * msg.height, Math.floor(msg.data.byteLength / Math.max(1, msg.point_step)));
-  return {
-    data: msg.data, pointStep: msg.point_step, count, offsetX: ox, offsetY: oy, offsetZ: oz, littleEndian: !msg.is_bigendian,
-    ...(t !== undefined ? { offsetT: t.offset, timeType: t.datatype } : {}),
-  };
-}
