@@ -284,6 +284,14 @@ export class SuggestionStage {
 
   #onTelemetry(raw: RawMessage, t: bigint): EventSuggestion[] {
     const m = this.#codec.decode<{ speed: number; longitudinal_acceleration: number; lateral_acceleration: number; yaw_rate: number }>(raw.type, raw.data);
+    // The speed and yaw rate at telemetry's own times, kept whether or not odometry has been heard
+    // yet (a series, not an edit of the last pose): once odometry gives the pose, every sweep reads
+    // its speed and yaw rate from the same samples, whichever topic the node heard first.
+    const lastMotion = this.#motion[this.#motion.length - 1];
+    if (lastMotion === undefined || t > lastMotion.tNs) {
+      this.#motion.push({ tNs: t, speed: m.speed, yawRate: m.yaw_rate });
+      if (this.#motion.length > 2000) this.#motion.splice(0, 1000);
+    }
     if (!this.#odometry) {
       const last = this.#ego[this.#ego.length - 1];
       if (last === undefined) this.#pushEgo({ tNs: t, x: 0, y: 0, yaw: 0, speed: m.speed, yawRate: m.yaw_rate });
@@ -293,16 +301,7 @@ export class SuggestionStage {
         const mid = (last.yaw + yaw) / 2;
         this.#pushEgo({ tNs: t, x: last.x + m.speed * dt * Math.cos(mid), y: last.y + m.speed * dt * Math.sin(mid), yaw, speed: m.speed, yawRate: m.yaw_rate });
       }
-    } else {
-      // Odometry gives the pose; telemetry gives the speed and yaw rate at its own times (a series,
-      // not an edit of the last pose, so the result does not depend on which arrived first).
-      const last = this.#motion[this.#motion.length - 1];
-      if (last === undefined || t > last.tNs) {
-        this.#motion.push({ tNs: t, speed: m.speed, yawRate: m.yaw_rate });
-        if (this.#motion.length > 2000) this.#motion.splice(0, 1000);
-      }
-      if (this.#ego.length > 0) this.#egoSeen(t);
-    }
+    } else if (this.#ego.length > 0) this.#egoSeen(t);
     if (!this.config.enable.telemetry) return [];
     return this.#telemetry.push({ tNs: t, speed: m.speed, ax: m.longitudinal_acceleration, ay: m.lateral_acceleration, yawRate: m.yaw_rate });
   }

@@ -6,6 +6,8 @@ import { cameraView, intrinsicsFromCameraInfo, projectBoxes, StaticTransforms } 
 import { parseSuggestConfig } from "../../src/suggest/config.js";
 import { loadSuggester, SuggesterRegistry } from "../../src/suggest/plugin.js";
 import { SuggestionStage } from "../../src/suggest/stage.js";
+import { simulateDrive } from "../../src/sim/drive.js";
+import { loadRig } from "../../src/sim/rig.js";
 
 const codec = defaultCodec();
 const telemetry = (horn: boolean): Uint8Array =>
@@ -13,6 +15,28 @@ const telemetry = (horn: boolean): Uint8Array =>
 const frame: AlignedFrameData = { referenceNs: 5_000_000_000n, referenceSensor: "lidar_top", sequence: 7, samples: [] };
 
 describe("suggest/plugin and stage", () => {
+  it("reads the same 3D boxes whichever ego topic the node hears first (odometry held back behind the telemetry before the first sweep)", () => {
+    // The speed and yaw rate that deskew a sweep come from telemetry, the pose from odometry: the
+    // telemetry heard before the first odometry message must still count once odometry arrives.
+    const rig = loadRig("default");
+    const messages = [...simulateDrive({ rig, seed: 6, durationS: 1.5 })];
+    const scenes = (order: typeof messages): string[] => {
+      const stage = new SuggestionStage({ log: () => {} });
+      const out: string[] = [];
+      for (const m of order) for (const o of stage.onMessage({ topic: m.topic, type: m.type, data: m.data, receiveTime: m.receiveNs }, m.receiveNs)) if (o.topic.endsWith("/suggestions/scene")) out.push(Buffer.from(o.data).toString("base64"));
+      return out;
+    };
+    // Every message received before the first sweep, telemetry first and odometry after it: what is
+    // known when that sweep arrives is the same, only the order it was heard in differs.
+    const firstSweep = messages.find((m) => m.topic === rig.lidar!.topic)!.receiveNs;
+    const early = messages.filter((m) => m.receiveNs < firstSweep);
+    const held = [...early.filter((m) => m.topic !== rig.odometry!.topic), ...early.filter((m) => m.topic === rig.odometry!.topic), ...messages.filter((m) => m.receiveNs >= firstSweep)];
+    assert.ok(early.some((m) => m.topic === rig.odometry!.topic) && early.some((m) => m.topic === rig.telemetry!.topic), "both ego topics heard before the first sweep");
+    const inOrder = scenes(messages), reordered = scenes(held);
+    assert.ok(inOrder.length >= 10, `${inOrder.length} sweeps`);
+    assert.deepEqual(reordered, inOrder);
+  });
+
   it("loads a plugin module by path and merges its suggestions into LabelSuggestionArray", async () => {
     const stage = await SuggestionStage.create({ config: { plugins: [{ module: "./test/suggest/fixtures/plugin.ts", options: { label: "bollard" } }] }, now: () => 42n });
     const out = stage.onFrame(frame);
