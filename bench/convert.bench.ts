@@ -31,6 +31,7 @@ import { discoverInputs } from "../src/convert/discover.js";
 import { runQueuedBatch } from "../src/convert/queue/producer.js";
 import { DriveReport } from "../src/convert/report.js";
 import { packageRoot } from "../src/messages/catalogue.js";
+import { convertPeakRss, writeImageDb3Bag } from "../test/convert/fixtures.js";
 import { hasRedis, startRedis } from "../test/helpers/redis.js";
 import { report } from "./harness.js";
 
@@ -69,6 +70,11 @@ function cliBatch(fleet: string, outDir: string, extra: string[] = [], jobs = 1)
   if (summary.failed > 0) throw new Error(`bench batch failed: ${JSON.stringify(summary.drives.filter((d) => d.status === "failed").map((d) => d.error))}`);
   return { seconds: summary.elapsedS, summary };
 }
+
+/** MiB of the rosbag2 sqlite3 bag whose conversion's peak memory is measured (#18: ≥ 2 GB), and of the baseline bag. */
+const BIG_DB3_MIB = 2100;
+const SMALL_DB3_MIB = 256;
+const DB3_RSS_TARGET_MB = 500;
 
 /** A `syncbag worker` process (the built bin), resolved once it says it is ready. */
 async function startWorker(url: string, queueName: string): Promise<{ child: ChildProcess; log: () => string }> {
@@ -192,6 +198,26 @@ export default async function (): Promise<void> {
         target: { text: "ratio ≤ 0.15 of the conversion", met: firstPassS / pipeline.seconds <= 0.15 },
       });
     }
+
+    // Memory: a rosbag2 sqlite3 bag over 2 GB, against one of 256 MB in the same run (bounded: the same).
+    const bigBag = join(work, "db3-big"), smallBag = join(work, "db3-small");
+    if ((await writeImageDb3Bag(bigBag, BIG_DB3_MIB)) && (await writeImageDb3Bag(smallBag, SMALL_DB3_MIB))) {
+      const bin = [join(packageRoot(), "bin", "syncbag.js")];
+      const small = await convertPeakRss(bin, smallBag, join(work, "out-db3-small"));
+      await rm(join(work, "out-db3-small"), { recursive: true, force: true });
+      const big = await convertPeakRss(bin, bigBag, join(work, "out-db3-big"));
+      await rm(join(work, "out-db3-big"), { recursive: true, force: true });
+      report({
+        name: `peak RSS converting a ${((BIG_DB3_MIB * 1.048576) / 1000).toFixed(1)} GB rosbag2 sqlite3 bag (\`syncbag convert -j 1\`, the built bin; 1 MiB images)`,
+        value: big / 1e6,
+        unit: "MB",
+        baseline: { name: `the same for a ${SMALL_DB3_MIB} MiB bag`, value: small / 1e6, unit: "MB" },
+        ratio: big / small,
+        target: { text: `value ≤ ${DB3_RSS_TARGET_MB} MB (#18)`, met: big / 1e6 <= DB3_RSS_TARGET_MB },
+      });
+    } else console.log("peak RSS converting a rosbag2 sqlite3 bag: skipped (better-sqlite3's binding is not built)");
+    await rm(bigBag, { recursive: true, force: true });
+    await rm(smallBag, { recursive: true, force: true });
 
     // Through a real Redis: worker processes, as a fleet runs them (the built bin).
     if (!hasRedis()) {

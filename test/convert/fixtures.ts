@@ -1,5 +1,8 @@
 /** Recordings written on the fly for reader and batch tests. */
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdir, open, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { McapWriter, type McapWriterOptions } from "@mcap/core";
 import { compressFrameSync } from "lz4-napi";
@@ -94,4 +97,66 @@ export async function writeMetadataYaml(folder: string, files: string[], storage
     ...files.map((f) => `    - ${f}`),
   ];
   await writeFile(join(folder, "metadata.yaml"), lines.join("\n") + "\n");
+}
+
+interface SqliteDb {
+  exec(sql: string): void;
+  prepare(sql: string): { run(...args: unknown[]): unknown };
+  transaction(fn: () => void): () => void;
+  close(): void;
+}
+
+/**
+ * A rosbag2 folder (sqlite3 storage) of `mib` 1 MiB sensor_msgs/Image messages (a 1024×1024 mono8
+ * camera at 10 Hz, each frame its own), written with better-sqlite3; false when its binding is not built.
+ */
+export async function writeImageDb3Bag(folder: string, mib: number): Promise<boolean> {
+  let Database: new (path: string) => SqliteDb;
+  try {
+    Database = createRequire(import.meta.url)("better-sqlite3") as new (path: string) => SqliteDb;
+  } catch {
+    return false;
+  }
+  await writeMetadataYaml(folder, ["bag_0.db3"], "sqlite3", [{ name: "/camera/image_raw", type: "sensor_msgs/msg/Image", count: mib }]);
+  const db = new Database(join(folder, "bag_0.db3"));
+  db.exec("CREATE TABLE topics(id INTEGER PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL, serialization_format TEXT NOT NULL, offered_qos_profiles TEXT NOT NULL)");
+  db.exec("CREATE TABLE messages(id INTEGER PRIMARY KEY, topic_id INTEGER NOT NULL, timestamp INTEGER NOT NULL, data BLOB NOT NULL)");
+  db.exec("CREATE INDEX timestamp_idx ON messages (timestamp ASC)");
+  db.prepare("INSERT INTO topics VALUES (1, '/camera/image_raw', 'sensor_msgs/msg/Image', 'cdr', '')").run();
+  const insert = db.prepare("INSERT INTO messages (topic_id, timestamp, data) VALUES (1, ?, ?)");
+  const codec = defaultCodec();
+  const pixels = new Uint8Array(1 << 20);
+  db.transaction(() => {
+    for (let i = 0; i < mib; i++) {
+      for (let k = 0; k < pixels.length; k += 1024) pixels[k] = (i + k) & 0xff; // each frame its own
+      const ns = 1_700_000_000_000_000_000n + BigInt(i) * 100_000_000n;
+      const data = codec.encode("sensor_msgs/Image", { header: { stamp: { sec: Number(ns / 1_000_000_000n), nanosec: Number(ns % 1_000_000_000n) }, frame_id: "camera" }, height: 1024, width: 1024, encoding: "mono8", is_bigendian: 0, step: 1024, data: pixels });
+      insert.run(ns, data);
+    }
+  })();
+  db.close();
+  return true;
+}
+
+/**
+ * Peak resident memory (VmHWM, bytes: the process and its worker threads, polled from /proc, so
+ * Linux only) of `syncbag convert <input> -o <outDir> -j 1`, the CLI started as `command` (node
+ * arguments: the built bin, or tsx and src/cli/main.ts).
+ */
+export async function convertPeakRss(command: string[], input: string, outDir: string): Promise<number> {
+  const child = spawn(process.execPath, [...command, "convert", input, "-o", outDir, "-j", "1", "--force", "--json"], { stdio: ["ignore", "ignore", "pipe"] });
+  let peak = 0, log = "";
+  child.stderr!.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
+  const poll = setInterval(() => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+      if (m) peak = Math.max(peak, Number(m[1]) * 1024);
+    } catch {
+      // exited between polls: the last reading stands
+    }
+  }, 50);
+  const code = await new Promise<number | null>((done) => child.once("exit", done));
+  clearInterval(poll);
+  if (code !== 0) throw new Error(`bench: syncbag convert ${input} exited ${code}: ${log}`);
+  return peak;
 }

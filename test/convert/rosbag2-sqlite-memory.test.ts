@@ -11,7 +11,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { writeMetadataYaml } from "./fixtures.js";
+import { existsSync } from "node:fs";
+import { convertPeakRss, writeImageDb3Bag, writeMetadataYaml } from "./fixtures.js";
 
 const REPO = resolve(import.meta.dirname, "..", "..");
 const COUNT = 640;
@@ -39,7 +40,7 @@ function loadBetterSqlite(): (new (path: string) => Db) | null {
 }
 
 describe("convert/readers: rosbag2 sqlite3 read with bounded memory (needs better-sqlite3 built)", function () {
-  this.timeout(120_000);
+  this.timeout(240_000);
   let dir = "";
   after(async () => {
     if (dir !== "") await rm(dir, { recursive: true, force: true });
@@ -96,5 +97,25 @@ process.stdout.write(JSON.stringify({ n, ordered, tags, growth: Math.max(peak, p
     assert.equal(r.tags, COUNT, "each message's payload is its own (the i-th in time carries i)");
     assert.ok(r.growth < (COUNT * SIZE) / 2, `resident memory grew by ${(r.growth / 1e6).toFixed(0)} MB reading a ${(COUNT * SIZE) / 1e6} MB file`);
     console.log(`      peak RSS growth ${(r.growth / 1e6).toFixed(0)} MB for a ${(COUNT * SIZE) / 1e6} MB .db3`);
+  });
+
+  it("converts a bag of 1 MiB images with memory that does not grow with the bag (the converter waits for its writer)", async function () {
+    if (loadBetterSqlite() === null || !existsSync("/proc/self/status")) {
+      console.log("    (skipped: needs better-sqlite3's native binding and Linux /proc for the peak resident memory)");
+      this.skip();
+    }
+    // Peak RSS of `syncbag convert` on 64 and 384 MiB bags of the same camera: a converter that
+    // reads faster than it writes and looks at its write queue too seldom holds the difference.
+    dir = await mkdtemp(join(tmpdir(), "syncbag-db3-"));
+    const cli = ["--import", "tsx", join(REPO, "src", "cli", "main.ts")];
+    const peak: number[] = [];
+    for (const mib of [64, 384]) {
+      assert.ok(await writeImageDb3Bag(join(dir, `bag${mib}`), mib));
+      peak.push(await convertPeakRss(cli, join(dir, `bag${mib}`), join(dir, `out${mib}`)));
+      await rm(join(dir, `bag${mib}`), { recursive: true, force: true });
+    }
+    const growth = peak[1]! - peak[0]!, more = (384 - 64) * 1.048576e6;
+    console.log(`      peak RSS ${(peak[0]! / 1e6).toFixed(0)} MB (64 MiB bag), ${(peak[1]! / 1e6).toFixed(0)} MB (384 MiB bag)`);
+    assert.ok(growth < more / 2, `peak memory grew by ${(growth / 1e6).toFixed(0)} MB for ${(more / 1e6).toFixed(0)} MB more input`);
   });
 });
