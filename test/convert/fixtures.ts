@@ -106,24 +106,41 @@ interface SqliteDb {
   close(): void;
 }
 
+/** better-sqlite3's Database, or null when its native binding is not built. */
+export function loadBetterSqlite(): (new (path: string) => SqliteDb) | null {
+  try {
+    const Database = createRequire(import.meta.url)("better-sqlite3") as new (path: string) => SqliteDb;
+    new Database(":memory:").close();
+    return Database;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A rosbag2 sqlite3 storage file with one topic, as `ros2 bag record -s sqlite3` lays it out (the
+ * metadata.yaml is the caller's), and the statement inserting (timestamp, data) rows; null
+ * without the binding. Close the returned db when done.
+ */
+export function createRosbag2Db3(file: string, topic: string, type: string): { db: SqliteDb; insert: { run(...args: unknown[]): unknown } } | null {
+  const Database = loadBetterSqlite();
+  if (Database === null) return null;
+  const db = new Database(file);
+  db.exec("CREATE TABLE topics(id INTEGER PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL, serialization_format TEXT NOT NULL, offered_qos_profiles TEXT NOT NULL)");
+  db.exec("CREATE TABLE messages(id INTEGER PRIMARY KEY, topic_id INTEGER NOT NULL, timestamp INTEGER NOT NULL, data BLOB NOT NULL)");
+  db.exec("CREATE INDEX timestamp_idx ON messages (timestamp ASC)");
+  db.prepare("INSERT INTO topics VALUES (1, ?, ?, 'cdr', '')").run(topic, type);
+  return { db, insert: db.prepare("INSERT INTO messages (topic_id, timestamp, data) VALUES (1, ?, ?)") };
+}
+
 /**
  * A rosbag2 folder (sqlite3 storage) of `mib` 1 MiB sensor_msgs/Image messages (a 1024×1024 mono8
  * camera at 10 Hz, each frame its own), written with better-sqlite3; false when its binding is not built.
  */
 export async function writeImageDb3Bag(folder: string, mib: number): Promise<boolean> {
-  let Database: new (path: string) => SqliteDb;
-  try {
-    Database = createRequire(import.meta.url)("better-sqlite3") as new (path: string) => SqliteDb;
-  } catch {
-    return false;
-  }
+  if (loadBetterSqlite() === null) return false;
   await writeMetadataYaml(folder, ["bag_0.db3"], "sqlite3", [{ name: "/camera/image_raw", type: "sensor_msgs/msg/Image", count: mib }]);
-  const db = new Database(join(folder, "bag_0.db3"));
-  db.exec("CREATE TABLE topics(id INTEGER PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL, serialization_format TEXT NOT NULL, offered_qos_profiles TEXT NOT NULL)");
-  db.exec("CREATE TABLE messages(id INTEGER PRIMARY KEY, topic_id INTEGER NOT NULL, timestamp INTEGER NOT NULL, data BLOB NOT NULL)");
-  db.exec("CREATE INDEX timestamp_idx ON messages (timestamp ASC)");
-  db.prepare("INSERT INTO topics VALUES (1, '/camera/image_raw', 'sensor_msgs/msg/Image', 'cdr', '')").run();
-  const insert = db.prepare("INSERT INTO messages (topic_id, timestamp, data) VALUES (1, ?, ?)");
+  const { db, insert } = createRosbag2Db3(join(folder, "bag_0.db3"), "/camera/image_raw", "sensor_msgs/msg/Image")!;
   const codec = defaultCodec();
   const pixels = new Uint8Array(1 << 20);
   db.transaction(() => {

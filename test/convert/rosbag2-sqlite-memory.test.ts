@@ -6,38 +6,17 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { createRequire } from "node:module";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { existsSync } from "node:fs";
-import { convertPeakRss, writeImageDb3Bag, writeMetadataYaml } from "./fixtures.js";
+import { convertPeakRss, createRosbag2Db3, loadBetterSqlite, writeImageDb3Bag, writeMetadataYaml } from "./fixtures.js";
 
 const REPO = resolve(import.meta.dirname, "..", "..");
 const COUNT = 640;
 const SIZE = 400_000;
 const BASE = 1_700_000_000_000_000_000n;
-
-interface Statement {
-  run(...args: unknown[]): unknown;
-}
-interface Db {
-  exec(sql: string): void;
-  prepare(sql: string): Statement;
-  transaction(fn: () => void): () => void;
-  close(): void;
-}
-
-function loadBetterSqlite(): (new (path: string) => Db) | null {
-  try {
-    const Database = createRequire(import.meta.url)("better-sqlite3") as new (path: string) => Db;
-    new Database(":memory:").close();
-    return Database;
-  } catch {
-    return null;
-  }
-}
 
 describe("convert/readers: rosbag2 sqlite3 read with bounded memory (needs better-sqlite3 built)", function () {
   this.timeout(240_000);
@@ -47,20 +26,14 @@ describe("convert/readers: rosbag2 sqlite3 read with bounded memory (needs bette
   });
 
   it(`reads a ${(COUNT * SIZE) / 1e6} MB .db3 in time order with resident memory growing by less than half the file`, async function () {
-    const Database = loadBetterSqlite();
-    if (Database === null) {
+    if (loadBetterSqlite() === null) {
       console.log("    (skipped: better-sqlite3's native binding is not built; npm install with its install script allowed)");
       this.skip();
     }
     dir = await mkdtemp(join(tmpdir(), "syncbag-db3-"));
     const bag = join(dir, "big");
     await writeMetadataYaml(bag, ["big_0.db3"], "sqlite3", [{ name: "/blob", type: "acme_msgs/msg/Blob", count: COUNT }]);
-    const db = new Database(join(bag, "big_0.db3"));
-    db.exec("CREATE TABLE topics(id INTEGER PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL, serialization_format TEXT NOT NULL, offered_qos_profiles TEXT NOT NULL)");
-    db.exec("CREATE TABLE messages(id INTEGER PRIMARY KEY, topic_id INTEGER NOT NULL, timestamp INTEGER NOT NULL, data BLOB NOT NULL)");
-    db.exec("CREATE INDEX timestamp_idx ON messages (timestamp ASC)");
-    db.prepare("INSERT INTO topics VALUES (1, '/blob', 'acme_msgs/msg/Blob', 'cdr', '')").run();
-    const insert = db.prepare("INSERT INTO messages (topic_id, timestamp, data) VALUES (1, ?, ?)");
+    const { db, insert } = createRosbag2Db3(join(bag, "big_0.db3"), "/blob", "acme_msgs/msg/Blob")!;
     const payload = Buffer.alloc(SIZE);
     db.transaction(() => {
       for (let i = COUNT - 1; i >= 0; i--) {
