@@ -173,7 +173,7 @@ export class LidarProposer {
   /** Per cell: the frame stamp when it holds a structure run, and when the façade search has visited it. */
   readonly #cellWall: Uint32Array;
   readonly #cellSeen: Uint32Array;
-  /** Nearest façade cell per azimuth bin around the sensor (m); Infinity where none (see `#behindFacade`). */
+  /** Nearest façade cell per azimuth bin around the sensor (m); Infinity where none (see visibility.ts `findFacades`). */
   readonly #facadeAz = new Float32Array(AZ_BINS);
   #obsPoint = new Int32Array(0);
   #obsCell = new Int32Array(0);

@@ -82,6 +82,7 @@ const FACADE_SHARE = 0.9;
  * `firstGround`: per ground sector the range (m) of its nearest ground cell (ground.ts).
  */
 export function bottomHidden(xs: Float64Array, ys: Float64Array, n: number, firstGround: Float32Array, groundBin: number): boolean {
+  if (n === 0) return false;
   let near = Infinity, nx = 0, ny = 0;
   for (let k = 0; k < n; k++) {
     const r = Math.hypot(xs[k]!, ys[k]!);
@@ -91,7 +92,6 @@ export function bottomHidden(xs: Float64Array, ys: Float64Array, n: number, firs
       ny = ys[k]!;
     }
   }
-  if (n === 0) return false;
   const sectors = firstGround.length, s = sectorOf(nx, ny, sectors);
   let seen = Infinity;
   for (let d = -1; d <= 1; d++) seen = Math.min(seen, firstGround[(s + d + sectors) % sectors]!);
