@@ -45,7 +45,7 @@ export const AlignmentConfigSchema = z
       .default(0.05)
       .describe("Telemetry: farthest a value may be carried from its message to the reference time when it cannot be interpolated (s)."),
     maxWaitS: z.number().positive().default(0.5).describe("Longest a frame waits for late sensors before it is emitted with MISSING samples (s)."),
-    bufferS: z.number().positive().default(3).describe("History kept per sensor (s)."),
+    bufferS: z.number().positive().default(3).describe("Longest history kept per sensor (s); only what a frame can still choose is kept."),
     clockStatePeriodS: z.number().positive().default(1).describe("SensorClockState and /diagnostics period (s)."),
     engineCylinders: z
       .int()

@@ -193,6 +193,11 @@ export class AlignmentStage {
     return this.#byTopic.get(topic)?.last ?? null;
   }
 
+  /** What the aligner holds per sensor for frames still to come (messages, payload bytes, span). */
+  held(): Map<string, { messages: number; bytes: number; spanS: number }> {
+    return this.#aligner.held();
+  }
+
   health(): SensorHealth[] {
     const flags = this.#aligner.flagCounts();
     return [...this.#byTopic.values()].map((s) => {

@@ -21,8 +21,10 @@ export interface CompressedChunk {
 /**
  * Compresses one chunk; it owns `data` (a fresh buffer) and may transfer it to another thread.
  * `computesCrc`: it returns `uncompressedCrc` itself (the caller must not read `data` afterwards).
+ * `borrows`: it is done with `data` when it returns (synchronous, keeps no reference), so the
+ * caller may pass a scratch buffer it reuses.
  */
-export type ChunkCompressor = ((data: Uint8Array) => Promise<CompressedChunk> | CompressedChunk) & { computesCrc?: boolean };
+export type ChunkCompressor = ((data: Uint8Array) => Promise<CompressedChunk> | CompressedChunk) & { computesCrc?: boolean; borrows?: boolean };
 
 /**
  * The compressor for a kind; null for "none" (uncompressed chunks are written without a copy).
@@ -45,7 +47,9 @@ export function chunkCompressor(kind: Compression, zstdLevel = 1, inWorker = tru
       // One reusable context: a fresh one per chunk costs allocations at every close.
       const zstd = new Compressor();
       zstd.setParameters({ compressionLevel: zstdLevel });
-      return (data) => ({ compression: "zstd", data: zstd.compress(data) });
+      const inline: ChunkCompressor = (data) => ({ compression: "zstd", data: zstd.compress(data) });
+      inline.borrows = true;
+      return inline;
     }
   }
 }

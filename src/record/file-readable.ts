@@ -23,7 +23,8 @@ export class FileReadable implements McapTypes.IReadable {
 
   async read(offset: bigint, size: bigint): Promise<Uint8Array> {
     if (offset + size > this.bytes) throw new Error(`read of ${size} bytes at ${offset} past the end (${this.bytes})`);
-    const buffer = new Uint8Array(Number(size));
+    // Not zero-filled: every byte is read over (or the read fails). Its own ArrayBuffer, not pooled.
+    const buffer = new Uint8Array(Buffer.allocUnsafeSlow(Number(size)).buffer, 0, Number(size));
     let done = 0;
     while (done < buffer.byteLength) {
       const { bytesRead } = await this.handle.read(buffer, done, buffer.byteLength - done, Number(offset) + done);

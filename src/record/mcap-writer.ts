@@ -91,6 +91,8 @@ export class McapFileWriter {
   readonly #metadataIndexes: MetadataIndex[] = [];
   readonly #attachmentIndexes: AttachmentIndex[] = [];
   #ended = false;
+  /** Reused chunk copy for a borrowing compressor (grows to the largest chunk). */
+  #scratch = new Uint8Array(0);
   readonly statistics: FileStatistics = {
     messageCount: 0,
     chunkCount: 0,
@@ -146,6 +148,11 @@ export class McapFileWriter {
     this.#countMessage(channelId, logTime);
   }
 
+  #scratchOf(size: number): Uint8Array {
+    if (this.#scratch.byteLength < size) this.#scratch = new Uint8Array(Buffer.allocUnsafeSlow(size).buffer, 0, size);
+    return this.#scratch.subarray(0, size);
+  }
+
   /** Closes the open chunk (if it holds messages) and writes it with its message indexes. */
   async flushChunk(): Promise<void> {
     if (this.#chunk.messageCount === 0) {
@@ -163,8 +170,10 @@ export class McapFileWriter {
         crc = 0;
         for (const piece of pieces) crc = crc32(piece, crc);
       } else {
-        // One copy into a buffer the compressor owns (pieces reference callers' payloads and a reused block).
-        const owned = new Uint8Array(size);
+        // One copy into a buffer the compressor owns (pieces reference callers' payloads and a
+        // reused block), or into our scratch when it only borrows: a fresh multi-MB buffer per
+        // chunk costs zero-filling and page faults on every close.
+        const owned = this.#compressor.borrows === true ? this.#scratchOf(size) : new Uint8Array(size);
         let at = 0;
         for (const piece of pieces) {
           owned.set(piece, at);

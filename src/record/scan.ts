@@ -185,6 +185,38 @@ function parseChunkRecords(records: Uint8Array): Array<{ opcode: number; body: B
   return out;
 }
 
+export type ChunkContent = { kind: "schema"; value: ScannedSchema } | { kind: "channel"; value: ScannedChannel } | { kind: "message"; value: ScannedMessage };
+
+function parseChunk(body: Body, offset: number, length: number): { chunk: ScannedChunk; inner: ChunkContent[] } {
+  const messageStartTime = body.u64();
+  const messageEndTime = body.u64();
+  const uncompressedSize = Number(body.u64());
+  const uncompressedCrc = body.u32();
+  const compression = body.string();
+  const compressed = body.bytesOf(Number(body.u64()));
+  const chunk: ScannedChunk = { offset, length, compression, compressedSize: compressed.byteLength, uncompressedSize, messageStartTime, messageEndTime };
+  const records = decompressChunk(compression, compressed, uncompressedSize);
+  // Native CRC (zlib.crc32, the same CRC-32 MCAP specifies): @mcap/core's JS CRC was a tenth of a conversion.
+  if (uncompressedCrc !== 0 && crc32(records) !== uncompressedCrc) throw new Error("chunk CRC mismatch (data corrupt)");
+  // Parse everything before delivering anything: a damaged chunk contributes nothing.
+  const inner = parseChunkRecords(records).map(({ opcode, body: innerBody }): ChunkContent =>
+    opcode === Opcode.SCHEMA ? { kind: "schema", value: parseSchema(innerBody) } : opcode === Opcode.CHANNEL ? { kind: "channel", value: parseChannel(innerBody) } : { kind: "message", value: parseMessage(innerBody) },
+  );
+  return { chunk, inner };
+}
+
+/**
+ * One whole Chunk record (opcode and length included, as a chunk index addresses it), checked
+ * (CRC, sizes, inner records) and parsed. Message data are views into the decompressed chunk
+ * (into `record` itself when uncompressed): nothing is copied per message. Throws on damage.
+ */
+export function readChunkRecord(record: Uint8Array, offset = 0): { chunk: ScannedChunk; inner: ChunkContent[] } {
+  if (record.byteLength < 9 || record[0] !== Opcode.CHUNK) throw new Error(`not a Chunk record (opcode ${record.byteLength > 0 ? opcodeName(record[0]!) : "missing"})`);
+  const length = new DataView(record.buffer, record.byteOffset, 9).getBigUint64(1, true);
+  if (length !== BigInt(record.byteLength - 9)) throw new Error(`Chunk record declares ${length} bytes, ${record.byteLength - 9} given`);
+  return parseChunk(new Body(record.subarray(9)), offset, record.byteLength);
+}
+
 /** Scans `path`'s data section, delivering every readable record to `handlers`. */
 export async function scanMcap(path: string, handlers: ScanHandlers): Promise<ScanResult> {
   const file = await open(path, "r").catch((error: NodeJS.ErrnoException) => {
@@ -247,31 +279,7 @@ export async function scanMcap(path: string, handlers: ScanHandlers): Promise<Sc
             break;
           }
           case Opcode.CHUNK: {
-            const messageStartTime = body.u64();
-            const messageEndTime = body.u64();
-            const uncompressedSize = Number(body.u64());
-            const uncompressedCrc = body.u32();
-            const compression = body.string();
-            const compressed = body.bytesOf(Number(body.u64()));
-            const chunk: ScannedChunk = {
-              offset: recordOffset,
-              length: 9 + Number(length),
-              compression,
-              compressedSize: compressed.byteLength,
-              uncompressedSize,
-              messageStartTime,
-              messageEndTime,
-            };
-            const records = decompressChunk(compression, compressed, uncompressedSize);
-            if (uncompressedCrc !== 0 && crc32(records) !== uncompressedCrc) throw new Error("chunk CRC mismatch (data corrupt)");
-            // Parse everything before delivering anything: a damaged chunk contributes nothing.
-            const inner = parseChunkRecords(records).map(({ opcode: innerOpcode, body: innerBody }) =>
-              innerOpcode === Opcode.SCHEMA
-                ? ({ kind: "schema", value: parseSchema(innerBody) } as const)
-                : innerOpcode === Opcode.CHANNEL
-                  ? ({ kind: "channel", value: parseChannel(innerBody) } as const)
-                  : ({ kind: "message", value: parseMessage(innerBody) } as const),
-            );
+            const { chunk, inner } = parseChunk(body, recordOffset, 9 + Number(length));
             let messages = 0;
             for (const record of inner) {
               if (record.kind === "schema") handlers.schema?.(record.value);

@@ -15,11 +15,16 @@ describe("aligner frames", function () {
   const corrected = new Map<string, bigint[]>();
   let stage: AlignmentStage;
   const outputs: { topic: string; schemaName: string; data: Uint8Array }[] = [];
+  const mostHeld = new Map<string, { messages: number; spanS: number }>();
 
   before(() => {
     stage = new AlignmentStage({ config });
     for (const m of simulateDrive({ rig, seed: 2, durationS: 8 })) {
       const r = stage.ingest({ topic: m.topic, type: m.type, data: m.data, receiveTime: m.receiveNs });
+      for (const [sensor, held] of stage.held()) {
+        const most = mostHeld.get(sensor) ?? { messages: 0, spanS: 0 };
+        mostHeld.set(sensor, { messages: Math.max(most.messages, held.messages), spanS: Math.max(most.spanS, held.spanS) });
+      }
       frames.push(...r.frames);
       outputs.push(...r.outputs);
       if (r.corrected !== null) {
@@ -47,6 +52,18 @@ describe("aligner frames", function () {
       }
     }
     assert.ok(checked > 100);
+  });
+
+  it("holds only what a frame can still choose: well under a second of each camera, not the 3 s bufferS allows", () => {
+    const parsed = stage.config;
+    assert.equal(parsed.bufferS, 3);
+    // Frames wait up to maxWaitS; the history reaches two lidar periods (a reordered sweep) and
+    // half the audio window behind the oldest pending frame.
+    const bound = parsed.maxWaitS + 2 * parsed.lidarPeriodS + parsed.audioWindowS / 2 + 0.1;
+    for (const camera of parsed.sensors.filter((s) => s.modality === "camera")) {
+      const most = mostHeld.get(camera.name)!;
+      assert.ok(most.spanS > 0 && most.spanS <= bound, `${camera.name}: held ${most.messages} images spanning ${most.spanS.toFixed(3)} s (bound ${bound.toFixed(2)} s)`);
+    }
   });
 
   it("takes the exact audio sample range of the window around the reference", () => {

@@ -12,6 +12,7 @@ import type { TopicDescription } from "./definitions.js";
 import type { FileMessage, StorageFileReader } from "./file-reader.js";
 import { MinHeap } from "./heap.js";
 import { FileReadable } from "../../record/file-readable.js";
+import { readChunkRecord } from "../../record/scan.js";
 import { errorText, openRecordingFile, RecordingError } from "./source.js";
 
 type TypedMcapRecord = McapTypes.TypedMcapRecord;
@@ -348,27 +349,22 @@ export class McapFileReader implements StorageFileReader {
    */
   async *#readIndexed(indexed: McapIndexedReader, readable: FileReadable, warnings: string[], salvage: boolean): AsyncGenerator<FileMessage> {
     const chunks = [...indexed.chunkIndexes].sort((a, b) => (a.messageStartTime < b.messageStartTime ? -1 : a.messageStartTime > b.messageStartTime ? 1 : Number(a.chunkStartOffset - b.chunkStartOffset)));
-    // Schemas and channels from the summary go ahead of each chunk, so the streaming parser
-    // knows every channel a chunk's messages refer to.
-    const prelude = new McapRecordBuilder();
-    prelude.writeMagic();
-    for (const schema of indexed.schemasById.values()) prelude.writeSchema(schema);
-    for (const channel of indexed.channelsById.values()) prelude.writeChannel(channel);
-    const preludeBytes = prelude.buffer.slice();
     const heap = new MinHeap<FileMessage>();
     const damaged: string[] = [];
     let kept = 0;
     const load = async (chunk: McapTypes.TypedMcapRecords["ChunkIndex"]): Promise<void> => {
       const messages: FileMessage[] = [];
       try {
-        const parser = new McapStreamReader({ decompressHandlers: mcapDecompressHandlers(), validateCrcs: true });
-        parser.append(preludeBytes);
-        parser.append(await readable.read(chunk.chunkStartOffset, chunk.chunkLength));
-        for (let record = parser.nextRecord(); record !== undefined; record = parser.nextRecord()) {
-          if (record.type !== "Message") continue;
-          const channel = this.#channels.get(record.channelId);
-          if (channel === undefined) throw new Error(`message on unknown channel ${record.channelId}`);
-          messages.push({ topic: channel.topic, logTime: record.logTime, publishTime: record.publishTime, data: record.data });
+        // Our own chunk parser, not @mcap/core's stream reader: that one copied every chunk into
+        // its buffer and every message out of it, and checked CRCs in JS (together half of a
+        // standard-rig conversion's CPU). Messages here are views into the chunk.
+        const { inner } = readChunkRecord(await readable.read(chunk.chunkStartOffset, chunk.chunkLength), Number(chunk.chunkStartOffset));
+        for (const record of inner) {
+          if (record.kind !== "message") continue;
+          const m = record.value;
+          const channel = this.#channels.get(m.channelId);
+          if (channel === undefined) throw new Error(`message on unknown channel ${m.channelId}`);
+          messages.push({ topic: channel.topic, logTime: m.logTime, publishTime: m.publishTime, data: m.data });
         }
       } catch (error) {
         const where = `chunk at byte ${chunk.chunkStartOffset} (${chunk.chunkLength} bytes): ${errorText(error)}`;
