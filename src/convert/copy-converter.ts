@@ -4,11 +4,10 @@
  * It exists so the batch machinery (readers, workers, resume, reports) is testable and
  * benchmarkable on its own; the real converter comes from src/pipeline and replaces it in the CLI.
  */
-import { open } from "node:fs/promises";
-import { McapWriter } from "@mcap/core";
-import { compress as zstdCompress } from "zstd-napi";
+import { chunkCompressor } from "../record/compression.js";
+import { McapFileWriter } from "../record/mcap-writer.js";
+import { FileSink } from "../record/sink.js";
 import type { DriveConverter } from "./converter.js";
-import { FileWritable } from "./file-writable.js";
 import type { DriveReportInput, SensorReport } from "./report.js";
 
 /** Drops: gaps longer than 1.5 median periods, counted in missing periods. */
@@ -24,38 +23,37 @@ export function rateAndDrops(times: readonly bigint[]): { rateHz: number; drops:
   return { rateHz: span > 0 ? (times.length - 1) / span : 0, drops };
 }
 
+const CHUNK_BYTES = 4 << 20;
+
 export const copyOnlyConverter: DriveConverter = async (source, output, options, progress) => {
-  const handle = await open(output.mcapPath, "w");
   const times = new Map<string, bigint[]>();
   let count = 0;
   let first: bigint | undefined;
   let last: bigint | undefined;
+  // The recorder's own writer (native CRC, chunk scratch reused), zstd level 1 inline: the double
+  // measures the batch machinery and the readers, not a JS CRC or a compression ratio.
+  const writer = new McapFileWriter({ sink: await FileSink.create(output.mcapPath), compressor: chunkCompressor("zstd", 1, false), profile: "ros2", library: "syncbag convert (copy-only test double)" });
+  let ended = false;
   try {
-    const writable = new FileWritable(handle);
-    const writer = new McapWriter({
-      writable,
-      chunkSize: 4 << 20,
-      // Level 1: the double measures the batch machinery, not compression ratio.
-      compressChunk: (data) => ({ compression: "zstd", compressedData: zstdCompress(data, { compressionLevel: 1 }) }),
-    });
-    await writer.start({ profile: "ros2", library: "syncbag convert (copy-only test double)" });
+    await writer.start();
     const channels = new Map<string, number>();
     for (const t of source.topics) {
-      const schemaId = t.schema.encoding === "" ? 0 : await writer.registerSchema({ name: t.schema.name, encoding: t.schema.encoding, data: t.schema.data });
-      channels.set(t.topic, await writer.registerChannel({ topic: t.topic, schemaId, messageEncoding: t.encoding, metadata: new Map(t.qos !== undefined ? [["offered_qos_profiles", t.qos]] : []) }));
+      const schemaId = t.schema.encoding === "" ? 0 : writer.addSchema({ name: t.schema.name, encoding: t.schema.encoding, data: t.schema.data });
+      channels.set(t.topic, writer.addChannel({ topic: t.topic, schemaId, messageEncoding: t.encoding, metadata: new Map(t.qos !== undefined ? [["offered_qos_profiles", t.qos]] : []) }));
       times.set(t.topic, []);
     }
     for await (const m of source.messages()) {
-      await writer.addMessage({ channelId: channels.get(m.topic)!, sequence: count, logTime: m.logTime, publishTime: m.publishTime ?? m.logTime, data: m.data });
+      writer.addMessage(channels.get(m.topic)!, count, m.logTime, m.publishTime ?? m.logTime, m.data);
+      if (writer.openChunkBytes >= CHUNK_BYTES) await writer.flushChunk();
       times.get(m.topic)!.push(m.logTime);
       first ??= m.logTime;
       last = m.logTime;
       if (++count % 1000 === 0) progress({ fraction: NaN, messages: count, stage: "copy" });
     }
     await writer.end();
-    await writable.flush();
+    ended = true;
   } finally {
-    await handle.close();
+    if (!ended) await writer.end({ discardOpenChunk: true }).catch(() => undefined);
   }
   const sensors: SensorReport[] = source.topics.map((t) => ({ name: t.topic, topic: t.topic, type: t.type, count: times.get(t.topic)!.length, ...rateAndDrops(times.get(t.topic)!) }));
   const start = first ?? source.metadata.startTime ?? 0n;

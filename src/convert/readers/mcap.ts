@@ -352,13 +352,29 @@ export class McapFileReader implements StorageFileReader {
     const heap = new MinHeap<FileMessage>();
     const damaged: string[] = [];
     let kept = 0;
-    const load = async (chunk: McapTypes.TypedMcapRecords["ChunkIndex"]): Promise<void> => {
+    // The next chunk's bytes are read while this one is parsed and consumed (reads go to libuv's
+    // pool): chunks are loaded strictly in `chunks` order, so the next one is always known.
+    let prefetch: { index: number; bytes: Promise<Uint8Array> } | undefined;
+    const bytesOf = (index: number): Promise<Uint8Array> => {
+      const c = chunks[index]!;
+      const bytes = prefetch?.index === index ? prefetch.bytes : readable.read(c.chunkStartOffset, c.chunkLength);
+      prefetch = undefined;
+      if (index + 1 < chunks.length) {
+        const n = chunks[index + 1]!;
+        const ahead = readable.read(n.chunkStartOffset, n.chunkLength);
+        ahead.catch(() => undefined); // its failure surfaces when the chunk is loaded
+        prefetch = { index: index + 1, bytes: ahead };
+      }
+      return bytes;
+    };
+    const load = async (index: number): Promise<void> => {
+      const chunk = chunks[index]!;
       const messages: FileMessage[] = [];
       try {
         // Our own chunk parser, not @mcap/core's stream reader: that one copied every chunk into
         // its buffer and every message out of it, and checked CRCs in JS (together half of a
         // standard-rig conversion's CPU). Messages here are views into the chunk.
-        const { inner } = readChunkRecord(await readable.read(chunk.chunkStartOffset, chunk.chunkLength), Number(chunk.chunkStartOffset));
+        const { inner } = readChunkRecord(await bytesOf(index), Number(chunk.chunkStartOffset));
         for (const record of inner) {
           if (record.kind !== "message") continue;
           const m = record.value;
@@ -377,7 +393,7 @@ export class McapFileReader implements StorageFileReader {
     };
     let next = 0;
     while (next < chunks.length || heap.size > 0) {
-      while (next < chunks.length && (heap.size === 0 || chunks[next]!.messageStartTime <= heap.peekKey()!)) await load(chunks[next++]!);
+      while (next < chunks.length && (heap.size === 0 || chunks[next]!.messageStartTime <= heap.peekKey()!)) await load(next++);
       const m = heap.pop();
       if (m !== undefined) yield m;
     }
