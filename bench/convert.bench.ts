@@ -129,6 +129,57 @@ async function queuedRun(url: string, fleet: string, warmUp: string, outDir: str
   }
 }
 
+interface ThroughputRun {
+  bytes: number;
+  driveS: number;
+  plainS: number;
+  copyS: number;
+  pipeline: { seconds: number; summary: BatchSummary };
+}
+
+/** A plain copy of `input` (the ceiling), its copy-only conversion and its real conversion, each timed. */
+async function copyAndConvert(input: string, scratch: string, copyConverter: string[], converterArgs: string[]): Promise<ThroughputRun> {
+  const t = performance.now();
+  await cp(input, `${scratch}-plain`, { recursive: true });
+  const plainS = (performance.now() - t) / 1000;
+  await rm(`${scratch}-plain`, { recursive: true, force: true });
+  const copy = cliBatch(input, `${scratch}-copy`, copyConverter);
+  await rm(`${scratch}-copy`, { recursive: true, force: true });
+  const pipeline = cliBatch(input, `${scratch}-pipeline`, converterArgs); // kept: its reports are read afterwards
+  const bytes = copy.summary.drives.reduce((a, d) => a + (d.inputBytes ?? 0), 0);
+  const driveS = copy.summary.drives.reduce((a, d) => a + (d.durationS ?? 0), 0);
+  return { bytes, driveS, plainS, copyS: copy.seconds, pipeline };
+}
+
+/** Copy-only against the plain copy, the converter against copy-only, and the converter's × real time. */
+function reportThroughput(run: ThroughputRun, names: { copyOnly: string; pipeline: string; realTime: string; targets: boolean }): void {
+  const copyMBs = run.bytes / 1e6 / run.copyS;
+  const mbs = run.bytes / 1e6 / run.pipeline.seconds;
+  report({
+    name: names.copyOnly,
+    value: copyMBs,
+    unit: "MB/s",
+    baseline: { name: "plain file copy of the same files", value: run.bytes / 1e6 / run.plainS, unit: "MB/s" },
+    ratio: run.plainS / run.copyS,
+    ...(names.targets ? { target: { text: "value ≥ 500 MB/s (#18)", met: copyMBs >= 500 } } : {}),
+  });
+  report({
+    name: names.pipeline,
+    value: mbs,
+    unit: "MB/s",
+    baseline: { name: "copy-only conversion of the same input, same run", value: copyMBs, unit: "MB/s" },
+    ratio: mbs / copyMBs,
+    ...(names.targets ? { target: { text: `value ≥ ${ISSUE_MB_S} MB/s (1× real time per core of an ${ISSUE_MB_S} MB/s rig, #18)`, met: mbs >= ISSUE_MB_S } } : {}),
+  });
+  report({
+    name: names.realTime,
+    value: run.driveS / run.pipeline.seconds,
+    unit: "× real time",
+    baseline: { name: "copy-only conversion of the same input", value: run.driveS / run.copyS, unit: "× real time" },
+    ratio: run.copyS / run.pipeline.seconds,
+  });
+}
+
 export default async function (): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), "syncbag-bench-convert-"));
   let redis: ChildProcess | undefined;
@@ -152,87 +203,35 @@ export default async function (): Promise<void> {
     // audio, CAN, IMU, GNSS, odometry: about 610 MB per second of drive.
     const standard = join(work, "standard");
     execFileSync(process.execPath, [...bin, "sim", "-r", "standard", "-d", String(STANDARD_DRIVE_S), "-s", "1", "-o", standard], { stdio: "ignore" });
-    const tStdCopy = performance.now();
-    await cp(standard, join(work, "standard-copy"), { recursive: true });
-    const stdPlainS = (performance.now() - tStdCopy) / 1000;
-    await rm(join(work, "standard-copy"), { recursive: true, force: true });
-    const stdCopy = cliBatch(standard, join(work, "out-std-copy"), copyConverter);
-    await rm(join(work, "out-std-copy"), { recursive: true, force: true });
-    const stdBytes = stdCopy.summary.drives.reduce((a, d) => a + (d.inputBytes ?? 0), 0);
-    const stdDriveS = stdCopy.summary.drives.reduce((a, d) => a + (d.durationS ?? 0), 0);
-    const stdCopyMBs = stdBytes / 1e6 / stdCopy.seconds;
-    report({
-      name: `copy-only conversion, 1 worker thread, a ${STANDARD_DRIVE_S} s standard-rig drive (${(stdBytes / 1e6).toFixed(0)} MB: hashing, readers, MCAP writer with zstd, no pipeline)`,
-      value: stdCopyMBs,
-      unit: "MB/s",
-      baseline: { name: "plain file copy of the same files", value: stdBytes / 1e6 / stdPlainS, unit: "MB/s" },
-      ratio: stdPlainS / stdCopy.seconds,
-      target: { text: "value ≥ 500 MB/s (#18)", met: stdCopyMBs >= 500 },
-    });
-    // Peak RSS from its own run (the CLI's converter), polled from /proc as for the sqlite3 bag below.
-    const stdPeak = await convertPeakRss(bin, standard, join(work, "out-std"));
-    const stdPipeline = cliBatch(standard, join(work, "out-std-timed"), overrideArgs);
+    const std = await copyAndConvert(standard, join(work, "std"), copyConverter, overrideArgs);
+    const stdPeak = await convertPeakRss(bin, standard, join(work, "out-std")); // its own run, polled from /proc
     await rm(join(work, "out-std"), { recursive: true, force: true });
-    await rm(join(work, "out-std-timed"), { recursive: true, force: true });
-    const stdMBs = stdBytes / 1e6 / stdPipeline.seconds;
-    report({
-      name: "convert throughput per worker, standard-rig drive with suggestions (the pipeline converter unless overridden, 1 worker thread)",
-      value: stdMBs,
-      unit: "MB/s",
-      baseline: { name: "copy-only conversion of the same drive, same run", value: stdCopyMBs, unit: "MB/s" },
-      ratio: stdMBs / stdCopyMBs,
-      target: { text: `value ≥ ${ISSUE_MB_S} MB/s (1× real time per core of an ${ISSUE_MB_S} MB/s rig, #18)`, met: stdMBs >= ISSUE_MB_S },
-    });
-    report({
-      name: `convert speed per worker as multiple of real time (standard rig: ${(stdBytes / 1e6 / stdDriveS).toFixed(0)} MB per second of drive)`,
-      value: stdDriveS / stdPipeline.seconds,
-      unit: "× real time",
-      baseline: { name: "copy-only conversion of the same drive", value: stdDriveS / stdCopy.seconds, unit: "× real time" },
-      ratio: stdCopy.seconds / stdPipeline.seconds,
+    reportThroughput(std, {
+      copyOnly: `copy-only conversion, 1 worker thread, a ${STANDARD_DRIVE_S} s standard-rig drive (${(std.bytes / 1e6).toFixed(0)} MB: hashing, readers, MCAP writer with zstd, no pipeline)`,
+      pipeline: "convert throughput per worker, standard-rig drive with suggestions (the pipeline converter unless overridden, 1 worker thread)",
+      realTime: `convert speed per worker as multiple of real time (standard rig: ${(std.bytes / 1e6 / std.driveS).toFixed(0)} MB per second of drive)`,
+      targets: true,
     });
     report({
       name: "peak RSS converting the standard-rig drive (`syncbag convert -j 1`, the built bin)",
       value: stdPeak / 1e6,
       unit: "MB",
-      baseline: { name: "input bytes per second of drive", value: stdBytes / 1e6 / stdDriveS, unit: "MB" },
-      ratio: stdPeak / 1e6 / (stdBytes / 1e6 / stdDriveS),
+      baseline: { name: "input bytes per second of drive", value: std.bytes / 1e6 / std.driveS, unit: "MB" },
+      ratio: stdPeak / 1e6 / (std.bytes / 1e6 / std.driveS),
       target: { text: `value ≤ ${DB3_RSS_TARGET_MB * 2} MB (bounded: history is what a frame can still choose, not seconds of every camera)`, met: stdPeak / 1e6 <= DB3_RSS_TARGET_MB * 2 },
     });
     await rm(standard, { recursive: true, force: true });
 
     // The sample fleet (0.5 s drives: per-drive start-up dominates): the same three figures.
-    const tCopy = performance.now();
-    await cp(fleet, join(work, "plain-copy"), { recursive: true });
-    const plainCopyS = (performance.now() - tCopy) / 1000;
-    await rm(join(work, "plain-copy"), { recursive: true, force: true });
-    const copyOnly = cliBatch(fleet, join(work, "out-copy"), copyConverter);
-    const inputBytes = copyOnly.summary.drives.reduce((a, d) => a + (d.inputBytes ?? 0), 0);
-    const driveSeconds = copyOnly.summary.drives.reduce((a, d) => a + (d.durationS ?? 0), 0);
-    const plainMBs = inputBytes / 1e6 / plainCopyS;
-    const copyMBs = inputBytes / 1e6 / copyOnly.seconds;
-    report({
-      name: `copy-only conversion, 1 worker thread (sample fleet: ${drives.length} drives, ${(inputBytes / 1e6).toFixed(0)} MB)`,
-      value: copyMBs,
-      unit: "MB/s",
-      baseline: { name: "plain file copy of the same files", value: plainMBs, unit: "MB/s" },
-      ratio: copyMBs / plainMBs,
-    });
-    const pipeline = cliBatch(fleet, join(work, "out-1"), overrideArgs);
+    const fleetRun = await copyAndConvert(fleet, join(work, "fleet-out"), copyConverter, overrideArgs);
+    const { bytes: inputBytes } = fleetRun;
+    const pipeline = fleetRun.pipeline;
     const perWorkerMBs = inputBytes / 1e6 / pipeline.seconds;
-    report({
-      name: "convert throughput per worker (sample fleet, 1 worker thread)",
-      value: perWorkerMBs,
-      unit: "MB/s",
-      baseline: { name: "copy-only conversion, same run", value: copyMBs, unit: "MB/s" },
-      ratio: perWorkerMBs / copyMBs,
-    });
-    report({
-      name: "convert speed per worker as multiple of real time (sample drives)",
-      value: driveSeconds / pipeline.seconds,
-      unit: "× real time",
-      baseline: { name: "copy-only conversion", value: driveSeconds / copyOnly.seconds, unit: "× real time" },
-      ratio: copyOnly.seconds / pipeline.seconds,
-      target: { text: "value ≥ 10× real time", met: driveSeconds / pipeline.seconds >= 10 },
+    reportThroughput(fleetRun, {
+      copyOnly: `copy-only conversion, 1 worker thread (sample fleet: ${drives.length} drives, ${(inputBytes / 1e6).toFixed(0)} MB)`,
+      pipeline: "convert throughput per worker (sample fleet, 1 worker thread)",
+      realTime: "convert speed per worker as multiple of real time (sample drives)",
+      targets: false,
     });
     // The two-pass converter's first pass (stamp series and hindsight fit), from each drive's report.
     let firstPassS = 0;
