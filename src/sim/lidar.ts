@@ -1,6 +1,6 @@
 /**
- * Spinning lidar: analytic ray casting against the ground plane and oriented boxes (actors and
- * structure), column by column through the sweep, with per-column sensor pose (motion distortion
+ * Spinning lidar: analytic ray casting against the ground (the street's plane, and beside it the
+ * world's terrain, marched: terrain.ts) and oriented boxes (actors and structure), column by column through the sweep, with per-column sensor pose (motion distortion
  * as a real driver reports it: each point in the lidar frame at its firing time).
  *
  * PointCloud2 layout (little-endian, point_step 24, unorganized: height 1, no-return rays omitted):
@@ -253,6 +253,7 @@ export class LidarModel {
     const ext = cfg.extrinsics;
     const hitRho = new Float64Array(64);
     const hitIdx = new Int32Array(64);
+    const terrain = world.terrain;
     let n = 0;
     const sectorObjects: SectorObject[] = [];
     for (let c0 = 0; c0 < cfg.columns; c0 += this.#sectorColumns) {
@@ -282,6 +283,16 @@ export class LidarModel {
         const caz = Math.cos(az);
         const saz = Math.sin(az);
         const tNs = Math.round(dtCol * 1e9);
+        // Sloped ground: how far this column's track runs over the flat street (exactly as before there).
+        let bandExit = Infinity;
+        if (terrain !== null) {
+          for (let r = 0; r <= maxR; r += 0.25) {
+            if (terrain.heightAt(ox + r * ch, oy + r * sh) !== 0) {
+              bandExit = Math.max(0, r - 0.25);
+              break;
+            }
+          }
+        }
         // Horizontal slab test per object: the same for every beam of the column.
         let nHits = 0;
         for (let k = 0; k < nObj; k++) {
@@ -306,6 +317,7 @@ export class LidarModel {
         for (let b = 0; b < beams; b++) {
           const te = tanB[b]!;
           let best = te < 0 ? -oz / te : Infinity;
+          if (terrain !== null && best > bandExit) best = terrain.rayHit(ox, oy, oz, ch, sh, te, maxR, bandExit);
           let inten = 8 + (best < 12 ? 6 : 0);
           for (let h = 0; h < nHits; h++) {
             const o = sectorObjects[hitIdx[h]!]!;
@@ -380,6 +392,7 @@ export class LidarModel {
     let lys = new Float64Array(64);
     // Per column: the sector objects whose bounding circle some beam of the column can reach.
     let cand = new Int32Array(64);
+    const terrain = world.terrain;
     let n = 0;
     for (let c0 = 0, sector = 0; c0 < cfg.columns; c0 += this.#sectorColumns, sector++) {
       const c1 = Math.min(cfg.columns, c0 + this.#sectorColumns);
@@ -441,6 +454,12 @@ export class LidarModel {
           const wx = ch * mx - sh * my;
           const wy = sh * mx + ch * my;
           let best = wz < 0 ? -oz / wz : Infinity;
+          if (terrain !== null) {
+            // Flat street where the ray meets z = 0 and halfway there: that hit stands; otherwise march.
+            const wh = Math.sqrt(wx * wx + wy * wy);
+            const onStreet = best !== Infinity && terrain.heightAt(ox + best * wx, oy + best * wy) === 0 && terrain.heightAt(ox + 0.5 * best * wx, oy + 0.5 * best * wy) === 0;
+            if (!onStreet && wh > 1e-9) best = terrain.rayHit(ox, oy, oz, wx / wh, wy / wh, wz / wh, maxR * wh, 0) / wh;
+          }
           let inten = 8 + (best * Math.sqrt(Math.max(0, 1 - wz * wz)) < 12 ? 6 : 0);
           for (let j = 0; j < nCand; j++) {
             const k = cand[j]!;

@@ -213,8 +213,12 @@ export const ScenarioConfig = z.strictObject({
       /** Share of pedestrians walking with one or two others, and standing beside a pole. */
       pedestrianGroupShare: z.number().min(0).max(1).default(0.35),
       pedestrianByPoleShare: z.number().min(0).max(1).default(0.2),
+      /** Largest cross slope of the ground beyond the sidewalk's back edge (rise over run, up or down, drifting along the street; see terrain.ts); 0 = flat. */
+      terrainSlope: z.number().min(0).max(0.3).default(0.1),
+      /** Amplitude of the bumps in that ground (m). */
+      terrainBumps: z.number().min(0).max(1).default(0.1),
     })
-    .default({ poleSpacing: 30, buildingDensity: 0.6, parkedShare: 0.45, treesPer100m: 3, hedgeShare: 0.3, wallShare: 0.3, conesPerKm: 10, pedestrianGroupShare: 0.35, pedestrianByPoleShare: 0.2 }),
+    .default({ poleSpacing: 30, buildingDensity: 0.6, parkedShare: 0.45, treesPer100m: 3, hedgeShare: 0.3, wallShare: 0.3, conesPerKm: 10, pedestrianGroupShare: 0.35, pedestrianByPoleShare: 0.2, terrainSlope: 0.1, terrainBumps: 0.1 }),
   /** Explicit events, or "random" for seeded events (eventsPerMinute of them). */
   events: z.union([z.literal("random"), z.array(ScriptedEvent)]).default("random"),
   eventsPerMinute: z.number().min(0).max(30).default(6),
@@ -354,14 +358,14 @@ export function builtinRigNames(): string[] {
 /** Loads a rig by built-in name (`default`, `standard`, …) or by path to a YAML file. */
 /**
  * The same scenario on a bare street: no parking strip, parked rows, trees, hedges, walls,
- * cones, groups or people by poles (the simulator before the street clutter; kept for the
+ * cones, groups, people by poles or sloped ground (the simulator before the street clutter; kept for the
  * targets set on it and to show what the clutter costs).
  */
 export function bareStreet(scenario: ScenarioConfig): ScenarioConfig {
   return {
     ...scenario,
     road: { ...scenario.road, parkingWidth: 0 },
-    structure: { ...scenario.structure, parkedShare: 0, treesPer100m: 0, hedgeShare: 0, wallShare: 0, conesPerKm: 0, pedestrianGroupShare: 0, pedestrianByPoleShare: 0 },
+    structure: { ...scenario.structure, parkedShare: 0, treesPer100m: 0, hedgeShare: 0, wallShare: 0, conesPerKm: 0, pedestrianGroupShare: 0, pedestrianByPoleShare: 0, terrainSlope: 0, terrainBumps: 0 },
   };
 }
 

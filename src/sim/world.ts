@@ -6,9 +6,11 @@
  * Time inside the world is float seconds since the drive start (t = 0 at startNs). Everything is
  * precomputed at 1 kHz (ego) or analytic (actors), so sensors can query any instant cheaply and in
  * any order: what a sensor sees never depends on which other sensors exist.
- * Frame: odom (x forward at start, y left, z up); the ground is the plane z = 0.
+ * Frame: odom (x forward at start, y left, z up); the street is the plane z = 0, the ground beyond
+ * its sidewalks `terrain` (sloped and uneven; boxes there stand on it).
  */
 import { Prng } from "./prng.js";
+import { Terrain } from "./terrain.js";
 import type { RigConfig, ScenarioConfig, ScriptedEvent } from "./rig.js";
 import type { ActorClass, EventKind } from "./truth.js";
 
@@ -169,6 +171,8 @@ export class World {
   readonly actors: ActorSpec[] = [];
   readonly structure: Box[] = [];
   readonly scenario: ScenarioConfig;
+  /** The ground beside the street (null: the plane z = 0 everywhere). */
+  readonly terrain: Terrain | null;
   // Ego state at 1 kHz.
   readonly #n: number;
   readonly #x: Float64Array;
@@ -347,6 +351,10 @@ export class World {
 
     // 6. Structure and actors.
     const parked = buildStructure(this.structure, road, sc, Prng.stream(seed, "structure"));
+    const back = road.halfWidth + 0.3 + sc.road.parkingWidth + sc.road.sidewalkWidth + 0.5;
+    const st = sc.structure;
+    this.terrain = st.terrainSlope > 0 || st.terrainBumps > 0 ? new Terrain(road, back, st.terrainSlope, st.terrainBumps, seed) : null;
+    if (this.terrain !== null) for (let i = 0; i < this.structure.length; i++) this.structure[i] = this.terrain.settle(this.structure[i]!);
     buildActors(this, sc, Prng.stream(seed, "actors"), parked);
   }
 

@@ -27,7 +27,7 @@ import { z } from "zod";
 import { eigen3, vetClass } from "./lidar/classify.js";
 import { mountRotation, timeReader, type EgoMotion, type LidarMount, type PointCloudView } from "./lidar/cloud.js";
 import { ANGLE_STEPS, COS, fitCluster, SIN } from "./lidar/fit.js";
-import { followGround, sectorOf } from "./lidar/ground.js";
+import { followGround, reclaimGround, sectorOf } from "./lidar/ground.js";
 import type { Proposal } from "./lidar/proposal.js";
 import { VGAP_MIN, VGAP_SLOPE } from "./lidar/sensor.js";
 import { AZ_BINS, azBin, behindFacade, BODY_TOP, bottomHidden, findFacades, truncatedFace } from "./lidar/visibility.js";
@@ -53,6 +53,7 @@ export const LidarProposalConfigSchema = z.strictObject({
   groundSectors: z.number().int().min(8).max(2048).default(256).describe("Azimuth sectors of the polar ground grid."),
   maxGroundSlope: z.number().positive().default(0.15).describe("Largest ground slope followed from one range bin to the next (rise/run)."),
   maxGroundRise: z.number().positive().default(0.15).describe("Largest rise above the extrapolated ground slope accepted as ground across a gap (m)."),
+  groundRegions: z.boolean().default(true).describe("Region-wise second ground pass: wide smooth surfaces the radial follower lost behind an occluder are ground (lidar/ground.ts reclaimGround)."),
   obstacleHeight: z.number().positive().default(0.25).describe("Height above the local ground from which a point is an obstacle (m); above a 15 cm curb."),
   maxHeight: z.number().positive().default(5).describe("Returns higher than this above ground (m) mark structure (buildings, trees, poles), never a road user."),
   cellSize: z.number().positive().default(0.25).describe("Bird's-eye clustering cell (m)."),
@@ -157,6 +158,8 @@ export class LidarProposer {
   readonly #gridN: number;
   readonly #groundRanges: number;
   readonly #groundMin: Float32Array;
+  /** Region labels and the flood queue of the ground's region-wise pass (reclaimGround). */
+  readonly #regionScratch: { label: Int32Array; queue: Int32Array };
   readonly #groundMax: Float32Array;
   readonly #ground: Float32Array;
   /** Per ground sector: range (m) of the nearest cell whose lowest return was taken as ground; Infinity when none. */
@@ -220,6 +223,7 @@ export class LidarProposer {
     const c = this.#cfg;
     this.#groundRanges = Math.ceil(c.maxRange / c.groundBin) + 1;
     this.#groundMin = new Float32Array(this.#groundRanges * c.groundSectors);
+    this.#regionScratch = { label: new Int32Array(this.#groundRanges * c.groundSectors), queue: new Int32Array(this.#groundRanges * c.groundSectors) };
     this.#groundMax = new Float32Array(this.#groundRanges * c.groundSectors);
     this.#ground = new Float32Array(this.#groundRanges * c.groundSectors);
     this.#firstGround = new Float32Array(c.groundSectors);
@@ -345,7 +349,9 @@ export class LidarProposer {
     }
     // Ground per sector, followed outward from the ego (ground.ts).
     const ground = this.#ground, firstGround = this.#firstGround;
-    followGround({ groundMin, groundMax, ground, firstGround, sectors, ranges: this.#groundRanges, groundBin: c.groundBin, maxGroundSlope: c.maxGroundSlope, maxGroundRise: c.maxGroundRise });
+    const grid = { groundMin, groundMax, ground, firstGround, sectors, ranges: this.#groundRanges, groundBin: c.groundBin, maxGroundSlope: c.maxGroundSlope, maxGroundRise: c.maxGroundRise };
+    followGround(grid);
+    if (c.groundRegions) reclaimGround(grid, this.#regionScratch);
     // Pass 2: obstacle points into BEV cells; each cell's column of returns is split into vertical
     // runs wherever it has a gap wider than the sensor's beam spacing can leave on one surface
     // (2.5D segmentation, as in the elevation-map segmentation of Douillard et al. 2011): a car

@@ -58,7 +58,8 @@ function emptyWorldRig(extrinsics: Record<string, number>, rangeNoiseStd: number
     scenario: {
       road: { curbHeight: 0, parkingWidth: 0, segments: [{ length: 400, radius: 60, turn: "left" }] },
       traffic: { cars: 0, trucks: 0, pedestrians: 0, cyclists: 0 },
-      structure: { poleSpacing: 100000, buildingDensity: 0, parkedShare: 0, treesPer100m: 0, hedgeShare: 0, wallShare: 0, conesPerKm: 0, pedestrianGroupShare: 0, pedestrianByPoleShare: 0 },
+      // Flat ground everywhere: the test reads the ground plane back through the mount rotation.
+      structure: { poleSpacing: 100000, buildingDensity: 0, parkedShare: 0, treesPer100m: 0, hedgeShare: 0, wallShare: 0, conesPerKm: 0, pedestrianGroupShare: 0, pedestrianByPoleShare: 0, terrainSlope: 0, terrainBumps: 0 },
       events: [],
     },
   });

@@ -23,10 +23,27 @@ describe("suggest/lidar: proposals", () => {
   });
 
   it("without the slope-following ground, the sloped road itself becomes obstacles (the test can fail)", () => {
-    const flat = new LidarProposer({ maxGroundSlope: 0.001 }).propose(syntheticCloud([], { slope: 0.05 }), mount);
+    const flat = new LidarProposer({ maxGroundSlope: 0.001, groundRegions: false }).propose(syntheticCloud([], { slope: 0.05 }), mount);
     assert.ok(flat.length > 0, "a ground model that cannot follow slopes sees obstacles");
     const robust = new LidarProposer().propose(syntheticCloud([], { slope: 0.05 }), mount);
     assert.equal(robust.length, 0);
+  });
+
+  it("takes the ground rising behind a wall for ground (region-wise pass), where the radial follower cannot pick it up again", () => {
+    // A 1.4 m wall 10 m ahead across ±4 m; behind it, in its shadow, no ground returns for 6 m, then
+    // a lawn rising at 12 % (a forecourt, an embankment), with a car standing on it.
+    const lawn = (x: number): number => (x > 12 ? 0.12 * (x - 12) : 0);
+    const shadow = (x: number, y: number): boolean => x > 10 && x < 16 && Math.abs(y) < (4 * x) / 10;
+    const wall = { x: 10, y: 0, yaw: Math.PI / 2, length: 8, width: 0.2, height: 1.4 };
+    const car = { x: 26, y: 1, yaw: 0, length: 4.5, width: 1.8, height: 1.5 };
+    const cloud = syntheticCloud([wall, car], { ground: (x) => lawn(x), hidden: shadow });
+    const onLawn = (ps: Proposal[]): Proposal[] => ps.filter((p) => p.box.x > 16 && p.box.x < 60 && Math.abs(p.box.y) < (4 * p.box.x) / 10 && Math.hypot(p.box.x - car.x, p.box.y - car.y) > 3);
+    const radialOnly = new LidarProposer({ groundRegions: false }).propose(cloud, mount);
+    assert.ok(onLawn(radialOnly).length > 0, "the radial follower alone leaves the risen lawn as obstacles (the test can fail)");
+    const proposals = new LidarProposer().propose(cloud, mount);
+    assert.deepEqual(onLawn(proposals).map((p) => `${p.category} ${p.box.x.toFixed(1)},${p.box.y.toFixed(1)}`), []);
+    const found = proposals.find((p) => p.category === "car" && Math.hypot(p.box.x - car.x, p.box.y - car.y) < 1);
+    assert.ok(found !== undefined, `the car on the lawn is still found: ${proposals.map((p) => `${p.category} ${p.box.x.toFixed(1)},${p.box.y.toFixed(1)}`).join("; ")}`);
   });
 
   it("levels a pitched and rolled lidar by its full /tf_static rotation: the same boxes as a level one", () => {

@@ -17,7 +17,7 @@ export interface SynthBox {
  * `groundFrom` m out), a 15 cm curb
  * at |y| > 6 m, the ego's own returns, and the faces of `boxes` (sides and top, 0.1 m spacing).
  */
-export function syntheticCloud(boxes: SynthBox[], options: { slope?: number; curb?: number; seed?: number; groundFrom?: number } = {}): PointCloudView {
+export function syntheticCloud(boxes: SynthBox[], options: { slope?: number; curb?: number; seed?: number; groundFrom?: number; ground?: (x: number, y: number) => number; hidden?: (x: number, y: number) => boolean } = {}): PointCloudView {
   const slope = options.slope ?? 0.05, curb = options.curb ?? 0.15;
   // Deterministic noise (mulberry32), so a failure reproduces.
   let seed = options.seed ?? 1;
@@ -27,13 +27,15 @@ export function syntheticCloud(boxes: SynthBox[], options: { slope?: number; cur
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const ground = (x: number, y: number): number => Math.max(0, x) * slope + (Math.abs(y) > 6 ? curb : 0);
+  // `ground` replaces the default surface; `hidden` drops ground returns (an occluder's shadow).
+  const ground = options.ground ?? ((x: number, y: number): number => Math.max(0, x) * slope + (Math.abs(y) > 6 ? curb : 0));
   const pts: number[] = [];
   // groundFrom: the range where the lowest beam first meets the ground (3 m unless set).
   for (let r = options.groundFrom ?? 3; r < 60; r += 0.25 + r * 0.01) {
     for (let a = -Math.PI; a < Math.PI; a += 0.004) {
       const x = r * Math.cos(a), y = r * Math.sin(a);
-      pts.push(x, y, ground(x, y) + (random() - 0.5) * 0.02);
+      const noise = (random() - 0.5) * 0.02;
+      if (options.hidden?.(x, y) !== true) pts.push(x, y, ground(x, y) + noise);
     }
   }
   // The ego's own body (inside the default ego box).

@@ -1,0 +1,150 @@
+/**
+ * Uneven, sloped ground beside the street. The carriageway, the parking strip and the sidewalk
+ * stay the plane z = 0 (the ego and every road user stand on it, so no pose changes); beyond the
+ * sidewalk's back edge the ground rises or falls across the street by up to `slope` (rise over
+ * run, its sign and size drifting along the street over 60–140 m, independently per side) with
+ * bumps of up to `bumps` m (10–20 m along, 8–14 m across, ramped in over the first 2 m), clamped to
+ * ±TERRAIN_LIMIT m: the lawns, forecourts and embankments a ground segmentation must follow
+ * instead of calling them walls.
+ *
+ * Stored as a height grid (CELL m) over the drive's surroundings, rasterised from the road's
+ * (arc length, lateral offset) frame where the nearest stretch of road wins; `heightAt` is a
+ * bilinear lookup, exactly 0 wherever all four cells lie on the street.
+ */
+import { Prng } from "./prng.js";
+
+export const TERRAIN_LIMIT = 3;
+const CELL = 0.5;
+/** How far beyond the sidewalk's back edge the ground is modelled (m); flat beyond. */
+const REACH = 70;
+
+/** What the grid needs of the road: its extent and a point at (arc length, lateral offset). */
+export interface RoadFrame {
+  readonly sMin: number;
+  readonly sMax: number;
+  at(s: number, d: number): { x: number; y: number };
+}
+
+export class Terrain {
+  readonly #x0: number;
+  readonly #y0: number;
+  readonly #nx: number;
+  readonly #ny: number;
+  readonly #h: Float32Array;
+  /** Lowest and highest ground anywhere (m): a ray above the highest never meets the ground. */
+  readonly minZ: number;
+  readonly maxZ: number;
+
+  constructor(road: RoadFrame, back: number, slope: number, bumps: number, seed: number) {
+    const rng = Prng.stream(seed, "terrain");
+    const side = [-1, 1].map(() => ({ period: rng.uniform(60, 140), phase: rng.uniform(0, 2 * Math.PI), bumpAlong: rng.uniform(10, 20), bumpAcross: rng.uniform(8, 14), bumpPhase: rng.uniform(0, 2 * Math.PI) }));
+    const height = (s: number, d: number): number => {
+      const e = Math.abs(d) - back;
+      if (e <= 0) return 0;
+      const p = side[d < 0 ? 0 : 1]!;
+      const tilt = slope * Math.sin((2 * Math.PI * s) / p.period + p.phase);
+      const bump = bumps * Math.min(1, e / 2) * Math.sin((2 * Math.PI * s) / p.bumpAlong + p.bumpPhase) * Math.sin((2 * Math.PI * e) / p.bumpAcross);
+      return Math.max(-TERRAIN_LIMIT, Math.min(TERRAIN_LIMIT, tilt * e + bump));
+    };
+    const span = back + REACH;
+    let xMin = Infinity, xMax = -Infinity, yMin = Infinity, yMax = -Infinity;
+    for (let s = road.sMin; s <= road.sMax; s += 5) {
+      const p = road.at(s, 0);
+      xMin = Math.min(xMin, p.x);
+      xMax = Math.max(xMax, p.x);
+      yMin = Math.min(yMin, p.y);
+      yMax = Math.max(yMax, p.y);
+    }
+    this.#x0 = xMin - span - 5;
+    this.#y0 = yMin - span - 5;
+    this.#nx = Math.ceil((xMax + span + 5 - this.#x0) / CELL) + 1;
+    this.#ny = Math.ceil((yMax + span + 5 - this.#y0) / CELL) + 1;
+    const h = new Float32Array(this.#nx * this.#ny).fill(NaN);
+    const nearest = new Float32Array(this.#nx * this.#ny).fill(Infinity);
+    // Sampled at half the cell along and across; on the outside of a tight bend the samples
+    // spread further apart than a cell: those holes are filled from their neighbours below.
+    for (let s = road.sMin; s <= road.sMax; s += CELL / 2) {
+      for (let d = -span; d <= span; d += CELL / 2) {
+        const p = road.at(s, d);
+        const ix = Math.round((p.x - this.#x0) / CELL), iy = Math.round((p.y - this.#y0) / CELL);
+        if (ix < 0 || iy < 0 || ix >= this.#nx || iy >= this.#ny) continue;
+        const i = iy * this.#nx + ix;
+        if (Math.abs(d) >= nearest[i]!) continue;
+        nearest[i] = Math.abs(d);
+        h[i] = height(s, d);
+      }
+    }
+    for (let pass = 0; pass < 4; pass++) {
+      const holes: number[] = [];
+      for (let iy = 1; iy < this.#ny - 1; iy++) {
+        for (let ix = 1; ix < this.#nx - 1; ix++) {
+          const i = iy * this.#nx + ix;
+          if (!Number.isNaN(h[i]!)) continue;
+          let sum = 0, n = 0;
+          for (const j of [i - 1, i + 1, i - this.#nx, i + this.#nx]) {
+            if (!Number.isNaN(h[j]!)) {
+              sum += h[j]!;
+              n++;
+            }
+          }
+          if (n >= 2) holes.push(i, sum / n);
+        }
+      }
+      for (let k = 0; k < holes.length; k += 2) h[holes[k]!] = holes[k + 1]!;
+    }
+    let lo = 0, hi = 0;
+    for (let i = 0; i < h.length; i++) {
+      if (Number.isNaN(h[i]!)) h[i] = 0;
+      lo = Math.min(lo, h[i]!);
+      hi = Math.max(hi, h[i]!);
+    }
+    this.#h = h;
+    this.minZ = lo;
+    this.maxZ = hi;
+  }
+
+  /** Ground height (m) at odom (x, y); 0 outside the modelled area. */
+  heightAt(x: number, y: number): number {
+    const fx = (x - this.#x0) / CELL, fy = (y - this.#y0) / CELL;
+    const ix = Math.floor(fx), iy = Math.floor(fy);
+    if (ix < 0 || iy < 0 || ix >= this.#nx - 1 || iy >= this.#ny - 1) return 0;
+    const wx = fx - ix, wy = fy - iy;
+    const i = iy * this.#nx + ix;
+    const h = this.#h;
+    const a = h[i]!, b = h[i + 1]!, c = h[i + this.#nx]!, d = h[i + this.#nx + 1]!;
+    if (a === 0 && b === 0 && c === 0 && d === 0) return 0;
+    return (a * (1 - wx) + b * wx) * (1 - wy) + (c * (1 - wx) + d * wx) * wy;
+  }
+
+  /**
+   * Horizontal distance along a ray from (ox, oy, oz) with horizontal unit direction (ux, uy) and
+   * slope `rise` (dz per m horizontal) to where it first meets the ground, marched in CELL/2 steps
+   * and refined linearly; Infinity if it does not within `maxRho`. `from` (≥ 0) skips a stretch
+   * known to be above the ground.
+   */
+  rayHit(ox: number, oy: number, oz: number, ux: number, uy: number, rise: number, maxRho: number, from = 0): number {
+    const step = CELL / 2;
+    let rho = from;
+    let prev = oz + rho * rise - this.heightAt(ox + rho * ux, oy + rho * uy);
+    if (prev <= 0) return rho;
+    while (rho < maxRho) {
+      const z = oz + (rho + step) * rise;
+      if (rise >= 0 && z > this.maxZ) return Infinity;
+      const f = z - this.heightAt(ox + (rho + step) * ux, oy + (rho + step) * uy);
+      if (f <= 0) return rho + (step * prev) / (prev - f);
+      prev = f;
+      rho += step;
+    }
+    return Infinity;
+  }
+
+  /** A box standing on the ground: its base down to the lowest ground under its footprint, its top raised with the ground at its centre. */
+  settle<T extends { x: number; y: number; yaw: number; hl: number; hw: number; z0: number; z1: number }>(b: T): T {
+    const c = Math.cos(b.yaw), s = Math.sin(b.yaw);
+    const centre = this.heightAt(b.x, b.y);
+    let low = centre;
+    for (const [u, v] of [[1, 1], [1, -1], [-1, 1], [-1, -1]] as const) low = Math.min(low, this.heightAt(b.x + c * u * b.hl - s * v * b.hw, b.y + s * u * b.hl + c * v * b.hw));
+    if (centre === 0 && low === 0) return b;
+    return { ...b, z0: b.z0 > 0 ? b.z0 + centre : low, z1: b.z1 + centre };
+  }
+}
