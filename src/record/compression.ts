@@ -66,7 +66,9 @@ export function decompressChunk(compression: string, data: Uint8Array, uncompres
     throw new Error(`${compression || "uncompressed"} chunk does not decompress: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (out.byteLength !== uncompressedSize) throw new Error(`chunk holds ${out.byteLength} bytes, its header says ${uncompressedSize}`);
-  return out;
+  // A plain Uint8Array view, not the decoder's Buffer: messages are handed out as views into it,
+  // and a Buffer's slice() is a view where every other caller expects a copy.
+  return Buffer.isBuffer(out) ? new Uint8Array(out.buffer, out.byteOffset, out.byteLength) : out;
 }
 
 /**
