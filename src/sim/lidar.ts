@@ -254,6 +254,8 @@ export class LidarModel {
     const hitRho = new Float64Array(64);
     const hitIdx = new Int32Array(64);
     const terrain = world.terrain;
+    const groundRho = new Float64Array(beams);
+    const profile = terrain !== null ? new Float64Array(Math.ceil(maxR / 0.25) + 2) : groundRho;
     let n = 0;
     const sectorObjects: SectorObject[] = [];
     for (let c0 = 0; c0 < cfg.columns; c0 += this.#sectorColumns) {
@@ -283,16 +285,8 @@ export class LidarModel {
         const caz = Math.cos(az);
         const saz = Math.sin(az);
         const tNs = Math.round(dtCol * 1e9);
-        // Sloped ground: how far this column's track runs over the flat street (exactly as before there).
-        let bandExit = Infinity;
-        if (terrain !== null) {
-          for (let r = 0; r <= maxR; r += 0.25) {
-            if (terrain.heightAt(ox + r * ch, oy + r * sh) !== 0) {
-              bandExit = Math.max(0, r - 0.25);
-              break;
-            }
-          }
-        }
+        // Sloped ground beside the street: every beam's ground distance from one shared profile.
+        if (terrain !== null) terrain.columnHits(ox, oy, oz, ch, sh, tanB, maxR, groundRho, profile);
         // Horizontal slab test per object: the same for every beam of the column.
         let nHits = 0;
         for (let k = 0; k < nObj; k++) {
@@ -316,8 +310,7 @@ export class LidarModel {
         }
         for (let b = 0; b < beams; b++) {
           const te = tanB[b]!;
-          let best = te < 0 ? -oz / te : Infinity;
-          if (terrain !== null && best > bandExit) best = terrain.rayHit(ox, oy, oz, ch, sh, te, maxR, bandExit);
+          let best = terrain !== null ? groundRho[b]! : te < 0 ? -oz / te : Infinity;
           let inten = 8 + (best < 12 ? 6 : 0);
           for (let h = 0; h < nHits; h++) {
             const o = sectorObjects[hitIdx[h]!]!;

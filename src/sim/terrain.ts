@@ -15,6 +15,8 @@ import { Prng } from "./prng.js";
 
 export const TERRAIN_LIMIT = 3;
 const CELL = 0.5;
+/** Cells per side of the tiles known to be flat street (heightAt's fast path). */
+const TILE = 8;
 /** How far beyond the sidewalk's back edge the ground is modelled (m); flat beyond. */
 const REACH = 70;
 
@@ -101,6 +103,50 @@ export class Terrain {
     this.#h = h;
     this.minZ = lo;
     this.maxZ = hi;
+    // Tiles of TILE×TILE cells where the ground (and every cell a bilinear lookup there reads) is
+    // the street's plane: heightAt answers 0 there without interpolating, most lookups near the ego.
+    this.#tx = Math.ceil(this.#nx / TILE);
+    this.#flat = new Uint8Array(this.#tx * Math.ceil(this.#ny / TILE)).fill(1);
+    this.#tileMax = new Float32Array(this.#flat.length);
+    for (let iy = 0; iy < this.#ny; iy++) {
+      for (let ix = 0; ix < this.#nx; ix++) {
+        const v = h[iy * this.#nx + ix]!;
+        // A cell is read by lookups in its own cell and the three before it.
+        for (const [dx, dy] of [[0, 0], [-1, 0], [0, -1], [-1, -1]] as const) {
+          const jx = ix + dx, jy = iy + dy;
+          if (jx < 0 || jy < 0) continue;
+          const t = ((jy / TILE) | 0) * this.#tx + ((jx / TILE) | 0);
+          if (v !== 0) this.#flat[t] = 0;
+          if (v > this.#tileMax[t]!) this.#tileMax[t] = v;
+        }
+      }
+    }
+  }
+
+  readonly #tx: number;
+  readonly #flat: Uint8Array;
+  /** Per tile: the highest ground any lookup inside it can return (≥ 0). */
+  readonly #tileMax: Float32Array;
+
+  /**
+   * If (x, y) lies in a tile whose ground stays below z all the way (`flatOnly`: a tile all
+   * street): how far (m) along (ux, uy) until the tile is left; else 0.
+   */
+  #clearance(x: number, y: number, z: number, ux: number, uy: number, flatOnly = false): number {
+    const fx = (x - this.#x0) / CELL, fy = (y - this.#y0) / CELL;
+    if (fx < 0 || fy < 0 || fx >= this.#nx - 1 || fy >= this.#ny - 1) return 0;
+    const tx = (fx / TILE) | 0, ty = (fy / TILE) | 0;
+    if (flatOnly ? this.#flat[ty * this.#tx + tx] !== 1 : z <= this.#tileMax[ty * this.#tx + tx]!) return 0;
+    const span = TILE * CELL;
+    const ex = ux > 0 ? (this.#x0 + (tx + 1) * span - x) / ux : ux < 0 ? (this.#x0 + tx * span - x) / ux : Infinity;
+    const ey = uy > 0 ? (this.#y0 + (ty + 1) * span - y) / uy : uy < 0 ? (this.#y0 + ty * span - y) / uy : Infinity;
+    return Math.max(0, Math.min(ex, ey));
+  }
+
+  #tileMaxAt(x: number, y: number): number {
+    const fx = (x - this.#x0) / CELL, fy = (y - this.#y0) / CELL;
+    if (fx < 0 || fy < 0 || fx >= this.#nx - 1 || fy >= this.#ny - 1) return 0;
+    return this.#tileMax[((fy / TILE) | 0) * this.#tx + ((fx / TILE) | 0)]!;
   }
 
   /** Ground height (m) at odom (x, y); 0 outside the modelled area. */
@@ -108,6 +154,7 @@ export class Terrain {
     const fx = (x - this.#x0) / CELL, fy = (y - this.#y0) / CELL;
     const ix = Math.floor(fx), iy = Math.floor(fy);
     if (ix < 0 || iy < 0 || ix >= this.#nx - 1 || iy >= this.#ny - 1) return 0;
+    if (this.#flat[((iy / TILE) | 0) * this.#tx + ((ix / TILE) | 0)] === 1) return 0;
     const wx = fx - ix, wy = fy - iy;
     const i = iy * this.#nx + ix;
     const h = this.#h;
@@ -136,6 +183,79 @@ export class Terrain {
       rho += step;
     }
     return Infinity;
+  }
+
+  /**
+   * Where each beam of one level column meets the ground: horizontal distances into `out`
+   * (Infinity: no return within `maxRho`), for beams of ascending slopes `tans` from (ox, oy, oz)
+   * along the horizontal unit direction (ux, uy). The column's ground profile is sampled once
+   * into `profile` (as far as a beam needs it) and shared by its beams; over the street a beam
+   * keeps the exact plane intersection. A higher beam first meets the ground no nearer than a
+   * lower one, so each search starts where the last one ended: O(samples + beams) per column.
+   */
+  columnHits(ox: number, oy: number, oz: number, ux: number, uy: number, tans: Float64Array, maxRho: number, out: Float64Array, profile: Float64Array): void {
+    // Two samples per grid cell, as rayHit: coarser misses grazing rays' crossings over crests.
+    const step = CELL / 2;
+    const last = Math.min(profile.length - 1, Math.floor(maxRho / step));
+    profile.fill(NaN, 0, last + 1);
+    const h = (k: number): number => {
+      let v = profile[k]!;
+      if (v !== v) profile[k] = v = this.heightAt(ox + k * step * ux, oy + k * step * uy);
+      return v;
+    };
+    // The street under the column's track, tile by tile where a tile is all street.
+    let band = 1;
+    while (band <= last) {
+      const run = this.#clearance(ox + band * step * ux, oy + band * step * uy, 0, ux, uy, true);
+      if (run >= step) {
+        band += Math.floor(run / step);
+        continue;
+      }
+      if (h(band) !== 0) break;
+      band++;
+    }
+    const streetRho = (band - 1) * step;
+    let k = band;
+    let none = false;
+    for (let b = 0; b < tans.length; b++) {
+      const te = tans[b]!;
+      const flat = te < 0 ? -oz / te : Infinity;
+      if (flat <= streetRho || band > last) {
+        out[b] = flat;
+        continue;
+      }
+      if (none) {
+        out[b] = Infinity;
+        continue;
+      }
+      let prev = oz + (k - 1) * step * te - h(k - 1);
+      let hit = Infinity;
+      for (; k <= last; k++) {
+        const z = oz + k * step * te;
+        if (te >= 0 && z > this.maxZ) break;
+        // Through a tile whose ground stays below the ray at both ends of the crossing: skip it
+        // (the last sample inside becomes the one before the next).
+        const clear = this.#clearance(ox + k * step * ux, oy + k * step * uy, z, ux, uy);
+        if (clear > step) {
+          const kj = Math.min(last, k + Math.floor(clear / step) - 1);
+          const zj = oz + kj * step * te;
+          if (kj > k && zj > h(kj) && zj > this.#tileMaxAt(ox + kj * step * ux, oy + kj * step * uy)) {
+            prev = zj - h(kj);
+            k = kj;
+            continue;
+          }
+        }
+        const f = z - h(k);
+        if (f <= 0) {
+          hit = (k - 1) * step + (step * prev) / (prev - f);
+          k = Math.max(band, k - 1);
+          break;
+        }
+        prev = f;
+      }
+      out[b] = hit;
+      if (hit === Infinity) none = true; // every higher beam misses too
+    }
   }
 
   /** A box standing on the ground: its base down to the lowest ground under its footprint, its top raised with the ground at its centre. */
