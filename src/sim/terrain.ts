@@ -1,15 +1,16 @@
 /**
  * Uneven, sloped ground beside the street. The carriageway, the parking strip and the sidewalk
  * stay the plane z = 0 (the ego and every road user stand on it, so no pose changes); beyond the
- * sidewalk's back edge the ground rises or falls across the street by up to `slope` (rise over
- * run, its sign and size drifting along the street over 60–140 m, independently per side) with
- * bumps of up to `bumps` m (10–20 m along, 8–14 m across, ramped in over the first 2 m), clamped to
- * ±TERRAIN_LIMIT m: the lawns, forecourts and embankments a ground segmentation must follow
- * instead of calling them walls.
+ * sidewalk's back edge the land departs from it over 10 m (an embankment) to follow three long
+ * waves (70–160 m) whose gradients add up to at most `slope` (rise over run: each side rises or
+ * falls, and that drifts along the street), with bumps of up to `bumps` m (10–20 m by 8–14 m,
+ * ramped in over the first 2 m), clamped to ±TERRAIN_LIMIT m and back to the plane 40–70 m out:
+ * the lawns, forecourts and embankments a ground segmentation must follow instead of calling
+ * them walls. The height depends on the position and on the distance from the nearest stretch of
+ * road only, so it is continuous also where a winding road passes itself.
  *
- * Stored as a height grid (CELL m) over the drive's surroundings, rasterised from the road's
- * (arc length, lateral offset) frame where the nearest stretch of road wins; `heightAt` is a
- * bilinear lookup, exactly 0 wherever all four cells lie on the street.
+ * Stored as a height grid (CELL m) over the drive's surroundings; `heightAt` is a bilinear
+ * lookup, exactly 0 wherever all four cells lie on the street.
  */
 import { Prng } from "./prng.js";
 
@@ -17,8 +18,11 @@ export const TERRAIN_LIMIT = 3;
 const CELL = 0.5;
 /** Cells per side of the tiles known to be flat street (heightAt's fast path). */
 const TILE = 8;
-/** How far beyond the sidewalk's back edge the ground is modelled (m); flat beyond. */
+/** How far beyond the sidewalk's back edge the ground is modelled (m): it returns to the plane from FADE m to REACH m. */
 const REACH = 70;
+const FADE = 40;
+/** Over how many metres beyond the sidewalk the ground departs from the street's plane. */
+const RISE = 10;
 
 /** What the grid needs of the road: its extent and a point at (arc length, lateral offset). */
 export interface RoadFrame {
@@ -39,14 +43,23 @@ export class Terrain {
 
   constructor(road: RoadFrame, back: number, slope: number, bumps: number, seed: number) {
     const rng = Prng.stream(seed, "terrain");
-    const side = [-1, 1].map(() => ({ period: rng.uniform(60, 140), phase: rng.uniform(0, 2 * Math.PI), bumpAlong: rng.uniform(10, 20), bumpAcross: rng.uniform(8, 14), bumpPhase: rng.uniform(0, 2 * Math.PI) }));
-    const height = (s: number, d: number): number => {
-      const e = Math.abs(d) - back;
-      if (e <= 0) return 0;
-      const p = side[d < 0 ? 0 : 1]!;
-      const tilt = slope * Math.sin((2 * Math.PI * s) / p.period + p.phase);
-      const bump = bumps * Math.min(1, e / 2) * Math.sin((2 * Math.PI * s) / p.bumpAlong + p.bumpPhase) * Math.sin((2 * Math.PI * e) / p.bumpAcross);
-      return Math.max(-TERRAIN_LIMIT, Math.min(TERRAIN_LIMIT, tilt * e + bump));
+    // The land: three long waves (70–160 m) whose gradients add up to at most `slope`, and bumps.
+    const waves = [0, 1, 2].map(() => {
+      const length = rng.uniform(70, 160), heading = rng.uniform(0, Math.PI);
+      const k = (2 * Math.PI) / length;
+      return { kx: k * Math.cos(heading), ky: k * Math.sin(heading), amplitude: slope / (3 * k), phase: rng.uniform(0, 2 * Math.PI) };
+    });
+    const bump = { kx: (2 * Math.PI) / rng.uniform(10, 20), ky: (2 * Math.PI) / rng.uniform(8, 14), px: rng.uniform(0, 2 * Math.PI), py: rng.uniform(0, 2 * Math.PI) };
+    const smooth = (u: number): number => (u <= 0 ? 0 : u >= 1 ? 1 : u * u * (3 - 2 * u));
+    /** Height at (x, y), e m beyond the sidewalk's back edge: a function of position and of e only, so continuous wherever e is. */
+    const height = (x: number, y: number, e: number): number => {
+      if (!(e > 0)) return 0;
+      let land = 0;
+      for (const w of waves) land += w.amplitude * Math.sin(w.kx * x + w.ky * y + w.phase);
+      const b = bumps * Math.min(1, e / 2) * Math.sin(bump.kx * x + bump.px) * Math.sin(bump.ky * y + bump.py);
+      // Away from the street over RISE m (an embankment), back to the plane from FADE to REACH m.
+      const v = (smooth(e / RISE) * land + b) * (1 - smooth((e - FADE) / (REACH - FADE)));
+      return Math.max(-TERRAIN_LIMIT, Math.min(TERRAIN_LIMIT, v));
     };
     const span = back + REACH;
     let xMin = Infinity, xMax = -Infinity, yMin = Infinity, yMax = -Infinity;
@@ -61,42 +74,47 @@ export class Terrain {
     this.#y0 = yMin - span - 5;
     this.#nx = Math.ceil((xMax + span + 5 - this.#x0) / CELL) + 1;
     this.#ny = Math.ceil((yMax + span + 5 - this.#y0) / CELL) + 1;
-    const h = new Float32Array(this.#nx * this.#ny).fill(NaN);
+    // Distance from the nearest stretch of road's centre line (the smallest |d| that lands in a
+    // cell): continuous, also where two stretches of a winding road meet.
     const nearest = new Float32Array(this.#nx * this.#ny).fill(Infinity);
-    // Sampled at half the cell along and across; on the outside of a tight bend the samples
-    // spread further apart than a cell: those holes are filled from their neighbours below.
     for (let s = road.sMin; s <= road.sMax; s += CELL / 2) {
       for (let d = -span; d <= span; d += CELL / 2) {
         const p = road.at(s, d);
         const ix = Math.round((p.x - this.#x0) / CELL), iy = Math.round((p.y - this.#y0) / CELL);
         if (ix < 0 || iy < 0 || ix >= this.#nx || iy >= this.#ny) continue;
         const i = iy * this.#nx + ix;
-        if (Math.abs(d) >= nearest[i]!) continue;
-        nearest[i] = Math.abs(d);
-        h[i] = height(s, d);
+        if (Math.abs(d) < nearest[i]!) nearest[i] = Math.abs(d);
       }
     }
+    // On the outside of a tight bend the samples spread further apart than a cell: fill those
+    // holes from their neighbours.
     for (let pass = 0; pass < 4; pass++) {
       const holes: number[] = [];
       for (let iy = 1; iy < this.#ny - 1; iy++) {
         for (let ix = 1; ix < this.#nx - 1; ix++) {
           const i = iy * this.#nx + ix;
-          if (!Number.isNaN(h[i]!)) continue;
+          if (nearest[i] !== Infinity) continue;
           let sum = 0, n = 0;
           for (const j of [i - 1, i + 1, i - this.#nx, i + this.#nx]) {
-            if (!Number.isNaN(h[j]!)) {
-              sum += h[j]!;
+            if (nearest[j] !== Infinity) {
+              sum += nearest[j]!;
               n++;
             }
           }
           if (n >= 2) holes.push(i, sum / n);
         }
       }
-      for (let k = 0; k < holes.length; k += 2) h[holes[k]!] = holes[k + 1]!;
+      for (let k = 0; k < holes.length; k += 2) nearest[holes[k]!] = holes[k + 1]!;
+    }
+    const h = new Float32Array(this.#nx * this.#ny);
+    for (let iy = 0; iy < this.#ny; iy++) {
+      for (let ix = 0; ix < this.#nx; ix++) {
+        const i = iy * this.#nx + ix;
+        h[i] = height(this.#x0 + ix * CELL, this.#y0 + iy * CELL, nearest[i]! - back);
+      }
     }
     let lo = 0, hi = 0;
     for (let i = 0; i < h.length; i++) {
-      if (Number.isNaN(h[i]!)) h[i] = 0;
       lo = Math.min(lo, h[i]!);
       hi = Math.max(hi, h[i]!);
     }
