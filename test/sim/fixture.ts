@@ -31,6 +31,30 @@ export function testRig(overrides: Record<string, unknown> = {}): RigConfig {
   });
 }
 
+/**
+ * Ground only: no traffic, no kerbs, poles, buildings or street clutter; a lidar with these
+ * extrinsics (over x 1.2, y 0.1, z 1.9) and range noise, on one curve. `terrain`: the default
+ * sloped ground beside the street, else level ground everywhere.
+ */
+export function groundOnlyRig(name: string, extrinsics: Record<string, number>, rangeNoiseStd: number, options: { terrain: boolean; radius: number }): RigConfig {
+  const level = options.terrain ? {} : { terrainSlope: 0, terrainBumps: 0 };
+  return parseRig({
+    name,
+    lidar: { rangeNoiseStd, extrinsics: { x: 1.2, y: 0.1, z: 1.9, ...extrinsics } },
+    audio: null,
+    telemetry: null,
+    imu: null,
+    gnss: null,
+    odometry: null,
+    scenario: {
+      road: { curbHeight: 0, parkingWidth: 0, segments: [{ length: 400, radius: options.radius, turn: "left" }] },
+      traffic: { cars: 0, trucks: 0, pedestrians: 0, cyclists: 0 },
+      structure: { poleSpacing: 100000, buildingDensity: 0, parkedShare: 0, treesPer100m: 0, hedgeShare: 0, wallShare: 0, conesPerKm: 0, pedestrianGroupShare: 0, pedestrianByPoleShare: 0, ...level },
+      events: [],
+    },
+  });
+}
+
 export interface Collected {
   drive: SimDrive;
   messages: SimMessage[];

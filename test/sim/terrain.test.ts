@@ -6,28 +6,10 @@
 import assert from "node:assert/strict";
 import { LidarModel, POINT_STEP } from "../../src/sim/lidar.js";
 import { Prng } from "../../src/sim/prng.js";
-import { loadRig, parseRig, type RigConfig } from "../../src/sim/rig.js";
+import { loadRig, type RigConfig } from "../../src/sim/rig.js";
 import { TERRAIN_LIMIT } from "../../src/sim/terrain.js";
 import { World } from "../../src/sim/world.js";
-
-/** Ground only (no traffic, kerbs, poles, buildings or clutter), the default terrain, no range noise. */
-function groundOnlyRig(extrinsics: Record<string, number>): RigConfig {
-  return parseRig({
-    name: "terrain-only",
-    lidar: { rangeNoiseStd: 0, extrinsics: { x: 1.2, y: 0.1, z: 1.9, ...extrinsics } },
-    audio: null,
-    telemetry: null,
-    imu: null,
-    gnss: null,
-    odometry: null,
-    scenario: {
-      road: { curbHeight: 0, segments: [{ length: 400, radius: 80, turn: "left" }] },
-      traffic: { cars: 0, trucks: 0, pedestrians: 0, cyclists: 0 },
-      structure: { poleSpacing: 100000, buildingDensity: 0, parkedShare: 0, treesPer100m: 0, hedgeShare: 0, wallShare: 0, conesPerKm: 0, pedestrianGroupShare: 0, pedestrianByPoleShare: 0 },
-      events: [],
-    },
-  });
-}
+import { groundOnlyRig } from "./fixture.js";
 
 /** Each return of a sweep in odom (x, y, z), taken through the ego pose at its firing time and the mount. */
 function sweepInOdom(rig: RigConfig, world: World, t0: number): { x: number; y: number; z: number }[] {
@@ -83,7 +65,7 @@ describe("sim: sloped, uneven ground beside the street", function () {
 
   for (const [name, extrinsics] of [["level", {}], ["tilted (roll 5.7°, pitch −6.9°)", { roll: 0.1, pitch: -0.12, yaw: 0.3 }]] as const) {
     it(`a ${name} lidar's returns lie on the ground where it slopes (within 5 cm)`, () => {
-      const rig = groundOnlyRig(extrinsics);
+      const rig = groundOnlyRig("terrain-only", extrinsics, 0, { terrain: true, radius: 80 });
       const world = new World({ rig, seed: 2, durationS: 6 });
       let off = 0, sloped = 0, worst = 0;
       for (const t0 of [0.5, 3.0, 5.0]) {

@@ -14,6 +14,7 @@ import { simulateDrive } from "../../src/sim/drive.js";
 import { LidarModel } from "../../src/sim/lidar.js";
 import { Prng } from "../../src/sim/prng.js";
 import { bareStreet, loadRig, parseRig, RigConfigError, type RigConfig } from "../../src/sim/rig.js";
+import { groundOnlyRig } from "./fixture.js";
 import { countTruthPoints, evaluateSuggestions, type FrameRecord, type SuggestionEvaluation } from "../../src/suggest/eval.js";
 import { pointCloudView } from "../../src/suggest/lidar.js";
 import { SuggestionStage } from "../../src/suggest/stage.js";
@@ -45,24 +46,9 @@ function quatToMatrix(q: Quat): number[] {
   return [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w), 2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w), 2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)];
 }
 
-/** Ground only: no traffic, no kerbs, poles, buildings or street clutter. */
+/** Ground only, level everywhere: the test reads the ground plane back through the mount rotation. */
 function emptyWorldRig(extrinsics: Record<string, number>, rangeNoiseStd: number): RigConfig {
-  return parseRig({
-    name: "tilted-empty",
-    lidar: { rangeNoiseStd, extrinsics: { x: 1.2, y: 0.1, z: 1.9, ...extrinsics } },
-    audio: null,
-    telemetry: null,
-    imu: null,
-    gnss: null,
-    odometry: null,
-    scenario: {
-      road: { curbHeight: 0, parkingWidth: 0, segments: [{ length: 400, radius: 60, turn: "left" }] },
-      traffic: { cars: 0, trucks: 0, pedestrians: 0, cyclists: 0 },
-      // Flat ground everywhere: the test reads the ground plane back through the mount rotation.
-      structure: { poleSpacing: 100000, buildingDensity: 0, parkedShare: 0, treesPer100m: 0, hedgeShare: 0, wallShare: 0, conesPerKm: 0, pedestrianGroupShare: 0, pedestrianByPoleShare: 0, terrainSlope: 0, terrainBumps: 0 },
-      events: [],
-    },
-  });
+  return groundOnlyRig("tilted-empty", extrinsics, rangeNoiseStd, { terrain: false, radius: 60 });
 }
 
 /** The drive's lidar sweeps (points in the lidar frame) and the base_link ← lidar transform from its /tf_static. */
