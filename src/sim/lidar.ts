@@ -255,7 +255,7 @@ export class LidarModel {
     const hitIdx = new Int32Array(64);
     const terrain = world.terrain;
     const groundRho = new Float64Array(beams);
-    const profile = terrain !== null ? new Float64Array(Math.ceil(maxR / 0.25) + 2) : groundRho;
+    const profile = terrain !== null ? new Float64Array(Math.ceil(maxR / terrain.step) + 2) : groundRho;
     let n = 0;
     const sectorObjects: SectorObject[] = [];
     for (let c0 = 0; c0 < cfg.columns; c0 += this.#sectorColumns) {

@@ -15,7 +15,7 @@
 import { Prng } from "./prng.js";
 
 export const TERRAIN_LIMIT = 3;
-const CELL = 0.5;
+const CELL = 1;
 /** Cells per side of the tiles known to be flat street (heightAt's fast path). */
 const TILE = 8;
 /** How far beyond the sidewalk's back edge the ground is modelled (m): it returns to the plane from FADE m to REACH m. */
@@ -37,6 +37,8 @@ export class Terrain {
   readonly #nx: number;
   readonly #ny: number;
   readonly #h: Float32Array;
+  /** The march's step along a ray (m): half a grid cell. */
+  readonly step = CELL / 2;
   /** Lowest and highest ground anywhere (m): a ray above the highest never meets the ground. */
   readonly minZ: number;
   readonly maxZ: number;
@@ -86,8 +88,8 @@ export class Terrain {
         if (Math.abs(d) < nearest[i]!) nearest[i] = Math.abs(d);
       }
     }
-    // On the outside of a tight bend the samples spread further apart than a cell: fill those
-    // holes from their neighbours.
+    // Sampled at half the cell along and across; on the outside of a tight bend the samples spread
+    // further apart than a cell: those holes are filled from their neighbours.
     for (let pass = 0; pass < 4; pass++) {
       const holes: number[] = [];
       for (let iy = 1; iy < this.#ny - 1; iy++) {
@@ -95,12 +97,11 @@ export class Terrain {
           const i = iy * this.#nx + ix;
           if (nearest[i] !== Infinity) continue;
           let sum = 0, n = 0;
-          for (const j of [i - 1, i + 1, i - this.#nx, i + this.#nx]) {
-            if (nearest[j] !== Infinity) {
-              sum += nearest[j]!;
-              n++;
-            }
-          }
+          const a = nearest[i - 1]!, b = nearest[i + 1]!, c = nearest[i - this.#nx]!, d = nearest[i + this.#nx]!;
+          if (a !== Infinity) (sum += a), n++;
+          if (b !== Infinity) (sum += b), n++;
+          if (c !== Infinity) (sum += c), n++;
+          if (d !== Infinity) (sum += d), n++;
           if (n >= 2) holes.push(i, sum / n);
         }
       }
@@ -129,12 +130,13 @@ export class Terrain {
     for (let iy = 0; iy < this.#ny; iy++) {
       for (let ix = 0; ix < this.#nx; ix++) {
         const v = h[iy * this.#nx + ix]!;
+        if (v === 0) continue;
         // A cell is read by lookups in its own cell and the three before it.
-        for (const [dx, dy] of [[0, 0], [-1, 0], [0, -1], [-1, -1]] as const) {
-          const jx = ix + dx, jy = iy + dy;
+        for (let k = 0; k < 4; k++) {
+          const jx = ix - (k & 1), jy = iy - (k >> 1);
           if (jx < 0 || jy < 0) continue;
           const t = ((jy / TILE) | 0) * this.#tx + ((jx / TILE) | 0);
-          if (v !== 0) this.#flat[t] = 0;
+          this.#flat[t] = 0;
           if (v > this.#tileMax[t]!) this.#tileMax[t] = v;
         }
       }
