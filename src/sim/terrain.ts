@@ -98,10 +98,11 @@ export class Terrain {
           if (nearest[i] !== Infinity) continue;
           let sum = 0, n = 0;
           const a = nearest[i - 1]!, b = nearest[i + 1]!, c = nearest[i - this.#nx]!, d = nearest[i + this.#nx]!;
-          if (a !== Infinity) (sum += a), n++;
-          if (b !== Infinity) (sum += b), n++;
-          if (c !== Infinity) (sum += c), n++;
-          if (d !== Infinity) (sum += d), n++;
+          for (const v of [a, b, c, d]) {
+            if (v === Infinity) continue;
+            sum += v;
+            n++;
+          }
           if (n >= 2) holes.push(i, sum / n);
         }
       }
