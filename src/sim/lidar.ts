@@ -255,7 +255,6 @@ export class LidarModel {
     const hitIdx = new Int32Array(64);
     const terrain = world.terrain;
     const groundRho = new Float64Array(beams);
-    const profile = terrain !== null ? new Float64Array(Math.ceil(maxR / terrain.step) + 2) : groundRho;
     let n = 0;
     const sectorObjects: SectorObject[] = [];
     for (let c0 = 0; c0 < cfg.columns; c0 += this.#sectorColumns) {
@@ -286,7 +285,7 @@ export class LidarModel {
         const saz = Math.sin(az);
         const tNs = Math.round(dtCol * 1e9);
         // Sloped ground beside the street: every beam's ground distance from one shared profile.
-        if (terrain !== null) terrain.columnHits(ox, oy, oz, ch, sh, tanB, maxR, groundRho, profile);
+        if (terrain !== null) terrain.columnHits(ox, oy, oz, ch, sh, tanB, maxR, groundRho);
         // Horizontal slab test per object: the same for every beam of the column.
         let nHits = 0;
         for (let k = 0; k < nObj; k++) {
@@ -451,7 +450,7 @@ export class LidarModel {
             // Flat street where the ray meets z = 0 and halfway there: that hit stands; otherwise march.
             const wh = Math.sqrt(wx * wx + wy * wy);
             const onStreet = best !== Infinity && terrain.heightAt(ox + best * wx, oy + best * wy) === 0 && terrain.heightAt(ox + 0.5 * best * wx, oy + 0.5 * best * wy) === 0;
-            if (!onStreet && wh > 1e-9) best = terrain.rayHit(ox, oy, oz, wx / wh, wy / wh, wz / wh, maxR * wh, 0) / wh;
+            if (!onStreet && wh > 1e-9) best = terrain.rayHit(ox, oy, oz, wx / wh, wy / wh, wz / wh, maxR * wh) / wh;
           }
           let inten = 8 + (best * Math.sqrt(Math.max(0, 1 - wz * wz)) < 12 ? 6 : 0);
           for (let j = 0; j < nCand; j++) {

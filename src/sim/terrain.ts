@@ -37,8 +37,6 @@ export class Terrain {
   readonly #nx: number;
   readonly #ny: number;
   readonly #h: Float32Array;
-  /** The march's step along a ray (m): half a grid cell. */
-  readonly step = CELL / 2;
   /** Lowest and highest ground anywhere (m): a ray above the highest never meets the ground. */
   readonly minZ: number;
   readonly maxZ: number;
@@ -109,16 +107,14 @@ export class Terrain {
       for (let k = 0; k < holes.length; k += 2) nearest[holes[k]!] = holes[k + 1]!;
     }
     const h = new Float32Array(this.#nx * this.#ny);
+    let lo = 0, hi = 0;
     for (let iy = 0; iy < this.#ny; iy++) {
       for (let ix = 0; ix < this.#nx; ix++) {
         const i = iy * this.#nx + ix;
-        h[i] = height(this.#x0 + ix * CELL, this.#y0 + iy * CELL, nearest[i]! - back);
+        const v = (h[i] = height(this.#x0 + ix * CELL, this.#y0 + iy * CELL, nearest[i]! - back));
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
       }
-    }
-    let lo = 0, hi = 0;
-    for (let i = 0; i < h.length; i++) {
-      lo = Math.min(lo, h[i]!);
-      hi = Math.max(hi, h[i]!);
     }
     this.#h = h;
     this.minZ = lo;
@@ -146,6 +142,12 @@ export class Terrain {
 
   readonly #tx: number;
   readonly #flat: Uint8Array;
+  /** A march's ground samples along its track, valid where `#sampledAt` equals `#march` (no refill per column). */
+  #profile = new Float64Array(0);
+  #sampledAt = new Uint32Array(0);
+  #march = 0;
+  readonly #oneSlope = new Float64Array(1);
+  readonly #oneHit = new Float64Array(1);
   /** Per tile: the highest ground any lookup inside it can return (≥ 0). */
   readonly #tileMax: Float32Array;
 
@@ -180,49 +182,46 @@ export class Terrain {
     const i = iy * this.#nx + ix;
     const h = this.#h;
     const a = h[i]!, b = h[i + 1]!, c = h[i + this.#nx]!, d = h[i + this.#nx + 1]!;
-    if (a === 0 && b === 0 && c === 0 && d === 0) return 0;
     return (a * (1 - wx) + b * wx) * (1 - wy) + (c * (1 - wx) + d * wx) * wy;
   }
 
   /**
-   * Horizontal distance along a ray from (ox, oy, oz) with horizontal unit direction (ux, uy) and
-   * slope `rise` (dz per m horizontal) to where it first meets the ground, marched in CELL/2 steps
-   * and refined linearly; Infinity if it does not within `maxRho`. `from` (≥ 0) skips a stretch
-   * known to be above the ground.
+   * Horizontal distance along one ray from (ox, oy, oz) with horizontal unit direction (ux, uy)
+   * and slope `rise` (dz per m horizontal) to where it first meets the ground; Infinity if it does
+   * not within `maxRho`. The one-beam case of `columnHits`.
    */
-  rayHit(ox: number, oy: number, oz: number, ux: number, uy: number, rise: number, maxRho: number, from = 0): number {
-    const step = CELL / 2;
-    let rho = from;
-    let prev = oz + rho * rise - this.heightAt(ox + rho * ux, oy + rho * uy);
-    if (prev <= 0) return rho;
-    while (rho < maxRho) {
-      const z = oz + (rho + step) * rise;
-      if (rise >= 0 && z > this.maxZ) return Infinity;
-      const f = z - this.heightAt(ox + (rho + step) * ux, oy + (rho + step) * uy);
-      if (f <= 0) return rho + (step * prev) / (prev - f);
-      prev = f;
-      rho += step;
-    }
-    return Infinity;
+  rayHit(ox: number, oy: number, oz: number, ux: number, uy: number, rise: number, maxRho: number): number {
+    this.#oneSlope[0] = rise;
+    this.columnHits(ox, oy, oz, ux, uy, this.#oneSlope, maxRho, this.#oneHit);
+    return this.#oneHit[0]!;
   }
 
   /**
    * Where each beam of one level column meets the ground: horizontal distances into `out`
    * (Infinity: no return within `maxRho`), for beams of ascending slopes `tans` from (ox, oy, oz)
    * along the horizontal unit direction (ux, uy). The column's ground profile is sampled once
-   * into `profile` (as far as a beam needs it) and shared by its beams; over the street a beam
-   * keeps the exact plane intersection. A higher beam first meets the ground no nearer than a
-   * lower one, so each search starts where the last one ended: O(samples + beams) per column.
+   * (as far as a beam needs it) and shared by its beams, marched in half-cell steps (coarser
+   * misses grazing rays' crossings over crests) and refined linearly; over the street a beam keeps
+   * the exact plane intersection. A higher beam first meets the ground no nearer than a lower one,
+   * so each search starts where the last one ended: O(samples + beams) per column.
    */
-  columnHits(ox: number, oy: number, oz: number, ux: number, uy: number, tans: Float64Array, maxRho: number, out: Float64Array, profile: Float64Array): void {
-    // Two samples per grid cell, as rayHit: coarser misses grazing rays' crossings over crests.
+  columnHits(ox: number, oy: number, oz: number, ux: number, uy: number, tans: Float64Array, maxRho: number, out: Float64Array): void {
     const step = CELL / 2;
-    const last = Math.min(profile.length - 1, Math.floor(maxRho / step));
-    profile.fill(NaN, 0, last + 1);
+    const last = Math.floor(maxRho / step);
+    if (this.#profile.length <= last) {
+      this.#profile = new Float64Array(last + 1);
+      this.#sampledAt = new Uint32Array(last + 1);
+      this.#march = 0;
+    }
+    if (++this.#march === 0xffffffff) {
+      this.#sampledAt.fill(0);
+      this.#march = 1;
+    }
+    const profile = this.#profile, sampledAt = this.#sampledAt, march = this.#march;
     const h = (k: number): number => {
-      let v = profile[k]!;
-      if (v !== v) profile[k] = v = this.heightAt(ox + k * step * ux, oy + k * step * uy);
-      return v;
+      if (sampledAt[k] === march) return profile[k]!;
+      sampledAt[k] = march;
+      return (profile[k] = this.heightAt(ox + k * step * ux, oy + k * step * uy));
     };
     // The street under the column's track, tile by tile where a tile is all street.
     let band = 1;
