@@ -1,8 +1,10 @@
 /**
  * Throughput over real DDS: a separate rclpy process (bench/ros2/flood_pointcloud.py) offers
  * 1 MiB sensor_msgs/PointCloud2 on two reliable topics at each rate; syncbag (`ros2 run
- * syncbag syncbag_node`, recording uncompressed) and `ros2 bag record -s mcap` subscribe in the
- * same run. Prints, per rate, where every offered message went, side by side:
+ * syncbag syncbag_node` on the built JavaScript, as installed, recording uncompressed) and
+ * `ros2 bag record -s mcap` subscribe in the same run. Each rate runs twice: with Cyclone DDS's
+ * defaults and with launch/dds/cyclonedds.xml (the large-message settings syncbag ships) given
+ * to all three processes. Prints, per rate and DDS configuration, where every offered message went:
  *   - publisher: messages offered (publish() calls; its writer history is keep_last, 100 deep by default);
  *   - DDS: offered − taken by syncbag = lost between the two processes (writer or reader history
  *     overwritten, keep_last). syncbag also counts DDS's message-lost events; Cyclone DDS raises
@@ -11,16 +13,20 @@
  *     publisher's count;
  *   - syncbag: dropped in its delivery queues, at its write queue, recorded (from the node's
  *     "at stop" lines, checked against the file: recorded = taken − both drops);
- *   - ros2 bag record -s mcap: recorded (its own losses are not split further).
+ *   - ros2 bag record -s mcap: recorded (its own losses are not split further);
+ *   - CPU seconds each process group used while the publisher ran (the machine's budget is
+ *     cores × seconds): where the time goes when a rate cannot be kept.
  *
- *   source ~/syncbag_ws/env.sh && npx tsx bench/ros2-throughput.ts [rates MiB/s, default 50,100,200] [seconds, default 20]
+ *   source ~/syncbag_ws/env.sh && npm run build && npx tsx bench/ros2-throughput.ts [rates MiB/s, default 50,100,200] [seconds, default 20]
  *     [syncbag's reader history (sensor_qos.depth), default 100] [the publisher's writer history, default 100]
+ *     [DDS configurations: default,shipped (the default) or one of them]
  *
  * Varying one history at a time tells which side of DDS overwrote what syncbag never took.
  *
  * Needs ROS 2 sourced with syncbag built (scripts/ci-ros2.sh). Not part of `npm run bench`.
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,6 +39,28 @@ import { groupExited, killAll, start } from "../test/ros2/procs.js";
 import { tempDir } from "../test/ros2/rig.js";
 
 const FLOOD = fileURLToPath(new URL("./ros2/flood_pointcloud.py", import.meta.url));
+const SHIPPED_DDS = fileURLToPath(new URL("../launch/dds/cyclonedds.xml", import.meta.url));
+const BUILT = fileURLToPath(new URL("../dist/src/cli/main.js", import.meta.url));
+const DDS_CONFIGS: Record<string, string | undefined> = { default: undefined, shipped: `file://${SHIPPED_DDS}` };
+
+/** CPU seconds (user + system) used so far by every live process in the process group. */
+function groupCpuSeconds(pgid: number): number {
+  const tick = 100; // USER_HZ: /proc's clock ticks on Linux
+  let ticks = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    // Fields after the parenthesised command name: state ppid pgrp … utime(14) stime(15).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / tick;
+}
 const TOPICS = ["/bench/points_a", "/bench/points_b"];
 
 async function messageCounts(path: string): Promise<Map<string, number>> {
@@ -57,8 +85,10 @@ async function recorded(dir: string): Promise<number> {
   return n;
 }
 
-async function runRate(mibPerS: number, seconds: number, readerDepth: number, writerDepth: number): Promise<string> {
+async function runRate(mibPerS: number, seconds: number, readerDepth: number, writerDepth: number, dds: string): Promise<string> {
   const { dir, cleanup } = tempDir(`bench-${mibPerS}`);
+  const uri = DDS_CONFIGS[dds];
+  const ddsEnv: NodeJS.ProcessEnv = uri === undefined ? {} : { CYCLONEDDS_URI: uri };
   try {
     const params = join(dir, "params.yaml");
     const sensors = Object.fromEntries(TOPICS.map((topic, i) => [`bench_${i}`, { topic, type: "sensor_msgs/PointCloud2", modality: "lidar", frameId: "bench" }]));
@@ -76,11 +106,19 @@ async function runRate(mibPerS: number, seconds: number, readerDepth: number, wr
         },
       }),
     );
-    const node = start("syncbag", "ros2", ["run", "syncbag", "syncbag_node", "--ros-args", "--params-file", params], { env: { SYNCBAG_FROM_SOURCE: "1" } });
-    const rosbag = start("ros2 bag record", "ros2", ["bag", "record", "-s", "mcap", "-o", join(dir, "rosbag2"), ...TOPICS]);
+    const node = start("syncbag", "ros2", ["run", "syncbag", "syncbag_node", "--ros-args", "--params-file", params], { env: { ...ddsEnv, SYNCBAG_FROM_SOURCE: "0" } });
+    const rosbag = start("ros2 bag record", "ros2", ["bag", "record", "-s", "mcap", "-o", join(dir, "rosbag2"), ...TOPICS], { env: ddsEnv });
     await node.waitFor(/syncbag node: running/, 60_000);
     await rosbag.waitFor(/Recording\.\.\.|Listening for topics/, 60_000);
-    const flood = start("flood", "python3", [FLOOD, "--mbps", String(mibPerS), "--seconds", String(seconds), "--subscribers", "2", "--depth", String(writerDepth)]);
+    const flood = start("flood", "python3", [FLOOD, "--mbps", String(mibPerS), "--seconds", String(seconds), "--subscribers", "2", "--depth", String(writerDepth)], { env: ddsEnv });
+    await flood.waitFor(/flooding/, 60_000);
+    const groups = { syncbag: node.child.pid!, rosbag2: rosbag.child.pid!, publisher: flood.child.pid! };
+    const cpuBefore = Object.fromEntries(Object.entries(groups).map(([k, pgid]) => [k, groupCpuSeconds(pgid)]));
+    // The result line comes once every message is acknowledged (or 10 s after the last).
+    await flood.waitFor(/^\{.*\}$/m, (seconds + 120) * 1000);
+    const cpu = Object.entries(groups)
+      .map(([k, pgid]) => `${k} ${(groupCpuSeconds(pgid) - cpuBefore[k]!).toFixed(1)}`)
+      .join(", ");
     const code = await flood.exited;
     const line = flood.output().split("\n").find((l) => l.startsWith("{"));
     if (code !== 0 || line === undefined) throw new Error(`publisher failed (${code}):\n${flood.output().slice(-2000)}`);
@@ -110,11 +148,12 @@ async function runRate(mibPerS: number, seconds: number, readerDepth: number, wr
     // Write drops are counted over every topic the recorder saw; on these runs only the bench topics carry load.
     const accounts = ours === taken - queueDrops - writeDrops ? "adds up" : `does not add up (the files hold ${ours})`;
     return [
-      `${mibPerS} MiB/s offered (achieved ${achieved.toFixed(0)} MiB/s, ${result.late} sent late; histories: writer ${writerDepth}, syncbag's reader ${readerDepth}):`,
+      `${mibPerS} MiB/s offered, DDS ${dds === "default" ? "defaults" : "launch/dds/cyclonedds.xml"} (achieved ${achieved.toFixed(0)} MiB/s, ${result.late} sent late; histories: writer ${writerDepth}, syncbag's reader ${readerDepth}):`,
       `  publisher: ${offered} offered`,
       `  DDS → syncbag: ${offered - taken} lost before syncbag took them (${pct(offered - taken)}; DDS reported ${ddsReported} of them as lost)`,
       `  syncbag: ${taken} taken, ${queueDrops} dropped in its delivery queues, ${writeDrops} at its write queue, ${ours} recorded (${pct(ours)}); ${accounts}`,
       `  ros2 bag record -s mcap: ${theirs} recorded (${pct(theirs)}), ${offered - theirs} lost`,
+      `  CPU seconds while publishing (${result.seconds.toFixed(1)} s × ${cpus().length} cores available): ${cpu}`,
     ].join("\n");
   } finally {
     await killAll();
@@ -123,6 +162,8 @@ async function runRate(mibPerS: number, seconds: number, readerDepth: number, wr
 }
 
 isolateRosGraph();
+// "default" means Cyclone's own defaults, whatever this shell has configured.
+delete process.env.CYCLONEDDS_URI;
 const unavailable = rosUnavailable();
 if (unavailable !== null) {
   console.error(`ros2-throughput: ${unavailable}`);
@@ -132,4 +173,15 @@ const rates = (process.argv[2] ?? "50,100,200").split(",").map(Number);
 const seconds = Number(process.argv[3] ?? "20");
 const readerDepth = Number(process.argv[4] ?? "100");
 const writerDepth = Number(process.argv[5] ?? "100");
-for (const rate of rates) console.log(await runRate(rate, seconds, readerDepth, writerDepth));
+const configs = (process.argv[6] ?? "default,shipped").split(",");
+for (const c of configs) {
+  if (!(c in DDS_CONFIGS)) {
+    console.error(`ros2-throughput: DDS configuration "${c}" is unknown (default, shipped)`);
+    process.exit(1);
+  }
+}
+if (!existsSync(BUILT)) {
+  console.error(`ros2-throughput: ${BUILT} is missing: run \`npm run build\` (the bench runs syncbag as installed)`);
+  process.exit(1);
+}
+for (const rate of rates) for (const c of configs) console.log(await runRate(rate, seconds, readerDepth, writerDepth, c));

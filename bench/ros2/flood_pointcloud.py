@@ -8,7 +8,7 @@ evenly over the topics (one message = 1 MiB of point data), each with a unique h
 --depth is the writer's keep_last history: a reliable writer
 overwrites samples no reader has acknowledged once it is full (losses on the publisher's side,
 which DDS then reports to the readers as lost).
-Prints {"offered": {topic: n}, "seconds": s, "late": n} (late: sends behind schedule by > 1 period).
+Prints "flooding" when the first message goes out, then {"offered": {topic: n}, "seconds": s, "late": n} (late: sends behind schedule by > 1 period).
 """
 import argparse
 import json
@@ -64,6 +64,7 @@ def main():
     total = int(args.mbps * args.seconds)
     offered = {t: 0 for t in topics}
     late = 0
+    print('flooding', flush=True)
     start = time.monotonic()
     for i in range(total):
         due = start + i * period

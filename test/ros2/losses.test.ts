@@ -5,7 +5,7 @@
  * count and the recorded files, so every message is accounted for on one side or the other.
  */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { isolateRosGraph, rosUnavailable } from "./env.js";
@@ -17,6 +17,16 @@ isolateRosGraph();
 const unavailable = rosUnavailable();
 const FLOOD = join(REPO, "bench", "ros2", "flood_pointcloud.py");
 const TOPICS = ["/bench/points_a", "/bench/points_b"];
+const POINT_BYTES = 1 << 20;
+
+/** True when the serialized cloud holds flood_pointcloud.py's points: bytes 0..255 repeated, 1 MiB. */
+function holdsPoints(cdr: Uint8Array): boolean {
+  let start = -1;
+  for (let at = 0; at + POINT_BYTES <= cdr.byteLength && start < 0; at++) if (cdr[at] === 0 && cdr[at + 1] === 1 && cdr[at + 255] === 255) start = at;
+  if (start < 0) return false;
+  for (let i = 0; i < POINT_BYTES; i++) if (cdr[start + i] !== (i & 255)) return false;
+  return true;
+}
 
 describe(`ROS 2: every message accounted for under load${unavailable === null ? "" : ` — skipped: ${unavailable}`}`, function () {
   this.timeout(120_000);
@@ -57,5 +67,37 @@ describe(`ROS 2: every message accounted for under load${unavailable === null ? 
     assert.match(node.output(), /syncbag node: at stop: recorder: \d+ recorded, 0 dropped at the write queue/);
     // What the load did, for the log of the run (the split varies with the machine's load).
     console.log(`      ${lines.join("\n      ")}`);
+  });
+
+  it("the installed large-message DDS settings (share/syncbag/launch/dds/cyclonedds.xml, as the README exports them) start Cyclone DDS in both processes, and every 1 MiB cloud is recorded byte for byte", async () => {
+    const prefix = (process.env.AMENT_PREFIX_PATH ?? "").split(":").find((p) => existsSync(join(p, "share", "syncbag", "package.xml")));
+    assert.ok(prefix !== undefined, "syncbag's install prefix on AMENT_PREFIX_PATH");
+    const config = join(prefix, "share", "syncbag", "launch", "dds", "cyclonedds.xml");
+    assert.ok(existsSync(config), `${config} is installed`);
+    const dds = { CYCLONEDDS_URI: `file://${config}` };
+    const dir = work("dds-config");
+    const out = join(dir, "out");
+    const params = join(dir, "params.yaml");
+    const sensors = Object.fromEntries(TOPICS.map((topic, i) => [`bench_${i}`, { topic, type: "sensor_msgs/PointCloud2", modality: "lidar", frameId: "bench" }]));
+    writeFileSync(
+      params,
+      stringify({ "/**": { ros__parameters: { output_dir: out, suggest_enabled: false, sensor_qos: { reliability: "reliable", depth: 100 }, record: { compression: "none" }, align: { sensors } } } }),
+    );
+    const node = start("ros2 run", "ros2", ["run", "syncbag", "syncbag_node", "--ros-args", "--params-file", params], { env: { ...NODE_ENV, ...dds } });
+    await node.waitFor(/syncbag node: running/, 60_000);
+    const flood = start("flood", "python3", [FLOOD, "--mbps", "40", "--seconds", "1", "--subscribers", "1"], { env: dds });
+    assert.equal(await flood.exited, 0, flood.output());
+    const offered = (JSON.parse(flood.output().split("\n").find((l) => l.startsWith("{"))!) as { offered: Record<string, number> }).offered;
+    node.signalGroup("SIGINT");
+    await node.exited;
+    await groupExited(node, 30_000);
+    const payloads = new Map<string, Uint8Array[]>();
+    for (const f of mcapFiles(out)) for (const m of readMcap(f).messages) if (TOPICS.includes(m.topic)) payloads.set(m.topic, [...(payloads.get(m.topic) ?? []), m.data]);
+    for (const topic of TOPICS) {
+      const got = payloads.get(topic) ?? [];
+      assert.equal(got.length, offered[topic], `${topic}: recorded ${got.length} of ${offered[topic]} offered`);
+      // The publisher's 1 MiB of points is bytes 0..255 repeated: each recorded cloud carries it whole.
+      for (const [i, d] of got.entries()) assert.ok(holdsPoints(d), `${topic}: cloud ${i} (${d.byteLength} bytes) holds the 1 MiB of points intact`);
+    }
   });
 });
