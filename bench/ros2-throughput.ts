@@ -18,8 +18,10 @@
  *     cores × seconds): where the time goes when a rate cannot be kept.
  *
  *   source ~/syncbag_ws/env.sh && npm run build && npx tsx bench/ros2-throughput.ts [rates MiB/s, default 50,100,200] [seconds, default 20]
- *     [syncbag's reader history (sensor_qos.depth), default 100] [the publisher's writer history, default 100]
- *     [DDS configurations: default,shipped (the default) or one of them]
+ *     [--reader-depth N: syncbag's reader history (sensor_qos.depth), default 100]
+ *     [--writer-depth N: the publisher's writer history, default 100]
+ *     [--dds default,shipped: the DDS configurations to run, default both]
+ *     [--alone: also run each recorder by itself at each rate, for its capacity without the other]
  *
  * Varying one history at a time tells which side of DDS overwrote what syncbag never took.
  *
@@ -29,6 +31,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { McapIndexedReader } from "@mcap/core";
 import { FileReadable } from "../src/record/file-readable.js";
@@ -85,7 +88,9 @@ async function recorded(dir: string): Promise<number> {
   return n;
 }
 
-async function runRate(mibPerS: number, seconds: number, readerDepth: number, writerDepth: number, dds: string): Promise<string> {
+type Recorders = "both" | "syncbag" | "rosbag2";
+
+async function runRate(mibPerS: number, seconds: number, readerDepth: number, writerDepth: number, dds: string, recorders: Recorders): Promise<string> {
   const { dir, cleanup } = tempDir(`bench-${mibPerS}`);
   const uri = DDS_CONFIGS[dds];
   const ddsEnv: NodeJS.ProcessEnv = uri === undefined ? {} : { CYCLONEDDS_URI: uri };
@@ -106,13 +111,17 @@ async function runRate(mibPerS: number, seconds: number, readerDepth: number, wr
         },
       }),
     );
-    const node = start("syncbag", "ros2", ["run", "syncbag", "syncbag_node", "--ros-args", "--params-file", params], { env: { ...ddsEnv, SYNCBAG_FROM_SOURCE: "0" } });
-    const rosbag = start("ros2 bag record", "ros2", ["bag", "record", "-s", "mcap", "-o", join(dir, "rosbag2"), ...TOPICS], { env: ddsEnv });
-    await node.waitFor(/syncbag node: running/, 60_000);
-    await rosbag.waitFor(/Recording\.\.\.|Listening for topics/, 60_000);
-    const flood = start("flood", "python3", [FLOOD, "--mbps", String(mibPerS), "--seconds", String(seconds), "--subscribers", "2", "--depth", String(writerDepth)], { env: ddsEnv });
+    const withSyncbag = recorders !== "rosbag2", withRosbag = recorders !== "syncbag";
+    const node = withSyncbag ? start("syncbag", "ros2", ["run", "syncbag", "syncbag_node", "--ros-args", "--params-file", params], { env: { ...ddsEnv, SYNCBAG_FROM_SOURCE: "0" } }) : null;
+    const rosbag = withRosbag ? start("ros2 bag record", "ros2", ["bag", "record", "-s", "mcap", "-o", join(dir, "rosbag2"), ...TOPICS], { env: ddsEnv }) : null;
+    await node?.waitFor(/syncbag node: running/, 60_000);
+    await rosbag?.waitFor(/Recording\.\.\.|Listening for topics/, 60_000);
+    const subscribers = (node === null ? 0 : 1) + (rosbag === null ? 0 : 1);
+    const flood = start("flood", "python3", [FLOOD, "--mbps", String(mibPerS), "--seconds", String(seconds), "--subscribers", String(subscribers), "--depth", String(writerDepth)], { env: ddsEnv });
     await flood.waitFor(/flooding/, 60_000);
-    const groups = { syncbag: node.child.pid!, rosbag2: rosbag.child.pid!, publisher: flood.child.pid! };
+    const groups: Record<string, number> = { publisher: flood.child.pid! };
+    if (node !== null) groups.syncbag = node.child.pid!;
+    if (rosbag !== null) groups.rosbag2 = rosbag.child.pid!;
     const cpuBefore = Object.fromEntries(Object.entries(groups).map(([k, pgid]) => [k, groupCpuSeconds(pgid)]));
     // The result line comes once every message is acknowledged (or 10 s after the last).
     await flood.waitFor(/^\{.*\}$/m, (seconds + 120) * 1000);
@@ -124,37 +133,46 @@ async function runRate(mibPerS: number, seconds: number, readerDepth: number, wr
     if (code !== 0 || line === undefined) throw new Error(`publisher failed (${code}):\n${flood.output().slice(-2000)}`);
     const result = JSON.parse(line) as { offered: Record<string, number>; seconds: number; late: number };
     const offered = Object.values(result.offered).reduce((a, b) => a + b, 0);
-    for (const p of [node, rosbag]) p.signalGroup("SIGINT");
-    for (const p of [node, rosbag]) {
+    const recordersRunning = [node, rosbag].filter((p) => p !== null);
+    for (const p of recordersRunning) p.signalGroup("SIGINT");
+    for (const p of recordersRunning) {
       await p.exited;
       await groupExited(p, 60_000);
     }
-    // syncbag's own account, printed at stop once its queues are drained.
-    let taken = 0;
-    let queueDrops = 0;
-    let ddsReported = 0;
-    for (const topic of TOPICS) {
-      const m = new RegExp(`at stop: ${topic}: (\\d+) taken from DDS, (\\d+) dropped in syncbag's queue, (\\d+) reported lost by DDS`).exec(node.output());
-      if (m === null) throw new Error(`syncbag printed no account for ${topic}:\n${node.output().slice(-2000)}`);
-      taken += Number(m[1]);
-      queueDrops += Number(m[2]);
-      ddsReported += Number(m[3]);
-    }
-    const writeDrops = Number(/at stop: recorder: \d+ recorded, (\d+) dropped at the write queue/.exec(node.output())?.[1] ?? "NaN");
-    const ours = await recorded(join(dir, "syncbag"));
-    const theirs = await recorded(join(dir, "rosbag2"));
     const achieved = offered / result.seconds;
     const pct = (n: number): string => `${((100 * n) / offered).toFixed(1)}%`;
-    // Write drops are counted over every topic the recorder saw; on these runs only the bench topics carry load.
-    const accounts = ours === taken - queueDrops - writeDrops ? "adds up" : `does not add up (the files hold ${ours})`;
-    return [
-      `${mibPerS} MiB/s offered, DDS ${dds === "default" ? "defaults" : "launch/dds/cyclonedds.xml"} (achieved ${achieved.toFixed(0)} MiB/s, ${result.late} sent late; histories: writer ${writerDepth}, syncbag's reader ${readerDepth}):`,
+    const who = recorders === "both" ? "" : `, ${recorders === "syncbag" ? "syncbag" : "ros2 bag record"} alone`;
+    const lines = [
+      `${mibPerS} MiB/s offered, DDS ${dds === "default" ? "defaults" : "launch/dds/cyclonedds.xml"}${who} (achieved ${achieved.toFixed(0)} MiB/s, ${result.late} sent late; histories: writer ${writerDepth}, syncbag's reader ${readerDepth}):`,
       `  publisher: ${offered} offered`,
-      `  DDS → syncbag: ${offered - taken} lost before syncbag took them (${pct(offered - taken)}; DDS reported ${ddsReported} of them as lost)`,
-      `  syncbag: ${taken} taken, ${queueDrops} dropped in its delivery queues, ${writeDrops} at its write queue, ${ours} recorded (${pct(ours)}); ${accounts}`,
-      `  ros2 bag record -s mcap: ${theirs} recorded (${pct(theirs)}), ${offered - theirs} lost`,
-      `  CPU seconds while publishing (${result.seconds.toFixed(1)} s × ${cpus().length} cores available): ${cpu}`,
-    ].join("\n");
+    ];
+    if (node !== null) {
+      // syncbag's own account, printed at stop once its queues are drained.
+      let taken = 0;
+      let queueDrops = 0;
+      let ddsReported = 0;
+      for (const topic of TOPICS) {
+        const m = new RegExp(`at stop: ${topic}: (\\d+) taken from DDS, (\\d+) dropped in syncbag's queue, (\\d+) reported lost by DDS`).exec(node.output());
+        if (m === null) throw new Error(`syncbag printed no account for ${topic}:\n${node.output().slice(-2000)}`);
+        taken += Number(m[1]);
+        queueDrops += Number(m[2]);
+        ddsReported += Number(m[3]);
+      }
+      const writeDrops = Number(/at stop: recorder: \d+ recorded, (\d+) dropped at the write queue/.exec(node.output())?.[1] ?? "NaN");
+      const ours = await recorded(join(dir, "syncbag"));
+      // Write drops are counted over every topic the recorder saw; on these runs only the bench topics carry load.
+      const accounts = ours === taken - queueDrops - writeDrops ? "adds up" : `does not add up (the files hold ${ours})`;
+      lines.push(
+        `  DDS → syncbag: ${offered - taken} lost before syncbag took them (${pct(offered - taken)}; DDS reported ${ddsReported} of them as lost)`,
+        `  syncbag: ${taken} taken, ${queueDrops} dropped in its delivery queues, ${writeDrops} at its write queue, ${ours} recorded (${pct(ours)}); ${accounts}`,
+      );
+    }
+    if (rosbag !== null) {
+      const theirs = await recorded(join(dir, "rosbag2"));
+      lines.push(`  ros2 bag record -s mcap: ${theirs} recorded (${pct(theirs)}), ${offered - theirs} lost`);
+    }
+    lines.push(`  CPU seconds while publishing (${result.seconds.toFixed(1)} s × ${cpus().length} cores available): ${cpu}`);
+    return lines.join("\n");
   } finally {
     await killAll();
     cleanup();
@@ -169,14 +187,23 @@ if (unavailable !== null) {
   console.error(`ros2-throughput: ${unavailable}`);
   process.exit(1);
 }
-const rates = (process.argv[2] ?? "50,100,200").split(",").map(Number);
-const seconds = Number(process.argv[3] ?? "20");
-const readerDepth = Number(process.argv[4] ?? "100");
-const writerDepth = Number(process.argv[5] ?? "100");
-const configs = (process.argv[6] ?? "default,shipped").split(",");
+const { values: flags, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    "reader-depth": { type: "string", default: "100" },
+    "writer-depth": { type: "string", default: "100" },
+    dds: { type: "string", default: "default,shipped" },
+    alone: { type: "boolean", default: false },
+  },
+});
+const rates = (positionals[0] ?? "50,100,200").split(",").map(Number);
+const seconds = Number(positionals[1] ?? "20");
+const readerDepth = Number(flags["reader-depth"]);
+const writerDepth = Number(flags["writer-depth"]);
+const configs = flags.dds.split(",");
 for (const c of configs) {
   if (!(c in DDS_CONFIGS)) {
-    console.error(`ros2-throughput: DDS configuration "${c}" is unknown (default, shipped)`);
+    console.error(`ros2-throughput: --dds ${c}: unknown DDS configuration (default, shipped)`);
     process.exit(1);
   }
 }
@@ -184,4 +211,5 @@ if (!existsSync(BUILT)) {
   console.error(`ros2-throughput: ${BUILT} is missing: run \`npm run build\` (the bench runs syncbag as installed)`);
   process.exit(1);
 }
-for (const rate of rates) for (const c of configs) console.log(await runRate(rate, seconds, readerDepth, writerDepth, c));
+const runs: Recorders[] = flags.alone ? ["both", "syncbag", "rosbag2"] : ["both"];
+for (const rate of rates) for (const c of configs) for (const r of runs) console.log(await runRate(rate, seconds, readerDepth, writerDepth, c, r));
