@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { isolateRosGraph, rosUnavailable } from "./env.js";
 import { mcapFiles, readMcap } from "./mcap.js";
-import { groupExited, REPO, start } from "./procs.js";
+import { groupExited, REPO, start, type Proc } from "./procs.js";
 import { NODE_ENV, ros2Suite } from "./rig.js";
 
 isolateRosGraph();
@@ -28,24 +28,33 @@ function holdsPoints(cdr: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * Starts syncbag (`ros2 run`) recording the two bench topics uncompressed into `<dir>/out` with a
+ * reliable reader of `depth`, then floods them from an rclpy publisher; returns the node (still
+ * running), the output folder and the publisher's count per topic.
+ */
+async function floodNode(dir: string, depth: number, flood: string[], env: NodeJS.ProcessEnv = {}): Promise<{ node: Proc; out: string; offered: Record<string, number> }> {
+  const out = join(dir, "out");
+  const params = join(dir, "params.yaml");
+  const sensors = Object.fromEntries(TOPICS.map((topic, i) => [`bench_${i}`, { topic, type: "sensor_msgs/PointCloud2", modality: "lidar", frameId: "bench" }]));
+  writeFileSync(
+    params,
+    stringify({ "/**": { ros__parameters: { output_dir: out, suggest_enabled: false, sensor_qos: { reliability: "reliable", depth }, record: { compression: "none" }, align: { sensors } } } }),
+  );
+  const node = start("ros2 run", "ros2", ["run", "syncbag", "syncbag_node", "--ros-args", "--params-file", params], { env: { ...NODE_ENV, ...env } });
+  await node.waitFor(/syncbag node: running/, 60_000);
+  const publisher = start("flood", "python3", [FLOOD, ...flood, "--subscribers", "1"], { env });
+  assert.equal(await publisher.exited, 0, publisher.output());
+  const offered = (JSON.parse(publisher.output().split("\n").find((l) => l.startsWith("{"))!) as { offered: Record<string, number> }).offered;
+  return { node, out, offered };
+}
+
 describe(`ROS 2: every message accounted for under load${unavailable === null ? "" : ` — skipped: ${unavailable}`}`, function () {
   this.timeout(120_000);
   const work = ros2Suite(unavailable);
 
   it("syncbag's account at stop (taken, dropped in its queue, lost reported by DDS, recorded) matches the publisher's count and the files", async () => {
-    const dir = work("losses");
-    const out = join(dir, "out");
-    const params = join(dir, "params.yaml");
-    const sensors = Object.fromEntries(TOPICS.map((topic, i) => [`bench_${i}`, { topic, type: "sensor_msgs/PointCloud2", modality: "lidar", frameId: "bench" }]));
-    writeFileSync(
-      params,
-      stringify({ "/**": { ros__parameters: { output_dir: out, suggest_enabled: false, sensor_qos: { reliability: "reliable", depth: 2 }, record: { compression: "none" }, align: { sensors } } } }),
-    );
-    const node = start("ros2 run", "ros2", ["run", "syncbag", "syncbag_node", "--ros-args", "--params-file", params], { env: NODE_ENV });
-    await node.waitFor(/syncbag node: running/, 60_000);
-    const flood = start("flood", "python3", [FLOOD, "--mbps", "300", "--seconds", "1.5", "--subscribers", "1", "--depth", "1"]);
-    assert.equal(await flood.exited, 0, flood.output());
-    const offered = (JSON.parse(flood.output().split("\n").find((l) => l.startsWith("{"))!) as { offered: Record<string, number> }).offered;
+    const { node, out, offered } = await floodNode(work("losses"), 2, ["--mbps", "300", "--seconds", "1.5", "--depth", "1"]);
     node.signalGroup("SIGINT");
     await node.exited;
     await groupExited(node, 30_000);
@@ -74,20 +83,7 @@ describe(`ROS 2: every message accounted for under load${unavailable === null ? 
     assert.ok(prefix !== undefined, "syncbag's install prefix on AMENT_PREFIX_PATH");
     const config = join(prefix, "share", "syncbag", "launch", "dds", "cyclonedds.xml");
     assert.ok(existsSync(config), `${config} is installed`);
-    const dds = { CYCLONEDDS_URI: `file://${config}` };
-    const dir = work("dds-config");
-    const out = join(dir, "out");
-    const params = join(dir, "params.yaml");
-    const sensors = Object.fromEntries(TOPICS.map((topic, i) => [`bench_${i}`, { topic, type: "sensor_msgs/PointCloud2", modality: "lidar", frameId: "bench" }]));
-    writeFileSync(
-      params,
-      stringify({ "/**": { ros__parameters: { output_dir: out, suggest_enabled: false, sensor_qos: { reliability: "reliable", depth: 100 }, record: { compression: "none" }, align: { sensors } } } }),
-    );
-    const node = start("ros2 run", "ros2", ["run", "syncbag", "syncbag_node", "--ros-args", "--params-file", params], { env: { ...NODE_ENV, ...dds } });
-    await node.waitFor(/syncbag node: running/, 60_000);
-    const flood = start("flood", "python3", [FLOOD, "--mbps", "40", "--seconds", "1", "--subscribers", "1"], { env: dds });
-    assert.equal(await flood.exited, 0, flood.output());
-    const offered = (JSON.parse(flood.output().split("\n").find((l) => l.startsWith("{"))!) as { offered: Record<string, number> }).offered;
+    const { node, out, offered } = await floodNode(work("dds-config"), 100, ["--mbps", "40", "--seconds", "1"], { CYCLONEDDS_URI: `file://${config}` });
     node.signalGroup("SIGINT");
     await node.exited;
     await groupExited(node, 30_000);
