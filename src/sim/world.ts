@@ -148,6 +148,11 @@ export class Road {
   }
 
   /** Centre of a driving lane: lane 0 is next to the centre line, on the right (right-hand traffic). */
+  /** Lateral offset (m) of the sidewalk's back edge, where hedges and walls stand and the sloped ground begins. */
+  get backEdge(): number {
+    return this.halfWidth + 0.3 + this.parkingWidth + this.sidewalkWidth + 0.5;
+  }
+
   laneOffset(lane: number, oncoming = false): number {
     const d = (lane + 0.5) * this.laneWidth;
     return oncoming ? d : -d;
@@ -351,9 +356,8 @@ export class World {
 
     // 6. Structure and actors.
     const parked = buildStructure(this.structure, road, sc, Prng.stream(seed, "structure"));
-    const back = road.halfWidth + 0.3 + sc.road.parkingWidth + sc.road.sidewalkWidth + 0.5;
     const st = sc.structure;
-    this.terrain = st.terrainSlope > 0 || st.terrainBumps > 0 ? new Terrain(road, back, st.terrainSlope, st.terrainBumps, seed) : null;
+    this.terrain = st.terrainSlope > 0 || st.terrainBumps > 0 ? new Terrain(road, road.backEdge, st.terrainSlope, st.terrainBumps, seed) : null;
     if (this.terrain !== null) for (let i = 0; i < this.structure.length; i++) this.structure[i] = this.terrain.settle(this.structure[i]!);
     buildActors(this, sc, Prng.stream(seed, "actors"), parked);
   }
@@ -590,7 +594,7 @@ function buildStructure(out: Box[], road: Road, sc: ScenarioConfig, rng: Prng): 
       }
     }
     // The sidewalk's back edge: hedges, walls and fences, else open (a lawn, a forecourt).
-    const back = edge + 0.3 + park + sc.road.sidewalkWidth + 0.5;
+    const back = road.backEdge;
     // (No draws from the stream without hedges or walls: the bare street stays the street it was.)
     let s = st.hedgeShare + st.wallShare > 0 ? road.sMin : road.sMax;
     while (s < road.sMax) {
