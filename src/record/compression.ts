@@ -5,10 +5,10 @@
  * (see DESIGN.md). A compressor is an async function so a worker-thread one can be injected.
  */
 import { createRequire } from "node:module";
-import { Worker } from "node:worker_threads";
 import { compressFrame, decompressFrameSync } from "lz4-napi";
 import { Compressor, decompress as zstdDecompress } from "zstd-napi";
 import type { Compression } from "./config.js";
+import { sharedThread, ThreadJobs } from "./thread-jobs.js";
 
 export interface CompressedChunk {
   /** MCAP compression name: "zstd", "lz4" or "" (none). */
@@ -40,7 +40,7 @@ export function chunkCompressor(kind: Compression, zstdLevel = 1, inWorker = tru
     case "zstd": {
       if (inWorker) {
         zstdWorker(); // started now, not on the first chunk: thread start-up would delay the first flush
-        const inWorkerCompressor: ChunkCompressor = async (data) => ({ compression: "zstd", ...(await zstdWorker().compress(data, zstdLevel)) });
+        const inWorkerCompressor: ChunkCompressor = async (data) => ({ compression: "zstd", ...(await compressInWorker(data, zstdLevel)) });
         inWorkerCompressor.computesCrc = true;
         return inWorkerCompressor;
       }
@@ -72,77 +72,34 @@ export function decompressChunk(compression: string, data: Uint8Array, uncompres
 }
 
 /**
- * The worker's body, plain CommonJS run with `eval`: it loads the same zstd-napi the main thread
- * resolved, and works alike from .ts sources (tsx, mocha — whose ESM hooks do not reach workers)
- * and from built .js. zstd-napi is synchronous and a 4–6 MiB lidar chunk takes 13–37 ms here:
- * on the main thread that would stall transport callbacks and add jitter to receive stamps.
+ * The zstd thread's job handler (see ThreadJobs): it loads the same zstd-napi the main thread
+ * resolved. zstd-napi is synchronous and a 4–6 MiB lidar chunk takes 13–37 ms here: on the main
+ * thread that would stall transport callbacks and add jitter to receive stamps.
  */
-const WORKER_BODY = `
-const { parentPort, workerData } = require("node:worker_threads");
+const ZSTD_HANDLER = `
 const { Compressor } = require(workerData.zstdPath);
 const { crc32 } = require("node:zlib");
 const compressors = new Map();
-parentPort.on("message", (job) => {
-  try {
-    let zstd = compressors.get(job.level);
-    if (zstd === undefined) {
-      zstd = new Compressor();
-      zstd.setParameters({ compressionLevel: job.level });
-      compressors.set(job.level, zstd);
-    }
-    const crc = crc32(job.data);
-    const out = zstd.compress(job.data);
-    const owned = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? new Uint8Array(out.buffer) : new Uint8Array(out);
-    parentPort.postMessage({ id: job.id, data: owned, crc }, [owned.buffer]);
-  } catch (error) {
-    parentPort.postMessage({ id: job.id, error: String(error && error.message || error) });
+function handle(job) {
+  let zstd = compressors.get(job.level);
+  if (zstd === undefined) {
+    zstd = new Compressor();
+    zstd.setParameters({ compressionLevel: job.level });
+    compressors.set(job.level, zstd);
   }
-});
+  const crc = crc32(job.data);
+  const out = zstd.compress(job.data);
+  const owned = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? new Uint8Array(out.buffer) : new Uint8Array(out);
+  return { result: { data: owned, uncompressedCrc: crc }, transfer: [owned.buffer] };
+}
 `;
 
-/** One zstd worker per process, referenced only while a job is in flight (it never holds the process open). */
-class ZstdWorker {
-  readonly #worker: Worker;
-  readonly #pending = new Map<number, { resolve: (result: { data: Uint8Array; uncompressedCrc: number }) => void; reject: (error: Error) => void }>();
-  #next = 0;
-  broken = false;
+/** One zstd thread per process. */
+const zstdWorker = sharedThread(() => new ThreadJobs<{ data: Uint8Array; level: number }, { data: Uint8Array; uncompressedCrc: number }>(ZSTD_HANDLER, { zstdPath: createRequire(import.meta.url).resolve("zstd-napi") }, "zstd compression"));
 
-  constructor() {
-    const zstdPath = createRequire(import.meta.url).resolve("zstd-napi");
-    this.#worker = new Worker(WORKER_BODY, { eval: true, workerData: { zstdPath } });
-    this.#worker.unref();
-    this.#worker.on("message", (reply: { id: number; data?: Uint8Array; crc?: number; error?: string }) => {
-      const job = this.#pending.get(reply.id);
-      if (job === undefined) return;
-      this.#pending.delete(reply.id);
-      if (this.#pending.size === 0) this.#worker.unref();
-      if (reply.data !== undefined) job.resolve({ data: reply.data, uncompressedCrc: reply.crc! });
-      else job.reject(new Error(`zstd compression failed: ${reply.error ?? "unknown error"}`));
-    });
-    const fail = (error: Error): void => {
-      this.broken = true;
-      for (const job of this.#pending.values()) job.reject(new Error(`zstd worker failed: ${error.message}`));
-      this.#pending.clear();
-    };
-    this.#worker.on("error", fail);
-    this.#worker.on("exit", (code) => fail(new Error(`exited with code ${code}`)));
-  }
-
-  /** Compresses `data` and computes its CRC, taking ownership of it: a whole-buffer view is transferred, anything else copied. */
-  compress(data: Uint8Array, level: number): Promise<{ data: Uint8Array; uncompressedCrc: number }> {
-    const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
-    const copy = whole ? data : new Uint8Array(data);
-    const id = this.#next++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      this.#worker.ref();
-      this.#worker.postMessage({ id, level, data: copy }, [copy.buffer as ArrayBuffer]);
-    });
-  }
-}
-
-let sharedWorker: ZstdWorker | undefined;
-function zstdWorker(): ZstdWorker {
-  if (sharedWorker === undefined || sharedWorker.broken) sharedWorker = new ZstdWorker();
-  return sharedWorker;
+/** Compresses `data` and computes its CRC, taking ownership of it: a whole-buffer view is transferred, anything else copied. */
+function compressInWorker(data: Uint8Array, level: number): Promise<{ data: Uint8Array; uncompressedCrc: number }> {
+  const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
+  const copy = whole ? data : new Uint8Array(data);
+  return zstdWorker().run({ data: copy, level }, [copy.buffer as ArrayBuffer]);
 }

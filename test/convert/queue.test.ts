@@ -362,6 +362,38 @@ describe("convert/queue: fleet conversion on BullMQ (needs redis-server)", funct
     assert.equal(status.stderr().trim(), `syncbag queue status: cannot reach Redis: connect ECONNREFUSED 127.0.0.1:${port}`);
   });
 
+  it("an input changed after it was enqueued fails as changed, at once, and nothing of it is published", async () => {
+    const inputs = join(dir, "changing");
+    await mkdir(inputs, { recursive: true });
+    await writeMcap(join(inputs, "steady.mcap"), fixtureMessages(1));
+    await writeMcap(join(inputs, "edited.mcap"), fixtureMessages(1));
+    const out = join(dir, "changing-out");
+    const qn = "changing";
+    const producer = run(["convert", inputs, "-o", out, "--queue", url, "--queue-name", qn, "--converter", COPY, "--json"]);
+    const q = queueOf(qn);
+    try {
+      for (let i = 0; (await q.getJobCounts("waiting")).waiting < 2; i++) {
+        if (i > 400) throw new Error(`the producer never enqueued both drives:\n${producer.stderr()}`);
+        await sleep(50);
+      }
+    } finally {
+      await q.close();
+    }
+    await writeMcap(join(inputs, "edited.mcap"), fixtureMessages(2)); // a valid recording, other content
+    const worker = run(["worker", "--queue", url, "--queue-name", qn, "--jobs", "1"]);
+    assert.equal(await within("producer", 60_000, producer.exited), 1, producer.stderr());
+    const summary = JSON.parse(producer.stdout()) as { converted: number; drives: { drive: string; status: string; error?: { kind: string; reason: string }; attempts?: number }[] };
+    assert.equal(summary.converted, 1);
+    const edited = summary.drives.find((d) => d.drive === "edited");
+    assert.equal(edited?.status, "failed");
+    assert.equal(edited.error?.kind, "changed", JSON.stringify(edited.error));
+    assert.match(edited.error.reason, /edited\.mcap is not what was enqueued .*enqueue it again/);
+    assert.equal(existsSync(join(out, "edited.mcap")), false);
+    assert.ok(existsSync(join(out, "steady.mcap")));
+    worker.child.kill("SIGTERM");
+    assert.equal(await within("worker drains", 20_000, worker.exited), 0);
+  });
+
   it("SIGTERM drains: the running drive is finished and published, no further drive is taken, exit 0", async () => {
     const out = join(dir, "drain");
     const qn = "drain";

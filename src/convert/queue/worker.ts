@@ -87,6 +87,10 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         const text = `${error.kind}: ${error.reason}`;
         throw PERMANENT_KINDS.has(error.kind) ? new UnrecoverableError(text) : new Error(text);
       }
+      // The job stands for the input as it was hashed at enqueue (its id and the resume rule rest
+      // on that hash); converted bytes of other content must not be published under it.
+      if (entry.inputHash !== data.inputHash)
+        throw new UnrecoverableError(`changed: ${data.drive.path} is not what was enqueued (sha256 ${entry.inputHash?.slice(0, 12) ?? "unknown"}…, enqueued as ${data.inputHash.slice(0, 12)}…); enqueue it again`);
       // Publish only while the job is still ours: a worker that lost its lock (frozen past
       // lockDuration) may find the drive already given to another; its copy is dropped.
       if (token !== undefined && (await job.extendLock(token, options.lockDurationMs)) !== 1) throw new Error(`worker: lost the job's lock before publishing (another worker has the drive)`);
