@@ -1,7 +1,20 @@
 #!/usr/bin/env node
 /** The `syncbag` command. Each subcommand lives in ./commands/<name>.ts and registers itself here. */
+import { setFlagsFromString } from "node:v8";
 import { Command, CommanderError } from "commander";
 import { debugStack, EXIT, oneLine, reportUsage, UsageError } from "./failure.js";
+
+/**
+ * V8 sizes its collection limits from the JS heap and counts ArrayBuffer memory against them.
+ * syncbag's data live in Buffers (1 MiB clouds, 6 MB chunks) next to a ~25 MB heap, so by default
+ * every ~25 MB of data started a full mark-compact: 70–80 of them in 10 s of 200 MiB/s over DDS
+ * (9–12 CPU-s of the node's, most on V8's helper threads) and a quarter of a copy-only
+ * conversion's time. A 256 MB initial heap sets those limits to about a second of the heaviest
+ * stream: 17–23 mark-compacts, 6–7 CPU-s. Isolates made from here on (conversion workers, the
+ * zstd and hashing threads) take it from this call; the main thread's heap exists before any
+ * script runs, so the ROS launcher (scripts/ros-node.sh.in) passes the same flag to node itself.
+ */
+setFlagsFromString("--initial-heap-size=256");
 
 const program = new Command();
 program
