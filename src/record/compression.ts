@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import { compressFrame, decompressFrameSync } from "lz4-napi";
 import { Compressor, decompress as zstdDecompress } from "zstd-napi";
 import type { Compression } from "./config.js";
+import { fastCrcPath } from "./crc.js";
 import { sharedThread, ThreadJobs } from "./thread-jobs.js";
 
 export interface CompressedChunk {
@@ -78,7 +79,7 @@ export function decompressChunk(compression: string, data: Uint8Array, uncompres
  */
 const ZSTD_HANDLER = `
 const { Compressor } = require(workerData.zstdPath);
-const { crc32 } = require("node:zlib");
+const { crc32 } = require(workerData.crcPath ?? "node:zlib");
 const compressors = new Map();
 function handle(job) {
   let zstd = compressors.get(job.level);
@@ -95,7 +96,7 @@ function handle(job) {
 `;
 
 /** One zstd thread per process. */
-const zstdWorker = sharedThread(() => new ThreadJobs<{ data: Uint8Array; level: number }, { data: Uint8Array; uncompressedCrc: number }>(ZSTD_HANDLER, { zstdPath: createRequire(import.meta.url).resolve("zstd-napi") }, "zstd compression"));
+const zstdWorker = sharedThread(() => new ThreadJobs<{ data: Uint8Array; level: number }, { data: Uint8Array; uncompressedCrc: number }>(ZSTD_HANDLER, { zstdPath: createRequire(import.meta.url).resolve("zstd-napi"), crcPath: fastCrcPath }, "zstd compression"));
 
 /** Compresses `data` and computes its CRC, taking ownership of it: a whole-buffer view is transferred, anything else copied. */
 function compressInWorker(data: Uint8Array, level: number): Promise<{ data: Uint8Array; uncompressedCrc: number }> {

@@ -12,7 +12,7 @@
  * On a failed write the file is cut back to the last complete record, so `end()` can still
  * try to finalise it.
  */
-import { crc32 } from "node:zlib";
+import { crc32 } from "./crc.js";
 import { McapRecordBuilder, Opcode } from "@mcap/core";
 import type { ChunkIndex, MetadataIndex, AttachmentIndex, SummaryOffset } from "@mcap/core";
 import { ChunkAssembler } from "./chunk-assembler.js";

@@ -8,7 +8,7 @@
  * longer be followed: end of file, a record cut short, or a record header that makes no sense.
  */
 import { open } from "node:fs/promises";
-import { crc32 } from "node:zlib";
+import { crc32 } from "./crc.js";
 import { Opcode } from "@mcap/core";
 import { decompressChunk } from "./compression.js";
 import { MCAP_MAGIC } from "./mcap-writer.js";
