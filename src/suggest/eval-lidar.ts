@@ -329,6 +329,53 @@ export function gridBaseline(view: PointCloudView, mount: LidarMount): Predictio
   return out;
 }
 
+/** Calls `fn` with every return of the sweep in base_link (the mount applied). */
+function forEachReturn(sweep: RealSweep, fn: (x: number, y: number, z: number) => void): void {
+  const v = sweep.view;
+  const dv = new DataView(v.data.buffer, v.data.byteOffset, v.data.byteLength);
+  const rot = mountRotation(sweep.mount);
+  for (let i = 0, o = 0; i < v.count; i++, o += v.pointStep) {
+    const lx = dv.getFloat32(o + v.offsetX, v.littleEndian), ly = dv.getFloat32(o + v.offsetY, v.littleEndian), lz = dv.getFloat32(o + v.offsetZ, v.littleEndian);
+    fn(sweep.mount.x + rot[0]! * lx + rot[1]! * ly + rot[2]! * lz, sweep.mount.y + rot[3]! * lx + rot[4]! * ly + rot[5]! * lz, sweep.mount.z + rot[6]! * lx + rot[7]! * ly + rot[8]! * lz);
+  }
+}
+
+/** How much of a vehicle the sweep shows: the share of its length, or of its width, its returns span. */
+export type ViewClass = "most" | "part" | "fragment";
+export const VIEW_CLASSES: readonly ViewClass[] = ["most", "part", "fragment"];
+const VIEW_TEXT: Record<ViewClass, string> = { most: "≥ 60 % of the length or the full width", part: "30–60 % of the length", fragment: "< 30 % of the length (a corner, a bumper)" };
+
+/**
+ * Per scored car label, how much of it the sweep shows: the extent of its returns in the body band
+ * (0.3 m over the ground to its top, the box grown by 0.1 m) along its length and across its
+ * width. A car whose returns span most of its length or its whole width can be boxed from one
+ * sweep; a corner or a bumper seen past a parked row cannot be told from clutter.
+ */
+export function carViews(sweep: RealSweep, options: SweepOptions = DEFAULT_SWEEP_OPTIONS): Map<Box3D, ViewClass> {
+  const cars = sweep.labels.filter((l) => l.category === "car" && l.points >= options.minTruthPoints && Math.hypot(l.box.x, l.box.y) <= options.rangeM);
+  const span = cars.map(() => [Infinity, -Infinity, Infinity, -Infinity]);
+  forEachReturn(sweep, (x, y, z) => {
+    cars.forEach((l, k) => {
+      const b = l.box, dx = x - b.x, dy = y - b.y;
+      if (Math.abs(dx) > b.length || Math.abs(dy) > b.length || z < 0.3 || z > b.z + b.height / 2 + 0.1) return;
+      const c = Math.cos(b.yaw), s = Math.sin(b.yaw), u = c * dx + s * dy, w = -s * dx + c * dy;
+      if (Math.abs(u) > b.length / 2 + 0.1 || Math.abs(w) > b.width / 2 + 0.1) return;
+      const e = span[k]!;
+      e[0] = Math.min(e[0]!, u);
+      e[1] = Math.max(e[1]!, u);
+      e[2] = Math.min(e[2]!, w);
+      e[3] = Math.max(e[3]!, w);
+    });
+  });
+  const out = new Map<Box3D, ViewClass>();
+  cars.forEach((l, k) => {
+    const [u0, u1, w0, w1] = span[k] as [number, number, number, number];
+    const along = u1 > u0 ? (u1 - u0) / l.box.length : 0, across = w1 > w0 ? (w1 - w0) / l.box.width : 0;
+    out.set(l.box, along >= 0.6 || across >= 0.8 ? "most" : along >= 0.3 ? "part" : "fragment");
+  });
+  return out;
+}
+
 /** A vehicle label whose returns fit its box turned 90° clearly better than as labelled (a heading taken from the wrong edge). */
 export interface DoubtfulLabel {
   dataset: string;
@@ -352,16 +399,11 @@ const DOUBT_MIN = 10;
  * Such labels are listed, never changed: the headline figures score the labels as given.
  */
 export function auditLabels(sweep: RealSweep, options: SweepOptions = DEFAULT_SWEEP_OPTIONS): DoubtfulLabel[] {
-  const dv = new DataView(sweep.view.data.buffer, sweep.view.data.byteOffset, sweep.view.data.byteLength);
-  const v = sweep.view;
-  const rot = mountRotation(sweep.mount);
   const out: DoubtfulLabel[] = [];
   const boxes = sweep.labels.filter((l) => (l.category === "car" || l.category === "truck") && l.points >= options.minTruthPoints && Math.hypot(l.box.x, l.box.y) <= options.rangeM && l.box.length > 1.3 * l.box.width);
   if (boxes.length === 0) return out;
   const counts = boxes.map(() => [0, 0] as [number, number]);
-  for (let i = 0, o = 0; i < v.count; i++, o += v.pointStep) {
-    const lx = dv.getFloat32(o + v.offsetX, v.littleEndian), ly = dv.getFloat32(o + v.offsetY, v.littleEndian), lz = dv.getFloat32(o + v.offsetZ, v.littleEndian);
-    const x = sweep.mount.x + rot[0]! * lx + rot[1]! * ly + rot[2]! * lz, y = sweep.mount.y + rot[3]! * lx + rot[4]! * ly + rot[5]! * lz, z = sweep.mount.z + rot[6]! * lx + rot[7]! * ly + rot[8]! * lz;
+  forEachReturn(sweep, (x, y, z) => {
     boxes.forEach((l, k) => {
       const b = l.box, dx = x - b.x, dy = y - b.y, reach = b.length / 2 + 0.2;
       if (Math.abs(dx) > reach || Math.abs(dy) > reach || z < b.z - b.height / 2 + 0.3 || z > b.z + b.height / 2) return;
@@ -370,7 +412,7 @@ export function auditLabels(sweep: RealSweep, options: SweepOptions = DEFAULT_SW
       if (Math.abs(u) <= hl && Math.abs(w) <= hw) counts[k]![0]++;
       if (Math.abs(w) <= hl && Math.abs(u) <= hw) counts[k]![1]++;
     });
-  }
+  });
   boxes.forEach((l, k) => {
     const [a, t] = counts[k]!;
     if (t > DOUBT_RATIO * a && t - a >= DOUBT_MIN) out.push({ dataset: sweep.dataset, frame: sweep.frame, category: l.category!, box: l.box, asLabelled: a, turned: t });
@@ -384,6 +426,8 @@ export interface RealEvaluation {
   datasets: Record<string, { proposer: Figures; baseline: Figures }>;
   /** Vehicle labels the audit doubts, and the proposer's figures over all sweeps with those labels as ignore regions. */
   audit: { doubtful: DoubtfulLabel[]; scoredVehicles: number; asIgnored: Figures };
+  /** Scored cars by how much of them their sweep shows (see carViews): how many, how many missed, how many of those the audit doubts. */
+  views: Record<ViewClass, { cars: number; missed: number; doubtful: number }>;
   outcomes: SweepOutcome[];
   /** Median wall time of one proposal run per sweep (ms). */
   medianMs: number;
@@ -399,6 +443,7 @@ const fromProposals = (ps: readonly Proposal[]): Prediction[] => ps.map((p) => (
 export function evaluateRealSweeps(sweeps: readonly RealSweep[], makeProposer: () => LidarProposer = () => new LidarProposer(), options: SweepOptions = DEFAULT_SWEEP_OPTIONS): RealEvaluation {
   const outcomes: SweepOutcome[] = [], base: SweepOutcome[] = [], audited: SweepOutcome[] = [], times: number[] = [];
   const doubtful: DoubtfulLabel[] = [];
+  const views = Object.fromEntries(VIEW_CLASSES.map((v) => [v, { cars: 0, missed: 0, doubtful: 0 }])) as RealEvaluation["views"];
   const proposer = makeProposer();
   for (const s of sweeps) {
     const t0 = process.hrtime.bigint();
@@ -407,6 +452,14 @@ export function evaluateRealSweeps(sweeps: readonly RealSweep[], makeProposer: (
     outcomes.push(scoreSweep(s, fromProposals(proposals), options));
     const doubts = auditLabels(s, options);
     doubtful.push(...doubts);
+    const missed = new Set(outcomes[outcomes.length - 1]!.misses.map((m) => m.box));
+    for (const [box, view] of carViews(s, options)) {
+      views[view].cars++;
+      if (missed.has(box)) {
+        views[view].missed++;
+        if (doubts.some((d) => d.box === box)) views[view].doubtful++;
+      }
+    }
     // A doubted label becomes an ignore region (as static/other/misc are): neither a miss nor, where a box lands on it, a false box.
     const relabelled = { ...s, labels: s.labels.map((l) => (doubts.some((d) => d.box === l.box) ? { ...l, category: null } : l)) };
     audited.push(scoreSweep(relabelled, fromProposals(proposals), options));
@@ -420,7 +473,7 @@ export function evaluateRealSweeps(sweeps: readonly RealSweep[], makeProposer: (
   times.sort((a, b) => a - b);
   const allFigures = datasets["all"]!.proposer;
   const audit = { doubtful, scoredVehicles: allFigures.classes.car.truth + allFigures.classes.truck.truth, asIgnored: summarise(audited) };
-  return { sweeps: sweeps.length, datasets, audit, outcomes, medianMs: times[Math.floor(times.length / 2)] ?? NaN };
+  return { sweeps: sweeps.length, datasets, audit, views, outcomes, medianMs: times[Math.floor(times.length / 2)] ?? NaN };
 }
 
 const f3 = (x: number): string => (Number.isNaN(x) ? "–" : x.toFixed(3));
@@ -451,6 +504,8 @@ export function formatRealEvaluation(e: RealEvaluation, detail = false): string 
     `label audit: ${a.doubtful.length} of ${a.scoredVehicles} scored vehicle labels hold more of their returns turned 90° than as labelled (length and width swapped${detail ? "; listed below" : "; --detail lists them"}).`,
     `with those labels as ignore regions (for context; the tables above score the labels as given): car recall ${f3(q.carRecall)} (${q.classes.car.matched}/${q.classes.car.truth}), car precision ${f3(q.carPrecision)}, 4-class precision ${f3(q.allPrecision)}`,
   );
+  lines.push("", "scored cars by how much of them their sweep shows (returns spanning …): how many, missed (of those, doubted by the audit)");
+  for (const v of VIEW_CLASSES) lines.push(`  ${VIEW_TEXT[v]}: ${e.views[v].cars} cars, ${e.views[v].missed} missed (${e.views[v].doubtful})`);
   if (detail) {
     for (const d of a.doubtful) lines.push(`  doubtful ${d.dataset}/${d.frame} ${d.category} ${size(d.box)}, yaw ${d.box.yaw.toFixed(2)}: ${d.asLabelled} returns as labelled, ${d.turned} turned 90°`);
     for (const o of e.outcomes) {
@@ -469,6 +524,7 @@ export function realEvaluationJson(e: RealEvaluation): unknown {
     medianMs: e.medianMs,
     datasets: e.datasets,
     labelAudit: { scoredVehicles: e.audit.scoredVehicles, doubtful: e.audit.doubtful, asIgnored: e.audit.asIgnored },
+    carsByView: e.views,
     perSweep: e.outcomes.map((o) => ({ dataset: o.dataset, frame: o.frame, misses: o.misses, falses: o.falses })),
   };
 }

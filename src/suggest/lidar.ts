@@ -53,6 +53,7 @@ export const LidarProposalConfigSchema = z.strictObject({
   groundSectors: z.number().int().min(8).max(2048).default(256).describe("Azimuth sectors of the polar ground grid."),
   maxGroundSlope: z.number().positive().default(0.15).describe("Largest ground slope followed from one range bin to the next (rise/run)."),
   maxGroundRise: z.number().positive().default(0.15).describe("Largest rise above the extrapolated ground slope accepted as ground across a gap (m)."),
+  belowGroundStep: z.number().positive().default(0.3).describe("Deepest step (m) the ground takes below the slope limit from the wheels (a kerb); a lowest return deeper is a reflection, not ground."),
   groundRegions: z.boolean().default(true).describe("Region-wise second ground pass: wide smooth surfaces the radial follower lost behind an occluder are ground (lidar/ground.ts reclaimGround)."),
   obstacleHeight: z.number().positive().default(0.25).describe("Height above the local ground from which a point is an obstacle (m); above a 15 cm curb."),
   maxHeight: z.number().positive().default(5).describe("Returns higher than this above ground (m) mark structure (buildings, trees, poles), never a road user."),
@@ -349,7 +350,7 @@ export class LidarProposer {
     }
     // Ground per sector, followed outward from the ego (ground.ts).
     const ground = this.#ground, firstGround = this.#firstGround;
-    const grid = { groundMin, groundMax, ground, firstGround, sectors, ranges: this.#groundRanges, groundBin: c.groundBin, maxGroundSlope: c.maxGroundSlope, maxGroundRise: c.maxGroundRise };
+    const grid = { groundMin, groundMax, ground, firstGround, sectors, ranges: this.#groundRanges, groundBin: c.groundBin, maxGroundSlope: c.maxGroundSlope, maxGroundRise: c.maxGroundRise, belowGroundStep: c.belowGroundStep };
     followGround(grid);
     if (c.groundRegions) reclaimGround(grid, this.#regionScratch);
     // Pass 2: obstacle points into BEV cells; each cell's column of returns is split into vertical

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gridBaseline, loadRealSweeps, scoreSweep, summarise, type Prediction, type RealSweep } from "../../src/suggest/eval-lidar.js";
+import { carViews, gridBaseline, loadRealSweeps, scoreSweep, summarise, type Prediction, type RealSweep } from "../../src/suggest/eval-lidar.js";
 import type { Box3D } from "../../src/suggest/types.js";
 
 const box = (x: number, y: number, length: number, width: number, height = 1.5): Box3D => ({ x, y, z: height / 2, yaw: 0, length, width, height });
@@ -67,6 +67,20 @@ describe("suggest/eval-lidar: real-sweep scoring rules", () => {
     assert.equal(out.length, 1);
     assert.equal(out[0]!.category, "car");
     assert.ok(Math.abs(out[0]!.box.length - 3.5) < 1e-6);
+  });
+
+  it("sorts scored cars by how much of them the sweep shows: most of a side, part of it, a corner", () => {
+    // Mount 1.7 m up: a return at sensor z = h − 1.7 is h over the ground.
+    const pts: number[] = [];
+    for (let u = -2.2; u <= 2.2; u += 0.1) pts.push(10 + u, -0.95, 0.8 - 1.7, 0); // a whole side of the car at (10, 0)
+    for (let u = -0.4; u <= 0.4; u += 0.1) pts.push(20 + u, 9.05, 0.8 - 1.7, 0); // 0.8 m of the one at (20, 10): under 30 %
+    for (let u = -1.2; u <= 0.35; u += 0.1) pts.push(30 + u, -19.05, 0.8 - 1.7, 0); // 1.5 m of the one at (30, −20): 30–60 %
+    for (let u = -2.2; u <= 2.2; u += 0.1) pts.push(40 + u, 0.95, 0.1 - 1.7, 0); // ground-level returns only: not the car's body
+    const data = new Uint8Array(new Float32Array(pts).buffer);
+    const cars = [box(10, 0, 4.5, 1.9), box(20, 10, 4.5, 1.9), box(30, -20, 4.5, 1.9), box(40, 0, 4.5, 1.9)];
+    const s = { ...sweep(cars.map((b) => ({ category: "car" as const, sourceClass: "car", box: b, points: 50 }))), view: { data, pointStep: 16, count: pts.length / 4, offsetX: 0, offsetY: 4, offsetZ: 8, littleEndian: true } };
+    const views = carViews(s);
+    assert.deepEqual(cars.map((b) => views.get(b)), ["most", "fragment", "part", "fragment"]);
   });
 
   it("names the file and the problem on bad input", async () => {

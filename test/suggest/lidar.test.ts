@@ -46,6 +46,32 @@ describe("suggest/lidar: proposals", () => {
     assert.ok(found !== undefined, `the car on the lawn is still found: ${proposals.map((p) => `${p.category} ${p.box.x.toFixed(1)},${p.box.y.toFixed(1)}`).join("; ")}`);
   });
 
+  it("takes no reflection from below the road for ground: the car behind it stays a car", () => {
+    // Returns 2.5 m under the road 10.5 m ahead, across the car's bearings (a beam mirrored by a
+    // wet patch or a car body, as on KITTI 000003 and PandaSet 000500, where they lay 2.6–10 m down).
+    const car = { x: 14, y: -1, yaw: 0, length: 4.2, width: 1.7, height: 1.55 };
+    // The car hides the road behind it (its shadow, out to 30 m), as a real car does.
+    const shadow = (x: number, y: number): boolean => x > 11.9 && y / x > -2.0 / 11.9 && y / x < 0.1 / 11.9 && x < 30;
+    const base = syntheticCloud([car], { slope: 0, hidden: shadow });
+    const extra: number[] = [];
+    for (let y = -2.0; y <= 0.01; y += 0.05) extra.push(11.2, y, -2.5);
+    const data = new Uint8Array(base.data.byteLength + (extra.length / 3) * 16);
+    data.set(base.data);
+    const view = new DataView(data.buffer);
+    for (let k = 0; k < extra.length / 3; k++) for (let a = 0; a < 3; a++) view.setFloat32(base.data.byteLength + k * 16 + a * 4, extra[k * 3 + a]!, true);
+    const cloud = { ...base, data, count: base.count + extra.length / 3 };
+    // Exactly the car, as one car, and nothing else named.
+    const justTheCar = (ps: Proposal[]): boolean => {
+      const named = ps.filter((p) => p.category !== "unknown");
+      return named.length === 1 && named[0]!.category === "car" && bevIoU(named[0]!.box, { ...car, z: 0 }) > 0.5;
+    };
+    const describe = (ps: Proposal[]): string => ps.map((p) => `${p.category} ${p.box.x.toFixed(1)},${p.box.y.toFixed(1)} ${p.box.length.toFixed(1)}×${p.box.width.toFixed(1)}×${p.box.height.toFixed(1)}`).join("; ");
+    const trusting = new LidarProposer({ belowGroundStep: 1000 }).propose(cloud, mount);
+    assert.ok(!justTheCar(trusting), `taken as ground, the reflections sink the ground under the car and it falls apart (the test can fail): ${describe(trusting)}`);
+    const proposals = new LidarProposer().propose(cloud, mount);
+    assert.ok(justTheCar(proposals), describe(proposals));
+  });
+
   it("levels a pitched and rolled lidar by its full /tf_static rotation: the same boxes as a level one", () => {
     const car = { x: 14, y: -2, yaw: 0.3, length: 4.5, width: 1.8, height: 1.5 };
     const ped = { x: 9, y: 7.5, yaw: 0, length: 0.5, width: 0.5, height: 1.75 };

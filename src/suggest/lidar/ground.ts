@@ -12,6 +12,11 @@
  * under-segmentation using 3D point cloud") judges each patch on its own: rejected cells whose
  * returns lie flat (no vertical face) and join their neighbours smoothly form regions, and a
  * region wider than any vehicle's top is ground (a lawn, a forecourt, an embankment).
+ *
+ * Real sensors also return from below the road: a beam mirrored by glass, a car body or wet asphalt
+ * comes back late, as if from metres underground. Patchwork++ removes such "reflected noise"
+ * before fitting; here a lowest return deeper than the road could descend to its range is not
+ * taken as ground (see `followGround`).
  */
 
 /** A ground cell whose returns spread higher than this (m) holds a vertical face. */
@@ -30,6 +35,8 @@ export interface GroundGrid {
   groundBin: number;
   maxGroundSlope: number;
   maxGroundRise: number;
+  /** Deepest step (m) the ground takes beyond its slope limit from the wheels (a kerb); a lowest return deeper is a reflection. */
+  belowGroundStep: number;
 }
 
 /** Follows the ground outward in every sector (ground at the wheels: z = 0 in base_link). */
@@ -56,7 +63,13 @@ export function followGround(o: GroundGrid): void {
       const gap = g - prevG;
       const vertical = groundMax[cell]! - m > VERTICAL_FACE;
       const rise = vertical ? 0 : prevG === 0 ? slope * gap : Math.min(slope * gap, o.maxGroundRise);
-      if (m <= prev + grad * gap + rise + 0.05) {
+      // A lowest return deeper than any road could descend from the wheels to its range (the
+      // slope limit, plus a kerb's step) is a reflection, not ground (Patchwork++'s reflected
+      // noise: beams mirrored by glass, car bodies or wet asphalt, returning from "below" the
+      // road; on the real sweeps 2–10 m below it). Taken as ground, it sank the sector's ground
+      // by metres, every return beyond it then seemed metres high: a car became structure.
+      const reflected = m < -o.maxGroundSlope * g * o.groundBin - o.belowGroundStep;
+      if (!reflected && m <= prev + grad * gap + rise + 0.05) {
         if (g > prevG && prevG > 0) {
           const d = (m - prev) / (g - prevG);
           grad = 0.5 * grad + 0.5 * Math.max(-slope, Math.min(slope, d));
