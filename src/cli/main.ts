@@ -3,6 +3,7 @@
 import { setFlagsFromString } from "node:v8";
 import { Command, CommanderError } from "commander";
 import { debugStack, EXIT, oneLine, reportUsage, UsageError } from "./failure.js";
+import { tuneMalloc } from "./malloc.js";
 
 /**
  * V8 sizes its collection limits from the JS heap and counts ArrayBuffer memory against them.
@@ -15,6 +16,7 @@ import { debugStack, EXIT, oneLine, reportUsage, UsageError } from "./failure.js
  * script runs, so the ROS launcher (scripts/ros-node.sh.in) passes the same flag to node itself.
  */
 setFlagsFromString("--initial-heap-size=256");
+tuneMalloc();
 
 const program = new Command();
 program
