@@ -148,6 +148,19 @@ const SEAM_JOIN = 0.4;
 const SEAM_STEP = 0.05;
 /** The same-face shift is taken if within this (m) of the least touching one. */
 const SEAM_SAME_FACE = 0.5;
+/** A sweep's clusters: their runs (order, from start[i] to start[i + 1]), heights, centroids and returns. */
+interface ClusterGroups {
+  clusters: number;
+  start: Int32Array;
+  order: Int32Array;
+  liveN: number;
+  top: Float32Array;
+  bottom: Float32Array;
+  mx: Float64Array;
+  my: Float64Array;
+  pts: Int32Array;
+}
+
 /** Reusable buffers sized for the largest sweep seen, so a frame allocates (almost) nothing. */
 export class LidarProposer {
   readonly #cfg: LidarProposalConfig;
@@ -216,6 +229,13 @@ export class LidarProposer {
   #runBuf = new Int32Array(0);
   #subRuns = new Int32Array(0);
   #frame = 0;
+  /** This sweep's frame stamp (cells stamped with it are occupied), and its obstacle returns. */
+  #stamp = 0;
+  /** Offsets of a grid cell's 8 neighbours. */
+  readonly #nb8: readonly number[];
+  #obsN = 0;
+  /** This sweep's seam: whether it has per-point times, its first and last, and where its first returns point. */
+  #seam = { hasT: false, tFirst: 0, tLast: 0, x: 0, y: 0 };
   /** Nearest obstacle return in the body band per azimuth bin around the sensor (m): what hides what (see `truncatedFace`). */
   readonly #nearAz = new Float32Array(AZ_BINS);
 
@@ -229,6 +249,8 @@ export class LidarProposer {
     this.#ground = new Float32Array(this.#groundRanges * c.groundSectors);
     this.#firstGround = new Float32Array(c.groundSectors);
     this.#gridN = Math.ceil((2 * c.maxRange) / c.cellSize) + 2;
+    const N = this.#gridN;
+    this.#nb8 = [-N - 1, -N, -N + 1, -1, 1, N - 1, N, N + 1];
     const cells = this.#gridN * this.#gridN;
     this.#cellStamp = new Uint32Array(cells);
     this.#cellMask = new Uint32Array(cells);
@@ -272,6 +294,31 @@ export class LidarProposer {
   }
 
   propose(cloud: PointCloudView, mount: LidarMount, motion: EgoMotion = { speed: 0, yawRate: 0 }): Proposal[] {
+    // Each stage is its own method: V8 optimises (and, on a branch first taken late, deoptimises
+    // and optimises again) per function, and one 600-line function cost ~370 ms per compile,
+    // recompiled a dozen times per drive (2.7 s of a 7 s conversion on V8's compiler threads).
+    const c = this.#cfg;
+    const kept = this.#transform(cloud, mount, motion);
+    // Ground per sector, followed outward from the ego (ground.ts).
+    const ground = this.#ground, firstGround = this.#firstGround;
+    const grid = { groundMin: this.#groundMin, groundMax: this.#groundMax, ground, firstGround, sectors: c.groundSectors, ranges: this.#groundRanges, groundBin: c.groundBin, maxGroundSlope: c.maxGroundSlope, maxGroundRise: c.maxGroundRise, belowGroundStep: c.belowGroundStep };
+    followGround(grid);
+    if (c.groundRegions) reclaimGround(grid, this.#regionScratch);
+    const occN = this.#binObstacles(kept, mount);
+    const nodes = this.#buildRuns(occN);
+    this.#markStructure(nodes);
+    findFacades({ nAlive: this.#nAlive, nCell: this.#nCell, nodes, gridN: this.#gridN, cellSize: c.cellSize, wall: this.#cellWall, seen: this.#cellSeen, stamp: this.#stamp, mount, facadeAz: this.#facadeAz });
+    this.#link(nodes, occN);
+    this.#resegment(nodes);
+    const groups = this.#groupClusters(nodes);
+    const { owner, topOnly } = this.#attachFloating(groups, mount);
+    const seam = this.#seam;
+    const shift = seam.hasT && seam.tLast > 0 ? this.#seamMerge(owner, groups.clusters, groups.order, groups.start, seam.x, seam.y, seam.tLast - seam.tFirst) : null;
+    return this.#emit(groups, owner, topOnly, shift, mount);
+  }
+
+  /** Pass 1: transform (and deskew) into base_link, mask the ego, polar ground bins; returns the points kept. */
+  #transform(cloud: PointCloudView, mount: LidarMount, motion: EgoMotion): number {
     const c = this.#cfg;
     const n = cloud.count;
     if (this.#px.length < n) {
@@ -348,11 +395,13 @@ export class LidarProposer {
       if (zz > groundMax[cell]!) groundMax[cell] = zz;
       kept++;
     }
-    // Ground per sector, followed outward from the ego (ground.ts).
-    const ground = this.#ground, firstGround = this.#firstGround;
-    const grid = { groundMin, groundMax, ground, firstGround, sectors, ranges: this.#groundRanges, groundBin: c.groundBin, maxGroundSlope: c.maxGroundSlope, maxGroundRise: c.maxGroundRise, belowGroundStep: c.belowGroundStep };
-    followGround(grid);
-    if (c.groundRegions) reclaimGround(grid, this.#regionScratch);
+    this.#seam = { hasT, tFirst, tLast, x: seamX, y: seamY };
+    return kept;
+  }
+
+  /** Pass 2: obstacle returns into BEV cells and height slices; returns the occupied cells' count. */
+  #binObstacles(kept: number, mount: LidarMount): number {
+    const c = this.#cfg, px = this.#px, py = this.#py, pz = this.#pz, pcell = this.#pcell, ground = this.#ground;
     // Pass 2: obstacle points into BEV cells; each cell's column of returns is split into vertical
     // runs wherever it has a gap wider than the sensor's beam spacing can leave on one surface
     // (2.5D segmentation, as in the elevation-map segmentation of Douillard et al. 2011): a car
@@ -361,7 +410,8 @@ export class LidarProposer {
     const inv = 1 / c.cellSize;
     const half = (N / 2) | 0;
     const stamp = ++this.#frame;
-    const cellStamp = this.#cellStamp, cellMask = this.#cellMask, runStarts = this.#runStarts, cellNode0 = this.#cellNode0;
+    this.#stamp = stamp;
+    const cellStamp = this.#cellStamp, cellMask = this.#cellMask;
     if (this.#obsPoint.length < kept) {
       this.#obsPoint = new Int32Array(kept);
       this.#obsCell = new Int32Array(kept);
@@ -395,6 +445,16 @@ export class LidarProposer {
       obsPoint[obsN] = i;
       obsCell[obsN++] = cell;
     }
+    this.#obsN = obsN;
+    return occN;
+  }
+
+  /** Runs → nodes, and each node's sums (returns, centroid, covariance, heights, time); returns the node count. */
+  #buildRuns(occN: number): number {
+    const c = this.#cfg, N = this.#gridN, half = (N / 2) | 0;
+    const cellMask = this.#cellMask, runStarts = this.#runStarts, cellNode0 = this.#cellNode0, occ = this.#occupied;
+    const obsPoint = this.#obsPoint, obsCell = this.#obsCell, obsN = this.#obsN;
+    const px = this.#px, py = this.#py, pz = this.#pz, pt = this.#pt, pcell = this.#pcell, ground = this.#ground;
     // Runs → nodes (the units clustered from here on). A gap is a break when wider than
     // max(VGAP_MIN, VGAP_SLOPE · range): ~2° of elevation, the widest beam spacing of common
     // sensors in the band that sees road users (HDL-64 0.4°, VLP-32C up to ~2.5°, Pandar64 1–6°).
@@ -420,7 +480,7 @@ export class LidarProposer {
     const nN = this.#nN;
     nN.fill(0, 0, nodes);
     const nSx = this.#nSx, nSy = this.#nSy, nSz = this.#nSz, nSxx = this.#nSxx, nSxy = this.#nSxy, nSyy = this.#nSyy, nSxz = this.#nSxz, nSyz = this.#nSyz, nSzz = this.#nSzz;
-    const nZmin = this.#nZmin, nZmax = this.#nZmax, nSt = this.#nSt, nCell = this.#nCell, nAlive = this.#nAlive;
+    const nZmin = this.#nZmin, nZmax = this.#nZmax, nSt = this.#nSt, nCell = this.#nCell;
     // Accumulated interleaved (one cache line per run, not thirteen arrays), then spread out per run.
     const ACC = 12;
     if (this.#acc.length < nodes * ACC) this.#acc = new Float64Array(Math.max(nodes * ACC, 2 * this.#acc.length));
@@ -474,14 +534,42 @@ export class LidarProposer {
       const mx = nSx[v]! / nN[v]!, my = nSy[v]! / nN[v]!;
       nGap[v] = Math.max(VGAP_MIN, VGAP_SLOPE * Math.sqrt(mx * mx + my * my));
     }
-    /** First node of a cell and one past its last (an empty range for an empty cell). */
-    const first = (cell: number): number => (cell >= 0 && cellStamp[cell] === stamp ? cellNode0[cell]! : 0);
-    const past = (cell: number): number => (cell >= 0 && cellStamp[cell] === stamp ? cellNode0[cell]! + cellNodes[cell]! : 0);
-    // Two runs of neighbouring cells are one surface when their height ranges overlap (within the beam gap).
-    const touch = (a: number, b: number): boolean => {
-      const g = nGap[a]!;
-      return nZmin[a]! - g <= nZmax[b]! && nZmin[b]! - g <= nZmax[a]!;
-    };
+    return nodes;
+  }
+
+  /** First node of a cell and one past its last (an empty range for an empty cell). */
+  #first(cell: number): number {
+    return cell >= 0 && this.#cellStamp[cell] === this.#stamp ? this.#cellNode0[cell]! : 0;
+  }
+
+  #past(cell: number): number {
+    return cell >= 0 && this.#cellStamp[cell] === this.#stamp ? this.#cellNode0[cell]! + this.#cellNodes[cell]! : 0;
+  }
+
+  /** Two runs of neighbouring cells are one surface when their height ranges overlap (within the beam gap). */
+  #touch(a: number, b: number): boolean {
+    const g = this.#nGap[a]!;
+    return this.#nZmin[a]! - g <= this.#nZmax[b]! && this.#nZmin[b]! - g <= this.#nZmax[a]!;
+  }
+
+  #find(a: number): number {
+    const parent = this.#nParent;
+    while (parent[a] !== a) {
+      const p = parent[a]!;
+      parent[a] = parent[p]!;
+      a = p;
+    }
+    return a;
+  }
+
+  #union(a: number, b: number): void {
+    const ra = this.#find(a), rb = this.#find(b);
+    if (ra !== rb) this.#nParent[ra < rb ? rb : ra] = ra < rb ? ra : rb;
+  }
+
+  /** Structure: runs above maxHeight, their feet, and what touches them (see the comments). */
+  #markStructure(nodes: number): void {
+    const c = this.#cfg, nAlive = this.#nAlive, nZmax = this.#nZmax, nZmin = this.#nZmin, nCell = this.#nCell;
     // Runs reaching above maxHeight are structure (poles, walls, trees): none of our classes is
     // that tall. They go before clustering, so a pedestrian passing a pole or a car in front of
     // one stays its own cluster; a run next to one and itself higher than any road user but a
@@ -492,9 +580,8 @@ export class LidarProposer {
     // has more clearance.
     for (let v = 0; v < nodes; v++) {
       if (nAlive[v] !== 2) continue;
-      for (let b = first(nCell[v]!); b < v; b++) if (nAlive[b] === 1 && nZmin[v]! - nZmax[b]! < STRUCTURE_CLEARANCE) nAlive[b] = 2;
+      for (let b = this.#first(nCell[v]!); b < v; b++) if (nAlive[b] === 1 && nZmin[v]! - nZmax[b]! < STRUCTURE_CLEARANCE) nAlive[b] = 2;
     }
-    const NB8 = [-N - 1, -N, -N + 1, -1, 1, N - 1, N, N + 1];
     // Flood fill from the structure runs over touching runs higher than any road user but a
     // truck: a crown or a building's lower parts go with it, not only the runs that reach maxHeight.
     {
@@ -503,10 +590,10 @@ export class LidarProposer {
       const direct = queue.length;
       for (let q = 0; q < queue.length; q++) {
         const v = queue[q]!;
-        for (const d of NB8) {
-          const nb = nCell[v]! + d, b1 = past(nb);
-          for (let b = first(nb); b < b1; b++) {
-            if (nAlive[b] !== 1 || nZmax[b]! <= STRUCTURE_NEIGHBOUR_HEIGHT || !touch(v, b)) continue;
+        for (const d of this.#nb8) {
+          const nb = nCell[v]! + d, b1 = this.#past(nb);
+          for (let b = this.#first(nb); b < b1; b++) {
+            if (nAlive[b] !== 1 || nZmax[b]! <= STRUCTURE_NEIGHBOUR_HEIGHT || !this.#touch(v, b)) continue;
             // The first ring goes (a wall straddling a cell boundary); farther runs stay, marked,
             // so what they touch is kept together and named `unknown`, not left as road-user-sized scraps.
             nAlive[b] = q < direct ? 2 : 3;
@@ -521,58 +608,58 @@ export class LidarProposer {
       if (nAlive[v] === 2) nAlive[v] = 0;
       else if (nAlive[v] === 3) nAlive[v] = 1;
     }
-    findFacades({ nAlive, nCell, nodes, gridN: N, cellSize: c.cellSize, wall: this.#cellWall, seen: this.#cellSeen, stamp, mount, facadeAz: this.#facadeAz });
+  }
+
+  /** Union–find over all live runs (linkAll mode 0). */
+  #link(nodes: number, occN: number): void {
     // Union–find over runs: 8-connected cells (the 4 "earlier" neighbours suffice), runs touching in height.
     const parent = this.#nParent;
     for (let v = 0; v < nodes; v++) parent[v] = v;
-    const find = (a: number): number => {
-      while (parent[a] !== a) {
-        const p = parent[a]!;
-        parent[a] = parent[p]!;
-        a = p;
-      }
-      return a;
-    };
-    const union = (a: number, b: number): void => {
-      const ra = find(a), rb = find(b);
-      if (ra !== rb) parent[ra < rb ? rb : ra] = ra < rb ? ra : rb;
-    };
+    this.#linkAll(this.#occupied, occN, 0);
+  }
+
+  /**
+   * Links the runs of `cellsToVisit` with their neighbours' (union–find). Runs taking part: mode 0
+   * every live run; in a re-segmentation, mode 2 one cluster's cores, mode 1 its low runs.
+   */
+  #linkAll(cellsToVisit: Int32Array, count: number, mode: number): void {
+    const c = this.#cfg, N = this.#gridN, half = (N / 2) | 0;
     const farR2 = FAR_LINK_RANGE * FAR_LINK_RANGE;
-    // accept(v): the runs taking part (all live runs; in a re-segmentation, one cluster's cores).
-    // Runs taking part: mode 0 every live run; in a re-segmentation, mode 2 one cluster's cores, mode 1 its low runs.
-    const mark = this.#nMark;
-    const linkAll = (cellsToVisit: Int32Array, count: number, mode: number): void => {
-      const linkCells = (cell: number, nb: number): void => {
-        if (nb < 0 || cellStamp[nb] !== stamp) return;
-        const a1 = past(cell), b0 = first(nb), b1 = past(nb);
-        for (let a = first(cell); a < a1; a++) {
-          if (mode === 0 ? nAlive[a] !== 1 : mark[a] !== mode) continue;
-          for (let b = b0; b < b1; b++) if ((mode === 0 ? nAlive[b] === 1 : mark[b] === mode) && touch(a, b)) union(a, b);
-        }
-      };
-      for (let k = 0; k < count; k++) {
-        const cell = cellsToVisit[k]!;
-        for (const nb of [cell - N - 1, cell - N, cell - N + 1, cell - 1]) linkCells(cell, nb);
-        // Far away a surface seen obliquely leaves its returns more than a cell apart (a vehicle's
-        // side under one ring): there, cells two apart are linked too. A surface almost along the
-        // line of sight (a side passed at a shallow angle) leaves its returns up to three cells
-        // apart at any range, spread along the ray: cells that far apart along the ray (within
-        // 20°) are linked too.
-        const cxm = ((cell / N) | 0) - half + 0.5, cym = (cell % N) - half + 0.5;
-        const r2 = (cxm * cxm + cym * cym) * c.cellSize * c.cellSize;
-        const rinv = 1 / Math.sqrt(Math.max(cxm * cxm + cym * cym, 1e-9)), rx = cxm * rinv, ry = cym * rinv;
-        for (let di = -RADIAL_LINK; di <= 0; di++) {
-          for (let dj = -RADIAL_LINK; dj <= RADIAL_LINK; dj++) {
-            if (di === 0 && dj >= 0) break;
-            if (di >= -1 && dj >= -1 && dj <= 1) continue; // the 8-neighbourhood, done above
-            const far = r2 >= farR2 && di >= -2 && dj >= -2 && dj <= 2;
-            if (!far && Math.abs(di * ry - dj * rx) > RADIAL_LINK_SIN * Math.hypot(di, dj)) continue;
-            linkCells(cell, cell + di * N + dj);
-          }
+    for (let k = 0; k < count; k++) {
+      const cell = cellsToVisit[k]!;
+      for (const nb of [cell - N - 1, cell - N, cell - N + 1, cell - 1]) this.#linkCells(cell, nb, mode);
+      // Far away a surface seen obliquely leaves its returns more than a cell apart (a vehicle's
+      // side under one ring): there, cells two apart are linked too. A surface almost along the
+      // line of sight (a side passed at a shallow angle) leaves its returns up to three cells
+      // apart at any range, spread along the ray: cells that far apart along the ray (within
+      // 20°) are linked too.
+      const cxm = ((cell / N) | 0) - half + 0.5, cym = (cell % N) - half + 0.5;
+      const r2 = (cxm * cxm + cym * cym) * c.cellSize * c.cellSize;
+      const rinv = 1 / Math.sqrt(Math.max(cxm * cxm + cym * cym, 1e-9)), rx = cxm * rinv, ry = cym * rinv;
+      for (let di = -RADIAL_LINK; di <= 0; di++) {
+        for (let dj = -RADIAL_LINK; dj <= RADIAL_LINK; dj++) {
+          if (di === 0 && dj >= 0) break;
+          if (di >= -1 && dj >= -1 && dj <= 1) continue; // the 8-neighbourhood, done above
+          const far = r2 >= farR2 && di >= -2 && dj >= -2 && dj <= 2;
+          if (!far && Math.abs(di * ry - dj * rx) > RADIAL_LINK_SIN * Math.hypot(di, dj)) continue;
+          this.#linkCells(cell, cell + di * N + dj, mode);
         }
       }
-    };
-    linkAll(occ, occN, 0);
+    }
+  }
+
+  #linkCells(cell: number, nb: number, mode: number): void {
+    if (nb < 0 || this.#cellStamp[nb] !== this.#stamp) return;
+    const nAlive = this.#nAlive, mark = this.#nMark;
+    const a1 = this.#past(cell), b0 = this.#first(nb), b1 = this.#past(nb);
+    for (let a = this.#first(cell); a < a1; a++) {
+      if (mode === 0 ? nAlive[a] !== 1 : mark[a] !== mode) continue;
+      for (let b = b0; b < b1; b++) if ((mode === 0 ? nAlive[b] === 1 : mark[b] === mode) && this.#touch(a, b)) this.#union(a, b);
+    }
+  }
+
+  #resegment(nodes: number): void {
+    const nAlive = this.#nAlive, nSx = this.#nSx, nSy = this.#nSy, nN = this.#nN, nZmax = this.#nZmax, nCell = this.#nCell, parent = this.#nParent, mark = this.#nMark;
     // A cluster no road user could fill (longer than a car and wider than any vehicle, or longer
     // than a truck) is several objects that touch: a parked row bumper to bumper, a car against a
     // hedge. It is re-segmented on its cores (runs reaching CORE_HEIGHT: cabins, bodies, people;
@@ -585,7 +672,7 @@ export class LidarProposer {
       const bx0 = this.#bx0, bx1 = this.#bx1, by0 = this.#by0, by1 = this.#by1;
       for (let v = 0; v < nodes; v++) {
         if (nAlive[v] !== 1) continue;
-        const r = find(v), x = nSx[v]! / nN[v]!, y = nSy[v]! / nN[v]!;
+        const r = this.#find(v), x = nSx[v]! / nN[v]!, y = nSy[v]! / nN[v]!;
         // A root is its cluster's smallest index (union keeps the smaller), so it comes first.
         if (r === v) {
           bx0[r] = bx1[r] = x;
@@ -600,7 +687,7 @@ export class LidarProposer {
       const members = new Map<number, number[]>();
       for (let v = 0; v < nodes; v++) {
         if (nAlive[v] !== 1) continue;
-        const r = find(v);
+        const r = this.#find(v);
         if ((bx1[r]! - bx0[r]!) ** 2 + (by1[r]! - by0[r]!) ** 2 < 18) continue;
         let list = members.get(r);
         if (list === undefined) members.set(r, (list = []));
@@ -613,26 +700,30 @@ export class LidarProposer {
           mark[v] = nZmax[v]! >= CORE_HEIGHT ? 2 : 1;
         }
         const cells = Int32Array.from(new Set(list.map((v) => nCell[v]!)));
-        linkAll(cells, cells.length, 2);
+        this.#linkAll(cells, cells.length, 2);
         // Grow the cores over the low runs they touch, breadth first (each low run joins the core that reaches it first).
         const queue = list.filter((v) => mark[v] === 2);
         for (let q = 0; q < queue.length; q++) {
           const v = queue[q]!;
-          for (const d of NB8) {
-            const nb = nCell[v]! + d, b1 = past(nb);
-            for (let b = first(nb); b < b1; b++) {
-              if (mark[b] !== 1 || !touch(v, b)) continue;
-              union(v, b);
+          for (const d of this.#nb8) {
+            const nb = nCell[v]! + d, b1 = this.#past(nb);
+            for (let b = this.#first(nb); b < b1; b++) {
+              if (mark[b] !== 1 || !this.#touch(v, b)) continue;
+              this.#union(v, b);
               mark[b] = 3;
               queue.push(b);
             }
           }
         }
         // Low runs no core reaches stay together as they were linked.
-        linkAll(cells, cells.length, 1);
+        this.#linkAll(cells, cells.length, 1);
         for (const v of list) mark[v] = 0;
       }
-    }
+    }  }
+
+  /** Runs grouped by cluster (counting sort), and each cluster's heights, centroid and returns. */
+  #groupClusters(nodes: number): ClusterGroups {
+    const nAlive = this.#nAlive, nSx = this.#nSx, nSy = this.#nSy, nN = this.#nN, nZmax = this.#nZmax, nZmin = this.#nZmin;
     // Group runs by root (counting sort over cluster index).
     const rootIndex = new Map<number, number>();
     const live = new Int32Array(nodes);
@@ -640,7 +731,7 @@ export class LidarProposer {
     for (let v = 0; v < nodes; v++) if (nAlive[v] === 1) live[liveN++] = v;
     const clusterOf = new Int32Array(liveN);
     for (let k = 0; k < liveN; k++) {
-      const root = find(live[k]!);
+      const root = this.#find(live[k]!);
       let idx = rootIndex.get(root);
       if (idx === undefined) {
         idx = rootIndex.size;
@@ -655,7 +746,7 @@ export class LidarProposer {
     const fill = start.slice(0, clusters);
     const order = new Int32Array(liveN);
     for (let k = 0; k < liveN; k++) order[fill[clusterOf[k]!]!++] = live[k]!;
-    const sx = nSx, syy = nSy, cn = nN, st = nSt, zmax = nZmax, zmin = nZmin;
+    const sx = nSx, syy = nSy, cn = nN, zmax = nZmax, zmin = nZmin;
     // Cluster statistics; a "floating" cluster (nothing below floatingAbove m) is the roof or
     // upper part of an object whose lower returns formed a nearer cluster (sparse beams leave a
     // gap between a vehicle's rear face and its roof): it joins that cluster.
@@ -675,6 +766,17 @@ export class LidarProposer {
       my[ci] = syy2 / m;
       pts[ci] = m;
     }
+    return { clusters, start, order, liveN, top, bottom, mx, my, pts };
+  }
+
+  /**
+   * A "floating" cluster (nothing below floatingAbove m) is the roof or upper part of an object
+   * whose lower returns formed a nearer cluster: it joins that cluster (its owner), stays on its
+   * own, or is dropped (owner −1).
+   */
+  #attachFloating(g: ClusterGroups, mount: LidarMount): { owner: Int32Array; topOnly: Uint8Array } {
+    const c = this.#cfg, { clusters, start, order, top, bottom, mx, my, pts } = g;
+    const sx = this.#nSx, syy = this.#nSy, cn = this.#nN;
     const owner = new Int32Array(clusters);
     const topOnly = new Uint8Array(clusters);
     for (let ci = 0; ci < clusters; ci++) owner[ci] = ci;
@@ -719,8 +821,15 @@ export class LidarProposer {
         owner[ci] = ci;
         topOnly[ci] = 1;
       } else owner[ci] = -1;
-    }
-    const shift = hasT && tLast > 0 ? this.#seamMerge(owner, clusters, order, start, seamX, seamY, tLast - tFirst) : null;
+    }    return { owner, topOnly };
+  }
+
+  /** Each owner's parts fitted, classified and judged; unknown clusters under crowns read again below them. */
+  #emit(g: ClusterGroups, owner: Int32Array, topOnly: Uint8Array, shift: SeamShift | null, mount: LidarMount): Proposal[] {
+    const c = this.#cfg, { clusters, start, order, liveN, top, bottom, pts } = g;
+    const sx = this.#nSx, syy = this.#nSy, cn = this.#nN, st = this.#nSt;
+    const nN = this.#nN, nSx = this.#nSx, nSy = this.#nSy, nSt = this.#nSt, nZmax = this.#nZmax, nZmin = this.#nZmin, nCell = this.#nCell, parent = this.#nParent, mark = this.#nMark;
+    const nearAz = this.#nearAz;
     const out: Proposal[] = [];
     const cxs = new Float64Array(liveN), cys = new Float64Array(liveN);
     if (this.#runBuf.length < liveN) {
@@ -746,17 +855,17 @@ export class LidarProposer {
         if (nZmax[v]! > STRUCTURE_NEIGHBOUR_HEIGHT) continue;
         // A low run under a tall one of its own cell, less than STRUCTURE_CLEARANCE below it, is
         // that structure's foot (a wall's lower beams, parted from its upper ones by the beam gap).
-        for (let b = first(nCell[v]!), b1 = past(nCell[v]!); b < b1; b++) if (nZmax[b]! > STRUCTURE_NEIGHBOUR_HEIGHT && nZmin[b]! > nZmax[v]! && nZmin[b]! - nZmax[v]! < STRUCTURE_CLEARANCE) continue next;
+        for (let b = this.#first(nCell[v]!), b1 = this.#past(nCell[v]!); b < b1; b++) if (nZmax[b]! > STRUCTURE_NEIGHBOUR_HEIGHT && nZmin[b]! > nZmax[v]! && nZmin[b]! - nZmax[v]! < STRUCTURE_CLEARANCE) continue next;
         parent[v] = v;
         mark[v] = 2;
         subRuns[lowN++] = v;
       }
       if (lowN === 0) return [];
       const cells = Int32Array.from(new Set(Array.from(subRuns.subarray(0, lowN), (v) => nCell[v]!)));
-      linkAll(cells, cells.length, 2);
+      this.#linkAll(cells, cells.length, 2);
       const groups = new Map<number, number[]>();
       for (let k = 0; k < lowN; k++) {
-        const v = subRuns[k]!, r = find(v);
+        const v = subRuns[k]!, r = this.#find(v);
         mark[v] = 0;
         const g = groups.get(r);
         if (g === undefined) groups.set(r, [v]);
