@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { classify, fitCluster, growBox, LidarProposalConfigSchema, LidarProposer, mountFromTransform, pointCloudView, type PointCloudView, type Proposal } from "../../src/suggest/lidar.js";
+import { classify, fitCluster, growBox, LidarProposalConfigSchema, LidarProposer, mountFromTransform, pointCloudView, vetClass, type PointCloudView, type Proposal } from "../../src/suggest/lidar.js";
 import { quatToMatrix } from "../../src/suggest/camera.js";
 import { bevIoU } from "../../src/suggest/eval.js";
 import { axisError, syntheticCloud } from "./synthetic.js";
@@ -104,6 +104,19 @@ describe("suggest/lidar: proposals", () => {
     const yawOnly = named(new LidarProposer().propose(tilted, { x: t[0], y: t[1], z: t[2], yaw: mountFull.yaw }));
     const same = yawOnly.length === want.length && yawOnly.every((p, i) => p.category === want[i]!.category && bevIoU(p.box, want[i]!.box) > 0.95);
     assert.ok(!same, "ignoring roll and pitch must change the result (the test can fail)");
+  });
+
+  it("names no compact tall blob with an upright axis a truck (a kiosk, a clipped tree); a truck's compact corner stays one", () => {
+    // What vetClass sees of each (a real sensor's two faces): visible extents, heights, covariance shape.
+    const proposal = (long: number, short: number, top: number, verticality: number): Proposal => {
+      const visible = { x: 20, y: 3, z: top / 2, yaw: 0, length: long, width: short, height: top };
+      return { box: { ...visible, length: 9, width: 2.5 }, visible, category: "truck", confidence: 0.9, points: 200, features: { points: 200, range: 20, top, bottom: 0.3, linearity: 0.7, planarity: 0.2, scattering: 0.08, verticality, edgeResidual: 0.3 } };
+    };
+    const blob = proposal(2.3, 2.1, 3.9, 0.95), corner = proposal(3.3, 2.4, 3.3, 0.55);
+    vetClass(blob);
+    vetClass(corner);
+    assert.equal(blob.category, "unknown");
+    assert.equal(corner.category, "truck");
   });
 
   it("masks the ego box (configurable)", () => {

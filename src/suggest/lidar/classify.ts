@@ -59,6 +59,13 @@ const PERSON_MIN_TOP = 1.2;
 const PERSON_MIN_DEPTH = 0.03;
 /** A truck is told from a wall or hedge by showing more than a car can: longer than any car, or a rear face of a truck's width and height. */
 const TRUCK_MIN_LENGTH = 5.2;
+/**
+ * A truck seen compactly (both visible sides under TRUCK_MIN_LENGTH: a cab's corner) still shows
+ * two faces whose diagonal is longer than they are tall, so its returns' principal axis lies
+ * nearer the horizontal than the vertical (|z| of the axis under cos 45°). A compact, tall blob
+ * whose axis stands upright is a tree, a bush or a kiosk.
+ */
+const COMPACT_TRUCK_MAX_VERTICALITY = Math.SQRT1_2;
 /** Confidence of a vehicle seen along none of its length, rising to 1 when seen along its class's length. */
 const VIEW_FLOOR = 0.35;
 
@@ -74,7 +81,8 @@ const VIEW_FLOOR = 0.35;
  * - a car is no taller than carMaxTop (config);
  * - a truck shows more than a car could: a visible length over TRUCK_MIN_LENGTH with two faces
  *   (an L: width ≥ 1.8 m), or one flat face of a truck's width (2.1–2.9 m) seen square-on;
- *   foliage (scattering — the smallest covariance eigenvalue over the largest — above 0.2) is not a truck;
+ *   foliage (scattering — the smallest covariance eigenvalue over the largest — above 0.2) is not a truck,
+ *   nor a compact tall blob whose returns' principal axis stands upright (COMPACT_TRUCK_MAX_VERTICALITY);
  * - a pedestrian stands upright (the returns' principal axis within ~45° of vertical), is
  *   thicker than a pole (visible length ≥ 0.3 m), has a body's depth, not a board's
  *   (PERSON_MIN_DEPTH), and is at least a child's height (PERSON_MIN_TOP);
@@ -89,7 +97,7 @@ export function vetClass(p: Proposal, carMaxTop = 2.05): void {
   let ok = f.points >= MIN_EVIDENCE && f.behindFacade !== true && (p.topOnly === true || f.bottomHidden === true || f.bottom <= Math.max(GROUND_CONTACT, 0.25 + VGAP_SLOPE * f.range));
   if (p.category === "car") ok &&= f.top <= carMaxTop;
   if (p.category === "truck") {
-    const lShape = long <= 13 && ((long >= TRUCK_MIN_LENGTH && (short >= 1.8 || f.top >= 2.8)) || (short >= 1.8 && f.top >= 2.8));
+    const lShape = long <= 13 && ((long >= TRUCK_MIN_LENGTH && (short >= 1.8 || f.top >= 2.8)) || (short >= 1.8 && f.top >= 2.8 && f.verticality < COMPACT_TRUCK_MAX_VERTICALITY));
     const rearFace = short < 0.8 && long >= 2.1 && long <= 2.9 && f.planarity + f.linearity > 0.9;
     ok &&= (lShape || rearFace) && f.scattering < 0.2;
   }
