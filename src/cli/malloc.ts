@@ -7,7 +7,7 @@
  * only past 256 MiB free, grow by 64 MiB) is what the MALLOC_MMAP_THRESHOLD_,
  * MALLOC_TRIM_THRESHOLD_ and MALLOC_TOP_PAD_ variables would set at start; mallopt(3) sets the
  * same values at run time (they are global, so they hold for every thread). Measured: 200 MiB/s
- * over DDS recorded whole on 8.7–10.8 CPU-s per 20 s instead of 86 % on 19.9; a standard-rig
+ * over DDS recorded whole on 10.6–12.9 CPU-s per 20 s instead of 86 % on 19.9; a standard-rig
  * conversion 10–12 % faster (README). The cost: up to 256 MiB freed memory kept for reuse.
  *
  * Only where glibc runs, and never over the user's own MALLOC_* settings; SYNCBAG_MALLOC_TUNING=0

@@ -354,11 +354,12 @@ const VIEW_TEXT: Record<ViewClass, string> = { most: "≥ 60 % of the length or 
 export function carViews(sweep: RealSweep, options: SweepOptions = DEFAULT_SWEEP_OPTIONS): Map<Box3D, ViewClass> {
   const cars = sweep.labels.filter((l) => l.category === "car" && l.points >= options.minTruthPoints && Math.hypot(l.box.x, l.box.y) <= options.rangeM);
   const span = cars.map(() => [Infinity, -Infinity, Infinity, -Infinity]);
+  const axes = cars.map((l) => [Math.cos(l.box.yaw), Math.sin(l.box.yaw)] as const);
   forEachReturn(sweep, (x, y, z) => {
     cars.forEach((l, k) => {
       const b = l.box, dx = x - b.x, dy = y - b.y;
       if (Math.abs(dx) > b.length || Math.abs(dy) > b.length || z < 0.3 || z > b.z + b.height / 2 + 0.1) return;
-      const c = Math.cos(b.yaw), s = Math.sin(b.yaw), u = c * dx + s * dy, w = -s * dx + c * dy;
+      const [c, s] = axes[k]!, u = c * dx + s * dy, w = -s * dx + c * dy;
       if (Math.abs(u) > b.length / 2 + 0.1 || Math.abs(w) > b.width / 2 + 0.1) return;
       const e = span[k]!;
       e[0] = Math.min(e[0]!, u);
@@ -403,11 +404,12 @@ export function auditLabels(sweep: RealSweep, options: SweepOptions = DEFAULT_SW
   const boxes = sweep.labels.filter((l) => (l.category === "car" || l.category === "truck") && l.points >= options.minTruthPoints && Math.hypot(l.box.x, l.box.y) <= options.rangeM && l.box.length > 1.3 * l.box.width);
   if (boxes.length === 0) return out;
   const counts = boxes.map(() => [0, 0] as [number, number]);
+  const axes = boxes.map((l) => [Math.cos(l.box.yaw), Math.sin(l.box.yaw)] as const);
   forEachReturn(sweep, (x, y, z) => {
     boxes.forEach((l, k) => {
       const b = l.box, dx = x - b.x, dy = y - b.y, reach = b.length / 2 + 0.2;
       if (Math.abs(dx) > reach || Math.abs(dy) > reach || z < b.z - b.height / 2 + 0.3 || z > b.z + b.height / 2) return;
-      const c = Math.cos(b.yaw), s = Math.sin(b.yaw), u = c * dx + s * dy, w = -s * dx + c * dy;
+      const [c, s] = axes[k]!, u = c * dx + s * dy, w = -s * dx + c * dy;
       const hl = b.length / 2 + 0.2, hw = b.width / 2 + 0.2;
       if (Math.abs(u) <= hl && Math.abs(w) <= hw) counts[k]![0]++;
       if (Math.abs(w) <= hl && Math.abs(u) <= hw) counts[k]![1]++;
@@ -449,19 +451,21 @@ export function evaluateRealSweeps(sweeps: readonly RealSweep[], makeProposer: (
     const t0 = process.hrtime.bigint();
     const proposals = proposer.propose(s.view, s.mount, { speed: 0, yawRate: 0 });
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    outcomes.push(scoreSweep(s, fromProposals(proposals), options));
+    const outcome = scoreSweep(s, fromProposals(proposals), options);
+    outcomes.push(outcome);
     const doubts = auditLabels(s, options);
     doubtful.push(...doubts);
-    const missed = new Set(outcomes[outcomes.length - 1]!.misses.map((m) => m.box));
+    const doubted = new Set(doubts.map((d) => d.box));
+    const missed = new Set(outcome.misses.map((m) => m.box));
     for (const [box, view] of carViews(s, options)) {
       views[view].cars++;
       if (missed.has(box)) {
         views[view].missed++;
-        if (doubts.some((d) => d.box === box)) views[view].doubtful++;
+        if (doubted.has(box)) views[view].doubtful++;
       }
     }
     // A doubted label becomes an ignore region (as static/other/misc are): neither a miss nor, where a box lands on it, a false box.
-    const relabelled = { ...s, labels: s.labels.map((l) => (doubts.some((d) => d.box === l.box) ? { ...l, category: null } : l)) };
+    const relabelled = { ...s, labels: s.labels.map((l) => (doubted.has(l.box) ? { ...l, category: null } : l)) };
     audited.push(scoreSweep(relabelled, fromProposals(proposals), options));
     base.push(scoreSweep(s, gridBaseline(s.view, s.mount), options));
   }

@@ -665,61 +665,60 @@ export class LidarProposer {
     // hedge. It is re-segmented on its cores (runs reaching CORE_HEIGHT: cabins, bodies, people;
     // bumpers, bonnets and boots are lower), linked as before; the low runs are then grown out
     // from the cores they touch (a marker-based watershed on the height map, Beucher & Meyer 1993).
-    {
-      // Candidates first by the axis-aligned extent of their runs (a rectangle longer than
-      // OVERSIZE_LENGTH or wider than OVERSIZE_WIDTH has a diagonal longer than 3√2 m), then by
-      // their principal axes.
-      const bx0 = this.#bx0, bx1 = this.#bx1, by0 = this.#by0, by1 = this.#by1;
-      for (let v = 0; v < nodes; v++) {
-        if (nAlive[v] !== 1) continue;
-        const r = this.#find(v), x = nSx[v]! / nN[v]!, y = nSy[v]! / nN[v]!;
-        // A root is its cluster's smallest index (union keeps the smaller), so it comes first.
-        if (r === v) {
-          bx0[r] = bx1[r] = x;
-          by0[r] = by1[r] = y;
-          continue;
-        }
-        if (x < bx0[r]!) bx0[r] = x;
-        if (x > bx1[r]!) bx1[r] = x;
-        if (y < by0[r]!) by0[r] = y;
-        if (y > by1[r]!) by1[r] = y;
+    // Candidates first by the axis-aligned extent of their runs (a rectangle longer than
+    // OVERSIZE_LENGTH or wider than OVERSIZE_WIDTH has a diagonal longer than 3√2 m), then by
+    // their principal axes.
+    const bx0 = this.#bx0, bx1 = this.#bx1, by0 = this.#by0, by1 = this.#by1;
+    for (let v = 0; v < nodes; v++) {
+      if (nAlive[v] !== 1) continue;
+      const r = this.#find(v), x = nSx[v]! / nN[v]!, y = nSy[v]! / nN[v]!;
+      // A root is its cluster's smallest index (union keeps the smaller), so it comes first.
+      if (r === v) {
+        bx0[r] = bx1[r] = x;
+        by0[r] = by1[r] = y;
+        continue;
       }
-      const members = new Map<number, number[]>();
-      for (let v = 0; v < nodes; v++) {
-        if (nAlive[v] !== 1) continue;
-        const r = this.#find(v);
-        if ((bx1[r]! - bx0[r]!) ** 2 + (by1[r]! - by0[r]!) ** 2 < 18) continue;
-        let list = members.get(r);
-        if (list === undefined) members.set(r, (list = []));
-        list.push(v);
+      if (x < bx0[r]!) bx0[r] = x;
+      if (x > bx1[r]!) bx1[r] = x;
+      if (y < by0[r]!) by0[r] = y;
+      if (y > by1[r]!) by1[r] = y;
+    }
+    const members = new Map<number, number[]>();
+    for (let v = 0; v < nodes; v++) {
+      if (nAlive[v] !== 1) continue;
+      const r = this.#find(v);
+      if ((bx1[r]! - bx0[r]!) ** 2 + (by1[r]! - by0[r]!) ** 2 < 18) continue;
+      let list = members.get(r);
+      if (list === undefined) members.set(r, (list = []));
+      list.push(v);
+    }
+    for (const list of members.values()) {
+      if (list.length < 8 || !oversize(list, nSx, nSy, nN)) continue;
+      for (const v of list) {
+        parent[v] = v;
+        mark[v] = nZmax[v]! >= CORE_HEIGHT ? 2 : 1;
       }
-      for (const list of members.values()) {
-        if (list.length < 8 || !oversize(list, nSx, nSy, nN)) continue;
-        for (const v of list) {
-          parent[v] = v;
-          mark[v] = nZmax[v]! >= CORE_HEIGHT ? 2 : 1;
-        }
-        const cells = Int32Array.from(new Set(list.map((v) => nCell[v]!)));
-        this.#linkAll(cells, cells.length, 2);
-        // Grow the cores over the low runs they touch, breadth first (each low run joins the core that reaches it first).
-        const queue = list.filter((v) => mark[v] === 2);
-        for (let q = 0; q < queue.length; q++) {
-          const v = queue[q]!;
-          for (const d of this.#nb8) {
-            const nb = nCell[v]! + d, b1 = this.#past(nb);
-            for (let b = this.#first(nb); b < b1; b++) {
-              if (mark[b] !== 1 || !this.#touch(v, b)) continue;
-              this.#union(v, b);
-              mark[b] = 3;
-              queue.push(b);
-            }
+      const cells = Int32Array.from(new Set(list.map((v) => nCell[v]!)));
+      this.#linkAll(cells, cells.length, 2);
+      // Grow the cores over the low runs they touch, breadth first (each low run joins the core that reaches it first).
+      const queue = list.filter((v) => mark[v] === 2);
+      for (let q = 0; q < queue.length; q++) {
+        const v = queue[q]!;
+        for (const d of this.#nb8) {
+          const nb = nCell[v]! + d, b1 = this.#past(nb);
+          for (let b = this.#first(nb); b < b1; b++) {
+            if (mark[b] !== 1 || !this.#touch(v, b)) continue;
+            this.#union(v, b);
+            mark[b] = 3;
+            queue.push(b);
           }
         }
-        // Low runs no core reaches stay together as they were linked.
-        this.#linkAll(cells, cells.length, 1);
-        for (const v of list) mark[v] = 0;
       }
-    }  }
+      // Low runs no core reaches stay together as they were linked.
+      this.#linkAll(cells, cells.length, 1);
+      for (const v of list) mark[v] = 0;
+    }
+  }
 
   /** Runs grouped by cluster (counting sort), and each cluster's heights, centroid and returns. */
   #groupClusters(nodes: number): ClusterGroups {
@@ -821,14 +820,15 @@ export class LidarProposer {
         owner[ci] = ci;
         topOnly[ci] = 1;
       } else owner[ci] = -1;
-    }    return { owner, topOnly };
+    }
+    return { owner, topOnly };
   }
 
   /** Each owner's parts fitted, classified and judged; unknown clusters under crowns read again below them. */
   #emit(g: ClusterGroups, owner: Int32Array, topOnly: Uint8Array, shift: SeamShift | null, mount: LidarMount): Proposal[] {
     const c = this.#cfg, { clusters, start, order, liveN, top, bottom, pts } = g;
-    const sx = this.#nSx, syy = this.#nSy, cn = this.#nN, st = this.#nSt;
     const nN = this.#nN, nSx = this.#nSx, nSy = this.#nSy, nSt = this.#nSt, nZmax = this.#nZmax, nZmin = this.#nZmin, nCell = this.#nCell, parent = this.#nParent, mark = this.#nMark;
+    const sx = nSx, syy = nSy, cn = nN, st = nSt;
     const nearAz = this.#nearAz;
     const out: Proposal[] = [];
     const cxs = new Float64Array(liveN), cys = new Float64Array(liveN);
