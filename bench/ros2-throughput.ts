@@ -23,15 +23,18 @@
  *     [--dds default,shipped: the DDS configurations to run, default both]
  *     [--alone: also run each recorder by itself at each rate, for its capacity without the other]
  *     [--no-fsync: syncbag without its fdatasync after each timed flush (what durability costs at the disk's limit)]
+ *     [--rosbag2-dir DIR: where `ros2 bag record` writes (default: beside syncbag's output, on the same disk).
+ *      Two recorders at 200 MiB/s each ask 400 MiB/s of one disk; with DIR on another device (e.g.
+ *      /dev/shm, a RAM disk: rosbag2's advantage) the run compares the recorders, not their share of the disk]
  *
  * Varying one history at a time tells which side of DDS overwrote what syncbag never took.
  *
  * Needs ROS 2 sourced with syncbag built (scripts/ci-ros2.sh). Not part of `npm run bench`.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { open } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { McapIndexedReader } from "@mcap/core";
@@ -91,8 +94,9 @@ async function recorded(dir: string): Promise<number> {
 
 type Recorders = "both" | "syncbag" | "rosbag2";
 
-async function runRate(mibPerS: number, seconds: number, readerDepth: number, writerDepth: number, dds: string, recorders: Recorders, fsync: boolean): Promise<string> {
+async function runRate(mibPerS: number, seconds: number, readerDepth: number, writerDepth: number, dds: string, recorders: Recorders, fsync: boolean, rosbagDir: string | undefined): Promise<string> {
   const { dir, cleanup } = tempDir(`bench-${mibPerS}`);
+  const rosbagOut = rosbagDir === undefined ? join(dir, "rosbag2") : join(mkdtempSync(join(rosbagDir, "syncbag-bench-")), "rosbag2");
   const uri = DDS_CONFIGS[dds];
   const ddsEnv: NodeJS.ProcessEnv = uri === undefined ? {} : { CYCLONEDDS_URI: uri };
   try {
@@ -115,7 +119,7 @@ async function runRate(mibPerS: number, seconds: number, readerDepth: number, wr
     );
     const withSyncbag = recorders !== "rosbag2", withRosbag = recorders !== "syncbag";
     const node = withSyncbag ? start("syncbag", "ros2", ["run", "syncbag", "syncbag_node", "--ros-args", "--params-file", params], { env: { ...ddsEnv, SYNCBAG_FROM_SOURCE: "0" } }) : null;
-    const rosbag = withRosbag ? start("ros2 bag record", "ros2", ["bag", "record", "-s", "mcap", "-o", join(dir, "rosbag2"), ...TOPICS], { env: ddsEnv }) : null;
+    const rosbag = withRosbag ? start("ros2 bag record", "ros2", ["bag", "record", "-s", "mcap", "-o", rosbagOut, ...TOPICS], { env: ddsEnv }) : null;
     await node?.waitFor(/syncbag node: running/, 60_000);
     await rosbag?.waitFor(/Recording\.\.\.|Listening for topics/, 60_000);
     const subscribers = (node === null ? 0 : 1) + (rosbag === null ? 0 : 1);
@@ -170,7 +174,7 @@ async function runRate(mibPerS: number, seconds: number, readerDepth: number, wr
       );
     }
     if (rosbag !== null) {
-      const theirs = await recorded(join(dir, "rosbag2"));
+      const theirs = await recorded(rosbagOut);
       lines.push(`  ros2 bag record -s mcap: ${theirs} recorded (${pct(theirs)}), ${offered - theirs} lost`);
     }
     lines.push(`  CPU seconds while publishing (${result.seconds.toFixed(1)} s × ${cpus().length} cores available): ${cpu}`);
@@ -178,6 +182,7 @@ async function runRate(mibPerS: number, seconds: number, readerDepth: number, wr
   } finally {
     await killAll();
     cleanup();
+    if (rosbagDir !== undefined) rmSync(dirname(rosbagOut), { recursive: true, force: true });
   }
 }
 
@@ -197,6 +202,7 @@ const { values: flags, positionals } = parseArgs({
     dds: { type: "string", default: "default,shipped" },
     alone: { type: "boolean", default: false },
     "no-fsync": { type: "boolean", default: false },
+    "rosbag2-dir": { type: "string" },
   },
 });
 const rates = (positionals[0] ?? "50,100,200").split(",").map(Number);
@@ -215,4 +221,4 @@ if (!existsSync(BUILT)) {
   process.exit(1);
 }
 const runs: Recorders[] = flags.alone ? ["both", "syncbag", "rosbag2"] : ["both"];
-for (const rate of rates) for (const c of configs) for (const r of runs) console.log(await runRate(rate, seconds, readerDepth, writerDepth, c, r, !flags["no-fsync"]));
+for (const rate of rates) for (const c of configs) for (const r of runs) console.log(await runRate(rate, seconds, readerDepth, writerDepth, c, r, !flags["no-fsync"], flags["rosbag2-dir"]));
