@@ -377,16 +377,24 @@ export function carViews(sweep: RealSweep, options: SweepOptions = DEFAULT_SWEEP
   return out;
 }
 
-/** A vehicle label whose returns fit its box turned 90° clearly better than as labelled (a heading taken from the wrong edge). */
+/**
+ * A label the audit doubts: a vehicle whose returns fit its box turned 90° clearly better than as
+ * labelled (a heading taken from the wrong edge), or a second label on an object already labelled
+ * (two tracks, one box).
+ */
 export interface DoubtfulLabel {
   dataset: string;
   frame: string;
   category: RoadClass;
   box: Box3D;
-  /** Returns in the box as labelled, and turned 90° about its centre. */
-  asLabelled: number;
-  turned: number;
+  reason: "turned" | "duplicate";
+  /** Returns in the box as labelled, and turned 90° about its centre (reason "turned"). */
+  asLabelled?: number;
+  turned?: number;
 }
+
+/** Two labels of one class whose boxes overlap this much (BEV IoU) label one object. */
+const DUPLICATE_IOU = 0.9;
 
 /** The turned box must hold this many times the returns (and at least DOUBT_MIN more) to doubt a label. */
 const DOUBT_RATIO = 1.5;
@@ -397,11 +405,19 @@ const DOUBT_MIN = 10;
  * bottom to its top) inside the box grown by 0.2 m, as labelled and turned 90°. A vehicle's
  * returns lie along its sides, so a box whose turned copy holds far more of them has its length
  * and width swapped — no detector can match it at BEV IoU 0.5 (a correct box scores ~0.3).
- * Such labels are listed, never changed: the headline figures score the labels as given.
+ * Also a label repeating an earlier one's box (same class, BEV IoU ≥ DUPLICATE_IOU): one object, two
+ * tracks. Such labels are listed, never changed: the headline figures score the labels as given.
  */
 export function auditLabels(sweep: RealSweep, options: SweepOptions = DEFAULT_SWEEP_OPTIONS): DoubtfulLabel[] {
   const out: DoubtfulLabel[] = [];
-  const boxes = sweep.labels.filter((l) => (l.category === "car" || l.category === "truck") && l.points >= options.minTruthPoints && Math.hypot(l.box.x, l.box.y) <= options.rangeM && l.box.length > 1.3 * l.box.width);
+  // A scored label on the same object as an earlier one of its class: one object can be matched
+  // once, so the copy would count as a miss whatever the detector did.
+  const scored = sweep.labels.filter((l) => l.category !== null && l.points >= options.minTruthPoints && Math.hypot(l.box.x, l.box.y) <= options.rangeM);
+  scored.forEach((l, i) => {
+    if (scored.slice(0, i).some((e) => e.category === l.category && bevIoU(e.box, l.box) >= DUPLICATE_IOU)) out.push({ dataset: sweep.dataset, frame: sweep.frame, category: l.category!, box: l.box, reason: "duplicate" });
+  });
+  const duplicate = new Set(out.map((d) => d.box));
+  const boxes = sweep.labels.filter((l) => !duplicate.has(l.box) && (l.category === "car" || l.category === "truck") && l.points >= options.minTruthPoints && Math.hypot(l.box.x, l.box.y) <= options.rangeM && l.box.length > 1.3 * l.box.width);
   if (boxes.length === 0) return out;
   const counts = boxes.map(() => [0, 0] as [number, number]);
   const axes = boxes.map((l) => [Math.cos(l.box.yaw), Math.sin(l.box.yaw)] as const);
@@ -417,7 +433,7 @@ export function auditLabels(sweep: RealSweep, options: SweepOptions = DEFAULT_SW
   });
   boxes.forEach((l, k) => {
     const [a, t] = counts[k]!;
-    if (t > DOUBT_RATIO * a && t - a >= DOUBT_MIN) out.push({ dataset: sweep.dataset, frame: sweep.frame, category: l.category!, box: l.box, asLabelled: a, turned: t });
+    if (t > DOUBT_RATIO * a && t - a >= DOUBT_MIN) out.push({ dataset: sweep.dataset, frame: sweep.frame, category: l.category!, box: l.box, reason: "turned", asLabelled: a, turned: t });
   });
   return out;
 }
@@ -505,13 +521,13 @@ export function formatRealEvaluation(e: RealEvaluation, detail = false): string 
   const a = e.audit, q = a.asIgnored;
   lines.push(
     "",
-    `label audit: ${a.doubtful.length} of ${a.scoredVehicles} scored vehicle labels hold more of their returns turned 90° than as labelled (length and width swapped${detail ? "; listed below" : "; --detail lists them"}).`,
+    `label audit: ${a.doubtful.filter((d) => d.reason === "turned").length} of ${a.scoredVehicles} scored vehicle labels hold more of their returns turned 90° than as labelled (length and width swapped); ${a.doubtful.filter((d) => d.reason === "duplicate").length} scored labels repeat another label's box (one object, two tracks)${detail ? "; listed below" : "; --detail lists them"}.`,
     `with those labels as ignore regions (for context; the tables above score the labels as given): car recall ${f3(q.carRecall)} (${q.classes.car.matched}/${q.classes.car.truth}), car precision ${f3(q.carPrecision)}, 4-class precision ${f3(q.allPrecision)}`,
   );
   lines.push("", "scored cars by how much of them their sweep shows (returns spanning …): how many, missed (of those, doubted by the audit)");
   for (const v of VIEW_CLASSES) lines.push(`  ${VIEW_TEXT[v]}: ${e.views[v].cars} cars, ${e.views[v].missed} missed (${e.views[v].doubtful})`);
   if (detail) {
-    for (const d of a.doubtful) lines.push(`  doubtful ${d.dataset}/${d.frame} ${d.category} ${size(d.box)}, yaw ${d.box.yaw.toFixed(2)}: ${d.asLabelled} returns as labelled, ${d.turned} turned 90°`);
+    for (const d of a.doubtful) lines.push(`  doubtful ${d.dataset}/${d.frame} ${d.category} ${size(d.box)}, yaw ${d.box.yaw.toFixed(2)}: ${d.reason === "turned" ? `${d.asLabelled} returns as labelled, ${d.turned} turned 90°` : "a second label on another label's box"}`);
     for (const o of e.outcomes) {
       lines.push("", `${o.dataset}/${o.frame}:`);
       for (const m of o.misses) lines.push(`  miss  ${m.category} ${size(m.box)}, ${m.points} returns, best IoU ${m.bestIoU.toFixed(2)}`);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { carViews, gridBaseline, loadRealSweeps, scoreSweep, summarise, type Prediction, type RealSweep } from "../../src/suggest/eval-lidar.js";
+import { auditLabels, carViews, gridBaseline, loadRealSweeps, scoreSweep, summarise, type Prediction, type RealSweep } from "../../src/suggest/eval-lidar.js";
 import type { Box3D } from "../../src/suggest/types.js";
 
 const box = (x: number, y: number, length: number, width: number, height = 1.5): Box3D => ({ x, y, z: height / 2, yaw: 0, length, width, height });
@@ -81,6 +81,18 @@ describe("suggest/eval-lidar: real-sweep scoring rules", () => {
     const s = { ...sweep(cars.map((b) => ({ category: "car" as const, sourceClass: "car", box: b, points: 50 }))), view: { data, pointStep: 16, count: pts.length / 4, offsetX: 0, offsetY: 4, offsetZ: 8, littleEndian: true } };
     const views = carViews(s);
     assert.deepEqual(cars.map((b) => views.get(b)), ["most", "fragment", "part", "fragment"]);
+  });
+
+  it("the label audit doubts a box turned 90° from its returns and a second label on one object, never the first", () => {
+    const pts: number[] = [];
+    for (let u = -2.2; u <= 2.2; u += 0.1) pts.push(10 + u, -0.95, 0.8 - 1.7, 0); // the side of a car along x at (10, 0)
+    for (let u = -2.2; u <= 2.2; u += 0.1) pts.push(20 - 0.95, -10 + u, 0.8 - 1.7, 0); // a car along y at (20, −10), labelled along x
+    const data = new Uint8Array(new Float32Array(pts).buffer);
+    const asGiven = box(10, 0, 4.5, 1.9), copy = { ...box(10, 0, 4.5, 1.9), x: 10.02 }, turned = box(20, -10, 4.5, 1.9);
+    const car = (b: Box3D) => ({ category: "car" as const, sourceClass: "car", box: b, points: 45 });
+    const s = { ...sweep([car(asGiven), car(copy), car(turned), { category: "pedestrian" as const, sourceClass: "pedestrian", box: box(30, 5, 0.6, 0.6, 1.8), points: 40 }]), view: { data, pointStep: 16, count: pts.length / 4, offsetX: 0, offsetY: 4, offsetZ: 8, littleEndian: true } };
+    const doubts = auditLabels(s);
+    assert.deepEqual(doubts.map((d) => [d.box, d.reason]), [[copy, "duplicate"], [turned, "turned"]]);
   });
 
   it("names the file and the problem on bad input", async () => {
