@@ -93,7 +93,7 @@ function cullSector(out: SectorObject[], near: readonly Box[], world: World, tMi
     out.push({ x: b.x, y: b.y, c: Math.cos(b.yaw), s: Math.sin(b.yaw), hl: b.hl, hw: b.hw, z0: b.z0, z1: b.z1, intensity: b.intensity, porosity: b.porosity ?? 0, round: b.round === true });
   };
   for (const b of near) consider(b);
-  for (const actor of world.actors) consider(world.actorBox(actor, tMid));
+  for (const actor of world.actors) for (const part of world.actorParts(actor, tMid)) consider(part);
 }
 
 /** Tilted mount: precomputed ray directions and azimuth spans (see LidarModel.#tilt). */

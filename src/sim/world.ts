@@ -83,6 +83,12 @@ export const GRASS_COLOR = 0x4f7a3a;
 export const ROAD_COLOR = 0x505055;
 export const MARKING_COLOR = 0xf0f0f0;
 export const SIDEWALK_COLOR = 0x9a968c;
+/** A car's shape under its box (see World.actorParts): beltline, cabin length and offset aft (shares of height and length), tumblehome (m). */
+const CAR_BELTLINE = 0.6;
+const CAR_CABIN_SHARE = 0.5;
+const CAR_CABIN_AFT = 0.03;
+const CAR_TUMBLEHOME = 0.12;
+
 const CLASS_SIZES: Record<ActorClass, { x: number; y: number; z: number }> = {
   car: { x: 4.6, y: 1.9, z: 1.5 },
   truck: { x: 9.0, y: 2.5, z: 3.4 },
@@ -421,6 +427,23 @@ export class World {
   actorBox(actor: ActorSpec, t: number): Box {
     const p = actorPose(this.road, actor, t);
     return { x: p.x, y: p.y, yaw: p.yaw, hl: actor.size.x / 2, hw: actor.size.y / 2, z0: 0, z1: actor.size.z, color: actor.color, intensity: actor.cls === "truck" ? 90 : 60, ...(actor.cls === "pedestrian" ? { round: true } : {}) };
+  }
+
+  /**
+   * What a lidar sees of an actor at t. A car is not one box: its body reaches the beltline
+   * (CAR_BELTLINE of its height), and the cabin above is set in from the sides (tumblehome,
+   * CAR_TUMBLEHOME each side) and shorter than the body (bonnet and boot lower, CAR_CABIN_SHARE of
+   * its length, a little aft). Seen from any side its returns lie on two faces at different
+   * depths, as on a real car; a wall, fence or box truck is one flat face. Truth stays its box.
+   */
+  actorParts(actor: ActorSpec, t: number): Box[] {
+    const b = this.actorBox(actor, t);
+    if (actor.cls !== "car") return [b];
+    const c = Math.cos(b.yaw), s = Math.sin(b.yaw), aft = CAR_CABIN_AFT * 2 * b.hl, belt = CAR_BELTLINE * b.z1;
+    return [
+      { ...b, z1: belt },
+      { ...b, x: b.x - c * aft, y: b.y - s * aft, hl: CAR_CABIN_SHARE * b.hl, hw: b.hw - CAR_TUMBLEHOME, z0: belt },
+    ];
   }
 
   /** Every actor's box at t. */

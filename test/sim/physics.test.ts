@@ -49,6 +49,31 @@ function segmentHitsBox(p: number[], q: number[], pose: { x: number; y: number; 
   return true;
 }
 
+/** Every return of the test drive's lidar in odom at its own firing time (z over the ground). */
+function* lidarPointsInOdom(): Generator<{ ox: number; oy: number; z: number; t: bigint }> {
+  const { drive, messages, truth } = testDrive();
+  const lidar = drive.rig.lidar!;
+  const ext = lidar.extrinsics;
+  for (const m of messages.filter((x) => x.topic === lidar.topic)) {
+    const cloud = decode<PointCloud2>(m);
+    const capture = captureOf(m.topic, stampOf(m));
+    const view = new DataView(cloud.data.buffer, cloud.data.byteOffset, cloud.data.byteLength);
+    const off = Object.fromEntries(cloud.fields.map((f) => [f.name, f.offset]));
+    for (let p = 0; p < cloud.width; p++) {
+      const base = p * cloud.point_step;
+      const x = view.getFloat32(base + off.x!, true);
+      const y = view.getFloat32(base + off.y!, true);
+      const z = view.getFloat32(base + off.z!, true) + ext.z;
+      const t = capture + BigInt(view.getUint32(base + off.t!, true));
+      // lidar → base_link → odom at the point's own firing time.
+      const bx = ext.x + Math.cos(ext.yaw) * x - Math.sin(ext.yaw) * y;
+      const by = ext.y + Math.sin(ext.yaw) * x + Math.cos(ext.yaw) * y;
+      const ego = poseAt(truth.ego, t);
+      yield { ox: ego.x + Math.cos(ego.yaw) * bx - Math.sin(ego.yaw) * by, oy: ego.y + Math.sin(ego.yaw) * bx + Math.cos(ego.yaw) * by, z, t };
+    }
+  }
+}
+
 describe("sim physics", function () {
   this.timeout(60_000);
   before(() => {
@@ -56,55 +81,64 @@ describe("sim physics", function () {
   });
 
   it("puts the lidar points of each actor inside its true box", () => {
-    const { drive, messages, truth } = testDrive();
-    const lidar = drive.rig.lidar!;
-    const ext = lidar.extrinsics;
+    const { drive, truth } = testDrive();
     let candidates = 0;
     let inside = 0;
-    for (const m of messages.filter((x) => x.topic === lidar.topic)) {
-      const cloud = decode<PointCloud2>(m);
-      const capture = captureOf(m.topic, stampOf(m));
-      const view = new DataView(cloud.data.buffer, cloud.data.byteOffset, cloud.data.byteLength);
-      const off = Object.fromEntries(cloud.fields.map((f) => [f.name, f.offset]));
-      for (let p = 0; p < cloud.width; p++) {
-        const base = p * cloud.point_step;
-        const x = view.getFloat32(base + off.x!, true);
-        const y = view.getFloat32(base + off.y!, true);
-        const z = view.getFloat32(base + off.z!, true) + ext.z;
-        const t = capture + BigInt(view.getUint32(base + off.t!, true));
-        // lidar → base_link → odom at the point's own firing time.
-        const bx = ext.x + Math.cos(ext.yaw) * x - Math.sin(ext.yaw) * y;
-        const by = ext.y + Math.sin(ext.yaw) * x + Math.cos(ext.yaw) * y;
-        const ego = poseAt(truth.ego, t);
-        const ox = ego.x + Math.cos(ego.yaw) * bx - Math.sin(ego.yaw) * by;
-        const oy = ego.y + Math.sin(ego.yaw) * bx + Math.cos(ego.yaw) * by;
-        if (z < 0.2) continue; // ground and curbs
-        let near = false;
-        let inBox = false;
-        for (const actor of truth.actors) {
-          const a = poseAt(actor.track, t);
-          const dx = ox - a.x;
-          const dy = oy - a.y;
-          const lx = Math.abs(Math.cos(a.yaw) * dx + Math.sin(a.yaw) * dy);
-          const ly = Math.abs(-Math.sin(a.yaw) * dx + Math.cos(a.yaw) * dy);
-          if (lx < actor.size.x / 2 + 0.6 && ly < actor.size.y / 2 + 0.6 && z < actor.size.z + 0.3) near = true;
-          const tol = 0.1;
-          if (lx <= actor.size.x / 2 + tol && ly <= actor.size.y / 2 + tol && z <= actor.size.z + tol) inBox = true;
-        }
-        if (!near) continue;
-        // Poles and buildings next to an actor are not the actor (static structure is not in the truth file).
-        const onStructure = drive.world.structure.some((b) => {
-          const dx = ox - b.x;
-          const dy = oy - b.y;
-          return Math.abs(Math.cos(b.yaw) * dx + Math.sin(b.yaw) * dy) <= b.hl + 0.1 && Math.abs(-Math.sin(b.yaw) * dx + Math.cos(b.yaw) * dy) <= b.hw + 0.1 && z <= b.z1 + 0.1;
-        });
-        if (onStructure) continue;
-        candidates++;
-        if (inBox) inside++;
+    for (const { ox, oy, z, t } of lidarPointsInOdom()) {
+      if (z < 0.2) continue; // ground and curbs
+      let near = false;
+      let inBox = false;
+      for (const actor of truth.actors) {
+        const a = poseAt(actor.track, t);
+        const dx = ox - a.x;
+        const dy = oy - a.y;
+        const lx = Math.abs(Math.cos(a.yaw) * dx + Math.sin(a.yaw) * dy);
+        const ly = Math.abs(-Math.sin(a.yaw) * dx + Math.cos(a.yaw) * dy);
+        if (lx < actor.size.x / 2 + 0.6 && ly < actor.size.y / 2 + 0.6 && z < actor.size.z + 0.3) near = true;
+        const tol = 0.1;
+        if (lx <= actor.size.x / 2 + tol && ly <= actor.size.y / 2 + tol && z <= actor.size.z + tol) inBox = true;
       }
+      if (!near) continue;
+      // Poles and buildings next to an actor are not the actor (static structure is not in the truth file).
+      const onStructure = drive.world.structure.some((b) => {
+        const dx = ox - b.x;
+        const dy = oy - b.y;
+        return Math.abs(Math.cos(b.yaw) * dx + Math.sin(b.yaw) * dy) <= b.hl + 0.1 && Math.abs(-Math.sin(b.yaw) * dx + Math.cos(b.yaw) * dy) <= b.hw + 0.1 && z <= b.z1 + 0.1;
+      });
+      if (onStructure) continue;
+      candidates++;
+      if (inBox) inside++;
     }
     assert.ok(candidates > 300, `only ${candidates} points near actors`);
     assert.ok(inside / candidates > 0.97, `${inside}/${candidates} actor points inside their boxes`);
+  });
+
+  it("shapes a car as a body and a cabin set in from its sides: its side shows two depths", () => {
+    const { truth } = testDrive();
+    const cars = truth.actors.filter((a) => a.class === "car");
+    // Returns on a car's side (within 0.35 m of it, in the middle of its length), split at its beltline.
+    const below: number[] = [], above: number[] = [];
+    let poses: { x: number; y: number; yaw: number }[] = [], posesAt = -1n;
+    for (const { ox, oy, z, t } of lidarPointsInOdom()) {
+      if (z < 0.3) continue;
+      // A column's beams fire at one time: its poses are looked up once.
+      if (t !== posesAt) {
+        poses = cars.map((c) => poseAt(c.track, t));
+        posesAt = t;
+      }
+      for (const [k, actor] of cars.entries()) {
+        const a = poses[k]!, dx = ox - a.x, dy = oy - a.y;
+        if (Math.abs(dx) > 3 || Math.abs(dy) > 3) continue;
+        const lx = Math.abs(Math.cos(a.yaw) * dx + Math.sin(a.yaw) * dy), ly = Math.abs(-Math.sin(a.yaw) * dx + Math.cos(a.yaw) * dy);
+        if (lx > actor.size.x / 5 || ly < actor.size.y / 2 - 0.35 || ly > actor.size.y / 2 + 0.05) continue;
+        if (z > 0.3 && z < 0.55 * actor.size.z) below.push(actor.size.y / 2 - ly);
+        else if (z > 0.7 * actor.size.z && z < actor.size.z - 0.05) above.push(actor.size.y / 2 - ly);
+      }
+    }
+    const median = (v: number[]): number => [...v].sort((p, q) => p - q)[v.length >> 1]!;
+    assert.ok(below.length > 50 && above.length > 50, `${below.length} returns below the beltline, ${above.length} above`);
+    assert.ok(median(below) < 0.03, `the body's side is the box's side (inset ${median(below).toFixed(3)} m)`);
+    assert.ok(median(above) > 0.08 && median(above) < 0.2, `the cabin stands in from it (inset ${median(above).toFixed(3)} m)`);
   });
 
   it("leaves out scripted events at or after the drive's end (a rig's scenario outlives a short run)", () => {

@@ -119,6 +119,18 @@ describe("suggest/lidar: proposals", () => {
     assert.equal(corner.category, "truck");
   });
 
+  it("names no flat sheet longer than a car is wide a car (a wall's, fence's or board's face); a flat end face stays one", () => {
+    const proposal = (long: number, short: number, depth: number): Proposal => {
+      const visible = { x: 15, y: -6, z: 0.75, yaw: 0, length: long, width: short, height: 1.5 };
+      return { box: { ...visible, length: 4.5, width: 1.85 }, visible, category: "car", confidence: 0.9, points: 80, features: { points: 80, range: 16, top: 1.5, bottom: 0.3, linearity: 0.9, planarity: 0.08, scattering: 0.01, verticality: 0.2, edgeResidual: 0.02, depth } };
+    };
+    const fence = proposal(4.2, 0.15, 0.02), side = proposal(4.2, 0.4, 0.09), rear = proposal(1.8, 0.15, 0.02);
+    for (const p of [fence, side, rear]) vetClass(p);
+    assert.equal(fence.category, "unknown");
+    assert.equal(side.category, "car");
+    assert.equal(rear.category, "car");
+  });
+
   it("masks the ego box (configurable)", () => {
     const none = new LidarProposer({ egoBox: { xMin: 0, xMax: 0, yMin: 0, yMax: 0 } }).propose(syntheticCloud([]), mount);
     assert.ok(none.some((p) => p.visible.x > -1.5 && p.visible.x < 4 && Math.abs(p.visible.y) < 1.5), "ego returns are clustered when not masked");

@@ -36,7 +36,8 @@ describe("suggest: the simulator's cluttered street (level reached, below target
 });
 
 /**
- * The level reached (2026-12-06: seed 1 car 0.56/0.39, pedestrian recall 0.86, 13.7 id switches;
- * seed 2 car 0.77/0.50, pedestrian recall 0.60, 7.4), a little under it so noise does not fail it.
+ * The level reached (2026-12-07, cars shaped as body and cabin and no flat sheet named a car: seed 1
+ * car 0.87/0.55, pedestrian recall 0.65, 9.8 id switches; seed 2 car 0.94/0.58, pedestrian recall
+ * 0.66, 0.9), a little under it so noise does not fail it.
  */
-const FLOOR = { carRecall: 0.5, carPrecision: 0.35, pedestrianRecall: 0.5, idSwitches: 16 };
+const FLOOR = { carRecall: 0.8, carPrecision: 0.5, pedestrianRecall: 0.55, idSwitches: 13 };

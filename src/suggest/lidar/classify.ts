@@ -57,6 +57,18 @@ const PERSON_MIN_TOP = 1.2;
  * found lost; `eval-lidar --detail`).
  */
 const PERSON_MIN_DEPTH = 0.03;
+/**
+ * A car is not a flat sheet: seen from its side, its cabin stands in from its body (tumblehome,
+ * ~0.1 m each side) and the roof, bonnet or a corner usually shows too, so its returns spread
+ * across their main horizontal direction by more than range noise (σ ≈ 0.02 m on the HDL-64,
+ * VLP-32C and Pandar64); a wall's, fence's or board's face does not. On the real sweeps every
+ * matched car spreads 0.23 m or more; on the simulator's street, with its cars shaped so
+ * (sim/world.ts actorParts), the wall and fence pieces read as cars spread 0.01–0.05 m.
+ * A face no longer than a car is wide (CAR_END_FACE) may be its rear or front seen square-on at
+ * range, where only the bumper and boot lid are hit: flat, and still a car.
+ */
+const CAR_MIN_DEPTH = 0.06;
+const CAR_END_FACE = 2.1;
 /** A truck is told from a wall or hedge by showing more than a car can: longer than any car, or a rear face of a truck's width and height. */
 const TRUCK_MIN_LENGTH = 5.2;
 /**
@@ -78,7 +90,8 @@ const VIEW_FLOOR = 0.35;
  * - a road user is not inside a building: nothing seen through a façade's glass or under its
  *   upper floors (visibility.ts `findFacades`) is named;
  * - MIN_EVIDENCE returns at least;
- * - a car is no taller than carMaxTop (config);
+ * - a car is no taller than carMaxTop (config), and not a flat sheet longer than a car is wide
+ *   (CAR_MIN_DEPTH, CAR_END_FACE);
  * - a truck shows more than a car could: a visible length over TRUCK_MIN_LENGTH with two faces
  *   (an L: width ≥ 1.8 m), or one flat face of a truck's width (2.1–2.9 m) seen square-on;
  *   foliage (scattering — the smallest covariance eigenvalue over the largest — above 0.2) is not a truck,
@@ -95,7 +108,7 @@ export function vetClass(p: Proposal, carMaxTop = 2.05): void {
   if (f === undefined || p.category === "unknown") return;
   const long = Math.max(p.visible.length, p.visible.width), short = Math.min(p.visible.length, p.visible.width);
   let ok = f.points >= MIN_EVIDENCE && f.behindFacade !== true && (p.topOnly === true || f.bottomHidden === true || f.bottom <= Math.max(GROUND_CONTACT, 0.25 + VGAP_SLOPE * f.range));
-  if (p.category === "car") ok &&= f.top <= carMaxTop;
+  if (p.category === "car") ok &&= f.top <= carMaxTop && (f.depth === undefined || f.depth >= CAR_MIN_DEPTH || long <= CAR_END_FACE);
   if (p.category === "truck") {
     const lShape = long <= 13 && ((long >= TRUCK_MIN_LENGTH && (short >= 1.8 || f.top >= 2.8)) || (short >= 1.8 && f.top >= 2.8 && f.verticality < COMPACT_TRUCK_MAX_VERTICALITY));
     const rearFace = short < 0.8 && long >= 2.1 && long <= 2.9 && f.planarity + f.linearity > 0.9;
