@@ -88,6 +88,11 @@ const CAR_BELTLINE = 0.6;
 const CAR_CABIN_SHARE = 0.5;
 const CAR_CABIN_AFT = 0.03;
 const CAR_TUMBLEHOME = 0.12;
+/** A cyclist's shape under its box (see World.actorParts): frame half width and saddle height, the rider's half length and offset aft (m). */
+const CYCLIST_FRAME_HALF_WIDTH = 0.08;
+const CYCLIST_SADDLE = 0.95;
+const CYCLIST_RIDER_HALF_LENGTH = 0.3;
+const CYCLIST_RIDER_AFT = 0.15;
 
 const CLASS_SIZES: Record<ActorClass, { x: number; y: number; z: number }> = {
   car: { x: 4.6, y: 1.9, z: 1.5 },
@@ -430,7 +435,7 @@ export class World {
   }
 
   /**
-   * What a lidar sees of an actor at t. A car is not one box: its body reaches the beltline
+   * What a lidar sees of an actor at t. A cyclist is a thin bicycle with a round rider on it. A car is not one box: its body reaches the beltline
    * (CAR_BELTLINE of its height), and the cabin above is set in from the sides (tumblehome,
    * CAR_TUMBLEHOME each side) and shorter than the body (bonnet and boot lower, CAR_CABIN_SHARE of
    * its length, a little aft). Seen from any side its returns lie on two faces at different
@@ -438,6 +443,15 @@ export class World {
    */
   actorParts(actor: ActorSpec, t: number): Box[] {
     const b = this.actorBox(actor, t);
+    if (actor.cls === "cyclist") {
+      // A rider on a bicycle: the bicycle a thin frame up to the saddle and bars, the rider a
+      // round body above it (as a pedestrian's), sitting a little aft of the middle.
+      const c = Math.cos(b.yaw), s = Math.sin(b.yaw), aft = CYCLIST_RIDER_AFT;
+      return [
+        { ...b, hw: CYCLIST_FRAME_HALF_WIDTH, z1: CYCLIST_SADDLE },
+        { ...b, x: b.x - c * aft, y: b.y - s * aft, hl: CYCLIST_RIDER_HALF_LENGTH, z0: CYCLIST_SADDLE - 0.1, round: true },
+      ];
+    }
     if (actor.cls !== "car") return [b];
     const c = Math.cos(b.yaw), s = Math.sin(b.yaw), aft = CAR_CABIN_AFT * 2 * b.hl, belt = CAR_BELTLINE * b.z1;
     return [

@@ -98,7 +98,7 @@ describe("npm start (simulated drive → node → MCAP)", function () {
     assert.ok(json.lidar["car"]!.truth > 100 && json.lidar["car"]!.recall >= 0.7, `car ${json.lidar["car"]!.recall} of ${json.lidar["car"]!.truth}`);
     assert.ok(json.camera.pairs > 100 && json.camera.medianIoU >= 0.7, `camera ${json.camera.pairs} pairs, median IoU ${json.camera.medianIoU}`);
     // The command itself: a table by default, one JSON key per section with --json, exit code 2
-    // because a 6 s drive's car recall is under the 0.9 target (the table says so).
+    // where a target is missed (the table says which).
     const cli = [process.execPath, "--import", "tsx", "src/cli/main.ts", "eval", "--truth", result.truthPath, "--warmup", "1", result.mcapPath];
     const cwd = new URL("../..", import.meta.url).pathname;
     const asJson = await run(cli[0]!, [...cli.slice(1), "--json"], { cwd }).catch((e: { code: number; stdout: string }) => e);
@@ -107,7 +107,10 @@ describe("npm start (simulated drive → node → MCAP)", function () {
     assert.equal(parsed.suggestions.lidar["car"]!.recall, json.lidar["car"]!.recall);
     assert.ok(parsed.alignment !== null);
     const asTable = await run(cli[0]!, cli.slice(1), { cwd }).catch((e: { code: number; stdout: string }) => e);
-    assert.equal("code" in asTable ? asTable.code : 0, json.lidar["car"]!.recall >= 0.9 ? 0 : 2);
+    // Exit 2 exactly when a section names a target missed (on a 6 s drive: car recall, or another figure).
+    const missed = /below target: /.test(asTable.stdout);
+    assert.equal("code" in asTable ? asTable.code : 0, missed ? 2 : 0);
+    assert.ok(json.lidar["car"]!.recall >= 0.9 || missed);
     assert.match(asTable.stdout, /car\s.*\d\.\d+/);
     if (json.lidar["car"]!.recall < 0.9) assert.match(asTable.stdout, /below target: .*car recall 0\.\d+ < 0\.9/);
     // A copy cut in half (a crash, a full disk): eval and export still use every message before the

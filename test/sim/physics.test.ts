@@ -141,6 +141,32 @@ describe("sim physics", function () {
     assert.ok(median(above) > 0.08 && median(above) < 0.2, `the cabin stands in from it (inset ${median(above).toFixed(3)} m)`);
   });
 
+  it("shapes a cyclist as a thin bicycle under a round rider: returns above the saddle spread across, below it lie on the frame", () => {
+    const { truth } = testDrive();
+    const riders = truth.actors.filter((a) => a.class === "cyclist");
+    assert.ok(riders.length > 0, "the test drive has cyclists");
+    const frame: number[] = [], rider: number[] = [];
+    let poses: { x: number; y: number; yaw: number }[] = [], posesAt = -1n;
+    for (const { ox, oy, z, t } of lidarPointsInOdom()) {
+      if (z < 0.3) continue;
+      if (t !== posesAt) {
+        poses = riders.map((c) => poseAt(c.track, t));
+        posesAt = t;
+      }
+      for (const [k, actor] of riders.entries()) {
+        const a = poses[k]!, dx = ox - a.x, dy = oy - a.y;
+        if (Math.abs(dx) > 2 || Math.abs(dy) > 2) continue;
+        const lx = Math.abs(Math.cos(a.yaw) * dx + Math.sin(a.yaw) * dy), ly = Math.abs(-Math.sin(a.yaw) * dx + Math.cos(a.yaw) * dy);
+        if (lx > actor.size.x / 2 || ly > actor.size.y / 2) continue;
+        if (z < 0.85) frame.push(ly);
+        else if (z > 1.1) rider.push(ly);
+      }
+    }
+    assert.ok(frame.length >= 3 && rider.length > 20, `${frame.length} frame returns, ${rider.length} rider returns`);
+    assert.ok(Math.max(...frame) <= 0.1, `the frame is thin (${Math.max(...frame).toFixed(2)} m off its line)`);
+    assert.ok(Math.max(...rider) >= 0.15, `the rider is a body (${Math.max(...rider).toFixed(2)} m off the line)`);
+  });
+
   it("leaves out scripted events at or after the drive's end (a rig's scenario outlives a short run)", () => {
     const base = loadRig("default");
     const rig = { ...base, scenario: { ...base.scenario, events: [{ kind: "hard_braking" as const, atS: 2 }, { kind: "sharp_turn" as const, atS: 8 }, { kind: "lane_change" as const, atS: 40 }] } };

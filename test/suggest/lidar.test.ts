@@ -119,7 +119,7 @@ describe("suggest/lidar: proposals", () => {
     assert.equal(corner.category, "truck");
   });
 
-  it("names no flat sheet longer than a car is wide a car (a wall's, fence's or board's face); a flat end face stays one", () => {
+  it("names no flat sheet longer than a car is wide a car (a wall's, fence's or board's face), nor a flat board a cyclist; a flat end face stays a car", () => {
     const proposal = (long: number, short: number, depth: number): Proposal => {
       const visible = { x: 15, y: -6, z: 0.75, yaw: 0, length: long, width: short, height: 1.5 };
       return { box: { ...visible, length: 4.5, width: 1.85 }, visible, category: "car", confidence: 0.9, points: 80, features: { points: 80, range: 16, top: 1.5, bottom: 0.3, linearity: 0.9, planarity: 0.08, scattering: 0.01, verticality: 0.2, edgeResidual: 0.02, depth } };
@@ -129,6 +129,16 @@ describe("suggest/lidar: proposals", () => {
     assert.equal(fence.category, "unknown");
     assert.equal(side.category, "car");
     assert.equal(rear.category, "car");
+    // A board of a bicycle's length is no cyclist either; a rider's body has depth.
+    const cyclist = (depth: number): Proposal => {
+      const visible = { x: 12, y: 4, z: 0.85, yaw: 0, length: 1.6, width: 0.2, height: 1.7 };
+      return { box: { ...visible, length: 1.8, width: 0.6 }, visible, category: "cyclist", confidence: 0.8, points: 60, features: { points: 60, range: 12.6, top: 1.7, bottom: 0.3, linearity: 0.6, planarity: 0.35, scattering: 0.01, verticality: 0.5, edgeResidual: 0.02, depth } };
+    };
+    const board = cyclist(0.015), rider = cyclist(0.1);
+    vetClass(board);
+    vetClass(rider);
+    assert.equal(board.category, "unknown");
+    assert.equal(rider.category, "cyclist");
   });
 
   it("masks the ego box (configurable)", () => {

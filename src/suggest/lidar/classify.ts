@@ -99,7 +99,9 @@ const VIEW_FLOOR = 0.35;
  * - a pedestrian stands upright (the returns' principal axis within ~45° of vertical), is
  *   thicker than a pole (visible length ≥ 0.3 m), has a body's depth, not a board's
  *   (PERSON_MIN_DEPTH), and is at least a child's height (PERSON_MIN_TOP);
- * - a cyclist is an upright or along-track pattern 0.9–2.1 m high.
+ * - a cyclist is an upright or along-track pattern 0.9–2.1 m high, and a rider has a body's
+ *   depth as a pedestrian does (PERSON_MIN_DEPTH: a board, a sign or a wall piece of a bicycle's
+ *   length is flat).
  * What fails becomes `unknown` with its visible box (never grown to a prior it failed), and the
  * confidence of what passes is scaled by how well the evidence fits (see the README).
  */
@@ -115,7 +117,7 @@ export function vetClass(p: Proposal, carMaxTop = 2.05): void {
     ok &&= (lShape || rearFace) && f.scattering < 0.2;
   }
   if (p.category === "pedestrian") ok &&= f.verticality >= 0.7 && long >= 0.3 && f.top >= PERSON_MIN_TOP && (f.depth === undefined || f.depth >= PERSON_MIN_DEPTH);
-  if (p.category === "cyclist") ok &&= f.top >= 0.9 && f.top <= 2.1;
+  if (p.category === "cyclist") ok &&= f.top >= 0.9 && f.top <= 2.1 && (f.depth === undefined || f.depth >= PERSON_MIN_DEPTH);
   if (!ok) {
     p.category = "unknown";
     p.box = { ...p.visible };
