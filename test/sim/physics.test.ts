@@ -74,6 +74,26 @@ function* lidarPointsInOdom(): Generator<{ ox: number; oy: number; z: number; t:
   }
 }
 
+/** The test drive's returns 0.3 m or more over the ground within 3 m of an actor of a class, in that actor's frame (|along|, |across|), with its size. */
+function* returnsOnActors(cls: ActorClass): Generator<{ lx: number; ly: number; z: number; size: { x: number; y: number; z: number } }> {
+  const actors = testDrive().truth.actors.filter((a) => a.class === cls);
+  assert.ok(actors.length > 0, `the test drive has a ${cls}`);
+  let poses: { x: number; y: number; yaw: number }[] = [], posesAt = -1n;
+  for (const { ox, oy, z, t } of lidarPointsInOdom()) {
+    if (z < 0.3) continue;
+    // A column's beams fire at one time: its poses are looked up once.
+    if (t !== posesAt) {
+      poses = actors.map((c) => poseAt(c.track, t));
+      posesAt = t;
+    }
+    for (const [k, actor] of actors.entries()) {
+      const a = poses[k]!, dx = ox - a.x, dy = oy - a.y;
+      if (Math.abs(dx) > 3 || Math.abs(dy) > 3) continue;
+      yield { lx: Math.abs(Math.cos(a.yaw) * dx + Math.sin(a.yaw) * dy), ly: Math.abs(-Math.sin(a.yaw) * dx + Math.cos(a.yaw) * dy), z, size: actor.size };
+    }
+  }
+}
+
 describe("sim physics", function () {
   this.timeout(60_000);
   before(() => {
@@ -114,26 +134,12 @@ describe("sim physics", function () {
   });
 
   it("shapes a car as a body and a cabin set in from its sides: its side shows two depths", () => {
-    const { truth } = testDrive();
-    const cars = truth.actors.filter((a) => a.class === "car");
     // Returns on a car's side (within 0.35 m of it, in the middle of its length), split at its beltline.
     const below: number[] = [], above: number[] = [];
-    let poses: { x: number; y: number; yaw: number }[] = [], posesAt = -1n;
-    for (const { ox, oy, z, t } of lidarPointsInOdom()) {
-      if (z < 0.3) continue;
-      // A column's beams fire at one time: its poses are looked up once.
-      if (t !== posesAt) {
-        poses = cars.map((c) => poseAt(c.track, t));
-        posesAt = t;
-      }
-      for (const [k, actor] of cars.entries()) {
-        const a = poses[k]!, dx = ox - a.x, dy = oy - a.y;
-        if (Math.abs(dx) > 3 || Math.abs(dy) > 3) continue;
-        const lx = Math.abs(Math.cos(a.yaw) * dx + Math.sin(a.yaw) * dy), ly = Math.abs(-Math.sin(a.yaw) * dx + Math.cos(a.yaw) * dy);
-        if (lx > actor.size.x / 5 || ly < actor.size.y / 2 - 0.35 || ly > actor.size.y / 2 + 0.05) continue;
-        if (z > 0.3 && z < 0.55 * actor.size.z) below.push(actor.size.y / 2 - ly);
-        else if (z > 0.7 * actor.size.z && z < actor.size.z - 0.05) above.push(actor.size.y / 2 - ly);
-      }
+    for (const { lx, ly, z, size } of returnsOnActors("car")) {
+      if (lx > size.x / 5 || ly < size.y / 2 - 0.35 || ly > size.y / 2 + 0.05) continue;
+      if (z < 0.55 * size.z) below.push(size.y / 2 - ly);
+      else if (z > 0.7 * size.z && z < size.z - 0.05) above.push(size.y / 2 - ly);
     }
     const median = (v: number[]): number => [...v].sort((p, q) => p - q)[v.length >> 1]!;
     assert.ok(below.length > 50 && above.length > 50, `${below.length} returns below the beltline, ${above.length} above`);
@@ -142,25 +148,11 @@ describe("sim physics", function () {
   });
 
   it("shapes a cyclist as a thin bicycle under a round rider: returns above the saddle spread across, below it lie on the frame", () => {
-    const { truth } = testDrive();
-    const riders = truth.actors.filter((a) => a.class === "cyclist");
-    assert.ok(riders.length > 0, "the test drive has cyclists");
     const frame: number[] = [], rider: number[] = [];
-    let poses: { x: number; y: number; yaw: number }[] = [], posesAt = -1n;
-    for (const { ox, oy, z, t } of lidarPointsInOdom()) {
-      if (z < 0.3) continue;
-      if (t !== posesAt) {
-        poses = riders.map((c) => poseAt(c.track, t));
-        posesAt = t;
-      }
-      for (const [k, actor] of riders.entries()) {
-        const a = poses[k]!, dx = ox - a.x, dy = oy - a.y;
-        if (Math.abs(dx) > 2 || Math.abs(dy) > 2) continue;
-        const lx = Math.abs(Math.cos(a.yaw) * dx + Math.sin(a.yaw) * dy), ly = Math.abs(-Math.sin(a.yaw) * dx + Math.cos(a.yaw) * dy);
-        if (lx > actor.size.x / 2 || ly > actor.size.y / 2) continue;
-        if (z < 0.85) frame.push(ly);
-        else if (z > 1.1) rider.push(ly);
-      }
+    for (const { lx, ly, z, size } of returnsOnActors("cyclist")) {
+      if (lx > size.x / 2 || ly > size.y / 2) continue;
+      if (z < 0.85) frame.push(ly);
+      else if (z > 1.1) rider.push(ly);
     }
     assert.ok(frame.length >= 3 && rider.length > 20, `${frame.length} frame returns, ${rider.length} rider returns`);
     assert.ok(Math.max(...frame) <= 0.1, `the frame is thin (${Math.max(...frame).toFixed(2)} m off its line)`);
