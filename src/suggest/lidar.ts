@@ -125,6 +125,9 @@ function oversize(list: readonly number[], sx: Float64Array, sy: Float64Array, n
   return long > OVERSIZE_LENGTH || short > OVERSIZE_WIDTH;
 }
 
+/** Bins (m) along a cluster's heading, and the band (m) under its top, of `topShare`. */
+const TOP_BIN = 0.25;
+const TOP_BAND = 0.35;
 /** A run less than this (m) below a structure run of its cell belongs to the structure. */
 const STRUCTURE_CLEARANCE = 1.0;
 
@@ -973,6 +976,36 @@ export class LidarProposer {
     if (behindFacade(xs, ys, n, mount, this.#facadeAz)) p.features.behindFacade = true;
   }
 
+  /**
+   * Share of a cluster's length seen (TOP_BIN bins along `yaw`) whose highest return lies within
+   * TOP_BAND of the cluster's highest: a level top (a hedge, a wall) covers all of it, a rider over
+   * a bicycle or a car's cabin over its body only part.
+   */
+  #topShare(runs: Int32Array, count: number, yaw: number): number {
+    const nN = this.#nN, nSx = this.#nSx, nSy = this.#nSy, nZmax = this.#nZmax;
+    const c = Math.cos(yaw), s = Math.sin(yaw);
+    let u0 = Infinity, u1 = -Infinity, top = 0;
+    for (let k = 0; k < count; k++) {
+      const v = runs[k]!, u = (c * nSx[v]! + s * nSy[v]!) / nN[v]!;
+      if (u < u0) u0 = u;
+      if (u > u1) u1 = u;
+      if (nZmax[v]! > top) top = nZmax[v]!;
+    }
+    const bins = Math.floor((u1 - u0) / TOP_BIN) + 1;
+    if (bins > 256) return 1;
+    const seen = new Uint8Array(bins);
+    for (let k = 0; k < count; k++) {
+      const v = runs[k]!, b = Math.floor(((c * nSx[v]! + s * nSy[v]!) / nN[v]! - u0) / TOP_BIN);
+      seen[b] = Math.max(seen[b]!, nZmax[v]! >= top - TOP_BAND ? 2 : 1);
+    }
+    let occupied = 0, high = 0;
+    for (const b of seen) {
+      if (b > 0) occupied++;
+      if (b === 2) high++;
+    }
+    return high / occupied;
+  }
+
   /** A proposal's shape features from its runs' sums: the eigenvalue features of the returns' 3D covariance (Weinmann et al. 2015). */
   #describe(p: Proposal, runs: Int32Array, count: number, points: number, low: number): void {
     const nN = this.#nN, nSx = this.#nSx, nSy = this.#nSy, nSz = this.#nSz;
@@ -1005,6 +1038,7 @@ export class LidarProposer {
       scattering: Math.max(0, ev.l3) / l1,
       verticality: ev.vz,
       depth: Math.sqrt(Math.max(0, hMid - hDisc)),
+      topShare: this.#topShare(runs, count, p.visible.yaw),
     };
   }
 

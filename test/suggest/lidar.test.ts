@@ -141,6 +141,21 @@ describe("suggest/lidar: proposals", () => {
     assert.equal(rider.category, "cyclist");
   });
 
+  it("names no level-topped piece a car or a cyclist (a hedge cut by the shadows of parked cars); a cabin over a body, a rider over a bicycle stay", () => {
+    const vet = (category: "car" | "cyclist", long: number, topShare: number): string => {
+      const visible = { x: 14, y: 5, z: 0.8, yaw: 0, length: long, width: 0.7, height: 1.6 };
+      const p: Proposal = { box: { ...visible }, visible, category, confidence: 0.9, points: 120, features: { points: 120, range: 15, top: 1.6, bottom: 0.3, linearity: 0.7, planarity: 0.2, scattering: 0.05, verticality: 0.3, edgeResidual: 0.1, depth: 0.15, topShare } };
+      vetClass(p);
+      return p.category;
+    };
+    assert.equal(vet("car", 4.2, 1.0), "unknown", "a hedge piece of a car's length");
+    assert.equal(vet("car", 4.2, 0.55), "car", "a car's side: the cabin over half its length");
+    assert.equal(vet("car", 1.9, 1.0), "car", "a car's rear seen square-on shows no profile");
+    assert.equal(vet("cyclist", 1.6, 1.0), "unknown", "a bush of a bicycle's length");
+    assert.equal(vet("cyclist", 1.6, 0.4), "cyclist", "a rider over the bicycle");
+    assert.equal(vet("cyclist", 0.8, 1.0), "cyclist", "a cyclist seen from behind shows no profile");
+  });
+
   it("masks the ego box (configurable)", () => {
     const none = new LidarProposer({ egoBox: { xMin: 0, xMax: 0, yMin: 0, yMax: 0 } }).propose(syntheticCloud([]), mount);
     assert.ok(none.some((p) => p.visible.x > -1.5 && p.visible.x < 4 && Math.abs(p.visible.y) < 1.5), "ego returns are clustered when not masked");

@@ -10,6 +10,8 @@ export interface SynthBox {
   height: number;
   /** Lowest face return (m above ground): higher when the lower part is hidden behind something nearer. */
   visibleFrom?: number;
+  /** "car": a body to the beltline and a shorter, inset cabin (as the simulator's cars); default for car-sized boxes, else "box". */
+  shape?: "box" | "car";
 }
 
 /**
@@ -46,17 +48,30 @@ export function syntheticCloud(boxes: SynthBox[], options: { slope?: number; cur
       const x = b.x + c * u - s * v, y = b.y + s * u + c * v;
       pts.push(x, y, ground(b.x, b.y) + h);
     };
-    for (let h = b.visibleFrom ?? 0.2; h <= b.height; h += 0.1) {
-      for (let u = -b.length / 2; u <= b.length / 2; u += 0.1) {
-        put(u, -b.width / 2, h);
-        put(u, b.width / 2, h);
+    // A part: sides from h0 to h1 over a footprint (centre u0, half length hl, half width hw), and its top.
+    const part = (u0: number, hl: number, hw: number, h0: number, h1: number, top: (u: number, v: number) => boolean): void => {
+      for (let h = h0; h <= h1; h += 0.1) {
+        for (let u = u0 - hl; u <= u0 + hl; u += 0.1) {
+          put(u, -hw, h);
+          put(u, hw, h);
+        }
+        for (let v = -hw; v <= hw; v += 0.1) {
+          put(u0 - hl, v, h);
+          put(u0 + hl, v, h);
+        }
       }
-      for (let v = -b.width / 2; v <= b.width / 2; v += 0.1) {
-        put(-b.length / 2, v, h);
-        put(b.length / 2, v, h);
-      }
+      for (let u = u0 - hl; u <= u0 + hl; u += 0.1) for (let v = -hw; v <= hw; v += 0.1) if (top(u, v)) put(u, v, h1);
+    };
+    const carShaped = (b.shape ?? (b.length >= 3.5 && b.length <= 5.8 && b.width >= 1.4 && b.width <= 2.3 && b.height >= 1.1 && b.height <= 2.05 ? "car" : "box")) === "car";
+    if (!carShaped) {
+      part(0, b.length / 2, b.width / 2, b.visibleFrom ?? 0.2, b.height, () => true);
+      continue;
     }
-    for (let u = -b.length / 2; u <= b.length / 2; u += 0.1) for (let v = -b.width / 2; v <= b.width / 2; v += 0.1) put(u, v, b.height);
+    // As the simulator shapes cars (sim/world.ts actorParts): a body to the beltline, a cabin half
+    // its length, a little aft, set in 0.12 m from the sides.
+    const belt = 0.6 * b.height, cu = -0.03 * b.length, chl = b.length / 4, chw = b.width / 2 - 0.12;
+    part(0, b.length / 2, b.width / 2, b.visibleFrom ?? 0.2, belt, (u, v) => Math.abs(u - cu) > chl || Math.abs(v) > chw);
+    part(cu, chl, chw, Math.max(belt, b.visibleFrom ?? 0.2), b.height, () => true);
   }
   const n = pts.length / 3;
   const data = new Uint8Array(n * 16);

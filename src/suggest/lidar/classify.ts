@@ -69,6 +69,23 @@ const PERSON_MIN_DEPTH = 0.03;
  */
 const CAR_MIN_DEPTH = 0.06;
 const CAR_END_FACE = 2.1;
+/**
+ * Seen along more than its width, a car's highest returns (within 0.35 m of its top, `topShare`)
+ * cover at most this share of the length seen: its cabin is shorter than its body (saloons ~0.45,
+ * hatchbacks and SUVs 0.6–0.75, vans and pickups up to ~0.85); a hedge's, wall's or fence's top is
+ * level along all of it. On the real sweeps no matched car is above it; on the simulator's street
+ * the hedge pieces named cars were.
+ */
+const CAR_TOP_SHARE_MAX = 0.9;
+/**
+ * A cyclist seen along more than a rider's width (CYCLIST_END_VIEW) shows the rider above the
+ * bicycle: head and shoulders over a part of the length seen, at most CYCLIST_TOP_SHARE_MAX of it
+ * (0.3 from the side, more obliquely; the real sweeps' one cyclist, at 47 m, 0.75). A hedge, a
+ * bush or a car's front cut to a bicycle's length has a level top (real sweeps: 10 of 29 false
+ * cyclists at 0.83–1.0).
+ */
+const CYCLIST_END_VIEW = 1.0;
+const CYCLIST_TOP_SHARE_MAX = 0.8;
 /** A truck is told from a wall or hedge by showing more than a car can: longer than any car, or a rear face of a truck's width and height. */
 const TRUCK_MIN_LENGTH = 5.2;
 /**
@@ -90,8 +107,8 @@ const VIEW_FLOOR = 0.35;
  * - a road user is not inside a building: nothing seen through a façade's glass or under its
  *   upper floors (visibility.ts `findFacades`) is named;
  * - MIN_EVIDENCE returns at least;
- * - a car is no taller than carMaxTop (config), and not a flat sheet longer than a car is wide
- *   (CAR_MIN_DEPTH, CAR_END_FACE);
+ * - a car is no taller than carMaxTop (config), not a flat sheet longer than a car is wide
+ *   (CAR_MIN_DEPTH, CAR_END_FACE), and seen along its length not level-topped (CAR_TOP_SHARE_MAX);
  * - a truck shows more than a car could: a visible length over TRUCK_MIN_LENGTH with two faces
  *   (an L: width ≥ 1.8 m), or one flat face of a truck's width (2.1–2.9 m) seen square-on;
  *   foliage (scattering — the smallest covariance eigenvalue over the largest — above 0.2) is not a truck,
@@ -110,14 +127,14 @@ export function vetClass(p: Proposal, carMaxTop = 2.05): void {
   if (f === undefined || p.category === "unknown") return;
   const long = Math.max(p.visible.length, p.visible.width), short = Math.min(p.visible.length, p.visible.width);
   let ok = f.points >= MIN_EVIDENCE && f.behindFacade !== true && (p.topOnly === true || f.bottomHidden === true || f.bottom <= Math.max(GROUND_CONTACT, 0.25 + VGAP_SLOPE * f.range));
-  if (p.category === "car") ok &&= f.top <= carMaxTop && (f.depth === undefined || f.depth >= CAR_MIN_DEPTH || long <= CAR_END_FACE);
+  if (p.category === "car") ok &&= f.top <= carMaxTop && (f.depth === undefined || f.depth >= CAR_MIN_DEPTH || long <= CAR_END_FACE) && (long <= CAR_END_FACE || f.topShare === undefined || f.topShare <= CAR_TOP_SHARE_MAX);
   if (p.category === "truck") {
     const lShape = long <= 13 && ((long >= TRUCK_MIN_LENGTH && (short >= 1.8 || f.top >= 2.8)) || (short >= 1.8 && f.top >= 2.8 && f.verticality < COMPACT_TRUCK_MAX_VERTICALITY));
     const rearFace = short < 0.8 && long >= 2.1 && long <= 2.9 && f.planarity + f.linearity > 0.9;
     ok &&= (lShape || rearFace) && f.scattering < 0.2;
   }
   if (p.category === "pedestrian") ok &&= f.verticality >= 0.7 && long >= 0.3 && f.top >= PERSON_MIN_TOP && (f.depth === undefined || f.depth >= PERSON_MIN_DEPTH);
-  if (p.category === "cyclist") ok &&= f.top >= 0.9 && f.top <= 2.1 && (f.depth === undefined || f.depth >= PERSON_MIN_DEPTH);
+  if (p.category === "cyclist") ok &&= f.top >= 0.9 && f.top <= 2.1 && (f.depth === undefined || f.depth >= PERSON_MIN_DEPTH) && (long <= CYCLIST_END_VIEW || f.topShare === undefined || f.topShare <= CYCLIST_TOP_SHARE_MAX);
   if (!ok) {
     p.category = "unknown";
     p.box = { ...p.visible };

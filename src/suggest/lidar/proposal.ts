@@ -45,6 +45,8 @@ export interface ClusterFeatures {
   edgeResidual: number;
   /** Standard deviation (m) of the returns across their main horizontal direction: a body's thickness as seen, ~range noise on a flat board or sign. */
   depth?: number;
+  /** Share of the length seen whose highest return is within 0.35 m of the top (lidar.ts `#topShare`): 1 for a level top (a hedge), less for a rider over a bicycle. */
+  topShare?: number;
   /**
    * No ground return was seen in front of its nearest part: it stands inside the zone under the
    * sensor's lowest beam (a car in the next lane), so its lowest return says nothing about whether
