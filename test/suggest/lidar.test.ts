@@ -156,6 +156,17 @@ describe("suggest/lidar: proposals", () => {
     assert.equal(vet("cyclist", 0.8, 1.0), "cyclist", "a cyclist seen from behind shows no profile");
   });
 
+  it("names no upright blob taller than the tallest person a pedestrian (a post, a trunk); a person stays one", () => {
+    const upright = (top: number): string => {
+      const visible = { x: 20, y: -6, z: top / 2, yaw: 0, length: 0.6, width: 0.5, height: top };
+      const p: Proposal = { box: { ...visible }, visible, category: "pedestrian", confidence: 0.9, points: 60, features: { points: 60, range: 21, top, bottom: 0.3, linearity: 0.8, planarity: 0.1, scattering: 0.05, verticality: 0.98, edgeResidual: 0.05, depth: 0.09 } };
+      vetClass(p);
+      return p.category;
+    };
+    assert.equal(upright(1.8), "pedestrian");
+    assert.equal(upright(2.25), "unknown");
+  });
+
   it("masks the ego box (configurable)", () => {
     const none = new LidarProposer({ egoBox: { xMin: 0, xMax: 0, yMin: 0, yMax: 0 } }).propose(syntheticCloud([]), mount);
     assert.ok(none.some((p) => p.visible.x > -1.5 && p.visible.x < 4 && Math.abs(p.visible.y) < 1.5), "ego returns are clustered when not masked");
