@@ -84,10 +84,10 @@ export const ROAD_COLOR = 0x505055;
 export const MARKING_COLOR = 0xf0f0f0;
 export const SIDEWALK_COLOR = 0x9a968c;
 /** A car's shape under its box (see World.actorParts): beltline, cabin length and offset aft (shares of height and length), tumblehome (m). */
-const CAR_BELTLINE = 0.6;
-const CAR_CABIN_SHARE = 0.5;
-const CAR_CABIN_AFT = 0.03;
-const CAR_TUMBLEHOME = 0.12;
+export const CAR_BELTLINE = 0.6;
+export const CAR_CABIN_SHARE = 0.5;
+export const CAR_CABIN_AFT = 0.03;
+export const CAR_TUMBLEHOME = 0.12;
 /** A cyclist's shape under its box (see World.actorParts): frame half width and saddle height, the rider's half length and offset aft (m). */
 const CYCLIST_FRAME_HALF_WIDTH = 0.08;
 const CYCLIST_SADDLE = 0.95;

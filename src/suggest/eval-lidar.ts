@@ -101,12 +101,17 @@ function isRoadClass(c: string): c is RoadClass {
   return (ROAD_CLASSES as readonly string[]).includes(c);
 }
 
+/** The labels a sweep is scored on: a road-user class, enough returns, within range. */
+function scoredLabels(sweep: RealSweep, options: SweepOptions): RealSweep["labels"] {
+  return sweep.labels.filter((l) => l.category !== null && l.points >= options.minTruthPoints && Math.hypot(l.box.x, l.box.y) <= options.rangeM);
+}
+
 /** One sweep's predictions against its labels. */
 export function scoreSweep(sweep: RealSweep, predictions: readonly Prediction[], options: SweepOptions = DEFAULT_SWEEP_OPTIONS): SweepOutcome {
   const tally = emptyTally();
   const inRange = (b: Box3D): boolean => Math.hypot(b.x, b.y) <= options.rangeM;
   const inView = (b: Box3D): boolean => !sweep.cameraFovOnly || Math.abs(Math.atan2(b.y, b.x)) <= options.fovHalfAngle;
-  const counted = sweep.labels.filter((l) => l.category !== null && l.points >= options.minTruthPoints && inRange(l.box));
+  const counted = scoredLabels(sweep, options);
   const ignored = sweep.labels.filter((l) => !counted.includes(l));
   const preds = predictions.filter((p) => isRoadClass(p.category) && inRange(p.box) && inView(p.box));
   const pairs: [number, number, number][] = [];
@@ -352,7 +357,7 @@ const VIEW_TEXT: Record<ViewClass, string> = { most: "≥ 60 % of the length or 
  * sweep; a corner or a bumper seen past a parked row cannot be told from clutter.
  */
 export function carViews(sweep: RealSweep, options: SweepOptions = DEFAULT_SWEEP_OPTIONS): Map<Box3D, ViewClass> {
-  const cars = sweep.labels.filter((l) => l.category === "car" && l.points >= options.minTruthPoints && Math.hypot(l.box.x, l.box.y) <= options.rangeM);
+  const cars = scoredLabels(sweep, options).filter((l) => l.category === "car");
   const span = cars.map(() => [Infinity, -Infinity, Infinity, -Infinity]);
   const axes = cars.map((l) => [Math.cos(l.box.yaw), Math.sin(l.box.yaw)] as const);
   forEachReturn(sweep, (x, y, z) => {
@@ -412,12 +417,12 @@ export function auditLabels(sweep: RealSweep, options: SweepOptions = DEFAULT_SW
   const out: DoubtfulLabel[] = [];
   // A scored label on the same object as an earlier one of its class: one object can be matched
   // once, so the copy would count as a miss whatever the detector did.
-  const scored = sweep.labels.filter((l) => l.category !== null && l.points >= options.minTruthPoints && Math.hypot(l.box.x, l.box.y) <= options.rangeM);
+  const scored = scoredLabels(sweep, options);
   scored.forEach((l, i) => {
     if (scored.slice(0, i).some((e) => e.category === l.category && bevIoU(e.box, l.box) >= DUPLICATE_IOU)) out.push({ dataset: sweep.dataset, frame: sweep.frame, category: l.category!, box: l.box, reason: "duplicate" });
   });
   const duplicate = new Set(out.map((d) => d.box));
-  const boxes = sweep.labels.filter((l) => !duplicate.has(l.box) && (l.category === "car" || l.category === "truck") && l.points >= options.minTruthPoints && Math.hypot(l.box.x, l.box.y) <= options.rangeM && l.box.length > 1.3 * l.box.width);
+  const boxes = scored.filter((l) => !duplicate.has(l.box) && (l.category === "car" || l.category === "truck") && l.box.length > 1.3 * l.box.width);
   if (boxes.length === 0) return out;
   const counts = boxes.map(() => [0, 0] as [number, number]);
   const axes = boxes.map((l) => [Math.cos(l.box.yaw), Math.sin(l.box.yaw)] as const);

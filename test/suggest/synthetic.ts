@@ -1,4 +1,5 @@
 /** Small synthetic inputs for the suggester unit tests (no simulator needed). */
+import { CAR_BELTLINE, CAR_CABIN_AFT, CAR_CABIN_SHARE, CAR_TUMBLEHOME } from "../../src/sim/world.js";
 import type { PointCloudView } from "../../src/suggest/lidar.js";
 
 export interface SynthBox {
@@ -67,9 +68,9 @@ export function syntheticCloud(boxes: SynthBox[], options: { slope?: number; cur
       part(0, b.length / 2, b.width / 2, b.visibleFrom ?? 0.2, b.height, () => true);
       continue;
     }
-    // As the simulator shapes cars (sim/world.ts actorParts): a body to the beltline, a cabin half
-    // its length, a little aft, set in 0.12 m from the sides.
-    const belt = 0.6 * b.height, cu = -0.03 * b.length, chl = b.length / 4, chw = b.width / 2 - 0.12;
+    // As the simulator shapes cars (sim/world.ts actorParts): a body to the beltline, a shorter
+    // cabin a little aft, set in from the sides.
+    const belt = CAR_BELTLINE * b.height, cu = -CAR_CABIN_AFT * b.length, chl = (CAR_CABIN_SHARE * b.length) / 2, chw = b.width / 2 - CAR_TUMBLEHOME;
     part(0, b.length / 2, b.width / 2, b.visibleFrom ?? 0.2, belt, (u, v) => Math.abs(u - cu) > chl || Math.abs(v) > chw);
     part(cu, chl, chw, Math.max(belt, b.visibleFrom ?? 0.2), b.height, () => true);
   }

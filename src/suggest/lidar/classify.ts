@@ -131,14 +131,18 @@ export function vetClass(p: Proposal, carMaxTop = 2.05): void {
   if (f === undefined || p.category === "unknown") return;
   const long = Math.max(p.visible.length, p.visible.width), short = Math.min(p.visible.length, p.visible.width);
   let ok = f.points >= MIN_EVIDENCE && f.behindFacade !== true && (p.topOnly === true || f.bottomHidden === true || f.bottom <= Math.max(GROUND_CONTACT, 0.25 + VGAP_SLOPE * f.range));
-  if (p.category === "car") ok &&= f.top <= carMaxTop && (f.depth === undefined || f.depth >= CAR_MIN_DEPTH || long <= CAR_END_FACE) && (long <= CAR_END_FACE || f.topShare === undefined || f.topShare <= CAR_TOP_SHARE_MAX);
+  // Seen along more than `endView`, a level top over more than `share` of the length (a hedge, a wall).
+  const levelTop = (endView: number, share: number): boolean => long > endView && f.topShare !== undefined && f.topShare > share;
+  // A body's depth across its main direction (a person's, a rider's), not a board's.
+  const bodied = f.depth === undefined || f.depth >= PERSON_MIN_DEPTH;
+  if (p.category === "car") ok &&= f.top <= carMaxTop && (f.depth === undefined || f.depth >= CAR_MIN_DEPTH || long <= CAR_END_FACE) && !levelTop(CAR_END_FACE, CAR_TOP_SHARE_MAX);
   if (p.category === "truck") {
     const lShape = long <= 13 && ((long >= TRUCK_MIN_LENGTH && (short >= 1.8 || f.top >= 2.8)) || (short >= 1.8 && f.top >= 2.8 && f.verticality < COMPACT_TRUCK_MAX_VERTICALITY));
     const rearFace = short < 0.8 && long >= 2.1 && long <= 2.9 && f.planarity + f.linearity > 0.9;
     ok &&= (lShape || rearFace) && f.scattering < 0.2;
   }
-  if (p.category === "pedestrian") ok &&= f.verticality >= 0.7 && long >= 0.3 && f.top >= PERSON_MIN_TOP && f.top <= PERSON_MAX_TOP && (f.depth === undefined || f.depth >= PERSON_MIN_DEPTH);
-  if (p.category === "cyclist") ok &&= f.top >= 0.9 && f.top <= 2.1 && (f.depth === undefined || f.depth >= PERSON_MIN_DEPTH) && (long <= CYCLIST_END_VIEW || f.topShare === undefined || f.topShare <= CYCLIST_TOP_SHARE_MAX);
+  if (p.category === "pedestrian") ok &&= f.verticality >= 0.7 && long >= 0.3 && f.top >= PERSON_MIN_TOP && f.top <= PERSON_MAX_TOP && bodied;
+  if (p.category === "cyclist") ok &&= f.top >= 0.9 && f.top <= 2.1 && bodied && !levelTop(CYCLIST_END_VIEW, CYCLIST_TOP_SHARE_MAX);
   if (!ok) {
     p.category = "unknown";
     p.box = { ...p.visible };
