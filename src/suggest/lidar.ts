@@ -30,7 +30,7 @@ import { ANGLE_STEPS, COS, fitCluster, SIN } from "./lidar/fit.js";
 import { followGround, reclaimGround, sectorOf } from "./lidar/ground.js";
 import type { Proposal } from "./lidar/proposal.js";
 import { VGAP_MIN, VGAP_SLOPE } from "./lidar/sensor.js";
-import { AZ_BINS, azBin, behindFacade, BODY_TOP, bottomHidden, findFacades, truncatedFace } from "./lidar/visibility.js";
+import { AZ_BINS, azBin, behindFacade, BODY_TOP, bottomHidden, findFacades, seenThrough, truncatedFace } from "./lidar/visibility.js";
 import type { ObjectClass } from "./types.js";
 
 export { classify, classifyOriented, vetClass } from "./lidar/classify.js";
@@ -833,6 +833,7 @@ export class LidarProposer {
     const nN = this.#nN, nSx = this.#nSx, nSy = this.#nSy, nSt = this.#nSt, nZmax = this.#nZmax, nZmin = this.#nZmin, nCell = this.#nCell, parent = this.#nParent, mark = this.#nMark;
     const sx = nSx, syy = nSy, cn = nN, st = nSt;
     const nearAz = this.#nearAz;
+    const seen = (x: number, y: number): boolean => seenThrough(x, y, mount, nearAz);
     const out: Proposal[] = [];
     const cxs = new Float64Array(liveN), cys = new Float64Array(liveN);
     if (this.#runBuf.length < liveN) {
@@ -887,7 +888,7 @@ export class LidarProposer {
           cys[k] = nSy[v]! / nN[v]!;
         }
         if (points < c.minPoints) continue;
-        const p = fitCluster(cxs, cys, g.length, hTop, c.cellSize);
+        const p = fitCluster(cxs, cys, g.length, hTop, c.cellSize, false, seen);
         if (p === null || p.category !== "car") continue;
         p.points = points;
         p.dtS = tSum / points;
@@ -929,7 +930,7 @@ export class LidarProposer {
         }
       }
       if (points < c.minPoints) continue;
-      const proposal = fitCluster(cxs, cys, n2, hTop, c.cellSize, topOnly[ci] === 1);
+      const proposal = fitCluster(cxs, cys, n2, hTop, c.cellSize, topOnly[ci] === 1, seen);
       if (proposal === null) continue;
       // Returns above maxHeight, or joined to a structure: a building, tree or pole, never one of our classes.
       let structure = false;

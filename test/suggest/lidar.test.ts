@@ -144,7 +144,7 @@ describe("suggest/lidar: proposals", () => {
   it("names no level-topped piece a car or a cyclist (a hedge cut by the shadows of parked cars); a cabin over a body, a rider over a bicycle stay", () => {
     const vet = (category: "car" | "cyclist", long: number, topShare: number): string => {
       const visible = { x: 14, y: 5, z: 0.8, yaw: 0, length: long, width: 0.7, height: 1.6 };
-      const p: Proposal = { box: { ...visible }, visible, category, confidence: 0.9, points: 120, features: { points: 120, range: 15, top: 1.6, bottom: 0.3, linearity: 0.7, planarity: 0.2, scattering: 0.05, verticality: 0.3, edgeResidual: 0.1, depth: 0.15, topShare } };
+      const p: Proposal = { box: { ...visible, ...(category === "car" ? { length: Math.max(long, 4.5), width: 1.85 } : {}) }, visible, category, confidence: 0.9, points: 120, features: { points: 120, range: 15, top: 1.6, bottom: 0.3, linearity: 0.7, planarity: 0.2, scattering: 0.05, verticality: 0.3, edgeResidual: 0.1, depth: 0.15, topShare } };
       vetClass(p);
       return p.category;
     };
@@ -391,6 +391,45 @@ describe("suggest/lidar: proposals", () => {
       const off = Math.abs(Math.sin(2 * (p.visible.yaw - face))) / 2; // heading error modulo 90°
       assert.ok(off < 0.04, `face at ${face}: fitted ${p.visible.yaw.toFixed(3)}`);
     }
+  });
+
+  it("completes a vehicle only where the sensor did not see past it: a short car keeps its length, a length hidden at the near end goes there", () => {
+    // A 3.3 m car's near side (cell centroids along x at y = 5, and a little depth), sensor at the origin.
+    const side = (): [Float64Array, Float64Array, number] => {
+      const xs: number[] = [], ys: number[] = [];
+      for (let x = 8; x <= 11.25 + 1e-9; x += 0.25) for (const y of [5, 5.25]) {
+        xs.push(x);
+        ys.push(y);
+      }
+      return [Float64Array.from(xs), Float64Array.from(ys), xs.length];
+    };
+    const [xs, ys, n] = side();
+    const extent = (p: Proposal): [number, number] => [p.box.x - p.box.length / 2, p.box.x + p.box.length / 2];
+    // No free space known: grown to the prior away from the sensor, as before.
+    const blind = fitCluster(xs, ys, n, 1.5, 0.25)!;
+    assert.equal(blind.category, "car");
+    assert.ok(Math.abs(blind.box.length - 4.5) < 0.01 && extent(blind)[0] < 8.1, `grown away: ${JSON.stringify(blind.box)}`);
+    // The road seen beyond both ends (the sensor saw past x < 7.8 and x > 11.45): the car is as long as seen.
+    const shortCar = fitCluster(xs, ys, n, 1.5, 0.25, false, (x) => x < 7.8 || x > 11.45)!;
+    assert.ok(shortCar.box.length < 3.9, `a car seen whole keeps its length: ${shortCar.box.length.toFixed(2)}`);
+    assert.ok(Math.abs(shortCar.box.width - 1.85) < 0.01, "its far side, hidden behind the near one, is completed");
+    // Only the far end seen past (the near end in a nearer car's shadow): the missing length goes to the near end.
+    const hidden = fitCluster(xs, ys, n, 1.5, 0.25, false, (x) => x > 11.45)!;
+    assert.ok(Math.abs(hidden.box.length - 4.5) < 0.01 && extent(hidden)[1] < 11.4 && extent(hidden)[0] < 7.0, `grown toward the hidden end: ${JSON.stringify(hidden.box)}`);
+  });
+
+  it("names no vehicle whose box the free space keeps smaller than the smallest of its class", () => {
+    // A compact view (a corner) and the box its completion reached.
+    const proposal = (category: "car" | "truck", length: number, width: number): Proposal => {
+      const visible = { x: 20, y: 3, z: 0.8, yaw: 0, length: Math.min(length, 2.6), width: Math.min(width, 1.9), height: category === "car" ? 1.6 : 3.3 };
+      return { box: { ...visible, length, width }, visible, category, confidence: 0.9, points: 150, features: { points: 150, range: 20, top: visible.height, bottom: 0.3, linearity: 0.5, planarity: 0.4, scattering: 0.05, verticality: 0.3, edgeResidual: 0.1, depth: 0.3, topShare: 0.5 } };
+    };
+    const vet = (p: Proposal): string => (vetClass(p), p.category);
+    assert.equal(vet(proposal("car", 1.1, 0.4)), "unknown", "a post-sized box is no car");
+    assert.equal(vet(proposal("car", 4.3, 1.85)), "car");
+    assert.equal(vet(proposal("car", 2.6, 1.5)), "car", "a city two-seater");
+    assert.equal(vet(proposal("truck", 2.7, 2.5)), "unknown", "a truck's prior the free space cut to 2.7 m");
+    assert.equal(vet(proposal("truck", 9, 2.5)), "truck");
   });
 
   it("joins a moving car split by the sweep's seam into one car at the sweep start's position", () => {

@@ -98,6 +98,14 @@ const TRUCK_MIN_LENGTH = 5.2;
  * whose axis stands upright is a tree, a bush or a kiosk.
  */
 const COMPACT_TRUCK_MAX_VERTICALITY = Math.SQRT1_2;
+/**
+ * The smallest vehicle of each class (m, length and width): the shortest cars (city two-seaters
+ * 2.5–2.7 m long, kei cars 1.48 m wide) and the shortest trucks and buses, less one step of the
+ * completion's search. A vehicle box that the sensor's free space keeps smaller (fit.ts: the
+ * completion stops where the sensor saw through) is no such vehicle: a car-coloured piece of
+ * hedge, a post, a truck's worth of cab that is a kiosk.
+ */
+const VEHICLE_MIN: Record<"car" | "truck", { length: number; width: number }> = { car: { length: 2.3, width: 1.25 }, truck: { length: 4.0, width: 1.8 } };
 /** Confidence of a vehicle seen along none of its length, rising to 1 when seen along its class's length. */
 const VIEW_FLOOR = 0.35;
 
@@ -135,6 +143,7 @@ export function vetClass(p: Proposal, carMaxTop = 2.05): void {
   const levelTop = (endView: number, share: number): boolean => long > endView && f.topShare !== undefined && f.topShare > share;
   // A body's depth across its main direction (a person's, a rider's), not a board's.
   const bodied = f.depth === undefined || f.depth >= PERSON_MIN_DEPTH;
+  if (p.category === "car" || p.category === "truck") ok &&= Math.max(p.box.length, p.box.width) >= VEHICLE_MIN[p.category].length && Math.min(p.box.length, p.box.width) >= VEHICLE_MIN[p.category].width;
   if (p.category === "car") ok &&= f.top <= carMaxTop && (f.depth === undefined || f.depth >= CAR_MIN_DEPTH || long <= CAR_END_FACE) && !levelTop(CAR_END_FACE, CAR_TOP_SHARE_MAX);
   if (p.category === "truck") {
     const lShape = long <= 13 && ((long >= TRUCK_MIN_LENGTH && (short >= 1.8 || f.top >= 2.8)) || (short >= 1.8 && f.top >= 2.8 && f.verticality < COMPACT_TRUCK_MAX_VERTICALITY));

@@ -23,10 +23,26 @@ for (let i = 0; i < ANGLE_STEPS; i++) {
 
 
 /**
- * L-shape fit (closeness criterion, Zhang et al. 2017) over headings 0..90°, then extents, class,
- * and completion of the unseen sides from the class prior.
+ * Whether the sensor saw through a point (x, y in base_link) at body height: the nearest return on
+ * its bearing lies beyond it (visibility.ts `seenThrough`).
  */
-export function fitCluster(xs: Float64Array, ys: Float64Array, n: number, height: number, cellSize: number, topOnly = false): Proposal | null {
+export type SeenThrough = (x: number, y: number) => boolean;
+
+/** Step (m) of the completion's search outward from a visible edge. */
+const GROW_STEP = 0.25;
+/**
+ * Share of a line across the extension seen through that contradicts growing the box past it: an
+ * end the sensor saw past is where the object ends (most of a line, not one bin: a beam can slip
+ * between a dark car's returns).
+ */
+const SEEN_THROUGH_SHARE = 0.5;
+
+/**
+ * L-shape fit (closeness criterion, Zhang et al. 2017) over headings 0..90°, then extents, class,
+ * and completion of the unseen sides from the class prior — only as far as `seen` says the sensor
+ * did not see past them.
+ */
+export function fitCluster(xs: Float64Array, ys: Float64Array, n: number, height: number, cellSize: number, topOnly = false, seen?: SeenThrough): Proposal | null {
   let best = -Infinity, bestSpread = Infinity, bestI = 0;
   const d0 = Math.max(cellSize, 0.05);
   const c1 = new Float64Array(n), c2 = new Float64Array(n);
@@ -61,7 +77,7 @@ export function fitCluster(xs: Float64Array, ys: Float64Array, n: number, height
     }
   }
   let yaw = ((Math.PI / 2) * bestI) / ANGLE_STEPS;
-  const extents = (t: number, trim = 0): { u: { x: number; y: number }; v: { x: number; y: number }; along: [number, number]; across: [number, number] } => {
+  const extents = (t: number, trim = 0): Extents => {
     const u = { x: Math.cos(t), y: Math.sin(t) }, v = { x: -Math.sin(t), y: Math.cos(t) };
     let min1 = Infinity, max1 = -Infinity, min2 = Infinity, max2 = -Infinity;
     const cut = Math.floor(n * trim);
@@ -121,25 +137,15 @@ export function fitCluster(xs: Float64Array, ys: Float64Array, n: number, height
       ext = extents(yaw, trim);
     }
   }
-  const axU = ext.u, axV = ext.v;
-  const e1 = ext.along[1] - ext.along[0], e2 = ext.across[1] - ext.across[0];
-  const along = ext.along, across = ext.across;
-  let [a0, a1] = along as [number, number];
-  let [b0, b1] = across as [number, number];
+  let a0 = ext.along[0], a1 = ext.along[1], b0 = ext.across[0], b1 = ext.across[1];
   if (category !== "unknown") {
-    const prior = CLASS_PRIORS[category];
-    // Unseen sides face away from the sensor (at the origin): grow the box away from it (around
-    // the returns when only the top was seen).
-    const grow = (lo: number, hi: number, want: number): [number, number] => {
-      const missing = want - (hi - lo);
-      if (missing <= 0) return [lo, hi];
-      if (topOnly) return [lo - missing / 2, hi + missing / 2];
-      const mid = (lo + hi) / 2;
-      return mid >= 0 ? [lo, hi + missing] : [lo - missing, hi];
-    };
-    [a0, a1] = grow(a0, a1, prior.length);
-    [b0, b1] = grow(b0, b1, prior.width);
+    // Only a vehicle's completion is checked against the free space: a person's or a rider's box
+    // is smaller than the map (0.25° bins, 0.25 m steps) can tell.
+    const vehicle = category === "car" || category === "truck";
+    [a0, a1, b0, b1] = complete(ext, CLASS_PRIORS[category], topOnly, vehicle ? seen : undefined);
   }
+  const axU = ext.u, axV = ext.v, along = ext.along, across = ext.across;
+  const e1 = along[1] - along[0], e2 = across[1] - across[0];
   const mu = (a0 + a1) / 2, mv = (b0 + b1) / 2;
   const vu = (along[0]! + along[1]!) / 2, vv = (across[0]! + across[1]!) / 2;
   const visible: Box3D = { x: axU.x * vu + axV.x * vv, y: axU.y * vu + axV.y * vv, z: height / 2, yaw: normalizeAngle(yaw), length: e1, width: e2, height: Math.max(height, 0.2) };
@@ -160,6 +166,54 @@ export function fitCluster(xs: Float64Array, ys: Float64Array, n: number, height
     ...(topOnly ? { topOnly: true } : {}),
     features: { points: 0, range: 0, top: height, bottom: 0, linearity: 0, planarity: 0, scattering: 0, verticality: 0, edgeResidual: bestSpread / Math.max(1, n) },
   };
+}
+
+interface Extents {
+  u: { x: number; y: number };
+  v: { x: number; y: number };
+  along: [number, number];
+  across: [number, number];
+}
+
+/**
+ * The visible extents grown to `prior` (length along u) on the sides away from the sensor (at the
+ * origin), around the returns when only the top was seen (in a nearer object's shadow, nothing is
+ * seen past it). With `seen`, the growth stops at the first line across it that the sensor saw
+ * through (Hu et al. 2020: free space contradicts an object there): a car whose far end was seen
+ * keeps its own length, a wall's or a cab's piece is not stretched to a truck's 9 m over open road.
+ */
+function complete(ext: Extents, prior: { length: number; width: number }, topOnly: boolean, seen?: SeenThrough): [number, number, number, number] {
+  const { u, v } = ext;
+  const grow = (lo: number, hi: number, want: number, across: readonly [number, number], alongU: boolean): [number, number] => {
+    const missing = want - (hi - lo);
+    if (missing <= 0) return [lo, hi];
+    if (topOnly) return [lo - missing / 2, hi + missing / 2];
+    const dir = (lo + hi) / 2 >= 0 ? 1 : -1;
+    if (seen === undefined) return dir > 0 ? [lo, hi + missing] : [lo - missing, hi];
+    // How far (up to `want`) past `edge` in direction `d` the sensor did not see through.
+    const samples = Math.max(1, Math.round((across[1] - across[0]) / GROW_STEP));
+    const reach = (edge: number, d: number, want: number): number => {
+      for (let li = 1; li <= Math.ceil(want / GROW_STEP); li++) {
+        const at = edge + d * Math.min(li * GROW_STEP, want);
+        let through = 0;
+        for (let k = 0; k < samples; k++) {
+          const w = across[0] + ((k + 0.5) * (across[1] - across[0])) / samples;
+          const [pu, pv] = alongU ? [at, w] : [w, at];
+          if (seen(u.x * pu + v.x * pv, u.y * pu + v.y * pv)) through++;
+        }
+        if (through > SEEN_THROUGH_SHARE * samples) return Math.min((li - 1) * GROW_STEP, want);
+      }
+      return want;
+    };
+    // Away from the sensor first; what the free space leaves over goes to the other end, where a
+    // nearer object (the car in front in a parked row) may hide it.
+    const away = reach(dir > 0 ? hi : lo, dir, missing);
+    const back = away < missing ? reach(dir > 0 ? lo : hi, -dir, missing - away) : 0;
+    return dir > 0 ? [lo - back, hi + away] : [lo - away, hi + back];
+  };
+  const [a0, a1] = grow(ext.along[0], ext.along[1], prior.length, ext.across, true);
+  const [b0, b1] = grow(ext.across[0], ext.across[1], prior.width, [a0, a1], false);
+  return [a0, a1, b0, b1];
 }
 
 /**

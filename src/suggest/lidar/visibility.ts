@@ -64,6 +64,19 @@ export function truncatedFace(p: Proposal, xs: Float64Array, ys: Float64Array, n
   return hidden(lo, rLo, -1) || hidden(hi, rHi, 1);
 }
 
+/** A point this far (m) in front of the nearest body-height return on its bearing was seen through. */
+const SEEN_THROUGH_MARGIN = 0.3;
+
+/**
+ * Whether the sensor saw through (x, y) at body height: the nearest return between the obstacle
+ * height and BODY_TOP on its bearing lies beyond it, or there is none (the beams went on to the
+ * ground or the sky). Free space, in which no object stands (Hu et al. 2020).
+ */
+export function seenThrough(x: number, y: number, mount: LidarMount, nearAz: Float32Array): boolean {
+  const dx = x - mount.x, dy = y - mount.y, near = nearAz[azBin(dx, dy)]!;
+  return near !== Infinity && near > Math.sqrt(dx * dx + dy * dy) + SEEN_THROUGH_MARGIN;
+}
+
 /** A façade is a band of structure cells at least this long (m)… */
 const FACADE_MIN_LENGTH = 6;
 /** …and at most this thick (m): a wall and the cells its returns scatter into, thinner than a row of tree crowns. */
