@@ -24,7 +24,7 @@
  *    crowns, poles → unknown.
  */
 import { z } from "zod";
-import { eigen3, vetClass } from "./lidar/classify.js";
+import { eigen3, TRUCK_MIN_LENGTH, vetClass } from "./lidar/classify.js";
 import { mountRotation, timeReader, type EgoMotion, type LidarMount, type PointCloudView } from "./lidar/cloud.js";
 import { ANGLE_STEPS, COS, fitCluster, SIN } from "./lidar/fit.js";
 import { followGround, reclaimGround, sectorOf } from "./lidar/ground.js";
@@ -958,7 +958,10 @@ export class LidarProposer {
       // A roof seen over a nearer car (topOnly) is hidden by design and judged by its own rule; a
       // part carried across the seam was seen at another time, so the map does not describe it.
       if ((proposal.category === "car" || proposal.category === "truck") && proposal.topOnly !== true && !carried && truncatedFace(proposal, cxs, cys, n2, mount, nearAz)) proposal.truncated = true;
-      if (proposal.category === "unknown" && topOnly[ci] !== 1 && !carried && (structure || hTop > STRUCTURE_NEIGHBOUR_HEIGHT)) {
+      // A compact "truck" (a cab's corner by its size) may be a car under a crown or a sign: its
+      // lower layer read alone tells them apart — a cab's walls reach its top and leave no car below.
+      const compactTruck = proposal.category === "truck" && Math.max(proposal.visible.length, proposal.visible.width) < TRUCK_MIN_LENGTH;
+      if ((proposal.category === "unknown" || compactTruck) && topOnly[ci] !== 1 && !carried && (structure || hTop > STRUCTURE_NEIGHBOUR_HEIGHT)) {
         const below = belowCanopy(runBuf, runN);
         if (below.length > 0) {
           out.push(...below);

@@ -258,6 +258,21 @@ describe("suggest/lidar: proposals", () => {
     assert.ok(named[0]!.features!.top < 1.8, "the car's own height, not the tree's");
   });
 
+  it("reads a car under a low sign or crown as a car, not as the compact truck they make of it together", () => {
+    // A sign panel (or a crown's edge) hangs 0.4 m over the car's far side, from 1.9 to 3.2 m:
+    // within one beam gap of the roof, so car and panel are one cluster of a car's length and a
+    // truck cab's height. A cab's walls reach its top; here the lower layer read alone is a car
+    // (without that re-read: a 9 m "truck"; the simulator's trucks and the real sweeps' compact
+    // truck, whose walls reach their tops, stay trucks).
+    const car = { x: 16, y: -7, yaw: 0, length: 4.2, width: 1.8, height: 1.5 };
+    const panel = { x: 16, y: -6, yaw: 0, length: 3.6, width: 0.1, height: 3.2, visibleFrom: 1.9 };
+    const proposals = new LidarProposer().propose(syntheticCloud([car, panel]), mount);
+    const named = proposals.filter((p) => p.category !== "unknown");
+    assert.deepEqual(named.map((p) => p.category), ["car"], JSON.stringify(proposals.map((p) => [p.category, p.box.x.toFixed(1), p.box.y.toFixed(1), p.features?.top.toFixed(1)])));
+    assert.ok(bevIoU(named[0]!.box, { ...car, z: 0 }) > 0.7, `car box ${JSON.stringify(named[0]!.box)}`);
+    assert.ok(named[0]!.features!.top < 1.8, "the car's own height, not the panel's");
+  });
+
   it("keeps a car in the next lane whose lower body is under the sensor's lowest beam; refuses a like shape clear of the ground in view", () => {
     // A roof-mounted lidar sees the ground only from ~4.5 m out: a car 2.4 m to the side shows
     // no return below 0.65 m. Where the ground in front of it was seen, a body that high is

@@ -90,7 +90,7 @@ const CAR_TOP_SHARE_MAX = 0.9;
 const CYCLIST_END_VIEW = 1.0;
 const CYCLIST_TOP_SHARE_MAX = 0.8;
 /** A truck is told from a wall or hedge by showing more than a car can: longer than any car, or a rear face of a truck's width and height. */
-const TRUCK_MIN_LENGTH = 5.2;
+export const TRUCK_MIN_LENGTH = 5.2;
 /**
  * A truck seen compactly (both visible sides under TRUCK_MIN_LENGTH: a cab's corner) still shows
  * two faces whose diagonal is longer than they are tall, so its returns' principal axis lies
