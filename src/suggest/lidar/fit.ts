@@ -190,20 +190,20 @@ function complete(ext: Extents, prior: { length: number; width: number }, topOnl
     if (topOnly) return [lo - missing / 2, hi + missing / 2];
     const dir = (lo + hi) / 2 >= 0 ? 1 : -1;
     if (seen === undefined) return dir > 0 ? [lo, hi + missing] : [lo - missing, hi];
-    // How far (up to `want`) past `edge` in direction `d` the sensor did not see through.
+    // How far (up to `most`) past `edge` in direction `d` the sensor did not see through.
     const samples = Math.max(1, Math.round((across[1] - across[0]) / GROW_STEP));
-    const reach = (edge: number, d: number, want: number): number => {
-      for (let li = 1; li <= Math.ceil(want / GROW_STEP); li++) {
-        const at = edge + d * Math.min(li * GROW_STEP, want);
+    const reach = (edge: number, d: number, most: number): number => {
+      for (let li = 1; li <= Math.ceil(most / GROW_STEP); li++) {
+        const at = edge + d * Math.min(li * GROW_STEP, most);
         let through = 0;
         for (let k = 0; k < samples; k++) {
           const w = across[0] + ((k + 0.5) * (across[1] - across[0])) / samples;
           const [pu, pv] = alongU ? [at, w] : [w, at];
           if (seen(u.x * pu + v.x * pv, u.y * pu + v.y * pv)) through++;
         }
-        if (through > SEEN_THROUGH_SHARE * samples) return Math.min((li - 1) * GROW_STEP, want);
+        if (through > SEEN_THROUGH_SHARE * samples) return Math.min((li - 1) * GROW_STEP, most);
       }
-      return want;
+      return most;
     };
     // Away from the sensor first; what the free space leaves over goes to the other end, where a
     // nearer object (the car in front in a parked row) may hide it.
