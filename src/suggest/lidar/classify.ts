@@ -102,8 +102,8 @@ const COMPACT_TRUCK_MAX_VERTICALITY = Math.SQRT1_2;
  * The smallest vehicle of each class (m, length and width): the shortest cars (city two-seaters
  * 2.5–2.7 m long, kei cars 1.48 m wide) and the shortest trucks and buses, less one step of the
  * completion's search. A vehicle box that the sensor's free space keeps smaller (fit.ts: the
- * completion stops where the sensor saw through) is no such vehicle: a car-coloured piece of
- * hedge, a post, a truck's worth of cab that is a kiosk.
+ * completion stops where the sensor saw through) is no such vehicle: a piece of hedge, a post, a
+ * kiosk the size of a cab.
  */
 const VEHICLE_MIN: Record<"car" | "truck", { length: number; width: number }> = { car: { length: 2.3, width: 1.25 }, truck: { length: 4.0, width: 1.8 } };
 /** Confidence of a vehicle seen along none of its length, rising to 1 when seen along its class's length. */
@@ -118,6 +118,8 @@ const VIEW_FLOOR = 0.35;
  * - a road user is not inside a building: nothing seen through a façade's glass or under its
  *   upper floors (visibility.ts `findFacades`) is named;
  * - MIN_EVIDENCE returns at least;
+ * - a vehicle's box, completed only where the sensor did not see past it, reaches the smallest
+ *   of its class (VEHICLE_MIN);
  * - a car is no taller than carMaxTop (config), not a flat sheet longer than a car is wide
  *   (CAR_MIN_DEPTH, CAR_END_FACE), and seen along its length not level-topped (CAR_TOP_SHARE_MAX);
  * - a truck shows more than a car could: a visible length over TRUCK_MIN_LENGTH with two faces
