@@ -12,11 +12,12 @@
  *    than the beam spacing (lidar/sensor.ts; Douillard et al. 2011); structure (runs above
  *    maxHeight) removed; runs linked by union–find across neighbouring cells where their heights meet;
  * 4. a cluster no road user could fill is re-segmented on its cores, low runs grown from them
- *    (marker watershed, Beucher & Meyer 1993); a cluster that reaches into structure is read again
- *    below the canopy (Douillard et al. 2011);
+ *    (marker watershed, Beucher & Meyer 1993); a cluster that reaches into structure, or a compact
+ *    "truck" that may be a car under a crown, is read again below the canopy (Douillard et al. 2011);
  * 5. floating parts (roofs over sparse beams), top-only views and the sweep's seam, as the sensor leaves them;
  * 6. per cluster an oriented box by L-shape fit (lidar/fit.ts, closeness criterion, Zhang et al.
- *    2017), completed to the class prior only on the sides not seen;
+ *    2017), completed to the class prior only on the sides not seen and, for a vehicle, only as
+ *    far as the sensor did not see past them (free space, Hu et al. 2020);
  * 7. visibility (lidar/visibility.ts, after Hu et al. 2020): faces whose end is hidden, ground not
  *    seen under the lowest beam, what lies behind a building's façade;
  * 8. class from the priors, then `vetClass` over per-cluster features (lidar/classify.ts: ground
