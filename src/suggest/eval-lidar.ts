@@ -38,8 +38,18 @@ export type RoadClass = (typeof ROAD_CLASSES)[number];
 const CLASS_MAP: Record<string, RoadClass | null> = {
   car: "car", van: "car", truck: "truck", bus: "truck", trailer: "truck",
   pedestrian: "pedestrian", cyclist: "cyclist", bicycle: null, motorcycle: null,
+  // Riders as Argoverse 2 names them (BICYCLIST, MOTORCYCLIST: none in the shared sweeps, a
+  // converter may keep their names); KITTI's Person_sitting, Tram and DontCare are not scored there either.
+  bicyclist: "cyclist", motorcyclist: "cyclist", person_sitting: null, tram: null, dontcare: null,
   static_object: null, other: null, misc: null,
 };
+
+/** Label classes this scorer does not know, with how many boxes: ignore regions, reported so a new set's names are not dropped unseen. */
+export function unknownClasses(sweeps: readonly RealSweep[]): Record<string, number> {
+  const out = new Map<string, number>();
+  for (const s of sweeps) for (const l of s.labels) if (!Object.hasOwn(CLASS_MAP, l.sourceClass)) out.set(l.sourceClass, (out.get(l.sourceClass) ?? 0) + 1);
+  return Object.fromEntries(out);
+}
 
 export interface RealLabel {
   category: RoadClass | null;
@@ -274,7 +284,7 @@ export async function loadRealSweeps(dir: string): Promise<RealSweep[]> {
     const labels: RealLabel[] = (rawLabels as Record<string, unknown>[]).map((l, k) => {
       const what = `${join(folder, "labels.json")}: box ${k}`;
       const cls = typeof l["class"] === "string" ? l["class"] : fail(what, "no class");
-      const category = cls in CLASS_MAP ? CLASS_MAP[cls]! : null;
+      const category = Object.hasOwn(CLASS_MAP, cls) ? CLASS_MAP[cls]! : null;
       return {
         category,
         sourceClass: cls,
@@ -454,6 +464,8 @@ export interface RealEvaluation {
   outcomes: SweepOutcome[];
   /** Median wall time of one proposal run per sweep (ms). */
   medianMs: number;
+  /** Label classes the scorer does not know (ignore regions), with their box counts. */
+  unknownClasses: Record<string, number>;
 }
 
 /** The suggestions of one sweep: a truncated face is evidence for a track, not a suggestion (see Proposal.truncated). */
@@ -498,7 +510,7 @@ export function evaluateRealSweeps(sweeps: readonly RealSweep[], makeProposer: (
   times.sort((a, b) => a - b);
   const allFigures = datasets["all"]!.proposer;
   const audit = { doubtful, scoredVehicles: allFigures.classes.car.truth + allFigures.classes.truck.truth, asIgnored: summarise(audited) };
-  return { sweeps: sweeps.length, datasets, audit, views, outcomes, medianMs: times[Math.floor(times.length / 2)] ?? NaN };
+  return { sweeps: sweeps.length, datasets, audit, views, outcomes, medianMs: times[Math.floor(times.length / 2)] ?? NaN, unknownClasses: unknownClasses(sweeps) };
 }
 
 const f3 = (x: number): string => (Number.isNaN(x) ? "–" : x.toFixed(3));
@@ -512,7 +524,10 @@ export function figuresRow(set: string, name: string, f: Figures): string {
 
 /** The tables: per dataset and over all, proposer against baseline; with `detail`, every miss and false box. */
 export function formatRealEvaluation(e: RealEvaluation, detail = false): string {
-  const lines = [`real sweeps: ${e.sweeps}; proposer median ${e.medianMs.toFixed(1)} ms per sweep`, "", "| set | method | car recall | car precision | 4-class recall | 4-class precision | ped+cyc recall |", "| --- | --- | --- | --- | --- | --- | --- |"];
+  const unknown = Object.entries(e.unknownClasses);
+  const lines = [`real sweeps: ${e.sweeps}; proposer median ${e.medianMs.toFixed(1)} ms per sweep`];
+  if (unknown.length > 0) lines.push(`label classes not known to the scorer, taken as ignore regions (neither missed nor false): ${unknown.map(([c, n]) => `${c} (${n})`).join(", ")}`);
+  lines.push("", "| set | method | car recall | car precision | 4-class recall | 4-class precision | ped+cyc recall |", "| --- | --- | --- | --- | --- | --- | --- |");
   for (const [d, { proposer: p, baseline: b }] of Object.entries(e.datasets)) {
     lines.push(figuresRow(d, "proposer", p), figuresRow(d, "grid baseline", b));
     lines.push(`| ${d} | ratio | ${fr(p.carRecall, b.carRecall)} | ${fr(p.carPrecision, b.carPrecision)} | ${fr(p.allRecall, b.allRecall)} | ${fr(p.allPrecision, b.allPrecision)} | ${fr(p.vruRecall, b.vruRecall)} |`);
@@ -551,6 +566,7 @@ export function realEvaluationJson(e: RealEvaluation): unknown {
     labelAudit: { scoredVehicles: e.audit.scoredVehicles, doubtful: e.audit.doubtful, asIgnored: e.audit.asIgnored },
     carsByView: e.views,
     perSweep: e.outcomes.map((o) => ({ dataset: o.dataset, frame: o.frame, misses: o.misses, falses: o.falses })),
+    unknownClasses: e.unknownClasses,
   };
 }
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { auditLabels, carViews, gridBaseline, loadRealSweeps, scoreSweep, summarise, type Prediction, type RealSweep } from "../../src/suggest/eval-lidar.js";
+import { auditLabels, carViews, evaluateRealSweeps, formatRealEvaluation, gridBaseline, loadRealSweeps, scoreSweep, summarise, type Prediction, type RealSweep } from "../../src/suggest/eval-lidar.js";
 import type { Box3D } from "../../src/suggest/types.js";
 
 const box = (x: number, y: number, length: number, width: number, height = 1.5): Box3D => ({ x, y, z: height / 2, yaw: 0, length, width, height });
@@ -93,6 +93,26 @@ describe("suggest/eval-lidar: real-sweep scoring rules", () => {
     const s = { ...sweep([car(asGiven), car(copy), car(turned), { category: "pedestrian" as const, sourceClass: "pedestrian", box: box(30, 5, 0.6, 0.6, 1.8), points: 40 }]), view: { data, pointStep: 16, count: pts.length / 4, offsetX: 0, offsetY: 4, offsetZ: 8, littleEndian: true } };
     const doubts = auditLabels(s);
     assert.deepEqual(doubts.map((d) => [d.box, d.reason]), [[copy, "duplicate"], [turned, "turned"]]);
+  });
+
+  it("scores a rider by Argoverse 2's name as a cyclist, and reports class names it does not know instead of dropping them unseen", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "eval-lidar-"));
+    try {
+      await writeFile(join(dir, "index.json"), JSON.stringify([{ dataset: "d", frame: "f" }]));
+      await mkdir(join(dir, "d", "f"), { recursive: true });
+      await writeFile(join(dir, "d", "f", "points.bin"), new Uint8Array(32));
+      await writeFile(join(dir, "d", "f", "meta.json"), JSON.stringify({ sensor_height_m: 1.7 }));
+      const label = (cls: string, x: number) => ({ class: cls, x, y: 0, z: 0, l: 1.8, w: 0.6, h: 1.7, yaw: 0, num_points: 50 });
+      await writeFile(join(dir, "d", "f", "labels.json"), JSON.stringify([label("bicyclist", 8), label("hoverboard", 12), label("hoverboard", 16), label("toString", 20)]));
+      const sweeps = await loadRealSweeps(dir);
+      assert.deepEqual(sweeps[0]!.labels.map((l) => l.category), ["cyclist", null, null, null]);
+      const e = evaluateRealSweeps(sweeps);
+      assert.deepEqual(e.unknownClasses, { hoverboard: 2, toString: 1 });
+      assert.match(formatRealEvaluation(e), /label classes not known to the scorer, taken as ignore regions \(neither missed nor false\): hoverboard \(2\), toString \(1\)/);
+      assert.equal(e.datasets["all"]!.proposer.classes.cyclist.truth, 1);
+    } finally {
+      await rm(dir, { recursive: true });
+    }
   });
 
   it("names the file and the problem on bad input", async () => {
