@@ -17,13 +17,21 @@ describe("cli/malloc: glibc keeps megabyte buffers in its heap", () => {
     assert.equal(tuneMalloc({ MALLOC_TRIM_THRESHOLD_: "1048576" }), "user settings");
   });
 
-  it("tuned, a stream of fresh megabyte buffers costs under half the page faults (linux, glibc; measured 0.27–0.36×)", function () {
-    this.timeout(60_000);
+  it("tuned, a stream of fresh megabyte buffers costs under half the page faults (linux, glibc; medians of three measured 0.20–0.29×)", function () {
+    this.timeout(120_000);
     if (process.platform !== "linux") this.skip();
-    const plain = run({ SYNCBAG_MALLOC_TUNING: "0" });
-    const tuned = run({});
-    assert.equal(plain.state, "off");
-    assert.equal(tuned.state, "tuned");
-    assert.ok(tuned.faults < 0.5 * plain.faults, `page faults tuned ${tuned.faults}, default ${plain.faults}`);
+    // Medians of three interleaved runs each: untuned, glibc's own sliding mmap threshold makes the
+    // count depend on when V8's collector frees the buffers (41k–93k faults in one hour here; tuned
+    // 18k–22k), and one low untuned run alone read as 0.53× in a CI rehearsal.
+    const plain: number[] = [], tuned: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      const p = run({ SYNCBAG_MALLOC_TUNING: "0" }), t = run({});
+      assert.equal(p.state, "off");
+      assert.equal(t.state, "tuned");
+      plain.push(p.faults);
+      tuned.push(t.faults);
+    }
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1]!;
+    assert.ok(median(tuned) < 0.5 * median(plain), `page faults tuned ${tuned.join(", ")}, default ${plain.join(", ")}`);
   });
 });
