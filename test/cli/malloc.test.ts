@@ -21,7 +21,7 @@ describe("cli/malloc: glibc keeps megabyte buffers in its heap", () => {
     this.timeout(120_000);
     if (process.platform !== "linux") this.skip();
     // Medians of three interleaved runs each: untuned, glibc's own sliding mmap threshold makes the
-    // count depend on when V8's collector frees the buffers (41k–93k faults in one hour here; tuned
+    // count depend on when V8's collector frees the buffers (41k–110k faults in one hour here; tuned
     // 18k–22k), and one low untuned run alone read as 0.53× in a CI rehearsal.
     const plain: number[] = [], tuned: number[] = [];
     for (let k = 0; k < 3; k++) {
