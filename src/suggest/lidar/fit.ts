@@ -198,7 +198,7 @@ function complete(ext: Extents, prior: { length: number; width: number }, topOnl
         let through = 0;
         for (let k = 0; k < samples; k++) {
           const w = across[0] + ((k + 0.5) * (across[1] - across[0])) / samples;
-          const [pu, pv] = alongU ? [at, w] : [w, at];
+          const pu = alongU ? at : w, pv = alongU ? w : at;
           if (seen(u.x * pu + v.x * pv, u.y * pu + v.y * pv)) through++;
         }
         if (through > SEEN_THROUGH_SHARE * samples) return Math.min((li - 1) * GROW_STEP, most);
