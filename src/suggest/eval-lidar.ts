@@ -20,7 +20,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { bevIntersection, bevIoU } from "./eval.js";
+import { bevIntersection, bevIoU, IOU_MIN } from "./eval.js";
 import { LidarProposer, mountRotation, type LidarMount, type PointCloudView, type Proposal } from "./lidar.js";
 import type { Box3D } from "./types.js";
 
@@ -84,8 +84,6 @@ export interface SweepOptions {
 
 export const DEFAULT_SWEEP_OPTIONS: SweepOptions = { rangeM: 50, minTruthPoints: 10, fovHalfAngle: Math.PI / 4 };
 
-const IOU_MIN: Record<RoadClass, number> = { car: 0.5, truck: 0.5, pedestrian: 0.25, cyclist: 0.25 };
-
 export interface ClassTally {
   truth: number;
   matched: number;
@@ -128,7 +126,7 @@ export function scoreSweep(sweep: RealSweep, predictions: readonly Prediction[],
   counted.forEach((t, ti) =>
     preds.forEach((p, pi) => {
       const iou = bevIoU(t.box, p.box);
-      if (iou >= IOU_MIN[t.category!]) pairs.push([iou, ti, pi]);
+      if (iou >= IOU_MIN[t.category!]!) pairs.push([iou, ti, pi]);
     }),
   );
   pairs.sort((a, b) => b[0] - a[0]);

@@ -35,6 +35,21 @@ describe("suggest/eval: scoring rules", () => {
     assert.equal(e.idSwitches, 1);
   });
 
+  it("matches people at BEV IoU ≥ 0.25 and vehicles at ≥ 0.5, as eval-lidar scores real sweeps", () => {
+    // A person's box 0.25 m off (IoU 0.41 with the 0.6 m truth) and a car's 1.6 m off (IoU 0.48).
+    const person = object(12, "pedestrian", 8.25, 6, 0.6, 0.6), car = object(13, "car", 11.6, 0, 4.6, 1.9);
+    assert.ok(bevIoU(person.box, { x: 8, y: 6, z: 0.75, yaw: 0, length: 0.6, width: 0.6, height: 1.75 }) < 0.5);
+    const e = evaluateSuggestions(truth, frames(() => [person, car]), []);
+    assert.equal(e.lidar["pedestrian"]!.matched, 10);
+    assert.equal(e.lidar["car"]!.matched, 0);
+    // One threshold for all classes when asked for.
+    const strict = evaluateSuggestions(truth, frames(() => [person, car]), [], { iouThreshold: 0.5 });
+    assert.equal(strict.lidar["pedestrian"]!.matched, 0);
+    // A person 0.4 m off (IoU 0.2) is not matched.
+    const far = evaluateSuggestions(truth, frames(() => [object(12, "pedestrian", 8.4, 6, 0.6, 0.6)]), []);
+    assert.equal(far.lidar["pedestrian"]!.matched, 0);
+  });
+
   it("neither credits nor blames a box on an object too few rays reached, however small the box", () => {
     // A person-sized sliver of the hidden car: IoU with it 0.04, but it lies on it.
     const sliver = object(11, "pedestrian", 28.4, 2.6, 0.6, 0.6);

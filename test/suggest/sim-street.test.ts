@@ -1,10 +1,11 @@
 /**
  * Lidar suggestions on the simulator's cluttered street (the default scenario: parked rows bumper
  * to bumper, street trees over the parking strip, hedges, walls and fences, cones and barriers,
- * people in groups and beside poles). The issue's targets (car/truck recall ≥ 0.9 and precision
- * ≥ 0.85, pedestrian/cyclist recall ≥ 0.7, ≤ 5 id switches per 100 track-s) are NOT met here yet;
- * this test holds the level reached so that a change which loses ground fails, and prints the
- * figures beside the targets (SYNCBAG_SUGGEST_VERBOSE=1). Raise the floors as the proposer improves.
+ * people in groups and beside poles). Pedestrians and cyclists meet the issue's recall target
+ * (≥ 0.7, matched at BEV IoU ≥ 0.25 as on the real sweeps) and are held to it. The vehicle targets
+ * (car/truck recall ≥ 0.9 and precision ≥ 0.85) and ≤ 5 id switches per 100 track-s are NOT met
+ * here yet; this test holds the level reached so that a change which loses ground fails, and prints
+ * the figures beside the targets (SYNCBAG_SUGGEST_VERBOSE=1). Raise the floors as the proposer improves.
  */
 import assert from "node:assert/strict";
 import { loadRig } from "../../src/sim/rig.js";
@@ -28,8 +29,10 @@ describe("suggest: the simulator's cluttered street (level reached, below target
       assert.ok(car.truth >= 200, `seed ${seed}: parked rows give many car boxes (${car.truth})`);
       assert.ok(car.recall >= FLOOR.carRecall, `seed ${seed}: car recall ${car.recall} (${line})`);
       assert.ok(car.precision >= FLOOR.carPrecision, `seed ${seed}: car precision ${car.precision} (${line})`);
-      const ped = e.lidar["pedestrian"]!;
-      if (ped.truth >= 20) assert.ok(ped.recall >= FLOOR.pedestrianRecall, `seed ${seed}: pedestrian recall ${ped.recall} (${line})`);
+      for (const c of ["pedestrian", "cyclist"]) {
+        const s = e.lidar[c]!;
+        if (s.truth >= 20) assert.ok(s.recall >= 0.7, `seed ${seed}: ${c} recall ${s.recall} (${line})`);
+      }
       assert.ok(e.idSwitchesPer100TrackS <= FLOOR.idSwitches, `seed ${seed}: ${e.idSwitchesPer100TrackS} id switches per 100 track-s`);
     }
   });
@@ -37,7 +40,7 @@ describe("suggest: the simulator's cluttered street (level reached, below target
 
 /**
  * The level reached (2026-12-07, cars shaped as body and cabin and no flat sheet named a car: seed 1
- * car 0.87/0.55, pedestrian recall 0.65, 9.8 id switches; seed 2 car 0.94/0.58, pedestrian recall
- * 0.66, 0.9), a little under it so noise does not fail it.
+ * car 0.88/0.60, 8.6 id switches; seed 2 car 0.95/0.60, 0.9), a little under it so noise does not
+ * fail it. People then: pedestrians 0.73 and 0.74, cyclists 0.90 (seed 1; seed 2 has none).
  */
-const FLOOR = { carRecall: 0.8, carPrecision: 0.5, pedestrianRecall: 0.55, idSwitches: 13 };
+const FLOOR = { carRecall: 0.8, carPrecision: 0.5, idSwitches: 13 };
