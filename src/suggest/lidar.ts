@@ -31,7 +31,7 @@ import { ANGLE_STEPS, COS, fitCluster, SIN } from "./lidar/fit.js";
 import { followGround, reclaimGround, sectorOf } from "./lidar/ground.js";
 import type { Proposal } from "./lidar/proposal.js";
 import { VGAP_MIN, VGAP_SLOPE } from "./lidar/sensor.js";
-import { AZ_BINS, azBin, behindFacade, BODY_TOP, bottomHidden, findFacades, seenThrough, truncatedFace } from "./lidar/visibility.js";
+import { AZ_BINS, azBin, behindFacade, BODY_TOP, bottomHidden, findFacades, hiddenBehind, seenThrough, truncatedFace } from "./lidar/visibility.js";
 import type { ObjectClass } from "./types.js";
 
 export { classify, classifyOriented, vetClass } from "./lidar/classify.js";
@@ -295,6 +295,14 @@ export class LidarProposer {
     this.#bx1 = new Float32Array(size);
     this.#by0 = new Float32Array(size);
     this.#by1 = new Float32Array(size);
+  }
+
+  /**
+   * After `propose`: is an object of radius `reach` (m) at (x, y) in base_link hidden behind
+   * something nearer in that sweep (visibility.ts `hiddenBehind`)?
+   */
+  hidden(x: number, y: number, reach: number, mount: LidarMount): boolean {
+    return hiddenBehind(x, y, reach, mount, this.#nearAz);
   }
 
   propose(cloud: PointCloudView, mount: LidarMount, motion: EgoMotion = { speed: 0, yawRate: 0 }): Proposal[] {

@@ -414,7 +414,11 @@ export class SuggestionStage {
     const toOdom = (b: Proposal["box"]): Proposal["box"] => ({ ...b, x: ego.x + c * b.x - s * b.y, y: ego.y + s * b.x + c * b.y, yaw: b.yaw + ego.yaw });
     const inOdom: Proposal[] = proposals.map((p) => ({ ...p, box: toOdom(p.box), visible: toOdom(p.visible) }));
     const sensorOdom = { x: ego.x + c * mount.x - s * mount.y, y: ego.y + s * mount.x + c * mount.y };
-    const tracks = this.config.publishTentative ? (this.#tracker.update(Number(tLidar) / 1e9, inOdom, sensorOdom), this.#tracker.tracks.filter((t) => t.misses === 0)) : this.#tracker.update(Number(tLidar) / 1e9, inOdom, sensorOdom);
+    const hidden = (x: number, y: number, reach: number): boolean => {
+      const dx = x - ego.x, dy = y - ego.y;
+      return this.#proposer.hidden(c * dx + s * dy, -s * dx + c * dy, reach, mount);
+    };
+    const tracks = this.config.publishTentative ? (this.#tracker.update(Number(tLidar) / 1e9, inOdom, sensorOdom, hidden), this.#tracker.tracks.filter((t) => t.misses === 0)) : this.#tracker.update(Number(tLidar) / 1e9, inOdom, sensorOdom, hidden);
     const objects: ObjectSuggestion[] = tracks.map((t) => {
       const dx = t.box.x - ego.x, dy = t.box.y - ego.y;
       return {

@@ -36,6 +36,10 @@ export interface Track {
   vy: number;
   hits: number;
   misses: number;
+  /** Of those misses, sweeps in which it was hidden behind something nearer (not counted toward retirement). */
+  held: number;
+  /** Sightings still needed before a track back from hiding is published again. */
+  recheck: number;
   confirmed: boolean;
   /** Hits that saw more than the object's top: its position along the line of sight is known. */
   fullViews: number;
@@ -63,8 +67,12 @@ export class Tracker {
     return this.#tracks;
   }
 
-  /** Detections in the tracking frame at time tS (s); returns the confirmed tracks updated this frame. */
-  update(tS: number, detections: Proposal[], sensor: { x: number; y: number } = { x: 0, y: 0 }): Track[] {
+  /**
+   * Detections in the tracking frame at time tS (s); returns the confirmed tracks updated this frame.
+   * `hidden(x, y, reach)`: is an object of that radius at (x, y) (tracking frame) behind something
+   * nearer in this sweep (LidarProposer.hidden)?
+   */
+  update(tS: number, detections: Proposal[], sensor: { x: number; y: number } = { x: 0, y: 0 }, hidden?: (x: number, y: number, reach: number) => boolean): Track[] {
     this.#sensor = sensor;
     const dt = this.#lastS === undefined ? 0 : Math.max(0, tS - this.#lastS);
     this.#lastS = tS;
@@ -97,8 +105,16 @@ export class Tracker {
       usedD.add(di);
       this.#correct(this.#tracks[ti]!, detections[di]!);
     }
-    for (let ti = 0; ti < this.#tracks.length; ti++) if (!usedT.has(ti)) this.#tracks[ti]!.misses++;
-    this.#tracks = this.#tracks.filter((t) => t.misses <= (t.confirmed ? this.#cfg.maxMisses : 0));
+    for (let ti = 0; ti < this.#tracks.length; ti++) {
+      if (usedT.has(ti)) continue;
+      const t = this.#tracks[ti]!;
+      t.misses++;
+      // Standing still and not seen because something nearer stands in front of it: hidden, not
+      // gone. Its id is held until it comes out (a parked car behind a passing truck), up to
+      // HOLD_MAX sweeps. A moving track is not held: where it went in that time is a guess.
+      if (t.confirmed && Math.hypot(t.s[2]!, t.s[3]!) < this.#cfg.headingFromVelocityAbove && hidden !== undefined && hidden(t.s[0]!, t.s[1]!, Math.hypot(t.box.length, t.box.width) / 2)) t.held++;
+    }
+    this.#tracks = this.#tracks.filter((t) => (t.confirmed ? t.misses - t.held <= this.#cfg.maxMisses && t.misses <= HOLD_MAX : t.misses === 0));
     // A detection lying inside a vehicle's or cyclist's track box is a piece of it (a roof edge or a
     // side seen past an occluder), not a new object: it refreshes the track instead of starting one.
     detections.forEach((d, di) => {
@@ -107,7 +123,10 @@ export class Tracker {
       const host = this.#tracks.find((t) => t.hits >= 2 && t.category !== "pedestrian" && t.category !== "unknown" && insideBox(t.box, t.s[0]! + dt * t.s[2]!, t.s[1]! + dt * t.s[3]!, d.visible.x, d.visible.y, t.category === "cyclist" ? FRAGMENT_MARGIN / 2 : FRAGMENT_MARGIN));
       if (host === undefined) return;
       usedD.add(di);
-      if (!usedT.has(this.#tracks.indexOf(host))) host.misses = 0;
+      if (!usedT.has(this.#tracks.indexOf(host))) {
+        host.misses = 0;
+        host.held = 0;
+      }
     });
     detections.forEach((d, di) => {
       if (usedD.has(di) || d.category === "unknown") return;
@@ -118,12 +137,12 @@ export class Tracker {
       P[10] = 25;
       P[15] = 25;
       this.#tracks.push({
-        id: this.#nextId++, category: d.category, confidence: d.confidence, box: { ...d.box }, vx: 0, vy: 0, hits: 1, misses: 0, fullViews: d.topOnly === true ? 0 : 1,
+        id: this.#nextId++, category: d.category, confidence: d.confidence, box: { ...d.box }, vx: 0, vy: 0, hits: 1, misses: 0, held: 0, recheck: 0, fullViews: d.topOnly === true ? 0 : 1,
         confirmed: this.#cfg.confirmHits <= 1 && d.truncated !== true, seenWhole: d.truncated !== true, votes: new Map([[d.category, classEvidence(d)]]), s: Float64Array.of(d.box.x, d.box.y, 0, 0), P,
       });
     });
     this.#suppressDuplicates();
-    return this.#tracks.filter((t) => t.confirmed && t.misses === 0);
+    return this.#tracks.filter((t) => t.confirmed && t.misses === 0 && t.recheck === 0);
   }
 
   /**
@@ -248,7 +267,13 @@ export class Tracker {
     t.vy = s[3]!;
     t.hits++;
     if (input.topOnly !== true) t.fullViews++;
+    // Back from longer in hiding than a track may go unseen: under its old id, but published again
+    // only once seen as often as a new track must be (a hedge piece behind a parked row comes out
+    // at every gap; one sighting must not make it a suggestion again).
+    if (t.misses > this.#cfg.maxMisses) t.recheck = this.#cfg.confirmHits;
+    if (t.recheck > 0) t.recheck--;
     t.misses = 0;
+    t.held = 0;
     if (input.truncated !== true) t.seenWhole = true;
     // Confirmed once seen whole at least once: a face always ending in a nearer object's shadow
     // (a wall or hedge between parked cars) never becomes a suggestion.
@@ -317,6 +342,8 @@ const L_SHAPE_MIN_FACE = 1.0;
 const LONG_FACE = 3;
 /** Added to the association cost of a tentative track (m). */
 const TENTATIVE_PENALTY = 1;
+/** Longest a confirmed track is held while hidden behind nearer objects (sweeps: 5 s at 10 Hz). */
+const HOLD_MAX = 50;
 /** How far outside a vehicle track's box a fragment may lie and still be part of it (m). */
 const FRAGMENT_MARGIN = 0.4;
 

@@ -7,6 +7,16 @@ import { axisError, syntheticCloud } from "./synthetic.js";
 const mount = { x: 0, y: 0, z: 0, yaw: 0 };
 
 describe("suggest/lidar: proposals", () => {
+  it("says which places a sweep saw only something nearer in front of (a track's hiding place)", () => {
+    // A truck's side 8 m away, 9 m long, across the bearing of a parked car at (15, -9).
+    const truck = { x: 6, y: -5, yaw: 0, length: 9, width: 2.5, height: 3.2 };
+    const proposer = new LidarProposer();
+    proposer.propose(syntheticCloud([truck]), mount);
+    assert.equal(proposer.hidden(15, -9, 2.4, mount), true, "behind the truck");
+    assert.equal(proposer.hidden(15, 9, 2.4, mount), false, "the other side: no return nearer on its bearings");
+    assert.equal(proposer.hidden(6, -5, 1, mount), false, "the truck itself is not behind itself");
+  });
+
   it("finds a car and a pedestrian on a sloped road with a curb, and nothing on the ground, the curb or the ego", () => {
     const car = { x: 14, y: -2, yaw: 0.3, length: 4.5, width: 1.8, height: 1.5 };
     const ped = { x: 9, y: 7.5, yaw: 0, length: 0.5, width: 0.5, height: 1.75 };

@@ -2,10 +2,11 @@
  * Lidar suggestions on the simulator's cluttered street (the default scenario: parked rows bumper
  * to bumper, street trees over the parking strip, hedges, walls and fences, cones and barriers,
  * people in groups and beside poles). Pedestrians and cyclists meet the issue's recall target
- * (≥ 0.7, matched at BEV IoU ≥ 0.25 as on the real sweeps) and are held to it. The vehicle targets
- * (car/truck recall ≥ 0.9 and precision ≥ 0.85) and ≤ 5 id switches per 100 track-s are NOT met
- * here yet; this test holds the level reached so that a change which loses ground fails, and prints
- * the figures beside the targets (SYNCBAG_SUGGEST_VERBOSE=1). Raise the floors as the proposer improves.
+ * (≥ 0.7, matched at BEV IoU ≥ 0.25 as on the real sweeps), and id switches its ≤ 5 per 100
+ * track-s; both are held to it. The vehicle targets (car/truck recall ≥ 0.9 and precision ≥ 0.85)
+ * are NOT met here yet; this test holds the level reached so that a change which loses ground
+ * fails, and prints the figures beside the targets (SYNCBAG_SUGGEST_VERBOSE=1). Raise the floors as
+ * the proposer improves.
  */
 import assert from "node:assert/strict";
 import { loadRig } from "../../src/sim/rig.js";
@@ -33,14 +34,15 @@ describe("suggest: the simulator's cluttered street (level reached, below target
         const s = e.lidar[c]!;
         if (s.truth >= 20) assert.ok(s.recall >= 0.7, `seed ${seed}: ${c} recall ${s.recall} (${line})`);
       }
-      assert.ok(e.idSwitchesPer100TrackS <= FLOOR.idSwitches, `seed ${seed}: ${e.idSwitchesPer100TrackS} id switches per 100 track-s`);
+      assert.ok(e.idSwitchesPer100TrackS <= 5, `seed ${seed}: ${e.idSwitchesPer100TrackS} id switches per 100 track-s`);
     }
   });
 });
 
 /**
  * The level reached (2026-12-07, cars shaped as body and cabin and no flat sheet named a car: seed 1
- * car 0.88/0.60, 8.6 id switches; seed 2 car 0.95/0.60, 0.9), a little under it so noise does not
- * fail it. People then: pedestrians 0.73 and 0.74, cyclists 0.90 (seed 1; seed 2 has none).
+ * car 0.88/0.59; seed 2 car 0.95/0.60), a little under it so noise does not fail it. People then:
+ * pedestrians 0.73 and 0.74, cyclists 0.90 (seed 1; seed 2 has none); id switches 3.7 and 0.9
+ * (8.6 on seed 1 before hidden parked cars' tracks were held, tracker.ts).
  */
-const FLOOR = { carRecall: 0.8, carPrecision: 0.5, idSwitches: 13 };
+const FLOOR = { carRecall: 0.8, carPrecision: 0.5 };

@@ -49,6 +49,33 @@ describe("suggest/tracker", () => {
     assert.equal(ids.size, 1, `ids ${[...ids]}`);
   });
 
+  it("holds a parked car's id while something nearer hides it (3 s), and publishes it again after as many sightings as a new track", () => {
+    const { maxMisses, confirmHits } = TrackerConfigSchema.parse({});
+    // A parked car at (12, -7); from 1.0 s to 4.0 s a truck passes between it and the sensor.
+    const run = (hiddenSays: boolean, moving = false): { ids: Set<number>; publishedAt: number[] } => {
+      const tracker = new Tracker();
+      const ids = new Set<number>(), publishedAt: number[] = [];
+      for (let k = 0; k < 60; k++) {
+        const hiddenNow = k >= 10 && k < 40;
+        const x = moving ? 12 + 0.5 * k : 12;
+        const out = tracker.update(k * 0.1, hiddenNow ? [] : [det(x, -7)], { x: 0, y: 0 }, () => hiddenSays && hiddenNow);
+        for (const t of out) {
+          ids.add(t.id);
+          if (k >= 40) publishedAt.push(k);
+        }
+      }
+      return { ids, publishedAt };
+    };
+    const held = run(true);
+    assert.equal(held.ids.size, 1, `one id through the occlusion (${[...held.ids]})`);
+    assert.equal(held.publishedAt[0], 40 + confirmHits - 1, "published again on its third sighting, not its first");
+    // Missing without anything in front of it: retired after maxMisses, a new id after.
+    assert.ok(30 > maxMisses);
+    assert.equal(run(false).ids.size, 2);
+    // Moving at 5 m/s: where it went while hidden is a guess; not held.
+    assert.equal(run(true, true).ids.size, 2);
+  });
+
   it("keeps a tracked car's speed while only its roof is seen, the same beam grazing it at one range", () => {
     // Pulling away at 3 m/s; from 27.75 m to 32.25 m only the beam that reaches the roof's height
     // at 30 m sees it: every frame puts the returns at 30 m wherever the car is.

@@ -64,6 +64,30 @@ export function truncatedFace(p: Proposal, xs: Float64Array, ys: Float64Array, n
   return hidden(lo, rLo, -1) || hidden(hi, rHi, 1);
 }
 
+/** Share of an object's bearings with a return that must show a nearer one for the object to be hidden. */
+const HIDDEN_SHARE = 0.7;
+
+/**
+ * Is an object of radius `reach` (m) centred at (x, y) hidden behind something nearer? Most of
+ * the bearings it spans that hold a body-height return show that return in front of it, more
+ * than `reach` nearer than its centre. Bearings with no return say nothing (see seenThrough);
+ * nothing returned at all is not hidden. A track of an object in another's shadow is not seen
+ * and not gone (tracker.ts).
+ */
+export function hiddenBehind(x: number, y: number, reach: number, mount: LidarMount, nearAz: Float32Array): boolean {
+  const dx = x - mount.x, dy = y - mount.y, r = Math.hypot(dx, dy);
+  if (r <= reach) return false;
+  const c0 = Math.atan2(dy, dx), half = Math.asin(Math.min(1, reach / r)), step = (2 * Math.PI) / AZ_BINS;
+  let seen = 0, nearer = 0;
+  for (let a = -half; a <= half; a += step) {
+    const near = nearAz[azBin(Math.cos(c0 + a), Math.sin(c0 + a))]!;
+    if (near === Infinity) continue;
+    seen++;
+    if (near < r - reach) nearer++;
+  }
+  return seen > 0 && nearer >= HIDDEN_SHARE * seen;
+}
+
 /** A point this far (m) in front of the nearest body-height return on its bearing was seen through. */
 const SEEN_THROUGH_MARGIN = 0.3;
 
