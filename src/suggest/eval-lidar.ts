@@ -20,6 +20,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { calibrated, CONFIDENCE_SCALE, fitConfidenceScale } from "./calibrate.js";
 import { bevIntersection, bevIoU, IOU_MIN } from "./eval.js";
 import { LidarProposer, mountRotation, type LidarMount, type PointCloudView, type Proposal } from "./lidar.js";
 import type { Box3D } from "./types.js";
@@ -175,8 +176,51 @@ export interface Figures {
   allRecall: number;
   allPrecision: number;
   vruRecall: number;
-  /** Per class: recall, precision, mean BEV IoU of the true positives, average precision by confidence. */
-  classes: Record<RoadClass, { truth: number; matched: number; predicted: number; correct: number; recall: number; precision: number; meanIoU: number; ap: number }>;
+  /** Per class: recall, precision, mean BEV IoU of the true positives, average precision by confidence, and how well the confidence is calibrated. */
+  classes: Record<RoadClass, { truth: number; matched: number; predicted: number; correct: number; recall: number; precision: number; meanIoU: number; ap: number; calibration: Calibration }>;
+  /** The four classes' boxes pooled. */
+  calibration: Calibration;
+}
+
+/** One confidence bin of a reliability diagram: boxes whose confidence lies in [lo, hi), how many were right, their mean confidence. */
+export interface ReliabilityBin {
+  lo: number;
+  hi: number;
+  boxes: number;
+  correct: number;
+  meanConfidence: number;
+}
+
+/**
+ * How far a box's confidence is from the share of such boxes that are right: the reliability
+ * diagram's bins and the expected calibration error (ECE, the bins' |share right − mean
+ * confidence| weighted by their boxes; Guo et al. 2017, "On Calibration of Modern Neural
+ * Networks"). An annotation tool that keeps boxes above a threshold gets about that share right
+ * when the ECE is small.
+ */
+export interface Calibration {
+  bins: ReliabilityBin[];
+  ece: number;
+}
+
+/** Bins of the reliability diagram (equal width over 0..1). */
+const RELIABILITY_BINS = 5;
+
+export function calibration(ranked: readonly [number, boolean][]): Calibration {
+  const bins: ReliabilityBin[] = Array.from({ length: RELIABILITY_BINS }, (_, k) => ({ lo: k / RELIABILITY_BINS, hi: (k + 1) / RELIABILITY_BINS, boxes: 0, correct: 0, meanConfidence: 0 }));
+  for (const [confidence, ok] of ranked) {
+    const b = bins[Math.min(RELIABILITY_BINS - 1, Math.max(0, Math.floor(confidence * RELIABILITY_BINS)))]!;
+    b.boxes++;
+    if (ok) b.correct++;
+    b.meanConfidence += confidence;
+  }
+  let ece = 0;
+  for (const b of bins) {
+    if (b.boxes === 0) continue;
+    b.meanConfidence /= b.boxes;
+    ece += (b.boxes / ranked.length) * Math.abs(b.correct / b.boxes - b.meanConfidence);
+  }
+  return { bins, ece: ranked.length > 0 ? ece : NaN };
 }
 
 /** Average precision (all-point interpolation, as PASCAL VOC 2010+) of predictions ranked by confidence. */
@@ -218,7 +262,7 @@ export function summarise(outcomes: readonly SweepOutcome[]): Figures {
   const classes = Object.fromEntries(
     ROAD_CLASSES.map((c) => {
       const t = total[c];
-      return [c, { truth: t.truth, matched: t.matched, predicted: t.predicted, correct: t.correct, recall: ratio(t.matched, t.truth), precision: ratio(t.correct, t.predicted), meanIoU: ratio(t.iouSum, t.correct), ap: averagePrecision(t.ranked, t.truth) }];
+      return [c, { truth: t.truth, matched: t.matched, predicted: t.predicted, correct: t.correct, recall: ratio(t.matched, t.truth), precision: ratio(t.correct, t.predicted), meanIoU: ratio(t.iouSum, t.correct), ap: averagePrecision(t.ranked, t.truth), calibration: calibration(t.ranked) }];
     }),
   ) as Figures["classes"];
   return {
@@ -228,6 +272,7 @@ export function summarise(outcomes: readonly SweepOutcome[]): Figures {
     allPrecision: ratio(sum(ROAD_CLASSES, "correct"), sum(ROAD_CLASSES, "predicted")),
     vruRecall: ratio(sum(["pedestrian", "cyclist"], "matched"), sum(["pedestrian", "cyclist"], "truth")),
     classes,
+    calibration: calibration(ROAD_CLASSES.flatMap((c) => total[c].ranked)),
   };
 }
 
@@ -464,17 +509,34 @@ export interface RealEvaluation {
   medianMs: number;
   /** Label classes the scorer does not know (ignore regions), with their box counts. */
   unknownClasses: Record<string, number>;
+  /**
+   * The confidence's calibration (calibrate.ts), all four classes pooled: expected calibration
+   * error of the raw confidence, of the published one (the shipped factors), and leave-one-dataset-out
+   * (each rig's boxes scaled by factors fitted on the other rigs); the factors these sweeps give.
+   */
+  confidence: { rawEce: number; publishedEce: number; heldOutEce: number; fitted: Record<RoadClass, number> };
 }
 
-/** The suggestions of one sweep: a truncated face is evidence for a track, not a suggestion (see Proposal.truncated). */
-const fromProposals = (ps: readonly Proposal[]): Prediction[] => ps.map((p) => ({ category: p.truncated === true ? "unknown" : p.category, confidence: p.confidence, box: p.box }));
+/**
+ * The suggestions of one sweep as published: a truncated face is evidence for a track, not a
+ * suggestion (see Proposal.truncated); the confidence calibrated (calibrate.ts) unless `raw`.
+ */
+const fromProposals = (ps: readonly Proposal[], raw = false): Prediction[] =>
+  ps.map((p) => {
+    const category = p.truncated === true ? "unknown" : p.category;
+    return { category, confidence: raw ? p.confidence : calibrated(category, p.confidence), box: p.box };
+  });
+
+/** Each class's factor fitted on the (raw confidence, right) pairs of `outcomes`. */
+const fitScales = (outcomes: readonly SweepOutcome[]): Record<RoadClass, number> =>
+  Object.fromEntries(ROAD_CLASSES.map((c) => [c, fitConfidenceScale(outcomes.flatMap((o) => o.tally[c].ranked))])) as Record<RoadClass, number>;
 
 /**
  * Runs the proposer (one for all sweeps, as the stage keeps one: it carries buffers, no state,
  * from sweep to sweep) and the baseline on every sweep.
  */
 export function evaluateRealSweeps(sweeps: readonly RealSweep[], makeProposer: () => LidarProposer = () => new LidarProposer(), options: SweepOptions = DEFAULT_SWEEP_OPTIONS): RealEvaluation {
-  const outcomes: SweepOutcome[] = [], base: SweepOutcome[] = [], audited: SweepOutcome[] = [], times: number[] = [];
+  const outcomes: SweepOutcome[] = [], raw: SweepOutcome[] = [], base: SweepOutcome[] = [], audited: SweepOutcome[] = [], times: number[] = [];
   const doubtful: DoubtfulLabel[] = [];
   const views = Object.fromEntries(VIEW_CLASSES.map((v) => [v, { cars: 0, missed: 0, doubtful: 0 }])) as RealEvaluation["views"];
   const proposer = makeProposer();
@@ -484,6 +546,7 @@ export function evaluateRealSweeps(sweeps: readonly RealSweep[], makeProposer: (
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
     const outcome = scoreSweep(s, fromProposals(proposals), options);
     outcomes.push(outcome);
+    raw.push(scoreSweep(s, fromProposals(proposals, true), options));
     const doubts = auditLabels(s, options);
     doubtful.push(...doubts);
     const doubted = new Set(doubts.map((d) => d.box));
@@ -508,10 +571,18 @@ export function evaluateRealSweeps(sweeps: readonly RealSweep[], makeProposer: (
   times.sort((a, b) => a - b);
   const allFigures = datasets["all"]!.proposer;
   const audit = { doubtful, scoredVehicles: allFigures.classes.car.truth + allFigures.classes.truck.truth, asIgnored: summarise(audited) };
-  return { sweeps: sweeps.length, datasets, audit, views, outcomes, medianMs: times[Math.floor(times.length / 2)] ?? NaN, unknownClasses: unknownClasses(sweeps) };
+  // Leave-one-dataset-out: each rig's raw confidences scaled by the factors the other rigs give.
+  const heldOut: [number, boolean][] = [];
+  for (const d of new Set(sweeps.map((s) => s.dataset))) {
+    const scale = fitScales(raw.filter((o) => o.dataset !== d));
+    for (const o of raw) if (o.dataset === d) for (const c of ROAD_CLASSES) for (const [x, ok] of o.tally[c].ranked) heldOut.push([calibrated(c, x, scale), ok]);
+  }
+  const confidence = { rawEce: summarise(raw).calibration.ece, publishedEce: allFigures.calibration.ece, heldOutEce: calibration(heldOut).ece, fitted: fitScales(raw) };
+  return { sweeps: sweeps.length, datasets, audit, views, outcomes, medianMs: times[Math.floor(times.length / 2)] ?? NaN, unknownClasses: unknownClasses(sweeps), confidence };
 }
 
 const f3 = (x: number): string => (Number.isNaN(x) ? "–" : x.toFixed(3));
+const f2 = (x: number): string => (Number.isNaN(x) ? "–" : x.toFixed(2));
 const fr = (a: number, b: number): string => (b > 0 && !Number.isNaN(a) ? (a / b).toFixed(2) : "–");
 const size = (b: Box3D): string => `${b.length.toFixed(1)}×${b.width.toFixed(1)}×${b.height.toFixed(1)} m at (${b.x.toFixed(1)}, ${b.y.toFixed(1)})`;
 
@@ -531,11 +602,23 @@ export function formatRealEvaluation(e: RealEvaluation, detail = false): string 
     lines.push(`| ${d} | ratio | ${fr(p.carRecall, b.carRecall)} | ${fr(p.carPrecision, b.carPrecision)} | ${fr(p.allRecall, b.allRecall)} | ${fr(p.allPrecision, b.allPrecision)} | ${fr(p.vruRecall, b.vruRecall)} |`);
   }
   const all = e.datasets["all"]!.proposer;
-  lines.push("", "| class (all sweeps) | truth | recall | precision | mean IoU | AP |", "| --- | --- | --- | --- | --- | --- |");
+  lines.push("", "| class (all sweeps) | truth | recall | precision | mean IoU | AP | ECE |", "| --- | --- | --- | --- | --- | --- | --- |");
   for (const c of ROAD_CLASSES) {
     const s = all.classes[c];
-    lines.push(`| ${c} | ${s.truth} | ${f3(s.recall)} | ${f3(s.precision)} (${s.correct}/${s.predicted}) | ${f3(s.meanIoU)} | ${f3(s.ap)} |`);
+    lines.push(`| ${c} | ${s.truth} | ${f3(s.recall)} | ${f3(s.precision)} (${s.correct}/${s.predicted}) | ${f3(s.meanIoU)} | ${f3(s.ap)} | ${f3(s.calibration.ece)} |`);
   }
+  // The reliability diagram as a table: what share of the boxes at each confidence were right.
+  const cell = (b: ReliabilityBin): string => (b.boxes === 0 ? "–" : `${b.correct}/${b.boxes} = ${f2(b.correct / b.boxes)} (mean ${f2(b.meanConfidence)})`);
+  const k = e.confidence;
+  lines.push(
+    "",
+    `published confidence against the share of boxes right (all sweeps; ECE: car ${f3(all.classes.car.calibration.ece)}, four classes ${f3(all.calibration.ece)}; raw, before calibrate.ts ${f3(k.rawEce)}; leave-one-dataset-out ${f3(k.heldOutEce)})`,
+    `calibration factors these sweeps give (calibrate.ts ships ${ROAD_CLASSES.map((c) => `${c} ${CONFIDENCE_SCALE[c]}`).join(", ")}): ${ROAD_CLASSES.map((c) => `${c} ${f2(k.fitted[c])}`).join(", ")}`,
+    "",
+    "| confidence | car boxes right | four classes' boxes right |",
+    "| --- | --- | --- |",
+  );
+  all.calibration.bins.forEach((b, k) => lines.push(`| ${f2(b.lo)}–${f2(b.hi)} | ${cell(all.classes.car.calibration.bins[k]!)} | ${cell(b)} |`));
   const a = e.audit, q = a.asIgnored;
   lines.push(
     "",
@@ -565,6 +648,7 @@ export function realEvaluationJson(e: RealEvaluation): unknown {
     carsByView: e.views,
     perSweep: e.outcomes.map((o) => ({ dataset: o.dataset, frame: o.frame, misses: o.misses, falses: o.falses })),
     unknownClasses: e.unknownClasses,
+    confidence: e.confidence,
   };
 }
 

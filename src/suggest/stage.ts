@@ -16,6 +16,7 @@ import type { OutboundMessage } from "../messages/outbound.js";
 import { diffSeconds, type RosTime } from "../messages/time.js";
 import type { RawMessage } from "../transport/port.js";
 import { AudioEventDetector, pcmToMono } from "./audio.js";
+import { calibrated } from "./calibrate.js";
 import { cameraView, intrinsicsFromCameraInfo, projectBoxes, StaticTransforms, type CameraIntrinsics, type MovingBox } from "./camera.js";
 import { parseSuggestConfig, type SuggestConfig } from "./config.js";
 import { LidarProposer, mountFromTransform, pointCloudView, type LidarMount, type Proposal } from "./lidar.js";
@@ -422,7 +423,7 @@ export class SuggestionStage {
     const objects: ObjectSuggestion[] = tracks.map((t) => {
       const dx = t.box.x - ego.x, dy = t.box.y - ego.y;
       return {
-        kind: "object", trackId: t.id, category: t.category, confidence: t.confidence, source: "lidar", frameId: this.config.boxFrameId,
+        kind: "object", trackId: t.id, category: t.category, confidence: calibrated(t.category, t.confidence), source: "lidar", frameId: this.config.boxFrameId,
         box: { ...t.box, x: c * dx + s * dy, y: -s * dx + c * dy, yaw: normalize(t.box.yaw - ego.yaw) },
         velocity: { x: c * t.vx + s * t.vy, y: -s * t.vx + c * t.vy, z: 0 }, boxes2d: [], timeNs: tLidar,
       };

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { auditLabels, carViews, evaluateRealSweeps, formatRealEvaluation, gridBaseline, loadRealSweeps, scoreSweep, summarise, type Prediction, type RealSweep } from "../../src/suggest/eval-lidar.js";
+import { calibrated, fitConfidenceScale } from "../../src/suggest/calibrate.js";
+import { auditLabels, calibration, carViews, evaluateRealSweeps, formatRealEvaluation, gridBaseline, loadRealSweeps, scoreSweep, summarise, type Prediction, type RealSweep } from "../../src/suggest/eval-lidar.js";
 import type { Box3D } from "../../src/suggest/types.js";
 
 const box = (x: number, y: number, length: number, width: number, height = 1.5): Box3D => ({ x, y, z: height / 2, yaw: 0, length, width, height });
@@ -13,6 +14,22 @@ function sweep(labels: RealSweep["labels"], cameraFovOnly = false): RealSweep {
 }
 
 describe("suggest/eval-lidar: real-sweep scoring rules", () => {
+  it("scores confidence calibration as a reliability diagram and its expected calibration error", () => {
+    // Ten boxes at 0.9 of which 9 right, ten at 0.5 of which 2 right: ECE = ½·0 + ½·|0.2 − 0.5| = 0.15.
+    const pairs: [number, boolean][] = [...Array.from({ length: 10 }, (_, i): [number, boolean] => [0.9, i < 9]), ...Array.from({ length: 10 }, (_, i): [number, boolean] => [0.5, i < 2])];
+    const c = calibration(pairs);
+    assert.ok(Math.abs(c.ece - 0.15) < 1e-9, `ECE ${c.ece}`);
+    assert.deepEqual(c.bins.map((b) => [b.boxes, b.correct]), [[0, 0], [0, 0], [10, 2], [0, 0], [10, 9]]);
+    assert.ok(Number.isNaN(calibration([]).ece));
+    // The factor: Laplace-smoothed share right (12/22) over the mean confidence (0.7).
+    assert.ok(Math.abs(fitConfidenceScale(pairs) - 12 / 22 / 0.7) < 1e-9);
+    assert.equal(fitConfidenceScale([]), 1);
+    // Published = raw × the class's factor, inside (0, 1); an unknown class is left as it is.
+    assert.ok(Math.abs(calibrated("pedestrian", 0.9, { pedestrian: 0.3 }) - 0.27) < 1e-9);
+    assert.equal(calibrated("car", 0.99, { car: 2 }), 0.99);
+    assert.equal(calibrated("toString", 0.5, { car: 2 }), 0.5);
+  });
+
   const labels: RealSweep["labels"] = [
     { category: "car", sourceClass: "car", box: box(10, 0, 4.5, 1.9), points: 300 },
     { category: "pedestrian", sourceClass: "pedestrian", box: box(8, 5, 0.6, 0.6, 1.8), points: 60 },

@@ -12,7 +12,7 @@ export function register(program: Command): void {
   program
     .command("eval-lidar")
     .description(
-      "Score the lidar proposer on real labelled sweeps: per dataset and overall, car recall/precision at BEV IoU ≥ 0.5, all four road-user classes (≥ 0.25 for pedestrians and cyclists), pedestrian+cyclist recall, over labelled boxes with ≥ 10 returns within 50 m (camera view only where the labels cover only it), against a grid-clustering baseline in the same run",
+      "Score the lidar proposer on real labelled sweeps: per dataset and overall, car recall/precision at BEV IoU ≥ 0.5, all four road-user classes (≥ 0.25 for pedestrians and cyclists), pedestrian+cyclist recall, over labelled boxes with ≥ 10 returns within 50 m (camera view only where the labels cover only it), against a grid-clustering baseline in the same run; and how well the published confidence is calibrated (reliability table, expected calibration error raw, published and leave-one-dataset-out)",
     )
     .argument("<folder>", "a folder with index.json and <dataset>/<frame>/{points.bin,labels.json,meta.json} (e.g. ../shared/real-labelled-lidar)")
     .option("--json", "print JSON (for scripts)")
