@@ -123,10 +123,7 @@ export class Tracker {
       const host = this.#tracks.find((t) => t.hits >= 2 && t.category !== "pedestrian" && t.category !== "unknown" && insideBox(t.box, t.s[0]! + dt * t.s[2]!, t.s[1]! + dt * t.s[3]!, d.visible.x, d.visible.y, t.category === "cyclist" ? FRAGMENT_MARGIN / 2 : FRAGMENT_MARGIN));
       if (host === undefined) return;
       usedD.add(di);
-      if (!usedT.has(this.#tracks.indexOf(host))) {
-        host.misses = 0;
-        host.held = 0;
-      }
+      if (!usedT.has(this.#tracks.indexOf(host))) this.#sighted(host);
     });
     detections.forEach((d, di) => {
       if (usedD.has(di) || d.category === "unknown") return;
@@ -143,6 +140,19 @@ export class Tracker {
     });
     this.#suppressDuplicates();
     return this.#tracks.filter((t) => t.confirmed && t.misses === 0 && t.recheck === 0);
+  }
+
+  /**
+   * The track was seen this sweep (its detection, or a piece of it). Back from longer in hiding
+   * than a track may go unseen, it keeps its id but is published again only once seen as often as
+   * a new track must be (a hedge piece behind a parked row comes out at every gap; one sighting
+   * must not make it a suggestion again).
+   */
+  #sighted(t: Track): void {
+    if (t.misses > this.#cfg.maxMisses) t.recheck = this.#cfg.confirmHits;
+    if (t.recheck > 0) t.recheck--;
+    t.misses = 0;
+    t.held = 0;
   }
 
   /**
@@ -267,13 +277,7 @@ export class Tracker {
     t.vy = s[3]!;
     t.hits++;
     if (input.topOnly !== true) t.fullViews++;
-    // Back from longer in hiding than a track may go unseen: under its old id, but published again
-    // only once seen as often as a new track must be (a hedge piece behind a parked row comes out
-    // at every gap; one sighting must not make it a suggestion again).
-    if (t.misses > this.#cfg.maxMisses) t.recheck = this.#cfg.confirmHits;
-    if (t.recheck > 0) t.recheck--;
-    t.misses = 0;
-    t.held = 0;
+    this.#sighted(t);
     if (input.truncated !== true) t.seenWhole = true;
     // Confirmed once seen whole at least once: a face always ending in a nearer object's shadow
     // (a wall or hedge between parked cars) never becomes a suggestion.
