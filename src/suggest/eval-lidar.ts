@@ -517,15 +517,15 @@ export interface RealEvaluation {
   confidence: { rawEce: number; publishedEce: number; heldOutEce: number; fitted: Record<RoadClass, number> };
 }
 
-/**
- * The suggestions of one sweep as published: a truncated face is evidence for a track, not a
- * suggestion (see Proposal.truncated); the confidence calibrated (calibrate.ts) unless `raw`.
- */
-const fromProposals = (ps: readonly Proposal[], raw = false): Prediction[] =>
-  ps.map((p) => {
-    const category = p.truncated === true ? "unknown" : p.category;
-    return { category, confidence: raw ? p.confidence : calibrated(category, p.confidence), box: p.box };
-  });
+/** The suggestions of one sweep, raw confidence: a truncated face is evidence for a track, not a suggestion (see Proposal.truncated). */
+const fromProposals = (ps: readonly Proposal[]): Prediction[] => ps.map((p) => ({ category: p.truncated === true ? "unknown" : p.category, confidence: p.confidence, box: p.box }));
+
+/** An outcome with its boxes' confidences mapped per class (calibrate.ts); the matching does not depend on them, so it is not redone. */
+const withConfidence = (o: SweepOutcome, map: (category: string, raw: number) => number = calibrated): SweepOutcome => ({
+  ...o,
+  tally: Object.fromEntries(ROAD_CLASSES.map((c) => [c, { ...o.tally[c], ranked: o.tally[c].ranked.map(([x, ok]): [number, boolean] => [map(c, x), ok]) }])) as SweepOutcome["tally"],
+  falses: o.falses.map((f) => ({ ...f, confidence: map(f.category, f.confidence) })),
+});
 
 /** Each class's factor fitted on the (raw confidence, right) pairs of `outcomes`. */
 const fitScales = (outcomes: readonly SweepOutcome[]): Record<RoadClass, number> =>
@@ -544,9 +544,9 @@ export function evaluateRealSweeps(sweeps: readonly RealSweep[], makeProposer: (
     const t0 = process.hrtime.bigint();
     const proposals = proposer.propose(s.view, s.mount, { speed: 0, yawRate: 0 });
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    const outcome = scoreSweep(s, fromProposals(proposals), options);
+    const scored = scoreSweep(s, fromProposals(proposals), options), outcome = withConfidence(scored);
+    raw.push(scored);
     outcomes.push(outcome);
-    raw.push(scoreSweep(s, fromProposals(proposals, true), options));
     const doubts = auditLabels(s, options);
     doubtful.push(...doubts);
     const doubted = new Set(doubts.map((d) => d.box));
@@ -560,7 +560,7 @@ export function evaluateRealSweeps(sweeps: readonly RealSweep[], makeProposer: (
     }
     // A doubted label becomes an ignore region (as static/other/misc are): neither a miss nor, where a box lands on it, a false box.
     const relabelled = { ...s, labels: s.labels.map((l) => (doubted.has(l.box) ? { ...l, category: null } : l)) };
-    audited.push(scoreSweep(relabelled, fromProposals(proposals), options));
+    audited.push(withConfidence(scoreSweep(relabelled, fromProposals(proposals), options)));
     base.push(scoreSweep(s, gridBaseline(s.view, s.mount), options));
   }
   const datasets: RealEvaluation["datasets"] = {};
@@ -572,12 +572,12 @@ export function evaluateRealSweeps(sweeps: readonly RealSweep[], makeProposer: (
   const allFigures = datasets["all"]!.proposer;
   const audit = { doubtful, scoredVehicles: allFigures.classes.car.truth + allFigures.classes.truck.truth, asIgnored: summarise(audited) };
   // Leave-one-dataset-out: each rig's raw confidences scaled by the factors the other rigs give.
-  const heldOut: [number, boolean][] = [];
+  const heldOut: SweepOutcome[] = [];
   for (const d of new Set(sweeps.map((s) => s.dataset))) {
     const scale = fitScales(raw.filter((o) => o.dataset !== d));
-    for (const o of raw) if (o.dataset === d) for (const c of ROAD_CLASSES) for (const [x, ok] of o.tally[c].ranked) heldOut.push([calibrated(c, x, scale), ok]);
+    for (const o of raw) if (o.dataset === d) heldOut.push(withConfidence(o, (c, x) => calibrated(c, x, scale)));
   }
-  const confidence = { rawEce: summarise(raw).calibration.ece, publishedEce: allFigures.calibration.ece, heldOutEce: calibration(heldOut).ece, fitted: fitScales(raw) };
+  const confidence = { rawEce: summarise(raw).calibration.ece, publishedEce: allFigures.calibration.ece, heldOutEce: summarise(heldOut).calibration.ece, fitted: fitScales(raw) };
   return { sweeps: sweeps.length, datasets, audit, views, outcomes, medianMs: times[Math.floor(times.length / 2)] ?? NaN, unknownClasses: unknownClasses(sweeps), confidence };
 }
 

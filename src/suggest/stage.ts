@@ -415,16 +415,15 @@ export class SuggestionStage {
     const toOdom = (b: Proposal["box"]): Proposal["box"] => ({ ...b, x: ego.x + c * b.x - s * b.y, y: ego.y + s * b.x + c * b.y, yaw: b.yaw + ego.yaw });
     const inOdom: Proposal[] = proposals.map((p) => ({ ...p, box: toOdom(p.box), visible: toOdom(p.visible) }));
     const sensorOdom = { x: ego.x + c * mount.x - s * mount.y, y: ego.y + s * mount.x + c * mount.y };
-    const hidden = (x: number, y: number, reach: number): boolean => {
-      const dx = x - ego.x, dy = y - ego.y;
-      return this.#proposer.hidden(c * dx + s * dy, -s * dx + c * dy, reach, mount);
-    };
+    // Odom → base_link at the sweep time.
+    const toBase = (x: number, y: number): [number, number] => [c * (x - ego.x) + s * (y - ego.y), -s * (x - ego.x) + c * (y - ego.y)];
+    const hidden = (x: number, y: number, reach: number): boolean => this.#proposer.hidden(...toBase(x, y), reach, mount);
     const tracks = this.config.publishTentative ? (this.#tracker.update(Number(tLidar) / 1e9, inOdom, sensorOdom, hidden), this.#tracker.tracks.filter((t) => t.misses === 0)) : this.#tracker.update(Number(tLidar) / 1e9, inOdom, sensorOdom, hidden);
     const objects: ObjectSuggestion[] = tracks.map((t) => {
-      const dx = t.box.x - ego.x, dy = t.box.y - ego.y;
+      const [x, y] = toBase(t.box.x, t.box.y);
       return {
         kind: "object", trackId: t.id, category: t.category, confidence: calibrated(t.category, t.confidence), source: "lidar", frameId: this.config.boxFrameId,
-        box: { ...t.box, x: c * dx + s * dy, y: -s * dx + c * dy, yaw: normalize(t.box.yaw - ego.yaw) },
+        box: { ...t.box, x, y, yaw: normalize(t.box.yaw - ego.yaw) },
         velocity: { x: c * t.vx + s * t.vy, y: -s * t.vx + c * t.vy, z: 0 }, boxes2d: [], timeNs: tLidar,
       };
     });
