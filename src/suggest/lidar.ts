@@ -305,6 +305,11 @@ export class LidarProposer {
     return hiddenBehind(x, y, reach, mount, this.#nearAz);
   }
 
+  /** After `propose`: did that sweep see through (x, y) in base_link at body height (visibility.ts `seenThrough`)? */
+  seen(x: number, y: number, mount: LidarMount): boolean {
+    return seenThrough(x, y, mount, this.#nearAz);
+  }
+
   propose(cloud: PointCloudView, mount: LidarMount, motion: EgoMotion = { speed: 0, yawRate: 0 }): Proposal[] {
     // Each stage is its own method: V8 optimises (and, on a branch first taken late, deoptimises
     // and optimises again) per function, and one 600-line function cost ~370 ms per compile,

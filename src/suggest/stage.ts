@@ -23,7 +23,7 @@ import { LidarProposer, mountFromTransform, pointCloudView, type LidarMount, typ
 import { entityId, eventOutputs, frameOutputs, outputTopics, sceneOutput, type OutputTopics } from "./output.js";
 import { loadSuggester, type Suggester, type SuggesterContext } from "./plugin.js";
 import { TelemetryEventDetector } from "./telemetry.js";
-import { Tracker } from "./tracker.js";
+import { Tracker, type SweepVisibility } from "./tracker.js";
 import type { EventSuggestion, ObjectSuggestion, Suggestion } from "./types.js";
 
 export interface SuggestionStageOptions {
@@ -417,8 +417,11 @@ export class SuggestionStage {
     const sensorOdom = { x: ego.x + c * mount.x - s * mount.y, y: ego.y + s * mount.x + c * mount.y };
     // Odom → base_link at the sweep time.
     const toBase = (x: number, y: number): [number, number] => [c * (x - ego.x) + s * (y - ego.y), -s * (x - ego.x) + c * (y - ego.y)];
-    const hidden = (x: number, y: number, reach: number): boolean => this.#proposer.hidden(...toBase(x, y), reach, mount);
-    const tracks = this.config.publishTentative ? (this.#tracker.update(Number(tLidar) / 1e9, inOdom, sensorOdom, hidden), this.#tracker.tracks.filter((t) => t.misses === 0)) : this.#tracker.update(Number(tLidar) / 1e9, inOdom, sensorOdom, hidden);
+    const sweepView: SweepVisibility = {
+      hidden: (x, y, reach) => this.#proposer.hidden(...toBase(x, y), reach, mount),
+      seen: (x, y) => this.#proposer.seen(...toBase(x, y), mount),
+    };
+    const tracks = this.config.publishTentative ? (this.#tracker.update(Number(tLidar) / 1e9, inOdom, sensorOdom, sweepView), this.#tracker.tracks.filter((t) => t.misses === 0)) : this.#tracker.update(Number(tLidar) / 1e9, inOdom, sensorOdom, sweepView);
     const objects: ObjectSuggestion[] = tracks.map((t) => {
       const [x, y] = toBase(t.box.x, t.box.y);
       return {

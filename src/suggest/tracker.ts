@@ -7,7 +7,16 @@
  */
 import { z } from "zod";
 import { CLASS_PRIORS, classifyOriented, growBox, normalizeAngle, type Proposal } from "./lidar.js";
+import type { SeenThrough } from "./lidar/fit.js";
 import type { Box3D, ObjectClass } from "./types.js";
+
+/** What one sweep showed, in the tracking frame (from LidarProposer after its `propose`). */
+export interface SweepVisibility {
+  /** Is an object of radius `reach` at (x, y) behind something nearer (LidarProposer.hidden)? */
+  hidden(x: number, y: number, reach: number): boolean;
+  /** Did the sensor see through (x, y) at body height: free space (LidarProposer.seen)? */
+  seen(x: number, y: number): boolean;
+}
 
 export const TrackerConfigSchema = z.strictObject({
   confirmHits: z.number().int().min(1).default(3).describe("Detections a track needs before it is published."),
@@ -58,6 +67,8 @@ export class Tracker {
   #nextId = 1;
   #lastS: number | undefined;
   #sensor = { x: 0, y: 0 };
+  /** This sweep's free space (SweepVisibility.seen), for completing partial views. */
+  #seen: SeenThrough | undefined;
 
   constructor(config: Partial<TrackerConfig> = {}) {
     this.#cfg = TrackerConfigSchema.parse(config);
@@ -69,11 +80,12 @@ export class Tracker {
 
   /**
    * Detections in the tracking frame at time tS (s); returns the confirmed tracks updated this frame.
-   * `hidden(x, y, reach)`: is an object of that radius at (x, y) (tracking frame) behind something
-   * nearer in this sweep (LidarProposer.hidden)?
+   * `view`: what this sweep showed, in the tracking frame (LidarProposer.hidden / seen).
    */
-  update(tS: number, detections: Proposal[], sensor: { x: number; y: number } = { x: 0, y: 0 }, hidden?: (x: number, y: number, reach: number) => boolean): Track[] {
+  update(tS: number, detections: Proposal[], sensor: { x: number; y: number } = { x: 0, y: 0 }, view?: SweepVisibility): Track[] {
     this.#sensor = sensor;
+    this.#seen = view?.seen;
+    const hidden = view?.hidden;
     const dt = this.#lastS === undefined ? 0 : Math.max(0, tS - this.#lastS);
     this.#lastS = tS;
     for (const t of this.#tracks) predict(t, dt, this.#cfg.accelNoise);
@@ -205,7 +217,7 @@ export class Tracker {
       // An established track's class (votes over many frames, checked against its speed) knows the
       // object's size better than one partial view: the view is completed to that class's size.
       const shape = t.hits >= ESTABLISHED_HITS && t.category !== "unknown" ? t.category : category;
-      const box = shape === "unknown" ? aligned : growBox(aligned, CLASS_PRIORS[shape], this.#sensor.x, this.#sensor.y, input.topOnly === true);
+      const box = shape === "unknown" ? aligned : growBox(aligned, CLASS_PRIORS[shape], this.#sensor.x, this.#sensor.y, input.topOnly === true, this.#seen);
       d = { ...d, box, category, confidence: cls.category === "unknown" ? d.confidence * 0.7 : cls.confidence, ...(cls.category === "unknown" ? {} : { view: 1 }) };
       // An oriented reading is worth more than an unoriented one.
       weight = 3;
@@ -299,7 +311,7 @@ export class Tracker {
     if (best !== t.category && isVru(t.category) && isVehicle(best)) {
       // The fragment was a vehicle: its box takes the vehicle's size, grown away from the sensor.
       const heading = Math.atan2(t.vy, t.vx);
-      const grown = growBox({ ...input.visible, yaw: heading, length: input.visible.length, width: input.visible.width }, CLASS_PRIORS[best], this.#sensor.x, this.#sensor.y, input.topOnly === true);
+      const grown = growBox({ ...input.visible, yaw: heading, length: input.visible.length, width: input.visible.width }, CLASS_PRIORS[best], this.#sensor.x, this.#sensor.y, input.topOnly === true, this.#seen);
       t.box.length = grown.length;
       t.box.width = grown.width;
       t.box.height = Math.max(t.box.height, CLASS_PRIORS[best].height * 0.8);

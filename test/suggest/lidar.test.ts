@@ -199,6 +199,20 @@ describe("suggest/lidar: proposals", () => {
     assert.equal(grown.length, 4.5);
   });
 
+  it("grows a tracked view by the proposer's rule: away from a sensor off the origin, and only up to where the sensor saw through", () => {
+    // A car's rear face 10 m ahead of a sensor at (100, 50) (the tracker's odom frame), heading +x.
+    const rear = { x: 110, y: 50, z: 0.75, yaw: 0, length: 0.3, width: 1.8, height: 1.5 };
+    const blind = growBox(rear, { length: 4.5, width: 1.85 }, 100, 50);
+    assert.ok(Math.abs(blind.x - 112.1) < 0.01 && blind.length === 4.5, `grown away from the sensor: ${JSON.stringify(blind)}`);
+    // The road seen past x = 112 (free space): the box stops there instead of reaching 114.35.
+    const seen = growBox(rear, { length: 4.5, width: 1.85 }, 100, 50, false, (x) => x > 112);
+    assert.ok(seen.x + seen.length / 2 <= 112.01, `stops at the free space: ends at ${(seen.x + seen.length / 2).toFixed(2)}`);
+    assert.ok(Math.abs(seen.length - 4.5) < 0.01 && seen.x - seen.length / 2 < 109, `the rest of the length goes to the near end, hidden: ${JSON.stringify(seen)}`);
+    // Seen only from the top (in a nearer object's shadow): evenly around the returns.
+    const top = growBox(rear, { length: 4.5, width: 1.85 }, 100, 50, true);
+    assert.ok(Math.abs(top.x - 110) < 1e-9 && top.length === 4.5);
+  });
+
   it("completes a vehicle seen only from behind along the line of sight, not sideways", () => {
     // The rear faces of a car 12 m ahead in the lane and of a truck 20 m ahead in the next lane.
     const pts: number[] = [];

@@ -58,7 +58,7 @@ describe("suggest/tracker", () => {
       for (let k = 0; k < 60; k++) {
         const hiddenNow = k >= 10 && k < 40;
         const x = moving ? 12 + 0.5 * k : 12;
-        const out = tracker.update(k * 0.1, hiddenNow ? [] : [det(x, -7)], { x: 0, y: 0 }, () => hiddenSays && hiddenNow);
+        const out = tracker.update(k * 0.1, hiddenNow ? [] : [det(x, -7)], { x: 0, y: 0 }, { hidden: () => hiddenSays && hiddenNow, seen: () => false });
         for (const t of out) {
           ids.add(t.id);
           if (k >= 40) publishedAt.push(k);

@@ -217,19 +217,20 @@ function complete(ext: Extents, prior: { length: number; width: number }, topOnl
 }
 
 /**
- * Completes a visible box to `prior` in its own axes (length along yaw): each missing extent is
- * added on the side away from the sensor at (sx, sy), since only the sides facing it were seen;
- * evenly around the returns when only the top was seen.
+ * Completes a visible box to `prior` in its own axes (length along yaw) by the same rule as the
+ * proposer's own boxes (`complete`): each missing extent is added on the side away from the sensor
+ * at (sx, sy), since only the sides facing it were seen, and with `seen` (tracking frame) it stops
+ * where the sensor saw through; evenly around the returns when only the top was seen. The tracker
+ * uses it to complete a moving track's partial view along its heading.
  */
-export function growBox(visible: Box3D, prior: { length: number; width: number }, sx: number, sy: number, topOnly = false): Box3D {
-  const c = Math.cos(visible.yaw), s = Math.sin(visible.yaw);
-  const dx = sx - visible.x, dy = sy - visible.y;
-  const su = c * dx + s * dy, sv = -s * dx + c * dy;
-  const length = Math.max(visible.length, prior.length), width = Math.max(visible.width, prior.width);
-  if (topOnly) return { ...visible, length, width };
-  const shiftU = ((length - visible.length) / 2) * (su > 0 ? -1 : 1);
-  const shiftV = ((width - visible.width) / 2) * (sv > 0 ? -1 : 1);
-  return { ...visible, x: visible.x + c * shiftU - s * shiftV, y: visible.y + s * shiftU + c * shiftV, length, width };
+export function growBox(visible: Box3D, prior: { length: number; width: number }, sx: number, sy: number, topOnly = false, seen?: SeenThrough): Box3D {
+  const u = { x: Math.cos(visible.yaw), y: Math.sin(visible.yaw) }, v = { x: -u.y, y: u.x };
+  // `complete` works in axes through the sensor.
+  const cu = u.x * (visible.x - sx) + u.y * (visible.y - sy), cv = v.x * (visible.x - sx) + v.y * (visible.y - sy);
+  const ext: Extents = { u, v, along: [cu - visible.length / 2, cu + visible.length / 2], across: [cv - visible.width / 2, cv + visible.width / 2] };
+  const [a0, a1, b0, b1] = complete(ext, prior, topOnly, seen === undefined ? undefined : (x, y) => seen(x + sx, y + sy));
+  const mu = (a0 + a1) / 2, mv = (b0 + b1) / 2;
+  return { ...visible, x: sx + u.x * mu + v.x * mv, y: sy + u.y * mu + v.y * mv, length: a1 - a0, width: b1 - b0 };
 }
 
 export function normalizeAngle(a: number): number {
