@@ -120,13 +120,13 @@ async function queuedRun(url: string, fleet: string, warmUp: string, outDir: str
     // JIT warm-up (two processes then spent 1.6× the CPU of one on the same drives).
     const warmed = new Map<string, number>();
     for (let pass = 0; pass < 5 && (warmed.size < processes || Math.min(...warmed.values()) < 2); pass++) {
-      const warm = await runQueuedBatch({ inputs: [warmUp], outDir: `${outDir}-warm`, url, queueName, msgPaths: [], force: true, salvage: false, dryRun: false, converter: "pipeline", pollMs: 50 }, { progress: null });
+      const warm = await runQueuedBatch({ inputs: [warmUp], outDir: `${outDir}-warm`, url, queueName, msgPaths: [], force: true, salvage: false, dryRun: false, converter: "pipeline" }, { progress: null });
       for (const d of warm.drives) if (d.worker !== undefined) warmed.set(d.worker, (warmed.get(d.worker) ?? 0) + 1);
     }
     if (warmed.size < processes) throw new Error(`bench: warm-up reached ${warmed.size} of ${processes} worker processes`);
     const cpu0 = workers.reduce((a, w) => a + cpuSeconds(w.child.pid), 0);
     const t = performance.now();
-    const summary = await runQueuedBatch({ inputs: [fleet], outDir, url, queueName, msgPaths: [], force: true, salvage: false, dryRun: false, converter: "pipeline", pollMs: 50 }, { progress: null });
+    const summary = await runQueuedBatch({ inputs: [fleet], outDir, url, queueName, msgPaths: [], force: true, salvage: false, dryRun: false, converter: "pipeline" }, { progress: null });
     const seconds = (performance.now() - t) / 1000;
     const cpuS = workers.reduce((a, w) => a + cpuSeconds(w.child.pid), 0) - cpu0;
     if (summary.failed > 0) throw new Error(`bench queue run failed: ${JSON.stringify(summary.drives.filter((d) => d.status === "failed").map((d) => d.error))}`);

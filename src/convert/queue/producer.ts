@@ -17,6 +17,7 @@ import { IndexEntry, loadIndex, writeJsonAtomic, type BatchIndex } from "../inde
 import { ProgressDisplay } from "../progress.js";
 import { DriveReport } from "../report.js";
 import { checkRedis, redisOptions } from "./connection.js";
+import { JobFollower } from "./follow.js";
 import { ConvertJobData, DEFAULT_JOB_OPTIONS, JOB_NAME, jobIdFor, JobProgress, splitFailure, type JobConverter } from "./jobs.js";
 import { SharedFolderStore } from "./storage.js";
 
@@ -32,11 +33,13 @@ export interface QueuedBatchOptions {
   converter: JobConverter;
   /** Lidar packet topics to decode (ConvertJobData.lidarPackets). */
   lidarPackets?: Record<string, Record<string, unknown>>;
-  /** Poll period for job states (ms). */
+  /** Period of the full pass over the followed jobs' states (ms); between passes, the workers' events say which job changed. */
   pollMs?: number;
 }
 
 const FINAL = new Set(["completed", "failed"]);
+/** Default period of the full pass (ms): what the event stream may have missed waits this long at most. */
+const FULL_PASS_MS = 5000;
 
 export async function runQueuedBatch(options: QueuedBatchOptions, io: BatchIo = {}): Promise<BatchSummary> {
   const started = performance.now();
@@ -57,7 +60,10 @@ export async function runQueuedBatch(options: QueuedBatchOptions, io: BatchIo = 
   const followed = new Map<string, { drive: DiscoveredDrive; data: ConvertJobData }>();
   const queue = new Queue(options.queueName, { connection: redisOptions(options.url) });
   queue.on("error", () => undefined); // reachability was checked; a later outage shows as no progress
+  // Listening before the first job is added, so a drive converted at once is announced too.
+  const follower = new JobFollower(queue, redisOptions(options.url));
   try {
+    await follower.ready();
     for (const drive of discovery.drives) {
       display?.update({ drive: drive.name, state: "hashing", fraction: 0, messages: 0 });
       let input: { hash: string; bytes: number };
@@ -98,38 +104,41 @@ export async function runQueuedBatch(options: QueuedBatchOptions, io: BatchIo = 
       display?.update({ drive: drive.name, state: "hashing", fraction: 0, messages: 0 });
     }
 
-    // Follow the jobs until each is completed or failed (failed = attempts used up, or a permanent error).
-    const pollMs = options.pollMs ?? 500;
-    let hinted = false;
+    // Follow the jobs until each is completed or failed (failed = attempts used up, or a permanent
+    // error): read when the workers' events name them, and in a full pass every `pollMs`.
     const since = performance.now();
-    while (followed.size > 0) {
-      for (const [jobId, { drive, data }] of followed) {
-        const { job, state } = await readJob(queue, jobId);
-        if (job === undefined) {
+    let hinted = false;
+    await follower.follow(
+      followed.keys(),
+      {
+        final: (jobId, job, state) => {
+          const { drive, data } = followed.get(jobId)!;
+          if (state === "completed") finish(completedEntry(job, drive, data));
+          else {
+            const { kind, reason } = splitFailure(job.failedReason ?? "failed");
+            finish(failedEntry(drive, kind, reason, data, job));
+          }
+        },
+        gone: (jobId) => {
+          const { drive, data } = followed.get(jobId)!;
           finish(failedEntry(drive, "queue", `job ${jobId} was removed from the queue before it finished (syncbag queue clean?)`, data));
-          followed.delete(jobId);
-          continue;
-        }
-        if (state === "completed") {
-          finish(completedEntry(job, drive, data));
-          followed.delete(jobId);
-        } else if (state === "failed") {
-          const { kind, reason } = splitFailure(job.failedReason ?? "failed");
-          finish(failedEntry(drive, kind, reason, data, job));
-          followed.delete(jobId);
-        } else {
-          const p = JobProgress.safeParse(job.progress);
-          if (p.success && (p.data.state === "hashing" || p.data.state === "converting")) display?.update({ drive: drive.name, state: p.data.state, fraction: p.data.fraction, messages: p.data.messages });
-        }
-      }
-      if (followed.size === 0) break;
-      if (!hinted && performance.now() - since > 5000 && (await queue.getWorkersCount()) === 0) {
-        hinted = true;
-        io.progress?.write(`waiting for workers: start \`syncbag worker --queue ${options.url}\` on a machine that sees ${outDir}\n`);
-      }
-      await new Promise((r) => setTimeout(r, pollMs));
-    }
+        },
+        progress: (jobId, raw) => {
+          const p = JobProgress.safeParse(raw);
+          const drive = followed.get(jobId)?.drive;
+          if (drive !== undefined && p.success && (p.data.state === "hashing" || p.data.state === "converting")) display?.update({ drive: drive.name, state: p.data.state, fraction: p.data.fraction, messages: p.data.messages });
+        },
+        afterFullPass: async () => {
+          if (!hinted && performance.now() - since > 5000 && (await queue.getWorkersCount()) === 0) {
+            hinted = true;
+            io.progress?.write(`waiting for workers: start \`syncbag worker --queue ${options.url}\` on a machine that sees ${outDir}\n`);
+          }
+        },
+      },
+      { fullPassMs: options.pollMs ?? FULL_PASS_MS },
+    );
   } finally {
+    await follower.close();
     await queue.close();
   }
 
