@@ -340,7 +340,11 @@ export default async function (): Promise<void> {
     });
     // Why two processes cannot double one here: one worker process already keeps more than one
     // core busy (reading and decompressing on its main thread, converting on its pool thread, chunk
-    // compression and hashing on libuv's pool), so 2 cores hold less than two of them.
+    // compression and hashing on libuv's pool, V8's compiler and GC threads), so 2 cores hold less
+    // than two of them. And with both cores busy each stage runs slower per unit of work: CPU
+    // profiles of warm workers (2026-12-07) show the proposer's passes, zstd and GC alike 35–55 %
+    // slower in two processes than in one, while the proposer alone on cached sweeps and the
+    // arithmetic loop of the ceiling lose nothing: what the two share (caches, memory) is the limit.
     if (Number.isFinite(longOne.cpuS)) {
       report({
         name: `cores one warm worker process keeps busy converting the ${LONG_DRIVES} drives (its CPU seconds over the wall time)`,
