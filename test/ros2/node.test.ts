@@ -103,16 +103,12 @@ describe(`ROS 2: parameters, services and status of a running syncbag node${unav
     };
     await imuTaken(published["/sensing/imu/imu_raw"]!);
     // /diagnostics carries two arrays from the node (the aligner's sensor statuses and the
-    // subscriptions' health), as diagnostic_updater users do; one echo gets either.
-    const sensorStatus = async (): Promise<string> => {
-      let last = "";
-      for (let attempt = 0; attempt < 8; attempt++) {
-        last = await ros2(["topic", "echo", "--once", "/diagnostics", "diagnostic_msgs/msg/DiagnosticArray"]);
-        if (/name: 'syncbag: lidar_top'/.test(last)) return last;
-      }
-      return last;
-    };
-    assert.match(await sensorStatus(), /name: 'syncbag: lidar_top'/);
+    // subscriptions' health), as diagnostic_updater users do, on timers of their own: an echo's
+    // first message is either, and eight echoes in a row once all caught the subscriptions' (CI).
+    // The echo's filter (ros2 topic echo --filter, evaluated before --once) waits for the sensors'.
+    const sensors = await ros2(["topic", "echo", "--once", "--filter", "any(s.name.endswith(': lidar_top') for s in m.status)", "/diagnostics", "diagnostic_msgs/msg/DiagnosticArray"]);
+    assert.match(sensors, /name: 'syncbag: lidar_top'/);
+    assert.match(await ros2(["topic", "echo", "--once", "--filter", "any(': subscription ' in s.name for s in m.status)", "/diagnostics", "diagnostic_msgs/msg/DiagnosticArray"]), /name: 'syncbag: subscription \/sensing\/lidar\/top\/points'/);
 
     const call = async (service: string): Promise<string> => ros2(["service", "call", `/syncbag/${service}`, "std_srvs/srv/Trigger"]);
     assert.match(await call("pause"), /success=True, message='recording paused'/);
