@@ -20,10 +20,24 @@ import { loadIndex, writeJsonAtomic, type BatchIndex, type IndexEntry } from "./
 import { ProgressDisplay, type ProgressOutput } from "./progress.js";
 import { DriveReport } from "./report.js";
 
+/**
+ * Input bytes a worker thread needs before it repays its start: each thread compiles the pipeline
+ * for itself (V8's JIT, ~4–6 CPU-s, measured 2026-12-07: three 5 s default-rig drives cold cost
+ * 8.1 CPU-s in one process, six 10.4), about what converting 250 MB costs. On six such drives
+ * (194 MB) `-j 2` was no faster than `-j 1` (9.5 / 8.3 s against 9.2 / 7.4 s) for 1.3× the CPU.
+ */
+export const AUTO_BYTES_PER_THREAD = 512 * 1024 * 1024;
+
+/** `--jobs auto`: one thread per core, but no more than one per AUTO_BYTES_PER_THREAD of input. */
+export function autoThreads(inputBytes: number, cores: number = availableParallelism()): number {
+  return Math.max(1, Math.min(cores, Math.floor(inputBytes / AUTO_BYTES_PER_THREAD)));
+}
+
 export const BatchOptions = z.object({
   inputs: z.array(z.string().min(1)).min(1, "expected at least one input (file, folder or glob)"),
   outDir: z.string().min(1),
-  jobs: z.number().int().min(1).max(256).default(availableParallelism()),
+  /** Worker threads, or "auto" (autoThreads of the discovered input). */
+  jobs: z.union([z.literal("auto"), z.number().int().min(1).max(256)]).default("auto"),
   msgPaths: z.array(z.string()).default([]),
   dryRun: z.boolean().default(false),
   force: z.boolean().default(false),
@@ -125,7 +139,8 @@ export async function runBatch(rawOptions: BatchOptions, io: BatchIo = {}): Prom
     }
   } else if (tasks.length > 0) {
     const workerFile = options.workerModule ?? new URL(import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js", import.meta.url).href;
-    const pool = new Piscina({ filename: workerFile, maxThreads: Math.min(options.jobs, tasks.length), minThreads: 1, idleTimeout: 1000 });
+    const threads = options.jobs === "auto" ? autoThreads([...bytes.values()].reduce((a, b) => a + b, 0)) : options.jobs;
+    const pool = new Piscina({ filename: workerFile, maxThreads: Math.min(threads, tasks.length), minThreads: 1, idleTimeout: 1000 });
     // A worker that cannot load its module rejects the tasks it was given, but piscina keeps the
     // others queued for replacement workers that fail the same way, so the batch would never end:
     // one ping proves the module loads before any drive is queued, and a later pool error

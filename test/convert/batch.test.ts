@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { runBatch, summaryTable, type BatchOptions } from "../../src/convert/batch.js";
+import { autoThreads, runBatch, summaryTable, type BatchOptions } from "../../src/convert/batch.js";
 import { BatchIndex } from "../../src/convert/index-file.js";
 import { packageRoot } from "../../src/messages/catalogue.js";
 import { McapFileReader } from "../../src/convert/readers/mcap.js";
@@ -142,6 +142,22 @@ describe("convert/batch: generated fleet with bad inputs", function () {
     const report = JSON.parse(await readFile(trunc.output!.report, "utf8")) as { warnings: string[] };
     assert.ok(report.warnings.some((w) => w.startsWith("salvaged:") && w.includes("truncated")), report.warnings.join("; "));
     assert.equal(summary.drives.find((d) => d.drive === "notes")?.status, "failed", "salvage cannot make a recording of a text file");
+  });
+
+  it("--jobs auto: one thread per core, but no more than one per 512 MiB of input (a thread first compiles the pipeline)", async () => {
+    assert.equal(autoThreads(33e6, 2), 1, "the sample fleet: one thread");
+    assert.equal(autoThreads(194e6, 8), 1, "six 5 s default-rig drives: one thread, however many cores");
+    assert.equal(autoThreads(1.8e9, 2), 2);
+    assert.equal(autoThreads(1.8e9, 8), 3, "one per 512 MiB");
+    assert.equal(autoThreads(1e12, 8), 8, "never more than the cores");
+    assert.equal(autoThreads(0, 4), 1);
+    // The batch runs with it (worker threads, not in-process): same outputs as an explicit -j 1.
+    const auto = await runBatch({ ...opts(), outDir: join(dir, "out-auto"), jobs: "auto", inProcess: false, force: true }, { progress: null });
+    const one = await runBatch({ ...opts(), outDir: join(dir, "out-one"), jobs: 1, inProcess: false, force: true }, { progress: null });
+    assert.deepEqual(
+      auto.drives.map((d) => [d.drive, d.status, d.messageCount]),
+      one.drives.map((d) => [d.drive, d.status, d.messageCount]),
+    );
   });
 
   it("refuses bad options with the key named", async () => {

@@ -47,6 +47,6 @@ describe("convert/cli: syncbag convert", function () {
   });
 
   it("refuses a bad --jobs naming the option and the value", async () => {
-    await assert.rejects(run([join(dir, "a.mcap"), "-o", join(dir, "o2"), "--jobs", "many"]), /--jobs: expected a number of worker threads from 1 to 256 \(got "many"\)/);
+    await assert.rejects(run([join(dir, "a.mcap"), "-o", join(dir, "o2"), "--jobs", "many"]), /--jobs: expected auto or a number of worker threads from 1 to 256 \(got "many"\)/);
   });
 });

@@ -19,7 +19,7 @@ export const CLI_CONVERTER: ConverterModule = {
 
 const CliOptions = z.object({
   out: z.string().min(1, "expected an output folder"),
-  jobs: cliNumber.int(1, 256, "a number of worker threads"),
+  jobs: z.union([z.literal("auto"), cliNumber.int(1, 256, "auto or a number of worker threads")], { error: "expected auto or a number of worker threads from 1 to 256" }),
   msgPath: z.array(z.string()),
   dryRun: z.boolean(),
   json: z.boolean(),
@@ -58,7 +58,7 @@ export function register(program: Command): void {
     .description("Convert recordings (rosbag2 folders with mcap/sqlite3 storage, .mcap files, ROS 1 .bag files) into one aligned MCAP and report per drive, plus index.json and report.html")
     .argument("<inputs...>", "files, folders (searched for bags) or globs such as './fleet/**/'")
     .requiredOption("-o, --out <dir>", "output folder (receives <drive>.mcap, <drive>.report.json, index.json, report.html)")
-    .option("-j, --jobs <n>", "drives converted in parallel (worker threads), 1 to 256", String(availableParallelism()))
+    .option("-j, --jobs <n>", `drives converted in parallel (worker threads), 1 to 256, or auto: one per core (${availableParallelism()} here) but at most one per 512 MiB of input, since each thread first spends a few CPU-seconds compiling the pipeline`, "auto")
     .option("--msg-path <dir...>", "folders with ROS packages (<pkg>/msg/*.msg) for types the recordings do not define", [])
     .option("--dry-run", "list what would be converted or skipped; write nothing", false)
     .option("--json", "print the summary as JSON on stdout (progress stays on stderr)", false)
