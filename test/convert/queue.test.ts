@@ -14,7 +14,7 @@ import { Queue, Worker } from "bullmq";
 import { runBatch } from "../../src/convert/batch.js";
 import { BatchIndex } from "../../src/convert/index-file.js";
 import { openRecording } from "../../src/convert/readers/open.js";
-import { readJob } from "../../src/convert/queue/producer.js";
+import { readJob } from "../../src/convert/queue/follow.js";
 import { freePort, hasRedis, startRedis } from "../helpers/redis.js";
 import { writeMcap, fixtureMessages } from "./fixtures.js";
 

@@ -14,6 +14,20 @@
 import { QueueEvents, type Job, type Queue } from "bullmq";
 import type { RedisOptions } from "ioredis";
 
+/**
+ * A job and its state, read so that they agree. The job's hash and its state are two reads; a job
+ * read while active and found completed a moment later has no return value yet (nor a failed one
+ * its reason), which made a converted drive count as failed. So the state comes first: completed
+ * and failed are final (only an operator's retry or clean moves a job on), so a job read after
+ * its state said so carries the result that the same Redis script wrote with that state.
+ * `"final"`: the job itself is read only when its state is final (a follower needs no more).
+ */
+export async function readJob(queue: Queue, jobId: string, which: "any" | "final" = "any"): Promise<{ job: Job | undefined; state: string }> {
+  const state = await queue.getJobState(jobId);
+  const wanted = state !== "unknown" && (which === "any" || state === "completed" || state === "failed");
+  return { job: wanted ? await queue.getJob(jobId) : undefined, state };
+}
+
 export interface FollowHandlers {
   /** A job reached completed or failed (attempts used up, or a permanent error); `job` is read after its state. */
   final(jobId: string, job: Job, state: "completed" | "failed"): void;
@@ -84,16 +98,12 @@ export class JobFollower {
         await Promise.all(
           ids.slice(i, i + batch).map(async (jobId) => {
             this.stats.stateReads++;
-            // State first, then the job: completed and failed are final, so a job read after its
-            // state said so carries the result the same Redis script wrote with that state.
-            const state = await this.#queue.getJobState(jobId);
+            const { job, state } = await readJob(this.#queue, jobId, "final");
             if (!following.has(jobId)) return;
             if (state === "unknown") {
               following.delete(jobId);
               handlers.gone(jobId);
             } else if (state === "completed" || state === "failed") {
-              const job = await this.#queue.getJob(jobId);
-              if (!following.has(jobId)) return;
               following.delete(jobId);
               if (job === undefined) handlers.gone(jobId);
               else handlers.final(jobId, job, state);

@@ -17,7 +17,7 @@ import { IndexEntry, loadIndex, writeJsonAtomic, type BatchIndex } from "../inde
 import { ProgressDisplay } from "../progress.js";
 import { DriveReport } from "../report.js";
 import { checkRedis, redisOptions } from "./connection.js";
-import { JobFollower } from "./follow.js";
+import { JobFollower, readJob } from "./follow.js";
 import { ConvertJobData, DEFAULT_JOB_OPTIONS, JOB_NAME, jobIdFor, JobProgress, splitFailure, type JobConverter } from "./jobs.js";
 import { SharedFolderStore } from "./storage.js";
 
@@ -177,19 +177,6 @@ export async function runQueuedBatch(options: QueuedBatchOptions, io: BatchIo = 
     if (entry.output === undefined) return false;
     return (await store.size(entry.output.mcap)) === entry.output.mcapBytes && existsSync(entry.output.report);
   }
-}
-
-/**
- * A job and its state, read so that they agree. The job's hash and its state are two reads; a job
- * read while active and found completed a moment later has no return value yet (nor a failed one
- * its reason), which made a converted drive count as failed. So the state comes first: completed
- * and failed are final (only an operator's retry or clean moves a job on), so a job read after
- * its state said so carries the result that the same Redis script wrote with that state.
- */
-export async function readJob(queue: Queue, jobId: string): Promise<{ job: Job | undefined; state: string }> {
-  const state = await queue.getJobState(jobId);
-  const job = state === "unknown" ? undefined : await queue.getJob(jobId);
-  return { job, state };
 }
 
 function completedEntry(job: Job, drive: DiscoveredDrive, data: ConvertJobData): IndexEntry {
