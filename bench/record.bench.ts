@@ -184,6 +184,41 @@ async function pacedRun(dir: string, messages: OutboundMessage[], seconds: numbe
   return { share: (cpu.user + cpu.system) / 1e6 / wall, p99Ms: delay.percentile(99) / 1e6, maxMs: delay.max / 1e6 };
 }
 
+/**
+ * CPU seconds per GB recording 1 MiB clouds uncompressed at 200 MiB/s (the ROS 2 throughput
+ * bench's top rate) for 5 s, with `directIo` on or off, default options otherwise (fdatasync
+ * every 0.5 s). process.cpuUsage counts every thread, so the libuv threads' write(2) calls (the
+ * kernel's copy into the page cache) are in it.
+ */
+async function cpuPerGb(dir: string, directIo: boolean): Promise<number> {
+  const recorder = new McapRecorder({ config: { outputDir: dir, baseName: `rate-${directIo}`, compression: "none", directIo }, schemaFor });
+  await recorder.start();
+  const clouds = [bytesOf(1 << 20, 1), bytesOf(1 << 20, 2)];
+  const seconds = 5, perSecond = 200;
+  const startWall = performance.now();
+  const startCpu = process.cpuUsage();
+  let sent = 0;
+  while (sent < seconds * perSecond) {
+    const due = Math.min(seconds * perSecond, Math.floor(((performance.now() - startWall) / 1000) * perSecond));
+    for (; sent < due; sent++) {
+      const t = 1_700_000_000_000_000_000n + BigInt(sent) * 5_000_000n;
+      recorder.write({ topic: "/points", schemaName: "sensor_msgs/PointCloud2", encoding: "cdr", data: clouds[sent % 2]!, logTime: t, publishTime: t });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  await recorder.close();
+  const cpu = process.cpuUsage(startCpu);
+  if (recorder.stats().recorded !== sent) throw new Error(`rate run recorded ${recorder.stats().recorded} of ${sent}`);
+  return (cpu.user + cpu.system) / 1e6 / ((sent * (1 << 20)) / 1e9);
+}
+
+function bytesOf(length: number, seed: number): Uint8Array {
+  const data = new Uint8Array(length);
+  let x = seed;
+  for (let i = 0; i < length; i++) data[i] = x = (x * 1103515245 + 12345) >>> 24;
+  return data;
+}
+
 export default async function (): Promise<void> {
   const dir = mkdtempSync(join(process.env.SYNCBAG_BENCH_DIR ?? tmpdir(), "syncbag-record-bench-"));
   try {
@@ -213,6 +248,15 @@ export default async function (): Promise<void> {
         ratio: ourRate / plain,
       });
     }
+    const buffered = await cpuPerGb(dir, false);
+    const direct = await cpuPerGb(dir, true);
+    report({
+      name: "CPU per GB recording 1 MiB clouds at 200 MiB/s, uncompressed, O_DIRECT writes (record.directIo, the default)",
+      value: direct,
+      unit: "CPU-s/GB",
+      baseline: { name: "buffered writes (record.directIo: false)", value: buffered, unit: "CPU-s/GB" },
+      ratio: buffered / direct,
+    });
     const seconds = 4;
     const paced = messageMix(seconds);
     const inThread = await pacedRun(dir, paced, seconds, false);

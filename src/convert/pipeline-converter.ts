@@ -148,6 +148,9 @@ async function convertDrive(recording: RecordingSource, output: DriveOutput, opt
   const recorder = new McapRecorder({
     config: { outputDir: ".", baseName: "convert", compression: "zstd", fsync: false, compressInWorker: false },
     timedFlush: false,
+    // Buffered, not direct (src/record/direct-sink.ts): a conversion awaits each write inline, and a
+    // direct write waits for the device where a buffered one returns once the page cache has it
+    // and the kernel writes back behind the CPU-bound pipeline (bench convert: no gain measured).
     openSink: () => FileSink.create(output.mcapPath),
     schemaFor: (schemaName, encoding) => {
       if (encoding === "ros1") {

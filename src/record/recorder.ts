@@ -29,7 +29,8 @@ import { chunkCompressor } from "./compression.js";
 import { parseRecorderConfig, RecorderConfigError, topicFilter, type RecorderConfig, type RecorderConfigInput } from "./config.js";
 import { McapFileWriter, type SchemaInput } from "./mcap-writer.js";
 import { defaultSchemaProvider, softwareVersion, type SchemaProvider } from "./schemas.js";
-import { FileSink, type RecordSink } from "./sink.js";
+import type { RecordSink } from "./sink.js";
+import { createFileSink } from "./direct-sink.js";
 
 export interface McapRecorderOptions {
   /** Validated with RecorderConfigSchema. */
@@ -191,7 +192,7 @@ export class McapRecorder extends EventEmitter<RecorderEvents> {
       options.openSink ??
       (async (path) => {
         await mkdir(this.config.outputDir, { recursive: true });
-        return FileSink.create(path);
+        return createFileSink(path, { direct: this.config.directIo });
       });
     this.#selected = topicFilter(this.config);
     this.#latchedTopics = new Set(this.config.repeatLatchedTopics);
