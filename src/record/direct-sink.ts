@@ -20,10 +20,12 @@
  *   record, which readers and `recoverMcap` treat as a truncated record.
  *
  * Where the file system takes no O_DIRECT, or refuses the staging buffer's alignment, the
- * probe at creation fails and `createFileSink` returns the buffered FileSink instead.
+ * probe at creation fails and `createFileSink` returns the buffered FileSink instead; it writes
+ * direct only on local block-device file systems (LOCAL_BLOCK_FS).
  */
 import { constants } from "node:fs";
-import { open, type FileHandle } from "node:fs/promises";
+import { open, statfs, type FileHandle } from "node:fs/promises";
+import { dirname } from "node:path";
 import { FileSink, type RecordSink } from "./sink.js";
 
 /** WebAssembly.Memory, typed here: this project's @types/node does not declare the WebAssembly namespace. */
@@ -171,11 +173,19 @@ export class DirectFileSink implements RecordSink {
 }
 
 /**
- * The sink recordings and conversions write to: direct where the file system allows it (see
+ * File systems on a local block device (statfs(2) f_type), where O_DIRECT skips the page cache's
+ * copy and write-back: ext4 (also ext2/3), XFS, Btrfs, F2FS. Elsewhere direct buys nothing or
+ * costs: tmpfs keeps the bytes in memory either way, and on NFS, CIFS or FUSE every direct write
+ * is a synchronous round trip to the server.
+ */
+const LOCAL_BLOCK_FS = new Set([0xef53, 0x58465342, 0x9123683e, 0xf2f52010]);
+
+/**
+ * The sink recordings write to: direct on a local block-device file system that takes it (see
  * DirectFileSink), buffered otherwise or when `direct` is false.
  */
 export async function createFileSink(path: string, options: { direct: boolean }): Promise<RecordSink> {
-  if (options.direct) {
+  if (options.direct && (await onLocalBlockFs(dirname(path)))) {
     const sink = await DirectFileSink.tryCreate(path);
     if (sink !== null) return sink;
   }
@@ -196,6 +206,15 @@ function takeStaging(): WasmMemory {
 
 function returnStaging(memory: WasmMemory): void {
   if (freeStaging.length < KEEP_STAGING && !freeStaging.includes(memory)) freeStaging.push(memory);
+}
+
+/** Whether files in `dir` are written direct when asked (a local block-device file system). */
+export async function onLocalBlockFs(dir: string): Promise<boolean> {
+  try {
+    return LOCAL_BLOCK_FS.has((await statfs(dir)).type);
+  } catch {
+    return false;
+  }
 }
 
 const roundUp = (n: number): number => Math.ceil(n / BLOCK) * BLOCK;

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { McapRecorder } from "../../src/record/recorder.js";
 import { recoverMcap } from "../../src/record/recover.js";
-import { createFileSink, DirectFileSink } from "../../src/record/direct-sink.js";
+import { createFileSink, DirectFileSink, onLocalBlockFs } from "../../src/record/direct-sink.js";
 import { FileSink, MemorySink } from "../../src/record/sink.js";
 import { bytes, messageStream, readIndexed, sameMessages, tempDir, testSchemas } from "./helpers.js";
 
@@ -81,8 +81,20 @@ describe("record/direct-sink: O_DIRECT writes of an MCAP byte stream", function 
     assert.equal(openedDirect(path), false);
     await buffered.close();
     const direct = await createFileSink(path, { direct: true });
-    assert.ok(direct instanceof DirectFileSink);
+    // Direct on a local disk's file system (ext4 here); tmpfs, NFS or FUSE get buffered writes.
+    assert.equal(direct instanceof DirectFileSink, await onLocalBlockFs(tmp.dir));
     await direct.close();
+    if (existsSync("/dev/shm")) {
+      const shm = mkdtempSync("/dev/shm/syncbag-direct-");
+      try {
+        assert.equal(await onLocalBlockFs(shm), false, "tmpfs is no local block device");
+        const inMemory = await createFileSink(join(shm, "f.bin"), { direct: true });
+        assert.ok(inMemory instanceof FileSink);
+        await inMemory.close();
+      } finally {
+        rmSync(shm, { recursive: true, force: true });
+      }
+    }
   });
 
   it("a recording written direct and killed before closing is recovered whole, up to its last flush", async () => {
@@ -92,7 +104,7 @@ describe("record/direct-sink: O_DIRECT writes of an MCAP byte stream", function 
     for (const m of messages) recorder.write(m);
     await recorder.flush();
     const live = recorder.stats().currentFile!;
-    assert.equal(openedDirect(live), true, "the recorder writes direct by default");
+    assert.equal(openedDirect(live), await onLocalBlockFs(tmp.dir), "the recorder writes direct by default on a local disk");
     // A copy of the file as it stands: what a kill -9 leaves (the process never closes it).
     const copy = join(tmp.dir, "copy.mcap");
     writeFileSync(copy, readFileSync(live));
