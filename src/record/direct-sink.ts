@@ -52,8 +52,12 @@ export class DirectFileSink implements RecordSink {
   #position = 0;
   /** Bytes of the block holding #position that precede it, kept at the start of #staging. */
   #tail = 0;
+  /** Set while the staged tail does not match the file (a cut-back whose read-back failed). */
+  #broken: Error | null = null;
+  readonly #path: string;
 
-  private constructor(handle: FileHandle, memory: WasmMemory) {
+  private constructor(path: string, handle: FileHandle, memory: WasmMemory) {
+    this.#path = path;
     this.#handle = handle;
     this.#memory = memory;
     this.#staging = new Uint8Array(memory.buffer);
@@ -71,7 +75,7 @@ export class DirectFileSink implements RecordSink {
       if (isUnsupported(error)) return null;
       throw error;
     }
-    const sink = new DirectFileSink(handle, takeStaging());
+    const sink = new DirectFileSink(path, handle, takeStaging());
     try {
       // One zero block at 0 and back to empty: EINVAL here means the alignment is refused.
       await handle.write(sink.#staging, 0, BLOCK, 0);
@@ -90,6 +94,7 @@ export class DirectFileSink implements RecordSink {
   }
 
   async write(buffers: readonly Uint8Array[]): Promise<void> {
+    if (this.#broken !== null) throw this.#broken;
     let total = 0;
     for (const b of buffers) total += b.byteLength;
     if (total === 0) return;
@@ -148,15 +153,19 @@ export class DirectFileSink implements RecordSink {
   }
 
   async truncate(position: number): Promise<void> {
+    // Until the block holding the new end is read back, a write would rewrite it from stale bytes.
+    this.#broken = new Error(`${this.#path}: cut back to byte ${position}, and the block before it could not be read back`);
     await this.#handle.truncate(position);
     this.#position = position;
     // The block holding the new end: read back what precedes it (direct reads want alignment too).
     const base = position - (position % BLOCK);
-    this.#tail = position - base;
-    if (this.#tail > 0) {
+    const tail = position - base;
+    if (tail > 0) {
       const { bytesRead } = await this.#handle.read(this.#staging, 0, BLOCK, base);
-      if (bytesRead < this.#tail) throw new Error(`reading back the block at ${base} gave ${bytesRead} of ${this.#tail} bytes`);
+      if (bytesRead < tail) throw new Error(`${this.#path}: reading back the block at ${base} gave ${bytesRead} of ${tail} bytes`);
     }
+    this.#tail = tail;
+    this.#broken = null;
   }
 
   async close(): Promise<void> {
