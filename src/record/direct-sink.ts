@@ -33,7 +33,8 @@ interface WasmMemory {
   readonly buffer: ArrayBuffer;
   grow(pages: number): number;
 }
-const WasmMemoryCtor = (globalThis as unknown as { WebAssembly: { Memory: new (descriptor: { initial: number }) => WasmMemory } }).WebAssembly.Memory;
+/** Absent under `node --jitless`, which turns WebAssembly off: then every file is written buffered. */
+const WasmMemoryCtor = (globalThis as unknown as { WebAssembly?: { Memory?: new (descriptor: { initial: number }) => WasmMemory } }).WebAssembly?.Memory;
 
 /** Alignment of offsets and lengths: 4 KiB covers 512-byte and 4K-sector devices and the page size. */
 const BLOCK = 4096;
@@ -68,14 +69,17 @@ export class DirectFileSink implements RecordSink {
    * this process cannot write it direct (the caller then writes it buffered).
    */
   static async tryCreate(path: string, openFile: typeof open = open): Promise<DirectFileSink | null> {
+    const staging = takeStaging();
+    if (staging === null) return null;
     let handle: FileHandle;
     try {
       handle = await openFile(path, constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC | constants.O_DIRECT, 0o644);
     } catch (error) {
+      returnStaging(staging);
       if (isUnsupported(error)) return null;
       throw error;
     }
-    const sink = new DirectFileSink(path, handle, takeStaging());
+    const sink = new DirectFileSink(path, handle, staging);
     try {
       // One zero block at 0 and back to empty: EINVAL here means the alignment is refused.
       await handle.write(sink.#staging, 0, BLOCK, 0);
@@ -209,8 +213,16 @@ export async function createFileSink(path: string, options: { direct: boolean })
 const freeStaging: WasmMemory[] = [];
 const KEEP_STAGING = 4;
 
-function takeStaging(): WasmMemory {
-  return freeStaging.pop() ?? new WasmMemoryCtor({ initial: INITIAL_STAGING / WASM_PAGE });
+/** A staging memory, or null where none can be had (no WebAssembly, or V8 refuses the reservation). */
+function takeStaging(): WasmMemory | null {
+  const free = freeStaging.pop();
+  if (free !== undefined) return free;
+  if (WasmMemoryCtor === undefined) return null;
+  try {
+    return new WasmMemoryCtor({ initial: INITIAL_STAGING / WASM_PAGE });
+  } catch {
+    return null;
+  }
 }
 
 function returnStaging(memory: WasmMemory): void {

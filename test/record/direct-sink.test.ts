@@ -1,11 +1,17 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import { packageRoot } from "../../src/messages/catalogue.js";
 import { McapRecorder } from "../../src/record/recorder.js";
 import { recoverMcap } from "../../src/record/recover.js";
 import { createFileSink, DirectFileSink, onLocalBlockFs } from "../../src/record/direct-sink.js";
 import { FileSink, MemorySink } from "../../src/record/sink.js";
 import { bytes, messageStream, readIndexed, sameMessages, tempDir, testSchemas } from "./helpers.js";
+
+const run = promisify(execFile);
 
 /** O_DIRECT in the flags of this process's open descriptor of `path` (/proc/self/fdinfo), or null when none is open. */
 function openedDirect(path: string): boolean | null {
@@ -95,6 +101,19 @@ describe("record/direct-sink: O_DIRECT writes of an MCAP byte stream", function 
         rmSync(shm, { recursive: true, force: true });
       }
     }
+  });
+
+  it("writes buffered where WebAssembly is off (node --jitless), instead of failing to load", async () => {
+    const path = join(tmp.dir, "jitless.bin");
+    const module = pathToFileURL(join(packageRoot(), "src", "record", "direct-sink.ts")).href;
+    const script = `import { createFileSink, DirectFileSink } from ${JSON.stringify(module)};
+      const sink = await createFileSink(${JSON.stringify(path)}, { direct: true });
+      await sink.write([new Uint8Array([1, 2, 3])]);
+      await sink.close();
+      console.log(typeof WebAssembly, sink instanceof DirectFileSink ? "direct" : "buffered");`;
+    const { stdout } = await run(process.execPath, ["--jitless", "--no-warnings", "--import", "tsx", "--input-type=module", "-e", script], { cwd: packageRoot() });
+    assert.equal(stdout.trim(), "undefined buffered");
+    assert.deepEqual([...readFileSync(path)], [1, 2, 3]);
   });
 
   it("a recording written direct and killed before closing is recovered whole, up to its last flush", async () => {
