@@ -73,7 +73,8 @@ export class DirectFileSink implements RecordSink {
     if (staging === null) return null;
     let handle: FileHandle;
     try {
-      handle = await openFile(path, constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC | constants.O_DIRECT, 0o644);
+      // 0o666 and the umask, as fs.open(path, "w") creates the buffered sink's files.
+      handle = await openFile(path, constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC | constants.O_DIRECT, 0o666);
     } catch (error) {
       returnStaging(staging);
       if (isUnsupported(error)) return null;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -86,10 +86,12 @@ describe("record/direct-sink: O_DIRECT writes of an MCAP byte stream", function 
     assert.ok(buffered instanceof FileSink);
     assert.equal(openedDirect(path), false);
     await buffered.close();
-    const direct = await createFileSink(path, { direct: true });
+    const directPath = join(tmp.dir, "direct-mode.bin");
+    const direct = await createFileSink(directPath, { direct: true });
     // Direct on a local disk's file system (ext4 here); tmpfs, NFS or FUSE get buffered writes.
     assert.equal(direct instanceof DirectFileSink, await onLocalBlockFs(tmp.dir));
     await direct.close();
+    assert.equal(statSync(directPath).mode, statSync(path).mode, "created with the same permissions as a buffered file");
     if (existsSync("/dev/shm")) {
       const shm = mkdtempSync("/dev/shm/syncbag-direct-");
       try {
