@@ -48,8 +48,9 @@ function lidarCloud(seed: number): Uint8Array {
   return data;
 }
 
-function jpeg(seed: number): Uint8Array {
-  const data = new Uint8Array(JPEG_BYTES);
+/** `length` incompressible bytes from a seed (an LCG), as image or cloud payloads are to zstd. */
+function noise(length: number, seed: number): Uint8Array {
+  const data = new Uint8Array(length);
   let x = seed + 1;
   for (let i = 0; i < data.length; i += 4) {
     x = (x * 1664525 + 1013904223) >>> 0;
@@ -58,6 +59,11 @@ function jpeg(seed: number): Uint8Array {
     data[i + 2] = (x >> 16) & 0xff;
     data[i + 3] = x >>> 24;
   }
+  return data;
+}
+
+function jpeg(seed: number): Uint8Array {
+  const data = noise(JPEG_BYTES, seed);
   data.set([0xff, 0xd8, 0xff, 0xe0], 0);
   return data;
 }
@@ -193,7 +199,7 @@ async function pacedRun(dir: string, messages: OutboundMessage[], seconds: numbe
 async function cpuPerGb(dir: string, directIo: boolean): Promise<number> {
   const recorder = new McapRecorder({ config: { outputDir: dir, baseName: `rate-${directIo}`, compression: "none", directIo }, schemaFor });
   await recorder.start();
-  const clouds = [bytesOf(1 << 20, 1), bytesOf(1 << 20, 2)];
+  const clouds = [noise(1 << 20, 101), noise(1 << 20, 102)];
   const seconds = 5, perSecond = 200;
   const startWall = performance.now();
   const startCpu = process.cpuUsage();
@@ -210,13 +216,6 @@ async function cpuPerGb(dir: string, directIo: boolean): Promise<number> {
   const cpu = process.cpuUsage(startCpu);
   if (recorder.stats().recorded !== sent) throw new Error(`rate run recorded ${recorder.stats().recorded} of ${sent}`);
   return (cpu.user + cpu.system) / 1e6 / ((sent * (1 << 20)) / 1e9);
-}
-
-function bytesOf(length: number, seed: number): Uint8Array {
-  const data = new Uint8Array(length);
-  let x = seed;
-  for (let i = 0; i < length; i++) data[i] = x = (x * 1103515245 + 12345) >>> 24;
-  return data;
 }
 
 export default async function (): Promise<void> {

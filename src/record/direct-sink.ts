@@ -47,7 +47,7 @@ const MAX_STAGING = 64 << 20;
 
 export class DirectFileSink implements RecordSink {
   readonly #handle: FileHandle;
-  #memory: WasmMemory;
+  readonly #memory: WasmMemory;
   #staging: Uint8Array;
   /** Logical length of the file (bytes written). */
   #position = 0;
